@@ -1,0 +1,35 @@
+# tradehook: the two commands of the quick start, plus the benchmark.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: serve test bench lint typecheck system-packages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+serve: | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	$(BIN)/tradehook serve
+
+# Debian packages the tests need (Mono for the NinjaTrader DLL path, wrk for the benchmark).
+# Installed only when run as root on Debian; elsewhere the tests that need them say why they skip.
+system-packages:
+	@bash deploy/install-system-packages.sh
+
+test: system-packages $(STAMP)
+	$(BIN)/ruff check webhook plugins tests bench
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+bench: system-packages $(STAMP)
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

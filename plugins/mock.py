@@ -1,0 +1,223 @@
+"""Paper trading: a broker that lives in memory.
+
+Market orders fill at once at the reference price (the signal's price when it carries one,
+else the last price seen for the symbol) moved 0.01% against the side. Limit and stop orders
+fill at once when marketable and otherwise rest until cancelled; prices do not move on their own.
+Positions are netted per symbol, so close and reverse act on what earlier orders opened.
+Nothing survives a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import Field
+
+from plugins.base import ExecutionPlugin, PluginCapabilities, PluginConfig
+from plugins.errors import OrderRejected
+from plugins.orders import (
+    ExecutionResult,
+    ExecutionStatus,
+    MarketData,
+    Order,
+    OrderAction,
+    OrderSide,
+    OrderType,
+)
+
+STARTING_PRICES = {"BTC": 67_500.0, "ETH": 3_500.0, "ES": 5_000.0, "EURUSD": 1.085}
+DEFAULT_PRICE = 100.0
+_ES_FUTURE = re.compile(r"^M?ES(?:$|[\d!\s]|[FGHJKMNQUVXZ]\d)")
+
+
+class MockConfig(PluginConfig):
+    delay_ms: Annotated[float, Field(ge=0)] = 50.0
+    slippage: Annotated[float, Field(ge=0, lt=0.1)] = 0.0001
+    prices: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
+    """Starting prices by symbol, on top of the built-in ones."""
+
+
+def starting_price(symbol: str) -> float:
+    base = symbol.upper().rsplit(":", 1)[-1]
+    if base.startswith(("BTC", "XBT")):
+        return STARTING_PRICES["BTC"]
+    if base.startswith("ETH"):
+        return STARTING_PRICES["ETH"]
+    if base.startswith("EURUSD"):
+        return STARTING_PRICES["EURUSD"]
+    if _ES_FUTURE.match(base):
+        return STARTING_PRICES["ES"]
+    return DEFAULT_PRICE
+
+
+@dataclass
+class _Resting:
+    order: Order
+    order_id: str
+
+
+class MockPlugin(ExecutionPlugin):
+    config_model = MockConfig
+    capabilities = PluginCapabilities(
+        native_stop_loss_take_profit=True,
+        client_order_ids=True,
+        lookup_by_client_order_id=True,
+    )
+
+    def __init__(self, name: str = "mock") -> None:
+        super().__init__(name)
+        self._config = MockConfig()
+        self._prices: dict[str, float] = {}
+        self._positions: dict[str, float] = {}
+        self._resting: dict[str, list[_Resting]] = {}
+        self._by_client_id: dict[str, ExecutionResult] = {}
+        self._lock = asyncio.Lock()
+        self._open = False
+
+    async def init(self, config: PluginConfig) -> None:
+        self._config = MockConfig.model_validate(config.model_dump())
+        self._prices = {s.upper(): p for s, p in self._config.prices.items()}
+        self._open = True
+
+    def position(self, symbol: str) -> float:
+        """The net paper position: positive long, negative short."""
+        return self._positions.get(symbol, 0.0)
+
+    def price(self, symbol: str) -> float:
+        return self._prices.get(symbol.upper()) or starting_price(symbol)
+
+    async def execute_order(self, order: Order) -> ExecutionResult:
+        if self._config.delay_ms:
+            await asyncio.sleep(self._config.delay_ms / 1000)
+        async with self._lock:
+            seen = self._by_client_id.get(order.client_order_id or "")
+            if seen is not None:
+                return seen
+            result = self._execute(order)
+            if order.client_order_id:
+                self._by_client_id[order.client_order_id] = result
+            return result
+
+    async def lookup_order(self, client_order_id: str) -> ExecutionResult | None:
+        return self._by_client_id.get(client_order_id)
+
+    def _execute(self, order: Order) -> ExecutionResult:
+        if order.action is OrderAction.CANCEL:
+            return self._cancel(order)
+        if order.action is OrderAction.CLOSE:
+            return self._close(order)
+        if order.action is OrderAction.REVERSE:
+            return self._reverse(order)
+        return self._open_order(order)
+
+    def _open_order(self, order: Order) -> ExecutionResult:
+        assert order.side is not None and order.quantity is not None  # noqa: S101 - Order checks
+        if order.order_type is OrderType.MARKET and order.price is not None:
+            self._prices[order.symbol.upper()] = order.price
+        fill_price = self._marketable_price(order)
+        order_id = f"MOCK-{uuid.uuid4()}"
+        if fill_price is None:
+            self._resting.setdefault(order.symbol, []).append(_Resting(order, order_id))
+            return self._result(ExecutionStatus.PLACED, order, order_id, 0.0, None)
+        return self._fill(order, order.side, order.quantity, fill_price, order_id)
+
+    def _marketable_price(self, order: Order) -> float | None:
+        """The fill price if the order executes now, else None (it rests)."""
+        last = self.price(order.symbol)
+        buying = order.side is OrderSide.BUY
+        if order.order_type in (OrderType.STOP, OrderType.STOP_LIMIT):
+            assert order.stop_price is not None  # noqa: S101 - Order checks
+            triggered = last >= order.stop_price if buying else last <= order.stop_price
+            if not triggered:
+                return None
+        if order.order_type in (OrderType.LIMIT, OrderType.STOP_LIMIT):
+            assert order.price is not None  # noqa: S101 - Order checks
+            marketable = last <= order.price if buying else last >= order.price
+            return last if marketable else None
+        slip = self._config.slippage
+        return last * (1 + slip) if buying else last * (1 - slip)
+
+    def _fill(
+        self, order: Order, side: OrderSide, quantity: float, price: float, order_id: str
+    ) -> ExecutionResult:
+        signed = quantity if side is OrderSide.BUY else -quantity
+        net = self._positions.get(order.symbol, 0.0) + signed
+        if abs(net) < 1e-12:
+            self._positions.pop(order.symbol, None)
+        else:
+            self._positions[order.symbol] = net
+        return self._result(ExecutionStatus.FILLED, order, order_id, quantity, price)
+
+    def _close(self, order: Order) -> ExecutionResult:
+        held = self.position(order.symbol)
+        closing_side = OrderSide.SELL if held > 0 else OrderSide.BUY
+        if held == 0 or (order.side is not None and order.side is not closing_side):
+            which = {None: "", OrderSide.SELL: "long ", OrderSide.BUY: "short "}[order.side]
+            raise OrderRejected(f"no open {which}position in {order.symbol} to close")
+        quantity = min(abs(held), order.quantity or abs(held))
+        price = self._market_price(order.symbol, closing_side)
+        return self._fill(order, closing_side, quantity, price, f"MOCK-{uuid.uuid4()}")
+
+    def _reverse(self, order: Order) -> ExecutionResult:
+        assert order.side is not None  # noqa: S101 - Order checks
+        held = self.position(order.symbol)
+        wanted_sign = 1 if order.side is OrderSide.BUY else -1
+        if held * wanted_sign > 0:
+            raise OrderRejected(
+                f"cannot reverse to {order.side} {order.symbol}: the position is already {held:g}"
+            )
+        quantity = order.quantity or abs(held)
+        if quantity == 0:
+            raise OrderRejected(
+                f"no position in {order.symbol} to reverse and no quantity to open"
+            )
+        price = self._market_price(order.symbol, order.side)
+        return self._fill(order, order.side, abs(held) + quantity, price, f"MOCK-{uuid.uuid4()}")
+
+    def _cancel(self, order: Order) -> ExecutionResult:
+        resting = self._resting.pop(order.symbol, [])
+        if order.side is not None:
+            keep = [r for r in resting if r.order.side is not order.side]
+            if keep:
+                self._resting[order.symbol] = keep
+            resting = [r for r in resting if r.order.side is order.side]
+        if not resting:
+            raise OrderRejected(f"no open orders on {order.symbol} to cancel")
+        ids = ",".join(r.order_id for r in resting)
+        return self._result(ExecutionStatus.CANCELLED, order, ids, 0.0, None)
+
+    def _market_price(self, symbol: str, side: OrderSide) -> float:
+        last, slip = self.price(symbol), self._config.slippage
+        return last * (1 + slip) if side is OrderSide.BUY else last * (1 - slip)
+
+    @staticmethod
+    def _result(
+        status: ExecutionStatus,
+        order: Order,
+        order_id: str,
+        filled: float,
+        price: float | None,
+    ) -> ExecutionResult:
+        return ExecutionResult(
+            success=True,
+            status=status,
+            order_id=order_id,
+            client_order_id=order.client_order_id,
+            filled_quantity=filled,
+            average_price=price,
+        )
+
+    async def fetch_data(self, symbol: str) -> MarketData:
+        last = self.price(symbol)
+        half_spread = last * self._config.slippage
+        return MarketData(symbol=symbol, bid=last - half_spread, ask=last + half_spread, last=last)
+
+    async def health_check(self) -> bool:
+        return self._open
+
+    async def close(self) -> None:
+        self._open = False

@@ -1,0 +1,154 @@
+"""The types that cross the boundary between tradehook and an execution plugin.
+
+An `Order` is what a signal asks for; an `ExecutionResult` is what the broker made of it;
+`MarketData` is a quote. All three are pydantic models, so anything that builds one from
+outside data (an alert, a broker reply) gets the same validation and the same error messages.
+"""
+
+from __future__ import annotations
+
+import time
+from enum import StrEnum
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+DEFAULT_CONFIDENCE = 0.6
+
+
+class OrderSide(StrEnum):
+    BUY = "buy"
+    SELL = "sell"
+
+    @property
+    def opposite(self) -> OrderSide:
+        return OrderSide.SELL if self is OrderSide.BUY else OrderSide.BUY
+
+
+class OrderType(StrEnum):
+    MARKET = "market"
+    LIMIT = "limit"
+    STOP = "stop"
+    STOP_LIMIT = "stop_limit"
+
+
+class OrderAction(StrEnum):
+    """What the order does to the position.
+
+    open: add to (or start) a position on `side`. close: flatten the position (only the long
+    or short one when `side` says which to sell or buy back; `quantity` closes part of it).
+    reverse: flatten, then open `quantity` the other way. cancel: cancel open orders on the
+    symbol.
+    """
+
+    OPEN = "open"
+    CLOSE = "close"
+    REVERSE = "reverse"
+    CANCEL = "cancel"
+
+
+PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+class Order(BaseModel):
+    """One order as a signal asks for it, before any broker rounding."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    symbol: Annotated[str, Field(min_length=1, max_length=64)]
+    side: OrderSide | None = None
+    order_type: OrderType = OrderType.MARKET
+    quantity: PositiveFloat | None = None
+    price: PositiveFloat | None = None
+    stop_price: PositiveFloat | None = None
+    stop_loss: PositiveFloat | None = None
+    take_profit: PositiveFloat | None = None
+    confidence: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = DEFAULT_CONFIDENCE
+    action: OrderAction = OrderAction.OPEN
+    client_order_id: Annotated[str, Field(max_length=64)] | None = None
+    comment: Annotated[str, Field(max_length=256)] | None = None
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> Self:
+        if self.action in (OrderAction.OPEN, OrderAction.REVERSE):
+            if self.side is None:
+                raise ValueError(f"side is required to {self.action.value} a position")
+            if self.action is OrderAction.OPEN and self.quantity is None:
+                raise ValueError("quantity is required to open a position")
+            self._check_prices_for_type()
+            self._check_bracket()
+        return self
+
+    def _check_prices_for_type(self) -> None:
+        needs_price = self.order_type in (OrderType.LIMIT, OrderType.STOP_LIMIT)
+        needs_stop = self.order_type in (OrderType.STOP, OrderType.STOP_LIMIT)
+        if needs_price and self.price is None:
+            raise ValueError(f"price is required for a {self.order_type.value} order")
+        if needs_stop and self.stop_price is None:
+            raise ValueError(f"stop_price is required for a {self.order_type.value} order")
+
+    def _check_bracket(self) -> None:
+        entry = self.entry_price
+        buying = self.side is OrderSide.BUY
+        below, above = ("stop_loss", "take_profit") if buying else ("take_profit", "stop_loss")
+        low, high = getattr(self, below), getattr(self, above)
+        side = f"a {self.side}"
+        if entry is not None:
+            if low is not None and low >= entry:
+                raise ValueError(f"{below} {low} must be below the entry price {entry} for {side}")
+            if high is not None and high <= entry:
+                raise ValueError(f"{above} {high} must be above the entry price {entry} for {side}")
+        elif low is not None and high is not None and low >= high:
+            raise ValueError(f"{below} {low} must be below {above} {high} for {side}")
+
+    @property
+    def entry_price(self) -> float | None:
+        """The price the bracket is measured from: the limit, else the stop, else the signal's."""
+        if self.order_type is OrderType.STOP:
+            return self.stop_price
+        return self.price
+
+
+class ExecutionStatus(StrEnum):
+    FILLED = "filled"
+    PARTIALLY_FILLED = "partially_filled"
+    PLACED = "placed"  # accepted by the broker, resting (a limit or stop not yet triggered)
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+
+
+class ExecutionResult(BaseModel):
+    """What the broker made of an order."""
+
+    model_config = ConfigDict(frozen=True)
+
+    success: bool
+    status: ExecutionStatus
+    order_id: str | None = None
+    client_order_id: str | None = None
+    filled_quantity: float = 0.0
+    average_price: float | None = None
+    error: str | None = None
+    timestamp: float = Field(default_factory=time.time)
+
+    @classmethod
+    def rejected(cls, error: str, *, client_order_id: str | None = None) -> ExecutionResult:
+        return cls(
+            success=False,
+            status=ExecutionStatus.REJECTED,
+            error=error,
+            client_order_id=client_order_id,
+        )
+
+
+class MarketData(BaseModel):
+    """A quote for one symbol."""
+
+    model_config = ConfigDict(frozen=True)
+
+    symbol: str
+    bid: float
+    ask: float
+    last: float
+    volume: float = 0.0
+    timestamp: float = Field(default_factory=time.time)
