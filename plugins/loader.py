@@ -17,6 +17,9 @@ from plugins.errors import PluginConfigError
 
 PLUGIN_TYPES: dict[str, str] = {
     "mock": "plugins.mock:MockPlugin",
+    "ccxt": "plugins.ccxt:CcxtPlugin",
+    "mt5": "plugins.mt5:MT5Plugin",
+    "ninjatrader": "plugins.ninjatrader:NinjaTraderPlugin",
 }
 
 INSTALL_HINTS: dict[str, str] = {

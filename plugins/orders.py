@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 DEFAULT_CONFIDENCE = 0.6
 
@@ -47,6 +48,12 @@ class OrderAction(StrEnum):
     CANCEL = "cancel"
 
 
+def invalid_field(field: str, message: str) -> PydanticCustomError:
+    """A validation error about one field, found by cross-field checks; `ctx` names the field."""
+    template = message.replace("{", "(").replace("}", ")")
+    return PydanticCustomError("invalid_order", template, {"field": field})
+
+
 PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 
 
@@ -72,9 +79,9 @@ class Order(BaseModel):
     def _check_consistency(self) -> Self:
         if self.action in (OrderAction.OPEN, OrderAction.REVERSE):
             if self.side is None:
-                raise ValueError(f"side is required to {self.action.value} a position")
+                raise invalid_field("side", f"side is required to {self.action.value} a position")
             if self.action is OrderAction.OPEN and self.quantity is None:
-                raise ValueError("quantity is required to open a position")
+                raise invalid_field("quantity", "quantity is required to open a position")
             self._check_prices_for_type()
             self._check_bracket()
         return self
@@ -83,9 +90,10 @@ class Order(BaseModel):
         needs_price = self.order_type in (OrderType.LIMIT, OrderType.STOP_LIMIT)
         needs_stop = self.order_type in (OrderType.STOP, OrderType.STOP_LIMIT)
         if needs_price and self.price is None:
-            raise ValueError(f"price is required for a {self.order_type.value} order")
+            raise invalid_field("price", f"price is required for a {self.order_type.value} order")
         if needs_stop and self.stop_price is None:
-            raise ValueError(f"stop_price is required for a {self.order_type.value} order")
+            kind = self.order_type.value
+            raise invalid_field("stop_price", f"stop_price is required for a {kind} order")
 
     def _check_bracket(self) -> None:
         entry = self.entry_price
@@ -95,11 +103,13 @@ class Order(BaseModel):
         side = f"a {self.side}"
         if entry is not None:
             if low is not None and low >= entry:
-                raise ValueError(f"{below} {low} must be below the entry price {entry} for {side}")
+                message = f"{below} {low} must be below the entry {entry} for {side}"
+                raise invalid_field(below, message)
             if high is not None and high <= entry:
-                raise ValueError(f"{above} {high} must be above the entry price {entry} for {side}")
+                message = f"{above} {high} must be above the entry {entry} for {side}"
+                raise invalid_field(above, message)
         elif low is not None and high is not None and low >= high:
-            raise ValueError(f"{below} {low} must be below {above} {high} for {side}")
+            raise invalid_field(below, f"{below} {low} must be below {above} {high} for {side}")
 
     @property
     def entry_price(self) -> float | None:

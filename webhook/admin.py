@@ -1,0 +1,131 @@
+"""The admin API (`Authorization: Bearer <admin token>`) and the open health endpoints."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from plugins.orders import ExecutionResult, Order
+from webhook.errors import AuthError, PayloadError
+from webhook.journal import Attempt, SignalRecord, SignalStatus
+from webhook.services import Services
+
+MAX_LIST = 500
+
+
+class SignalView(BaseModel):
+    """A signal as the API shows it."""
+
+    id: str
+    received_at: float
+    updated_at: float
+    source: str
+    dialect: str | None
+    status: SignalStatus
+    needs_attention: bool
+    symbol: str | None
+    plugin: str | None
+    order: Order | None
+    reason: str | None
+    error: str | None
+    result: ExecutionResult | None
+    raw_body: str | None = None
+    content_type: str | None = None
+    attempts: list[Attempt] | None = None
+
+    @classmethod
+    def of(cls, record: SignalRecord, *, full: bool) -> SignalView:
+        view = cls(
+            id=record.id, received_at=record.received_at, updated_at=record.updated_at,
+            source=record.source, dialect=record.dialect, status=record.status,
+            needs_attention=record.status is SignalStatus.UNKNOWN, symbol=record.symbol,
+            plugin=record.plugin, order=record.order, reason=record.reason, error=record.error,
+            result=record.result,
+        )
+        if full:
+            view.raw_body = record.raw_body.decode("utf-8", errors="replace")
+            view.content_type = record.content_type
+            view.attempts = record.attempts
+        return view
+
+
+class SignalQuery(BaseModel):
+    status: SignalStatus | None = None
+    source: str | None = None
+    symbol: str | None = None
+    limit: int = 50
+    before: str | None = None
+
+
+def require_admin(request: Request) -> Services:
+    services = Services.of(request)
+    token = services.settings.admin_token
+    if token is None:
+        raise AuthError("the admin API is off: no admin token is configured")
+    scheme, _, offered = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        offered.strip().encode(), token.get_secret_value().encode()
+    ):
+        raise AuthError("admin token required: Authorization: Bearer <token>")
+    return services
+
+
+async def list_signals(request: Request) -> Response:
+    services = require_admin(request)
+    try:
+        query = SignalQuery.model_validate(dict(request.query_params))
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise PayloadError(str(error["loc"][0]), str(error["msg"])) from exc
+    if not 1 <= query.limit <= MAX_LIST:
+        raise PayloadError("limit", f"must be between 1 and {MAX_LIST}")
+    records = await services.journal.list_signals(**query.model_dump())
+    views = [SignalView.of(r, full=False).model_dump(mode="json") for r in records]
+    return JSONResponse({"signals": views})
+
+
+async def get_signal(request: Request) -> Response:
+    services = require_admin(request)
+    record = await services.journal.get(request.path_params["signal_id"])
+    if record is None:
+        return JSONResponse({"error": "no such signal"}, status_code=404)
+    return JSONResponse(SignalView.of(record, full=True).model_dump(mode="json"))
+
+
+async def list_plugins(request: Request) -> Response:
+    services = require_admin(request)
+    health = await services.registry.health_check_all()
+    plugins: list[dict[str, Any]] = [
+        {
+            "name": name,
+            "type": services.settings.plugins[name].type,
+            "default": name == services.registry.default_name,
+            "healthy": health.get(name, False),
+            "capabilities": services.registry.get(name).capabilities.model_dump(),
+        }
+        for name in services.registry.names()
+    ]
+    return JSONResponse({"plugins": plugins, "default": services.registry.default_name})
+
+
+async def health(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def ready(request: Request) -> Response:
+    services = Services.of(request)
+    journal_ok = await services.journal.healthy()
+    plugins = await services.registry.health_check_all()
+    default_ok = plugins.get(services.registry.default_name or "", False)
+    ok = journal_ok and default_ok
+    body = {
+        "status": "ready" if ok else "not ready",
+        "journal": journal_ok,
+        "plugins": plugins,
+        "backlog": services.executor.backlog,
+    }
+    return JSONResponse(body, status_code=200 if ok else 503)

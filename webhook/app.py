@@ -1,0 +1,72 @@
+"""The Starlette application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from plugins.errors import PluginConfigError
+from plugins.loader import start_plugin, validate_plugin_config
+from plugins.registry import PluginRegistry
+from webhook import admin, receiving
+from webhook.answers import EXCEPTION_HANDLERS
+from webhook.errors import JournalError
+from webhook.executor import Executor
+from webhook.journal import SignalJournal, open_journal
+from webhook.pipeline import SignalPipeline
+from webhook.services import Services
+from webhook.settings import Settings
+
+logger = logging.getLogger("tradehook")
+SHUTDOWN_GRACE = 10.0
+
+
+def create_app(settings: Settings, *, journal: SignalJournal | None = None) -> Starlette:
+    """Build the app; the lifespan opens the journal, starts the plugins and the executor."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            store = journal or open_journal(settings.journal)
+            try:
+                await store.open()
+            except JournalError as exc:
+                logger.error("cannot start: %s", exc)
+                raise
+            stack.push_async_callback(store.close)
+            registry = PluginRegistry()
+            stack.push_async_callback(registry.close_all)
+            await _start_plugins(settings, registry)
+            executor = Executor(store, registry, settings.execution)
+            stack.push_async_callback(executor.stop, SHUTDOWN_GRACE)
+            pipeline = SignalPipeline(settings, registry, store, executor)
+            app.state.services = Services(settings, store, registry, executor, pipeline)
+            await executor.recover()
+            yield
+
+    routes = [
+        Route("/webhook", receiving.receive_signed, methods=["POST"]),
+        Route("/webhook/{token}", receiving.receive_from_source, methods=["POST"]),
+        Route("/health", admin.health, methods=["GET"]),
+        Route("/ready", admin.ready, methods=["GET"]),
+        Route("/api/signals", admin.list_signals, methods=["GET"]),
+        Route("/api/signals/{signal_id}", admin.get_signal, methods=["GET"]),
+        Route("/api/plugins", admin.list_plugins, methods=["GET"]),
+    ]
+    return Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
+
+
+async def _start_plugins(settings: Settings, registry: PluginRegistry) -> None:
+    for name, plugin in settings.plugins.items():
+        try:
+            config = validate_plugin_config(plugin.type, plugin.options)
+            started = await start_plugin(name, plugin.type, config)
+        except PluginConfigError as exc:
+            logger.error("cannot start plugin %r: %s", name, exc)
+            raise
+        registry.register(started, default=name == settings.default_plugin)
+        logger.info("plugin %r (%s) started", name, plugin.type)

@@ -1,0 +1,245 @@
+"""The `tradehook` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import shlex
+import shutil
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from plugins.errors import PluginConfigError
+from plugins.loader import start_plugin, validate_plugin_config
+from webhook.auth import WebhookSecret, signature_headers
+from webhook.config import ENV_PREFIX, LOCAL_SECRETS_FILE, load_settings
+from webhook.errors import ConfigError, JournalError, WebhookError
+from webhook.first_run import ensure_local_secrets, source_url, welcome
+from webhook.journal import SignalRecord, SignalStatus, open_journal
+from webhook.settings import Settings
+
+DEFAULT_URL = "http://127.0.0.1:8000/webhook"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.run(args)
+        return code
+    except (WebhookError, PluginConfigError) as exc:
+        print(f"tradehook: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tradehook", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the webhook server")
+    serve.add_argument("--config", help="TOML file (default ./tradehook.toml if present)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(run=_serve)
+
+    send = commands.add_parser("send", help="sign a signal and post it")
+    send.add_argument("body", help="the alert text or JSON, or @FILE")
+    send.add_argument("--url", default=None, help=f"the endpoint (default {DEFAULT_URL})")
+    send.add_argument("--secret", help="whsec_ secret (default: the configured one)")
+    send.add_argument("--config")
+    send.set_defaults(run=_send)
+
+    sign = commands.add_parser("sign", help="print the signature headers for a body on stdin")
+    sign.add_argument("--secret")
+    sign.add_argument("--id", dest="msg_id", help="webhook-id (default: a new random one)")
+    sign.add_argument("--config")
+    sign.set_defaults(run=_sign)
+
+    url = commands.add_parser("url", help="print the signed webhook URL of a source")
+    url.add_argument("source")
+    url.add_argument("--base", help="public base URL, e.g. https://hooks.example.com")
+    url.add_argument("--config")
+    url.set_defaults(run=_url)
+
+    signals = commands.add_parser("signals", help="show the journal")
+    signals.add_argument("--status", choices=[s.value for s in SignalStatus])
+    signals.add_argument("--limit", type=int, default=20)
+    signals.add_argument("--config")
+    signals.set_defaults(run=_signals)
+
+    check = commands.add_parser("check", help="validate the configuration and start each plugin")
+    check.add_argument("--config")
+    check.set_defaults(run=_check)
+    return parser
+
+
+def _secrets_file() -> Path:
+    return Path(os.environ.get(ENV_PREFIX + "SECRETS_FILE", LOCAL_SECRETS_FILE))
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from webhook.app import create_app
+
+    settings = load_settings(args.config)
+    secrets_file = _secrets_file()
+    if ensure_local_secrets(settings, secrets_file):
+        settings = load_settings(args.config)
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    settings = settings.model_copy(update=overrides)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    shown = secrets_file.resolve() if secrets_file.is_file() else None
+    print(welcome(settings, shown, command=_own_command()), flush=True)
+    # No access log: source URLs carry their token in the path.
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, access_log=False,
+                log_level="info")
+    return 0
+
+
+def _own_command() -> str:
+    """How to run this same `tradehook` from another terminal."""
+    executable = Path(sys.argv[0]).resolve()
+    found = shutil.which("tradehook")
+    if found and Path(found).resolve() == executable:
+        return "tradehook"
+    return f"cd {shlex.quote(os.getcwd())} && {shlex.quote(str(executable))}"
+
+
+def _secret(args: argparse.Namespace) -> WebhookSecret:
+    if args.secret:
+        try:
+            return WebhookSecret.parse(args.secret)
+        except ValueError as exc:
+            raise ConfigError(f"--secret: {exc}") from exc
+    settings = load_settings(args.config)
+    if not settings.secret:
+        raise ConfigError("secret: none configured; pass --secret or set TRADEHOOK_SECRET")
+    return settings.secret[0]
+
+
+def _read_body(text: str) -> bytes:
+    if text.startswith("@"):
+        try:
+            return Path(text[1:]).read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"cannot read {text[1:]}: {exc.strerror}") from exc
+    return text.encode()
+
+
+def _send(args: argparse.Namespace) -> int:
+    body = _read_body(args.body)
+    url = args.url or DEFAULT_URL
+    headers = signature_headers(_secret(args), body)
+    try:
+        json.loads(body)
+        headers["content-type"] = "application/json"
+    except ValueError:
+        headers["content-type"] = "text/plain; charset=utf-8"
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"--url: expected an http:// or https:// address, got {url!r}")
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - checked above
+            status, answer = response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        status, answer = exc.code, exc.read()
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        print(f"tradehook: cannot reach {url}: {reason}", file=sys.stderr)
+        return 2
+    print(f"{status} {answer.decode(errors='replace')}")
+    return 0 if 200 <= status < 300 else 1
+
+
+def _sign(args: argparse.Namespace) -> int:
+    body = sys.stdin.buffer.read()
+    for name, value in signature_headers(_secret(args), body, msg_id=args.msg_id).items():
+        print(f"{name}: {value}")
+    return 0
+
+
+def _url(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    if not settings.secret:
+        raise ConfigError("secret: none configured; run `tradehook serve` once or set it")
+    if args.source not in settings.sources:
+        known = ", ".join(sorted(settings.sources)) or "none"
+        raise ConfigError(f"sources.{args.source}: no such source (configured: {known})")
+    print(source_url(settings, args.source, args.base))
+    return 0
+
+
+def _signals(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    if not Path(settings.journal_path).is_file():
+        raise JournalError(f"no journal at {settings.journal_path}")
+    status = SignalStatus(args.status) if args.status else None
+    records = asyncio.run(_read_signals(settings, status, args.limit))
+    rows: list[tuple[str, ...]] = [
+        ("ID", "RECEIVED (UTC)", "SOURCE", "STATUS", "ORDER", "PLUGIN", "DETAIL")
+    ]
+    rows += [_signal_row(record) for record in records]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    return 0
+
+
+def _signal_row(record: SignalRecord) -> tuple[str, ...]:
+    order = record.order
+    what = ""
+    if order is not None:
+        parts = (order.action.value, order.side, order.quantity, order.symbol)
+        what = " ".join(f"{p:g}" if isinstance(p, float) else str(p) for p in parts if p)
+    when = datetime.fromtimestamp(record.received_at, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    detail = record.error or record.reason or (record.result.order_id if record.result else "")
+    return (record.id, when, record.source, record.status.value, what, record.plugin or "",
+            (detail or "")[:60])
+
+
+async def _read_signals(
+    settings: Settings, status: SignalStatus | None, limit: int
+) -> list[SignalRecord]:
+    journal = open_journal(settings.journal)
+    await journal.open()
+    try:
+        return await journal.list_signals(status=status, limit=limit)
+    finally:
+        await journal.close()
+
+
+def _check(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    print(f"configuration OK: {len(settings.plugins)} plugin(s), {len(settings.sources)} source(s)")
+    return asyncio.run(_start_each_plugin(settings))
+
+
+async def _start_each_plugin(settings: Settings) -> int:
+    failures = 0
+    for name, plugin in settings.plugins.items():
+        try:
+            config = validate_plugin_config(plugin.type, plugin.options)
+            started = await start_plugin(name, plugin.type, config)
+            healthy = await started.health_check()
+            await started.close()
+            state = "healthy" if healthy else "UNHEALTHY"
+            print(f"plugin {name} ({plugin.type}): started, {state}")
+            failures += 0 if healthy else 1
+        except PluginConfigError as exc:
+            print(f"plugin {name} ({plugin.type}): FAILED: {exc}")
+            failures += 1
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,59 @@
+"""The native dialect: a JSON object with the `Order` fields, for agents and scripts.
+
+    {"symbol": "BTC/USDT", "side": "buy", "order_type": "limit", "quantity": 0.1,
+     "price": 67500, "stop_loss": 66000, "take_profit": 70000, "confidence": 0.75}
+
+plus optional `action`, `plugin`, `id` (the idempotency key when there is no `webhook-id`),
+`comment` and `passphrase`. Unknown fields are refused, so a typo does not pass silently.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from webhook.dialects.common import ParsedSignal, build_order, check_placeholders, to_text
+from webhook.errors import PayloadError
+
+ORDER_FIELDS = frozenset(
+    {
+        "symbol", "side", "order_type", "quantity", "price", "stop_price", "stop_loss",
+        "take_profit", "confidence", "action", "comment",
+    }
+)
+SIGNAL_FIELDS = frozenset({"plugin", "id", "passphrase"})
+FIELDS = ORDER_FIELDS | SIGNAL_FIELDS
+
+
+def looks_native(payload: dict[str, Any]) -> bool:
+    return "symbol" in payload and set(payload) <= FIELDS
+
+
+def parse_native(payload: dict[str, Any]) -> ParsedSignal:
+    for key, value in payload.items():
+        if isinstance(value, str):
+            check_placeholders(key, value)
+    unknown = sorted(set(payload) - FIELDS)
+    if unknown:
+        raise PayloadError(unknown[0], "unknown field")
+    fields = {k: v for k, v in payload.items() if k in ORDER_FIELDS and v is not None}
+    for key in ("side", "order_type", "action"):
+        if isinstance(fields.get(key), str):
+            fields[key] = fields[key].strip().lower()
+    order = build_order(fields)
+    return ParsedSignal(
+        order=order,
+        dialect="native",
+        plugin=_optional_text(payload, "plugin"),
+        idempotency_key=_optional_text(payload, "id"),
+        passphrase=_optional_text(payload, "passphrase"),
+    )
+
+
+def _optional_text(payload: dict[str, Any], key: str) -> str | None:
+    value = payload.get(key)
+    if value is None:
+        return None
+    text = to_text(key, value)
+    if not text:
+        raise PayloadError(key, "is empty")
+    return text

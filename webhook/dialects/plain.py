@@ -1,0 +1,117 @@
+"""Plain-text one-liners for people and curl.
+
+    buy 0.1 BTC/USDT
+    sell 2 ES limit 5000 sl 5010 tp 4980 confidence 0.8
+    buy 1 NQ stop 18000 limit 18010
+    close EURUSD          close long EURUSD 0.5
+    reverse sell 1 BTCUSDT
+    cancel ES
+
+Words after the symbol come in pairs, `word value` or `word=value`: limit, stop, sl, tp,
+confidence, plugin, id, passphrase, and `comment` which takes the rest of the line.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from webhook.dialects.common import ParsedSignal, build_order, check_placeholders, to_number
+from webhook.errors import PayloadError
+
+OPEN_WORDS = {"buy": "buy", "long": "buy", "sell": "sell", "short": "sell"}
+ACTION_WORDS = {"close": "close", "exit": "close", "flat": "close", "cancel": "cancel",
+                "reverse": "reverse"}
+PRICE_WORDS = {"limit": "price", "price": "price", "stop": "stop_price", "sl": "stop_loss",
+               "tp": "take_profit", "confidence": "confidence"}
+TEXT_WORDS = frozenset({"plugin", "id", "passphrase"})
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+def parse_plain(text: str) -> ParsedSignal:
+    check_placeholders("body", text)
+    words = _tokens(text)
+    if not words:
+        raise PayloadError("body", "empty alert: expected e.g. 'buy 0.1 BTC/USDT'")
+    verb = words.pop(0).lower()
+    fields: dict[str, Any] = {}
+    if verb in ACTION_WORDS:
+        fields["action"] = ACTION_WORDS[verb]
+        if verb == "reverse" or (words and words[0].lower() in ("long", "short")):
+            verb = words.pop(0).lower() if words else ""
+            if verb not in OPEN_WORDS:
+                raise PayloadError("side", f"expected buy or sell after {fields['action']!r}")
+            fields["side"] = _side_for(fields["action"], OPEN_WORDS[verb])
+    elif verb in OPEN_WORDS:
+        fields["side"] = OPEN_WORDS[verb]
+    else:
+        raise PayloadError(
+            "body", f"expected buy, sell, close, reverse or cancel first, got {verb[:20]!r}"
+        )
+    _read_quantity_and_symbol(words, fields)
+    extras = _read_pairs(words, fields)
+    return ParsedSignal(
+        order=build_order(fields),
+        dialect="plain",
+        plugin=extras.get("plugin"),
+        idempotency_key=extras.get("id"),
+        passphrase=extras.get("passphrase"),
+    )
+
+
+def _side_for(action: str, side: str) -> str:
+    """`close long` sells, `close short` buys; `reverse buy` ends long."""
+    if action == "close":
+        return "sell" if side == "buy" else "buy"
+    return side
+
+
+def _tokens(text: str) -> list[str]:
+    words: list[str] = []
+    for word in text.strip().split():
+        key, sep, value = word.partition("=")
+        words.extend([key, value] if sep and value else [word])
+    return words
+
+
+def _read_quantity_and_symbol(words: list[str], fields: dict[str, Any]) -> None:
+    """`QTY SYMBOL` or `SYMBOL QTY`; the quantity is optional for close, cancel and reverse."""
+    if words and _NUMBER.match(words[0]):
+        fields["quantity"] = to_number("quantity", words.pop(0))
+    if not words or words[0].lower() in PRICE_WORDS or words[0].lower() in TEXT_WORDS:
+        raise PayloadError("symbol", "missing: expected e.g. 'buy 0.1 BTC/USDT'")
+    fields["symbol"] = words.pop(0)
+    if "quantity" not in fields and words and _NUMBER.match(words[0]):
+        fields["quantity"] = to_number("quantity", words.pop(0))
+
+
+def _read_pairs(words: list[str], fields: dict[str, Any]) -> dict[str, str]:
+    extras: dict[str, str] = {}
+    is_limit = False
+    while words:
+        word = words.pop(0).lower()
+        if word == "market":
+            continue
+        if word == "comment":
+            fields["comment"] = " ".join(words)[:256]
+            break
+        if not words:
+            raise PayloadError(_field(word), f"'{word}' needs a value after it")
+        value = words.pop(0)
+        if word in PRICE_WORDS:
+            fields[PRICE_WORDS[word]] = to_number(_field(word), value)
+            is_limit = is_limit or word == "limit"
+        elif word in TEXT_WORDS:
+            extras[word] = value
+        else:
+            raise PayloadError("body", f"unknown word {word[:20]!r}; expected one of: "
+                               "limit, stop, sl, tp, confidence, plugin, id, comment")
+    if "stop_price" in fields:
+        fields["order_type"] = "stop_limit" if is_limit else "stop"
+    elif is_limit:
+        fields["order_type"] = "limit"
+    return extras
+
+
+def _field(word: str) -> str:
+    return PRICE_WORDS.get(word, word)

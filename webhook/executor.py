@@ -1,0 +1,205 @@
+"""The executor: runs queued signals through the plugins, in the background.
+
+Signals for one (plugin, symbol) run one after another in arrival order, so a close cannot
+overtake the open before it; different symbols run in parallel, up to a bound. Temporary
+failures are retried with exponential backoff and jitter. When the outcome of a send is
+unknown, the broker is asked for the order by its client order id (the signal id) before
+anything is sent again; a plugin that cannot be asked leaves the signal `unknown` for a person.
+Every attempt and its result is journaled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections import deque
+from dataclasses import dataclass
+
+from plugins.errors import ExecutionError, OutcomeUnknown, TemporaryError
+from plugins.orders import ExecutionResult, Order
+from plugins.registry import PluginRegistry
+from webhook.errors import JournalError
+from webhook.journal import SignalJournal, SignalRecord, SignalStatus
+from webhook.settings import ExecutionSettings
+
+logger = logging.getLogger("tradehook.executor")
+
+
+@dataclass(frozen=True)
+class Job:
+    signal_id: str
+    order: Order
+    plugin: str
+    resumed: bool = False
+    """The signal was executing when the process stopped: its order may be at the broker."""
+
+
+class Executor:
+    def __init__(
+        self, journal: SignalJournal, registry: PluginRegistry, settings: ExecutionSettings
+    ) -> None:
+        self._journal = journal
+        self._registry = registry
+        self._settings = settings
+        self._lanes: dict[tuple[str, str], deque[Job]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(settings.concurrency)
+        self._stopping = False
+
+    @property
+    def backlog(self) -> int:
+        return sum(len(lane) for lane in self._lanes.values())
+
+    async def recover(self) -> int:
+        """Queue what a previous run left queued or executing; return how many."""
+        pending = await self._journal.pending()
+        for record in pending:
+            self.submit(_job_from(record))
+        if pending:
+            logger.info("recovered %d pending signals", len(pending))
+        return len(pending)
+
+    def submit(self, job: Job) -> None:
+        if self._stopping:
+            return  # stays queued in the journal; the next start picks it up
+        key = (job.plugin, job.order.symbol)
+        lane = self._lanes.get(key)
+        if lane is not None:
+            lane.append(job)
+            return
+        self._lanes[key] = deque([job])
+        task = asyncio.create_task(self._drain(key), name=f"lane {key}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Take no new work, let running orders finish for up to `grace` seconds, then cancel
+        the rest; cancelled signals stay queued or executing in the journal for the next start."""
+        self._stopping = True
+        for lane in self._lanes.values():
+            while len(lane) > 1:
+                lane.pop()
+        if self._tasks:
+            _, still_running = await asyncio.wait(set(self._tasks), timeout=grace)
+            for task in still_running:
+                task.cancel()
+            await asyncio.gather(*still_running, return_exceptions=True)
+
+    async def _drain(self, key: tuple[str, str]) -> None:
+        lane = self._lanes[key]
+        try:
+            while lane and not self._stopping:
+                async with self._slots:
+                    await self._run(lane[0])
+                lane.popleft()
+        finally:
+            self._lanes.pop(key, None)
+
+    async def _run(self, job: Job) -> None:
+        try:
+            await self._execute(job)
+        except JournalError:
+            # The signal stays queued or executing in the journal and is resumed on restart.
+            logger.exception("signal %s: journal unavailable during execution", job.signal_id)
+        except Exception:
+            logger.exception("signal %s: unexpected executor failure", job.signal_id)
+
+    async def _execute(self, job: Job) -> None:
+        if job.plugin not in self._registry:
+            number = await self._journal.start_attempt(job.signal_id, time.time())
+            status = SignalStatus.UNKNOWN if job.resumed else SignalStatus.FAILED
+            error = f"plugin {job.plugin!r} is no longer configured"
+            await self._finish(job, number, "error", status, error=error)
+            return
+        if job.resumed and await self._reconciled(job, None):
+            return
+        settings = self._settings
+        last_error = ""
+        for attempt in range(1, settings.max_attempts + 1):
+            number = await self._journal.start_attempt(job.signal_id, time.time())
+            try:
+                result = await self._registry.execute_order(job.order, job.plugin)
+            except TemporaryError as exc:
+                last_error = str(exc)
+                await self._finish(job, number, "temporary", SignalStatus.QUEUED, error=last_error)
+                if attempt < settings.max_attempts:
+                    await asyncio.sleep(self._backoff(attempt, exc.retry_after))
+                continue
+            except OutcomeUnknown as exc:
+                if not await self._reconciled(job, number, error=str(exc)):
+                    continue
+                return
+            except ExecutionError as exc:
+                await self._finish(job, number, "error", SignalStatus.FAILED, error=str(exc))
+                return
+            except Exception as exc:  # noqa: BLE001 - a plugin bug must not stop the executor
+                logger.exception("signal %s: plugin %s raised", job.signal_id, job.plugin)
+                error = f"plugin {job.plugin!r} failed: {type(exc).__name__}: {exc}"
+                await self._finish(job, number, "error", SignalStatus.FAILED, error=error)
+                return
+            await self._finish(job, number, "result", SignalStatus.after(result), result=result)
+            return
+        error = f"gave up after {settings.max_attempts} attempts: {last_error}"
+        number = await self._journal.start_attempt(job.signal_id, time.time())
+        await self._finish(job, number, "gave_up", SignalStatus.FAILED, error=error)
+
+    async def _reconciled(self, job: Job, number: int | None, error: str | None = None) -> bool:
+        """After an unknown outcome: True when the signal is settled (found at the broker, or
+        marked unknown because the broker cannot be asked); False when it is safe to resend."""
+        if number is None:
+            number = await self._journal.start_attempt(job.signal_id, time.time())
+        plugin = self._registry.get(job.plugin)
+        if not plugin.capabilities.lookup_by_client_order_id:
+            message = (
+                f"{error or 'execution was interrupted'}; plugin {job.plugin!r} cannot look up "
+                "orders, so the broker may or may not hold this order: check it by hand"
+            )
+            await self._finish(job, number, "unknown", SignalStatus.UNKNOWN, error=message)
+            return True
+        try:
+            found = await plugin.lookup_order(job.signal_id)
+        except ExecutionError as exc:
+            message = f"{error or 'interrupted'}; lookup failed: {exc}"
+            await self._finish(job, number, "unknown", SignalStatus.UNKNOWN, error=message)
+            return True
+        if found is None:
+            await self._finish(
+                job, number, "not_found", SignalStatus.QUEUED,
+                error=f"{error or 'interrupted'}; the broker has no such order, sending again",
+            )
+            return False
+        await self._finish(job, number, "reconciled", SignalStatus.after(found), result=found)
+        return True
+
+    async def _finish(
+        self,
+        job: Job,
+        number: int,
+        outcome: str,
+        status: SignalStatus,
+        *,
+        result: ExecutionResult | None = None,
+        error: str | None = None,
+    ) -> None:
+        await self._journal.finish_attempt(
+            job.signal_id, number, outcome=outcome, status=status, result=result, error=error
+        )
+        logger.info("signal %s: attempt %d %s -> %s", job.signal_id, number, outcome, status)
+
+    def _backoff(self, attempt: int, hint: float | None) -> float:
+        base = self._settings.retry_base_delay * 2.0 ** (attempt - 1)
+        delay = min(self._settings.retry_max_delay, max(base, hint or 0.0))
+        jitter: float = random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not security
+        return delay * jitter
+
+
+def _job_from(record: SignalRecord) -> Job:
+    assert record.order is not None and record.plugin is not None  # noqa: S101 - queued rows have both
+    return Job(
+        signal_id=record.id,
+        order=record.order,
+        plugin=record.plugin,
+        resumed=record.status is SignalStatus.EXECUTING,  # an attempt was in flight
+    )

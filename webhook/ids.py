@@ -1,0 +1,30 @@
+"""Signal ids: ULIDs, 26 characters of Crockford base32 that sort by time.
+
+They are short and plain enough to travel as a broker's client order id (Binance takes 36
+characters of [A-Za-z0-9_.:/-], an MT5 comment 31), and sorting by id sorts by arrival.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_lock = threading.Lock()
+_last = (0, 0)
+
+
+def new_signal_id() -> str:
+    """A ULID; monotonic within one process even within one millisecond."""
+    global _last
+    with _lock:
+        millis = time.time_ns() // 1_000_000
+        last_millis, last_random = _last
+        if millis <= last_millis:
+            millis, randomness = last_millis, last_random + 1
+        else:
+            randomness = int.from_bytes(os.urandom(10), "big") >> 1  # room to count up
+        _last = (millis, randomness)
+    value = (millis << 80) | randomness
+    return "".join(_ALPHABET[(value >> shift) & 31] for shift in range(125, -1, -5))

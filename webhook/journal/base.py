@@ -1,0 +1,64 @@
+"""The journal interface: durable storage of every signal, its decision and its attempts."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from plugins.orders import ExecutionResult
+from webhook.journal.records import NewSignal, SignalRecord, SignalStatus, Stored
+
+
+class SignalJournal(ABC):
+    """Every method that writes returns only once the write is durable, and raises
+    `webhook.errors.JournalError` when it could not be made so."""
+
+    @abstractmethod
+    async def open(self) -> None:
+        """Connect and create or migrate the schema."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @abstractmethod
+    async def record(self, signal: NewSignal) -> Stored:
+        """Store a new signal; a repeated idempotency key stores nothing and answers with the
+        first signal's id."""
+
+    @abstractmethod
+    async def start_attempt(self, signal_id: str, started_at: float) -> int:
+        """Mark the signal executing and open its next attempt; return the attempt number."""
+
+    @abstractmethod
+    async def finish_attempt(
+        self,
+        signal_id: str,
+        number: int,
+        *,
+        outcome: str,
+        status: SignalStatus,
+        result: ExecutionResult | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Close an attempt with its outcome and move the signal to `status`."""
+
+    @abstractmethod
+    async def get(self, signal_id: str) -> SignalRecord | None: ...
+
+    @abstractmethod
+    async def list_signals(
+        self,
+        *,
+        status: SignalStatus | None = None,
+        source: str | None = None,
+        symbol: str | None = None,
+        limit: int = 50,
+        before: str | None = None,
+    ) -> list[SignalRecord]:
+        """Signals newest first, without their attempts."""
+
+    @abstractmethod
+    async def pending(self) -> list[SignalRecord]:
+        """Queued and executing signals, oldest first, with their attempts."""
+
+    @abstractmethod
+    async def healthy(self) -> bool: ...

@@ -1,0 +1,89 @@
+"""What the journal stores about a signal, and the states a signal goes through."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from plugins.orders import ExecutionResult, ExecutionStatus, Order
+
+
+class SignalStatus(StrEnum):
+    INVALID = "invalid"
+    FILTERED = "filtered"
+    REJECTED = "rejected"
+    DUPLICATE = "duplicate"
+    QUEUED = "queued"
+    EXECUTING = "executing"
+    FILLED = "filled"
+    PARTIALLY_FILLED = "partially_filled"
+    PLACED = "placed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    UNKNOWN = "unknown"
+    """The broker may or may not have the order and cannot be asked: a person must look."""
+
+    @classmethod
+    def after(cls, result: ExecutionResult) -> SignalStatus:
+        return _AFTER_RESULT[result.status]
+
+
+_AFTER_RESULT = {
+    ExecutionStatus.FILLED: SignalStatus.FILLED,
+    ExecutionStatus.PARTIALLY_FILLED: SignalStatus.PARTIALLY_FILLED,
+    ExecutionStatus.PLACED: SignalStatus.PLACED,
+    ExecutionStatus.CANCELLED: SignalStatus.CANCELLED,
+    ExecutionStatus.REJECTED: SignalStatus.FAILED,
+}
+PENDING = (SignalStatus.QUEUED, SignalStatus.EXECUTING)
+
+
+class NewSignal(BaseModel):
+    """A signal as the receiving side decided about it, before it is stored."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    received_at: float
+    source: str
+    dialect: str | None = None
+    idempotency_key: str | None = None
+    content_type: str | None = None
+    raw_body: bytes
+    order: Order | None = None
+    plugin: str | None = None
+    status: SignalStatus
+    reason: str | None = None
+    error: str | None = None
+
+
+class Attempt(BaseModel):
+    """One try at executing a signal."""
+
+    model_config = ConfigDict(frozen=True)
+
+    number: int
+    started_at: float
+    finished_at: float | None = None
+    outcome: str | None = None
+    """`result`, `temporary`, `unknown`, `reconciled`, `error`; None while in flight."""
+    error: str | None = None
+    result: ExecutionResult | None = None
+
+
+class SignalRecord(NewSignal):
+    updated_at: float
+    result: ExecutionResult | None = None
+    attempts: list[Attempt] = []
+
+    @property
+    def symbol(self) -> str | None:
+        return self.order.symbol if self.order else None
+
+
+class Stored(BaseModel):
+    """The answer to storing a signal: stored under `signal_id`, or a duplicate of it."""
+
+    signal_id: str
+    duplicate: bool = False

@@ -1,0 +1,162 @@
+"""The receiving pipeline: from an authenticated body to a stored decision.
+
+parse the dialect -> check the source's passphrase -> route to a plugin -> apply the policy
+(confidence threshold) -> store durably -> hand queued signals to the executor. The caller
+answers only after `receive` returns, so every answer describes a stored signal.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import time
+from dataclasses import dataclass
+
+from plugins.registry import PluginRegistry
+from webhook.dialects import ParsedSignal, parse_alert
+from webhook.errors import Forbidden, PayloadError
+from webhook.executor import Executor, Job
+from webhook.ids import new_signal_id
+from webhook.journal import NewSignal, SignalJournal, SignalStatus
+from webhook.settings import Settings, SourceSettings
+
+logger = logging.getLogger("tradehook.pipeline")
+REDACTED = b"[redacted]"
+SIGNED_SOURCE = "signed"
+"""The source name recorded for requests verified by HMAC signature."""
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """An authenticated request: who sent it and what it carried."""
+
+    source: str
+    body: bytes
+    content_type: str | None
+    webhook_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    signal_id: str
+    status: SignalStatus
+    reason: str | None = None
+    error: str | None = None
+    field: str | None = None
+    plugin: str | None = None
+
+
+class SignalPipeline:
+    def __init__(
+        self,
+        settings: Settings,
+        registry: PluginRegistry,
+        journal: SignalJournal,
+        executor: Executor,
+    ) -> None:
+        self._settings = settings
+        self._registry = registry
+        self._journal = journal
+        self._executor = executor
+
+    async def receive(self, incoming: Incoming) -> Decision:
+        """Decide about one signal and store it. Raises `Forbidden` (nothing stored) for a wrong
+        passphrase and `JournalError` when it could not be stored."""
+        source = self._settings.sources.get(incoming.source)
+        signal_id = new_signal_id()
+        body = incoming.body
+        try:
+            parsed = parse_alert(body, source.dialect if source else "auto")
+        except PayloadError as exc:
+            if source is not None and source.passphrase is not None:
+                body = _redact_or_refuse(body, source)
+            return await self._store_invalid(incoming, signal_id, body, exc)
+        if source is not None and source.passphrase is not None:
+            _check_passphrase(parsed, source)
+            body = body.replace(source.passphrase.get_secret_value().encode(), REDACTED)
+        key = _idempotency_key(incoming, parsed)
+        try:
+            plugin = self._route(parsed, source)
+        except PayloadError as exc:
+            return await self._store_invalid(incoming, signal_id, body, exc, parsed, key)
+        order = parsed.order.model_copy(update={"client_order_id": signal_id})
+        status, reason = self._policy(parsed, incoming.source)
+        signal = NewSignal(
+            id=signal_id, received_at=time.time(), source=incoming.source,
+            dialect=parsed.dialect, idempotency_key=key, content_type=incoming.content_type,
+            raw_body=body, order=order, plugin=plugin, status=status, reason=reason,
+        )
+        stored = await self._journal.record(signal)
+        if stored.duplicate:
+            logger.info("signal %s: duplicate of %s", signal_id, stored.signal_id)
+            return Decision(stored.signal_id, SignalStatus.DUPLICATE, plugin=plugin)
+        logger.info("signal %s: %s %s via %s", signal_id, status, order.symbol, plugin)
+        if status is SignalStatus.QUEUED:
+            self._executor.submit(Job(signal_id=signal_id, order=order, plugin=plugin))
+        return Decision(signal_id, status, reason=reason, plugin=plugin)
+
+    def _route(self, parsed: ParsedSignal, source: SourceSettings | None) -> str:
+        """The alert's own `plugin`, else the source's, else the default."""
+        name = parsed.plugin or (source.plugin if source else None) or self._settings.default_plugin
+        if name not in self._registry:
+            known = ", ".join(sorted(self._registry.names()))
+            raise PayloadError("plugin", f"unknown plugin {name!r}; configured plugins: {known}")
+        return name
+
+    def _policy(self, parsed: ParsedSignal, source: str) -> tuple[SignalStatus, str | None]:
+        threshold = self._settings.threshold_for(source)
+        confidence = parsed.order.confidence
+        if confidence < threshold:
+            short = round(threshold - confidence, 6)
+            reason = f"confidence {confidence:g} is below the threshold {threshold:g} by {short:g}"
+            return SignalStatus.FILTERED, reason
+        return SignalStatus.QUEUED, None
+
+    async def _store_invalid(
+        self,
+        incoming: Incoming,
+        signal_id: str,
+        body: bytes,
+        exc: PayloadError,
+        parsed: ParsedSignal | None = None,
+        key: str | None = None,
+    ) -> Decision:
+        if key is None and incoming.webhook_id:
+            key = _idempotency_key(incoming, None)
+        signal = NewSignal(
+            id=signal_id, received_at=time.time(), source=incoming.source,
+            dialect=parsed.dialect if parsed else None, idempotency_key=key,
+            content_type=incoming.content_type, raw_body=body,
+            order=parsed.order if parsed else None, status=SignalStatus.INVALID, error=str(exc),
+        )
+        stored = await self._journal.record(signal)
+        if stored.duplicate:
+            return Decision(stored.signal_id, SignalStatus.DUPLICATE)
+        logger.info("signal %s: invalid: %s", signal_id, exc)
+        return Decision(signal_id, SignalStatus.INVALID, error=str(exc), field=exc.field)
+
+
+def _idempotency_key(incoming: Incoming, parsed: ParsedSignal | None) -> str | None:
+    """The sender's key, namespaced so that different senders cannot collide."""
+    if incoming.webhook_id:
+        return f"webhook-id:{incoming.webhook_id}"
+    if parsed is not None and parsed.idempotency_key:
+        return f"{incoming.source}:{parsed.idempotency_key}"
+    return None
+
+
+def _check_passphrase(parsed: ParsedSignal, source: SourceSettings) -> None:
+    assert source.passphrase is not None  # noqa: S101 - checked by the caller
+    expected = source.passphrase.get_secret_value().encode()
+    offered = (parsed.passphrase or "").encode()
+    if not hmac.compare_digest(expected, offered):
+        raise Forbidden("wrong or missing passphrase")
+
+
+def _redact_or_refuse(body: bytes, source: SourceSettings) -> bytes:
+    """An unparsable body from a passphrase source is kept only if it carries the passphrase."""
+    assert source.passphrase is not None  # noqa: S101 - checked by the caller
+    secret = source.passphrase.get_secret_value().encode()
+    if secret not in body:
+        raise Forbidden("wrong or missing passphrase")
+    return body.replace(secret, REDACTED)

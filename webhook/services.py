@@ -1,0 +1,27 @@
+"""What a running app holds: settings, journal, plugins, executor and pipeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from plugins.registry import PluginRegistry
+from webhook.executor import Executor
+from webhook.journal import SignalJournal
+from webhook.pipeline import SignalPipeline
+from webhook.settings import Settings
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    journal: SignalJournal
+    registry: PluginRegistry
+    executor: Executor
+    pipeline: SignalPipeline
+
+    @staticmethod
+    def of(request: Request) -> Services:
+        services: Services = request.app.state.services
+        return services
