@@ -142,7 +142,8 @@ def _env_name(key: str) -> str:
 
 def _describe(exc: ValidationError, origins: Mapping[str, str]) -> str:
     first = exc.errors()[0]
-    key = ".".join(str(part) for part in first["loc"]) or "(settings)"
+    ctx = first.get("ctx") or {}
+    key = str(ctx.get("key") or ".".join(str(part) for part in first["loc"]) or "(settings)")
     message = str(first["msg"]).removeprefix("Value error, ")
     origin = origins.get(key)
     return f"{key}: {message}" + (f" (from {origin})" if origin else "")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from webhook.auth import WebhookSecret
 
@@ -15,6 +16,12 @@ Dialect = Literal["auto", "native", "tradingview", "plain"]
 Threshold = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 DEFAULT_SOURCE = "tradingview"
 DEFAULT_PLUGIN = "mock"
+
+
+def _invalid(key: str, message: str) -> PydanticCustomError:
+    """An error found by a cross-field check; `ctx` carries the key it is about."""
+    template = message.replace("{", "(").replace("}", ")")
+    return PydanticCustomError("invalid_setting", template, {"key": key})
 
 
 class _Strict(BaseModel):
@@ -97,16 +104,29 @@ class Settings(_Strict):
             raise ValueError("the journal path is empty")
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _default_to_the_only_plugin(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "default_plugin" not in data:
+            plugins = data.get("plugins")
+            if isinstance(plugins, dict) and len(plugins) == 1:
+                data = {**data, "default_plugin": next(iter(plugins))}
+        return data
+
     @model_validator(mode="after")
     def _check_references(self) -> Settings:
+        configured = ", ".join(sorted(self.plugins)) or "none"
         if self.default_plugin not in self.plugins:
-            raise ValueError(
-                f"default_plugin {self.default_plugin!r} is not a configured plugin "
-                f"(configured: {', '.join(sorted(self.plugins)) or 'none'})"
+            raise _invalid(
+                "default_plugin",
+                f"{self.default_plugin!r} is not a configured plugin (configured: {configured})",
             )
         for name, source in self.sources.items():
             if source.plugin is not None and source.plugin not in self.plugins:
-                raise ValueError(f"sources.{name}.plugin: no plugin named {source.plugin!r}")
+                raise _invalid(
+                    f"sources.{name}.plugin",
+                    f"no plugin named {source.plugin!r} (configured: {configured})",
+                )
         return self
 
     @property

@@ -20,6 +20,7 @@ ORDER_FIELDS = frozenset(
         "take_profit", "confidence", "action", "comment",
     }
 )
+SIDE_WORDS = {"long": "buy", "short": "sell"}
 SIGNAL_FIELDS = frozenset({"plugin", "id", "passphrase"})
 FIELDS = ORDER_FIELDS | SIGNAL_FIELDS
 
@@ -39,6 +40,9 @@ def parse_native(payload: dict[str, Any]) -> ParsedSignal:
     for key in ("side", "order_type", "action"):
         if isinstance(fields.get(key), str):
             fields[key] = fields[key].strip().lower()
+    side = fields.get("side")
+    if isinstance(side, str) and side in SIDE_WORDS:
+        fields["side"] = SIDE_WORDS[side]
     order = build_order(fields)
     return ParsedSignal(
         order=order,

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from plugins.orders import Order, OrderAction, OrderSide, OrderType
+
+
+def _error_field(**fields: object) -> str:
+    with pytest.raises(ValidationError) as caught:
+        Order.model_validate(fields)
+    error = caught.value.errors()[0]
+    return str((error.get("ctx") or {}).get("field") or error["loc"][0])
+
+
+def test_confidence_defaults_to_0_6() -> None:
+    assert Order(symbol="BTC/USDT", side=OrderSide.BUY, quantity=1).confidence == 0.6
+
+
+def test_order_round_trips_through_json() -> None:
+    order = Order(symbol="ES", side=OrderSide.SELL, order_type=OrderType.LIMIT, quantity=2,
+                  price=5000, stop_loss=5010, take_profit=4980, confidence=0.8)
+    assert Order.model_validate_json(order.model_dump_json()) == order
+
+
+@pytest.mark.parametrize("quantity", [0, -1, float("nan"), float("inf")])
+def test_quantity_must_be_a_positive_number(quantity: float) -> None:
+    assert _error_field(symbol="X", side="buy", quantity=quantity) == "quantity"
+
+
+@pytest.mark.parametrize("confidence", [-0.1, 1.01, 7])
+def test_confidence_must_lie_between_0_and_1(confidence: float) -> None:
+    assert _error_field(symbol="X", side="buy", quantity=1, confidence=confidence) == "confidence"
+
+
+def test_opening_needs_a_side_and_a_quantity() -> None:
+    assert _error_field(symbol="X", quantity=1) == "side"
+    assert _error_field(symbol="X", side="buy") == "quantity"
+
+
+def test_close_and_cancel_need_neither_side_nor_quantity() -> None:
+    assert Order(symbol="X", action=OrderAction.CLOSE).side is None
+    assert Order(symbol="X", action=OrderAction.CANCEL).quantity is None
+
+
+def test_limit_order_needs_a_price() -> None:
+    assert _error_field(symbol="X", side="buy", quantity=1, order_type="limit") == "price"
+
+
+def test_stop_order_needs_a_stop_price() -> None:
+    assert _error_field(symbol="X", side="buy", quantity=1, order_type="stop") == "stop_price"
+
+
+def test_stop_limit_order_needs_both_prices() -> None:
+    fields = {"symbol": "X", "side": "buy", "quantity": 1, "order_type": "stop_limit"}
+    assert _error_field(**fields, stop_price=10) == "price"
+    assert _error_field(**fields, price=10) == "stop_price"
+
+
+def test_buy_stop_loss_must_be_below_the_entry() -> None:
+    fields = {"symbol": "X", "side": "buy", "quantity": 1, "price": 100}
+    assert _error_field(**fields, stop_loss=101) == "stop_loss"
+    assert _error_field(**fields, take_profit=99) == "take_profit"
+    assert Order.model_validate({**fields, "stop_loss": 99, "take_profit": 101})
+
+
+def test_sell_bracket_is_mirrored() -> None:
+    fields = {"symbol": "X", "side": "sell", "quantity": 1, "price": 100}
+    assert _error_field(**fields, stop_loss=99) == "stop_loss"
+    assert _error_field(**fields, take_profit=101) == "take_profit"
+    assert Order.model_validate({**fields, "stop_loss": 101, "take_profit": 99})
+
+
+def test_bracket_without_a_price_must_still_be_ordered() -> None:
+    assert _error_field(symbol="X", side="buy", quantity=1, stop_loss=10, take_profit=9) == (
+        "stop_loss"
+    )
+
+
+def test_stop_order_bracket_is_measured_from_the_stop_price() -> None:
+    fields = {"symbol": "X", "side": "buy", "quantity": 1, "order_type": "stop",
+              "stop_price": 100}
+    assert _error_field(**fields, stop_loss=100.5) == "stop_loss"
+
+
+def test_unknown_fields_are_refused() -> None:
+    assert _error_field(symbol="X", side="buy", quantity=1, quantiy=2) == "quantiy"

@@ -1,0 +1,239 @@
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from plugins.base import ExecutionPlugin, PluginCapabilities, PluginConfig
+from plugins.errors import OrderRejected, OutcomeUnknown, RateLimited, TemporaryError
+from plugins.orders import ExecutionResult, MarketData, Order
+from plugins.registry import PluginRegistry
+from tests.webhook.journal_helpers import queued_signal
+from webhook.executor import Executor, Job
+from webhook.journal import NewSignal, SignalRecord, SignalStatus, SqliteJournal
+from webhook.settings import ExecutionSettings
+
+pytestmark = pytest.mark.anyio
+FAST = ExecutionSettings(max_attempts=3, retry_base_delay=0.01, retry_max_delay=0.05)
+
+
+class BrokerStandIn(ExecutionPlugin):
+    """A broker that answers from a script: each call pops the next error, if any."""
+
+    capabilities = PluginCapabilities(client_order_ids=True, lookup_by_client_order_id=True)
+
+    def __init__(self, name: str = "paper", *, script: list[Exception] | None = None,
+                 delay: float = 0.0) -> None:
+        super().__init__(name)
+        self.script = list(script or [])
+        self.delay = delay
+        self.calls: list[str] = []
+        self.book: dict[str, ExecutionResult] = {}
+        self.keep_on_unknown = False
+
+    async def init(self, config: PluginConfig) -> None:
+        pass
+
+    async def execute_order(self, order: Order) -> ExecutionResult:
+        assert order.client_order_id is not None
+        self.calls.append(order.client_order_id)
+        await asyncio.sleep(self.delay)
+        result = ExecutionResult(success=True, status="filled", order_id=f"B-{len(self.calls)}",
+                                 client_order_id=order.client_order_id, filled_quantity=1)
+        if self.script:
+            error = self.script.pop(0)
+            if isinstance(error, OutcomeUnknown) and self.keep_on_unknown:
+                self.book[order.client_order_id] = result
+            raise error
+        self.book[order.client_order_id] = result
+        return result
+
+    async def lookup_order(self, client_order_id: str) -> ExecutionResult | None:
+        return self.book.get(client_order_id)
+
+    async def fetch_data(self, symbol: str) -> MarketData:
+        return MarketData(symbol=symbol, bid=1, ask=1, last=1)
+
+    async def health_check(self) -> bool:
+        return True
+
+
+class BlindBroker(BrokerStandIn):
+    capabilities = PluginCapabilities()
+
+
+@pytest.fixture
+async def journal(tmp_path: Path) -> AsyncIterator[SqliteJournal]:
+    store = SqliteJournal(tmp_path / "journal.db")
+    await store.open()
+    yield store
+    await store.close()
+
+
+async def run(journal: SqliteJournal, broker: BrokerStandIn, *signals: NewSignal,
+              settings: ExecutionSettings = FAST) -> list[SignalRecord]:
+    registry = PluginRegistry()
+    registry.register(broker)
+    executor = Executor(journal, registry, settings)
+    for signal in signals:
+        await journal.record(signal)
+        assert signal.order is not None
+        executor.submit(Job(signal.id, signal.order, broker.name))
+    return await settle(journal, executor, [s.id for s in signals])
+
+
+async def settle(journal: SqliteJournal, executor: Executor, ids: list[str]) -> list[SignalRecord]:
+    for _ in range(500):
+        records = [await journal.get(i) for i in ids]
+        if all(r is not None and r.status not in (SignalStatus.QUEUED, SignalStatus.EXECUTING)
+               for r in records) and executor.backlog == 0:
+            return [r for r in records if r is not None]
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"not settled: {[(r.id, r.status) for r in records if r]}")
+
+
+async def test_queued_signal_is_executed_and_its_result_journaled(journal: SqliteJournal) -> None:
+    broker = BrokerStandIn()
+    (record,) = await run(journal, broker, queued_signal())
+    assert record.status is SignalStatus.FILLED
+    assert record.result is not None and record.result.order_id == "B-1"
+    assert [(a.number, a.outcome) for a in record.attempts] == [(1, "result")]
+    assert broker.calls == [record.id]
+
+
+async def test_temporary_failures_are_retried_then_succeed(journal: SqliteJournal) -> None:
+    broker = BrokerStandIn(script=[RateLimited("429"), TemporaryError("503")])
+    (record,) = await run(journal, broker, queued_signal())
+    assert record.status is SignalStatus.FILLED
+    assert [a.outcome for a in record.attempts] == ["temporary", "temporary", "result"]
+    assert record.attempts[0].error == "429"
+
+
+async def test_retries_stop_at_the_limit(journal: SqliteJournal) -> None:
+    broker = BrokerStandIn(script=[TemporaryError("down")] * 5)
+    (record,) = await run(journal, broker, queued_signal())
+    assert record.status is SignalStatus.FAILED
+    assert record.error is not None and "gave up after 3 attempts: down" in record.error
+    assert len(broker.calls) == 3
+
+
+async def test_final_refusal_fails_without_retry(journal: SqliteJournal) -> None:
+    broker = BrokerStandIn(script=[OrderRejected("insufficient balance")])
+    (record,) = await run(journal, broker, queued_signal())
+    assert record.status is SignalStatus.FAILED
+    assert record.result is not None and record.result.error == "insufficient balance"
+    assert len(broker.calls) == 1
+
+
+async def test_unknown_outcome_found_at_the_broker_is_not_sent_again(
+    journal: SqliteJournal,
+) -> None:
+    broker = BrokerStandIn(script=[OutcomeUnknown("timeout after sending")])
+    broker.keep_on_unknown = True
+    (record,) = await run(journal, broker, queued_signal())
+    assert record.status is SignalStatus.FILLED
+    assert len(broker.calls) == 1
+    assert [a.outcome for a in record.attempts] == ["reconciled"]
+
+
+async def test_unknown_outcome_not_at_the_broker_is_sent_again(journal: SqliteJournal) -> None:
+    broker = BrokerStandIn(script=[OutcomeUnknown("connection reset")])
+    (record,) = await run(journal, broker, queued_signal())
+    assert record.status is SignalStatus.FILLED
+    assert len(broker.calls) == 2
+    assert [a.outcome for a in record.attempts] == ["not_found", "result"]
+
+
+async def test_unknown_outcome_without_lookup_is_left_for_a_person(journal: SqliteJournal) -> None:
+    broker = BlindBroker(script=[OutcomeUnknown("timeout")])
+    (record,) = await run(journal, broker, queued_signal())
+    assert record.status is SignalStatus.UNKNOWN
+    assert record.error is not None and "check it by hand" in record.error
+    assert len(broker.calls) == 1
+
+
+async def test_plugin_bug_fails_the_signal_and_the_executor_goes_on(
+    journal: SqliteJournal,
+) -> None:
+    broker = BrokerStandIn(script=[ZeroDivisionError("oops")])
+    first, second = await run(journal, broker, queued_signal(), queued_signal())
+    assert first.status is SignalStatus.FAILED
+    assert first.error is not None and "ZeroDivisionError" in first.error
+    assert second.status is SignalStatus.FILLED
+
+
+async def test_one_symbol_runs_in_order_while_others_run_alongside(
+    journal: SqliteJournal,
+) -> None:
+    broker = BrokerStandIn(delay=0.05)
+    signals = [queued_signal("BTC/USDT") for _ in range(4)] + [queued_signal("ETH/USDT")]
+    await run(journal, broker, *signals)
+    btc = [s.id for s in signals[:4]]
+    assert [c for c in broker.calls if c in btc] == btc
+    assert broker.calls.index(signals[4].id) < broker.calls.index(btc[-1])
+
+
+async def test_recovery_executes_what_was_left_queued(journal: SqliteJournal) -> None:
+    broker = BrokerStandIn()
+    signal = queued_signal()
+    await journal.record(signal)
+    registry = PluginRegistry()
+    registry.register(broker)
+    executor = Executor(journal, registry, FAST)
+    assert await executor.recover() == 1
+    (record,) = await settle(journal, executor, [signal.id])
+    assert record.status is SignalStatus.FILLED
+
+
+async def test_recovery_of_an_interrupted_send_asks_the_broker_first(
+    journal: SqliteJournal,
+) -> None:
+    broker = BrokerStandIn()
+    signal = queued_signal()
+    await journal.record(signal)
+    await journal.start_attempt(signal.id, 1.0)  # the process died after this
+    broker.book[signal.id] = ExecutionResult(success=True, status="filled", order_id="EARLIER")
+    registry = PluginRegistry()
+    registry.register(broker)
+    executor = Executor(journal, registry, FAST)
+    await executor.recover()
+    (record,) = await settle(journal, executor, [signal.id])
+    assert record.status is SignalStatus.FILLED
+    assert record.result is not None and record.result.order_id == "EARLIER"
+    assert broker.calls == []
+
+
+async def test_recovery_of_an_interrupted_send_without_lookup_is_unknown(
+    journal: SqliteJournal,
+) -> None:
+    broker = BlindBroker()
+    signal = queued_signal()
+    await journal.record(signal)
+    await journal.start_attempt(signal.id, 1.0)
+    registry = PluginRegistry()
+    registry.register(broker)
+    executor = Executor(journal, registry, FAST)
+    await executor.recover()
+    (record,) = await settle(journal, executor, [signal.id])
+    assert record.status is SignalStatus.UNKNOWN
+    assert broker.calls == []
+
+
+async def test_stop_leaves_unfinished_work_in_the_journal(journal: SqliteJournal) -> None:
+    broker = BrokerStandIn(delay=5)
+    registry = PluginRegistry()
+    registry.register(broker)
+    executor = Executor(journal, registry, FAST)
+    signals = [queued_signal(), queued_signal()]
+    for signal in signals:
+        await journal.record(signal)
+        assert signal.order is not None
+        executor.submit(Job(signal.id, signal.order, "paper"))
+    await asyncio.sleep(0.1)
+    await executor.stop(grace=0.1)
+    statuses = [(await journal.get(s.id)).status for s in signals]  # type: ignore[union-attr]
+    assert statuses == [SignalStatus.EXECUTING, SignalStatus.QUEUED]
+    executor.submit(Job(signals[1].id, signals[1].order, "paper"))  # type: ignore[arg-type]
+    assert executor.backlog == 0

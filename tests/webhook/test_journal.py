@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from plugins.orders import ExecutionResult
+from tests.webhook.journal_helpers import queued_signal
+from webhook.errors import JournalError
+from webhook.journal import SignalStatus, SqliteJournal
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def journal(tmp_path: Path) -> AsyncIterator[SqliteJournal]:
+    store = SqliteJournal(tmp_path / "journal.db")
+    await store.open()
+    yield store
+    await store.close()
+
+
+async def test_writes_are_durable_wal_with_full_sync(journal: SqliteJournal) -> None:
+    mode, sync = await journal._writer.run(
+        lambda c: (c.execute("PRAGMA journal_mode").fetchone()[0],
+                   c.execute("PRAGMA synchronous").fetchone()[0])
+    )
+    assert (mode, sync) == ("wal", 2)  # 2 = FULL: every commit is fsynced
+
+
+async def test_stored_signal_survives_a_reopen(tmp_path: Path) -> None:
+    signal = queued_signal()
+    first = SqliteJournal(tmp_path / "j.db")
+    await first.open()
+    await first.record(signal)
+    await first.close()
+    again = SqliteJournal(tmp_path / "j.db")
+    await again.open()
+    record = await again.get(signal.id)
+    await again.close()
+    assert record is not None
+    assert (record.order, record.raw_body, record.status) == (
+        signal.order, signal.raw_body, SignalStatus.QUEUED
+    )
+
+
+async def test_repeated_idempotency_key_is_a_duplicate_of_the_first(
+    journal: SqliteJournal,
+) -> None:
+    first, second = queued_signal(key="k1"), queued_signal(key="k1")
+    assert (await journal.record(first)).duplicate is False
+    stored = await journal.record(second)
+    assert (stored.duplicate, stored.signal_id) == (True, first.id)
+    assert await journal.get(second.id) is None
+
+
+async def test_signals_without_a_key_never_collide(journal: SqliteJournal) -> None:
+    for _ in range(3):
+        assert not (await journal.record(queued_signal(key=None))).duplicate
+    assert len(await journal.list_signals()) == 3
+
+
+async def test_concurrent_writes_share_commits(tmp_path: Path) -> None:
+    commits: list[str] = []
+
+    class CountingJournal(SqliteJournal):
+        def _connect(self) -> sqlite3.Connection:
+            connection = super()._connect()
+            connection.set_trace_callback(
+                lambda sql: commits.append(sql) if sql == "COMMIT" else None
+            )
+            return connection
+
+    store = CountingJournal(tmp_path / "j.db")
+    await store.open()
+    signals = [queued_signal() for _ in range(300)]
+    await asyncio.gather(*(store.record(s) for s in signals))
+    assert len(await store.list_signals(limit=500)) == 300
+    await store.close()
+    assert 0 < len(commits) < 300
+
+
+async def test_attempts_and_results_are_kept_in_order(journal: SqliteJournal) -> None:
+    signal = queued_signal()
+    await journal.record(signal)
+    one = await journal.start_attempt(signal.id, 1.0)
+    await journal.finish_attempt(signal.id, one, outcome="temporary",
+                                 status=SignalStatus.QUEUED, error="rate limited")
+    two = await journal.start_attempt(signal.id, 2.0)
+    assert (await journal.get(signal.id)).status is SignalStatus.EXECUTING  # type: ignore[union-attr]
+    result = ExecutionResult(success=True, status="filled", order_id="X1", filled_quantity=1)
+    await journal.finish_attempt(signal.id, two, outcome="result", status=SignalStatus.FILLED,
+                                 result=result)
+    record = await journal.get(signal.id)
+    assert record is not None
+    assert [a.number for a in record.attempts] == [1, 2]
+    assert [a.outcome for a in record.attempts] == ["temporary", "result"]
+    assert record.attempts[0].error == "rate limited"
+    assert record.result == result and record.status is SignalStatus.FILLED
+
+
+async def test_pending_lists_queued_and_executing_oldest_first(journal: SqliteJournal) -> None:
+    queued, executing, done = queued_signal(), queued_signal(), queued_signal()
+    for signal in (queued, executing, done):
+        await journal.record(signal)
+    await journal.start_attempt(executing.id, 1.0)
+    number = await journal.start_attempt(done.id, 1.0)
+    await journal.finish_attempt(done.id, number, outcome="result", status=SignalStatus.FILLED)
+    pending = await journal.pending()
+    assert [p.id for p in pending] == [queued.id, executing.id]
+    assert pending[1].attempts[0].finished_at is None
+
+
+async def test_list_filters_newest_first_with_a_cursor(journal: SqliteJournal) -> None:
+    signals = [queued_signal("BTC/USDT" if i % 2 else "ETH/USDT", source=f"s{i % 3}")
+               for i in range(10)]
+    for signal in signals:
+        await journal.record(signal)
+    newest = await journal.list_signals(limit=3)
+    assert [r.id for r in newest] == [s.id for s in reversed(signals)][:3]
+    older = await journal.list_signals(limit=3, before=newest[-1].id)
+    assert [r.id for r in older] == [s.id for s in reversed(signals)][3:6]
+    assert {r.symbol for r in await journal.list_signals(symbol="ETH/USDT")} == {"ETH/USDT"}
+    assert {r.source for r in await journal.list_signals(source="s1")} == {"s1"}
+    assert await journal.list_signals(status=SignalStatus.FILLED) == []
+
+
+async def test_failed_write_is_a_journal_error(journal: SqliteJournal) -> None:
+    with pytest.raises(JournalError):
+        await journal._writer.run(lambda c: c.execute("INSERT INTO nowhere VALUES (1)"))
+    assert await journal.healthy()
+
+
+async def test_journal_that_cannot_open_is_a_journal_error(tmp_path: Path) -> None:
+    (tmp_path / "taken").mkdir()
+    with pytest.raises(JournalError, match="cannot open the journal"):
+        await SqliteJournal(tmp_path / "taken").open()
+
+
+async def test_closed_journal_refuses_writes_and_is_unhealthy(tmp_path: Path) -> None:
+    store = SqliteJournal(tmp_path / "j.db")
+    await store.open()
+    await store.close()
+    assert not await store.healthy()
+    with pytest.raises(JournalError):
+        await store.record(queued_signal())
+
+
+async def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "j.db"
+    sqlite3.connect(path).execute("PRAGMA user_version=99").connection.close()
+    with pytest.raises(JournalError, match="newer tradehook"):
+        await SqliteJournal(path).open()
