@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from plugins.errors import PluginConfigError
 from plugins.loader import plugin_class, validate_plugin_config
 from webhook.errors import ConfigError
-from webhook.settings import Settings
+from webhook.settings import DEFAULT_PLUGIN, DEFAULT_SOURCE, Settings
 
 ENV_PREFIX = "TRADEHOOK_"
 DEFAULT_CONFIG_FILE = "tradehook.toml"
@@ -37,6 +37,9 @@ def load_settings(
     raw = _read_toml(Path(path)) if path else _read_toml_if_present(Path(DEFAULT_CONFIG_FILE))
     _refuse_inline_secrets(raw)
     _read_secret_files(raw)
+    # Variables refine the embedded defaults, as they refine what a file says.
+    raw.setdefault("plugins", {DEFAULT_PLUGIN: {"type": "mock"}})
+    raw.setdefault("sources", {DEFAULT_SOURCE: {}})
     origins: dict[str, str] = {}
     _overlay_environment(raw, env, origins)
     _fill_from_local_secrets(raw, Path(env.get(ENV_PREFIX + "SECRETS_FILE", LOCAL_SECRETS_FILE)))

@@ -47,6 +47,14 @@ def test_environment_sets_the_documented_keys() -> None:
     assert settings.confidence_threshold == 0.75
 
 
+def test_environment_refines_the_default_plugin_and_source() -> None:
+    settings = load_settings(env={"TRADEHOOK_PLUGINS__MOCK__DELAY_MS": "10",
+                                  "TRADEHOOK_SOURCES__TRADINGVIEW__CONFIDENCE_THRESHOLD": "0.8"})
+    assert settings.plugins["mock"].type == "mock"
+    assert settings.plugins["mock"].options == {"delay_ms": "10"}
+    assert settings.threshold_for("tradingview") == 0.8
+
+
 def test_file_is_read_and_environment_wins(tmp_path: Path) -> None:
     path = write(tmp_path, 'confidence_threshold = 0.7\nport = 9000\n')
     settings = load_settings(path, env={"TRADEHOOK_PORT": "9100"})

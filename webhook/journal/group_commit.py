@@ -1,109 +1,105 @@
-"""One SQLite connection on its own thread, committing queued work in batches.
+"""Group commit for one SQLite connection: many writers, one fsync.
 
-Each job runs in a savepoint inside a shared transaction; the whole batch commits at once, so
-many concurrent requests share one fsync. A job's future resolves only after the commit has
-returned, that is after the data is on disk (WAL with synchronous=FULL).
+Jobs queue up while a commit is on disk. The flusher then opens one transaction, runs every
+queued job in a savepoint of its own (a failing job rolls back alone), and commits. The
+statements run on the event loop, where they cost microseconds and need no hand-off between
+threads; only the COMMIT, which waits for fsync (WAL with synchronous=FULL), runs on a worker
+thread so that requests keep being received meanwhile. A job's future resolves only after its
+transaction's COMMIT has returned, that is after the data is on disk.
 """
 
 from __future__ import annotations
 
 import asyncio
-import queue
 import sqlite3
-import threading
 from collections.abc import Callable
-from concurrent.futures import Future
 from typing import Any, TypeVar
 
 from webhook.errors import JournalError
 
 T = TypeVar("T")
-Job = tuple[Callable[[sqlite3.Connection], Any], "Future[Any]"]
-MAX_BATCH = 1024
-_STOP = object()
+Job = tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]"]
 
 
 class GroupCommitter:
     def __init__(self, connect: Callable[[], sqlite3.Connection]) -> None:
         self._connect = connect
-        self._jobs: queue.SimpleQueue[Job | object] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._ready: Future[None] = Future()
+        self._connection: sqlite3.Connection | None = None
+        self._queued: list[Job] = []
+        self._wakeup = asyncio.Event()
+        self._flusher: asyncio.Task[None] | None = None
+        self._closing = False
 
     async def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="journal-writer", daemon=True)
-        self._thread.start()
-        await asyncio.wrap_future(self._ready)
+        try:
+            self._connection = await asyncio.to_thread(self._connect)
+        except (sqlite3.Error, OSError) as exc:
+            raise JournalError(f"cannot open the journal: {exc}") from exc
+        self._closing = False
+        self._flusher = asyncio.create_task(self._flush_forever(), name="journal-flusher")
 
     async def stop(self) -> None:
-        if self._thread is None:
+        if self._flusher is None:
             return
-        self._jobs.put(_STOP)
-        await asyncio.to_thread(self._thread.join, 10)
-        self._thread = None
+        self._closing = True
+        self._wakeup.set()
+        await asyncio.shield(self._flusher)
+        self._flusher = None
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._flusher is not None and not self._closing
 
     async def run(self, job: Callable[[sqlite3.Connection], T]) -> T:
         """Run `job` on the journal's connection; return once its transaction is committed."""
         if not self.running:
             raise JournalError("the journal is closed")
-        future: Future[T] = Future()
-        self._jobs.put((job, future))
-        return await asyncio.wrap_future(future)
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queued.append((job, future))
+        self._wakeup.set()
+        return await future
 
-    def _run(self) -> None:
-        try:
-            connection = self._connect()
-        except (sqlite3.Error, OSError) as exc:
-            self._ready.set_exception(JournalError(f"cannot open the journal: {exc}"))
-            return
-        self._ready.set_result(None)
-        try:
-            while True:
-                first = self._jobs.get()
-                if first is _STOP:
-                    return
-                batch = [first]
-                while len(batch) < MAX_BATCH:
-                    try:
-                        batch.append(self._jobs.get_nowait())
-                    except queue.Empty:
-                        break
-                stop = _STOP in batch
-                self._commit(connection, [job for job in batch if job is not _STOP])
-                if stop:
-                    return
-        finally:
-            connection.close()
+    async def _flush_forever(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            batch, self._queued = self._queued, []
+            if batch:
+                await self._commit(batch)
+            if self._closing and not self._queued:
+                return
 
-    @staticmethod
-    def _commit(connection: sqlite3.Connection, batch: list[Any]) -> None:
-        outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
+    async def _commit(self, batch: list[Job]) -> None:
+        connection = self._connection
+        assert connection is not None  # noqa: S101 - set while the flusher runs
+        outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
         try:
             connection.execute("BEGIN IMMEDIATE")
             for job, future in batch:
                 connection.execute("SAVEPOINT job")
                 try:
-                    value = job(connection)
+                    outcomes.append((future, job(connection), None))
                 except Exception as exc:  # noqa: BLE001 - handed to the waiting caller
                     connection.execute("ROLLBACK TO job")
                     outcomes.append((future, None, exc))
-                else:
-                    outcomes.append((future, value, None))
                 connection.execute("RELEASE job")
-            connection.execute("COMMIT")
+            # The COMMIT waits for the disk; the event loop goes on receiving meanwhile.
+            await asyncio.shield(asyncio.to_thread(connection.execute, "COMMIT"))
         except sqlite3.Error as exc:
             if connection.in_transaction:
                 connection.rollback()
             failure = JournalError(f"the journal could not commit: {exc}")
             failure.__cause__ = exc
             for _job, future in batch:
-                future.set_exception(failure)
+                if not future.done():
+                    future.set_exception(failure)
             return
         for future, value, error in outcomes:
+            if future.done():
+                continue  # the caller gave up waiting; the write stands
             if error is None:
                 future.set_result(value)
             elif isinstance(error, sqlite3.Error):
