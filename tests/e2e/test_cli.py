@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import shutil
 import stat
 import subprocess
 from pathlib import Path
 
 import httpx
 
+from tests.conftest import skip_unless_available
 from tests.e2e.server import RunningServer, start_server
 from webhook.auth import verify_signature
 
@@ -115,3 +117,19 @@ def test_serve_with_no_configuration_makes_secrets_and_its_printed_command_works
         assert answer.status_code == 202
     finally:
         running.stop()
+
+
+def test_readme_curl_recipe_with_sign_headers_is_accepted(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    skip_unless_available(shutil.which("curl") is not None, "curl is not installed")
+    body = "sell 2 ES limit 5000 sl 5010 tp 4980 confidence 0.8"
+    headers = tmp_path / "headers.txt"
+    headers.write_bytes(server.run_cli("sign", stdin=body.encode()).stdout)
+    done = subprocess.run(
+        ["curl", "-s", f"{server.url}/webhook", "-H", "content-type: text/plain",
+         "-H", f"@{headers}", "--data-binary", body],
+        capture_output=True, check=False, timeout=30,
+    )
+    assert done.returncode == 0
+    assert b'"status":"queued"' in done.stdout
