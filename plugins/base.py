@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from plugins.orders import ExecutionResult, MarketData, Order
+from plugins.orders import AccountBalance, ExecutionResult, MarketData, Order
 
 
 class PluginConfig(BaseModel):
@@ -51,7 +51,9 @@ class ExecutionPlugin(ABC):
     """
 
     config_model: ClassVar[type[PluginConfig]] = PluginConfig
-    capabilities: ClassVar[PluginCapabilities] = PluginCapabilities()
+    capabilities: PluginCapabilities = PluginCapabilities()
+    """Declared by each plugin type; an instance may refine it in `init` once it knows its
+    broker (an exchange that takes stop-loss and take-profit with the entry, say)."""
 
     def __init__(self, name: str) -> None:
         self._name = name
@@ -76,12 +78,33 @@ class ExecutionPlugin(ABC):
     async def health_check(self) -> bool:
         """True when the back end is reachable and able to trade."""
 
-    async def lookup_order(self, client_order_id: str) -> ExecutionResult | None:
+    async def lookup_order(
+        self, client_order_id: str, symbol: str | None = None
+    ) -> ExecutionResult | None:
         """Find the order placed with this client order id; None when the broker has none.
+
+        `symbol` is the order's symbol, for brokers that look orders up per symbol.
 
         Only plugins that declare `lookup_by_client_order_id` implement it.
         """
         raise NotImplementedError(f"plugin {self.name!r} cannot look up orders by client id")
+
+    async def fetch_balance(self) -> AccountBalance:
+        """The account's equity, for sizing by percent of equity or by risk.
+
+        Optional: the default raises NotImplementedError, and signals that need it are then
+        rejected with a reason that says the plugin cannot report its balance.
+        """
+        raise NotImplementedError(f"plugin {self.name!r} cannot report its balance")
+
+    async def fetch_position(self, symbol: str) -> float:
+        """The net open position in `symbol`, in the units orders are given in: positive long,
+        negative short, 0.0 when flat. Used for sizing by percent of position and for the
+        `max_position` risk rule.
+
+        Optional: the default raises NotImplementedError (signals that need it are rejected).
+        """
+        raise NotImplementedError(f"plugin {self.name!r} cannot report positions")
 
     async def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
         """Release connections; the plugin is not used afterwards."""

@@ -3,8 +3,9 @@
 Market orders fill at once at the reference price (the signal's price when it carries one,
 else the last price seen for the symbol) moved 0.01% against the side. Limit and stop orders
 fill at once when marketable and otherwise rest until cancelled; prices do not move on their own.
-Positions are netted per symbol, so close and reverse act on what earlier orders opened.
-Nothing survives a restart.
+Positions are netted per symbol, so close and reverse act on what earlier orders opened, and
+`fetch_position` reports them; `fetch_balance` reports a fixed, configured equity. Nothing
+survives a restart.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pydantic import Field
 from plugins.base import ExecutionPlugin, PluginCapabilities, PluginConfig
 from plugins.errors import OrderRejected
 from plugins.orders import (
+    AccountBalance,
     ExecutionResult,
     ExecutionStatus,
     MarketData,
@@ -39,6 +41,9 @@ class MockConfig(PluginConfig):
     slippage: Annotated[float, Field(ge=0, lt=0.1)] = 0.0001
     prices: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
     """Starting prices by symbol, on top of the built-in ones."""
+    equity: Annotated[float, Field(gt=0)] = 100_000.0
+    """The paper account's equity, for sizing by percent of equity; it does not change."""
+    currency: str = "USD"
 
 
 def starting_price(symbol: str) -> float:
@@ -102,7 +107,9 @@ class MockPlugin(ExecutionPlugin):
                 self._by_client_id[order.client_order_id] = result
             return result
 
-    async def lookup_order(self, client_order_id: str) -> ExecutionResult | None:
+    async def lookup_order(
+        self, client_order_id: str, symbol: str | None = None
+    ) -> ExecutionResult | None:
         return self._by_client_id.get(client_order_id)
 
     def _execute(self, order: Order) -> ExecutionResult:
@@ -215,6 +222,12 @@ class MockPlugin(ExecutionPlugin):
         last = self.price(symbol)
         half_spread = last * self._config.slippage
         return MarketData(symbol=symbol, bid=last - half_spread, ask=last + half_spread, last=last)
+
+    async def fetch_balance(self) -> AccountBalance:
+        return AccountBalance(currency=self._config.currency, equity=self._config.equity)
+
+    async def fetch_position(self, symbol: str) -> float:
+        return self.position(symbol)
 
     async def health_check(self) -> bool:
         return self._open

@@ -1,8 +1,9 @@
 """The types that cross the boundary between tradehook and an execution plugin.
 
 An `Order` is what a signal asks for; an `ExecutionResult` is what the broker made of it;
-`MarketData` is a quote. All three are pydantic models, so anything that builds one from
-outside data (an alert, a broker reply) gets the same validation and the same error messages.
+`MarketData` is a quote; `AccountBalance` is what the account is worth. All are pydantic
+models, so anything that builds one from outside data (an alert, a broker reply) gets the same
+validation and the same error messages.
 """
 
 from __future__ import annotations
@@ -48,6 +49,22 @@ class OrderAction(StrEnum):
     CANCEL = "cancel"
 
 
+class TimeInForce(StrEnum):
+    """How long an order stays working. None on an order means the broker's default."""
+
+    DAY = "day"
+    GTC = "gtc"
+    """good till cancelled"""
+    IOC = "ioc"
+    """immediate or cancel: fill what can be filled now, cancel the rest"""
+    FOK = "fok"
+    """fill or kill: all at once or nothing"""
+    OPG = "opg"
+    """at the market's opening"""
+    CLS = "cls"
+    """at the market's close"""
+
+
 def invalid_field(field: str, message: str) -> PydanticCustomError:
     """A validation error about one field, found by cross-field checks; `ctx` names the field."""
     template = message.replace("{", "(").replace("}", ")")
@@ -74,6 +91,9 @@ class Order(BaseModel):
     action: OrderAction = OrderAction.OPEN
     client_order_id: Annotated[str, Field(max_length=64)] | None = None
     comment: Annotated[str, Field(max_length=256)] | None = None
+    time_in_force: TimeInForce | None = None
+    """None: the broker's default. A plugin that cannot honour the one asked for refuses the
+    order (`OrderRejected`) rather than send it with another."""
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Self:
@@ -149,6 +169,19 @@ class ExecutionResult(BaseModel):
             error=error,
             client_order_id=client_order_id,
         )
+
+
+class AccountBalance(BaseModel):
+    """The account's value, for sizing by percent of equity and by risk."""
+
+    model_config = ConfigDict(frozen=True)
+
+    currency: str
+    equity: Annotated[float, Field(allow_inf_nan=False)]
+    """Balance plus open profit and loss, in `currency` (assumed to be the quote currency of the
+    symbols traded when sizing by percent of equity)."""
+    free: float | None = None
+    """What is available for new orders (free balance, free margin), when the broker says."""
 
 
 class MarketData(BaseModel):
