@@ -1,0 +1,261 @@
+"""What each order action does on a ccxt exchange.
+
+open: one order of the asked type, with its stop-loss and take-profit (see `brackets`).
+close: contracts are flattened by a reduce-only market order for the position's size (or the
+asked part of it); on spot the free balance of the base currency is sold.
+reverse: contracts flatten and open the other way in one market order; on spot only a buy can
+"reverse" (there is no short to flatten), a sell is refused.
+cancel: the symbol's open orders (only the buys or sells when `side` says so) are cancelled.
+
+Every order sent carries the client order id derived from the signal id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from plugins.ccxt.brackets import (
+    BracketMode,
+    bracket_mode,
+    has_bracket,
+    native_params,
+    protect,
+    refuse_unprotectable,
+)
+from plugins.ccxt.sizing import (
+    amount_at_precision,
+    check_minimums,
+    check_quantity_unit,
+    contract_factor,
+    fmt,
+    needs_reference_price,
+    price_at_precision,
+)
+from plugins.ccxt.trader import ExchangeTrader, Ticket
+from plugins.errors import OrderRejected, OutcomeUnknown
+from plugins.orders import (
+    ExecutionResult,
+    ExecutionStatus,
+    Order,
+    OrderAction,
+    OrderSide,
+    OrderType,
+    TimeInForce,
+)
+
+Market = Mapping[str, Any]
+_LIMIT_TIME_IN_FORCE = {TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK}
+_MARKET_TIME_IN_FORCE = {TimeInForce.GTC, TimeInForce.IOC}
+"""A market order fills what it can at once: IOC is what it does anyway, GTC changes nothing."""
+
+
+def describe_request(order: Order, symbol: str | None = None) -> str:
+    """`buy 0.1 BTCUSDT`, `close ETHUSDT`: what the signal asked, for messages."""
+    parts = [] if order.action is OrderAction.OPEN else [order.action.value]
+    if order.side is not None:
+        parts.append(order.side.value)
+    if order.quantity is not None:
+        parts.append(fmt(order.quantity))
+    parts.append(symbol or order.symbol)
+    return " ".join(parts)
+
+
+def describe(order: Order, market: Market, exchange_id: str) -> str:
+    """`buy 0.1 BTC/USDT on binance`, `close BTC/USDT:USDT on okx`: for messages."""
+    return f"{describe_request(order, market['symbol'])} on {exchange_id}"
+
+
+class Actions:
+    def __init__(self, trader: ExchangeTrader) -> None:
+        self.trader = trader
+        self.unit = trader.config.quantity_unit
+        self.awaiting_protection: dict[str, tuple[Order, Market]] = {}
+        """Entries whose outcome was unknown and whose bracket still has to be placed once a
+        lookup finds them filled, by client order id."""
+
+    async def open(self, order: Order, market: Market) -> ExecutionResult:
+        assert order.side is not None and order.quantity is not None  # noqa: S101 - Order checks
+        exchange, what = self.trader.exchange, describe(order, market, self.trader.exchange_id)
+        check_quantity_unit(market, self.unit, what)
+        factor = contract_factor(market, self.unit)
+        mode = bracket_mode(exchange, market)
+        refuse_unprotectable(order, market, mode, what)
+        amount = amount_at_precision(exchange, market, order.quantity / factor, what)
+        order_type, price, params = self._shape(order, market, what)
+        reference = order.entry_price
+        if reference is None and needs_reference_price(market):
+            reference = await self.trader.reference_price(market, order.side, what)
+        check_minimums(market, amount, reference, self.unit, what)
+        if mode is BracketMode.NATIVE and has_bracket(order):
+            params.update(native_params(exchange, market, order, what))
+        ticket = Ticket(
+            market["symbol"],
+            order_type,
+            order.side,
+            amount,
+            price,
+            self.trader.client_id(order.client_order_id),
+            params,
+        )
+        try:
+            entry = await self.trader.create(ticket, what)
+        except OutcomeUnknown:
+            if ticket.client_order_id is not None and has_bracket(order):
+                self.awaiting_protection[ticket.client_order_id] = (order, market)
+            raise
+        result = entry.to_result(contract_size=factor)
+        if mode is BracketMode.NATIVE or not has_bracket(order) or not result.success:
+            return result
+        return await self.protect_filled(order, market, result, entry.fee_in(market["base"]))
+
+    async def protect_filled(
+        self, order: Order, market: Market, result: ExecutionResult, base_fee: float
+    ) -> ExecutionResult:
+        """Place the separate bracket for what the entry filled; report a failure in `error`."""
+        mode = bracket_mode(self.trader.exchange, market)
+        factor = contract_factor(market, self.unit)
+        filled = result.filled_quantity / factor
+        if market.get("spot"):
+            filled -= base_fee
+        if filled <= 0:
+            note = "the stop-loss and take-profit were not placed: the entry has not filled yet"
+        else:
+            what = describe(order, market, self.trader.exchange_id)
+            note = await protect(self.trader, market, order, filled, mode, what) or ""
+        return result.model_copy(update={"error": note}) if note else result
+
+    async def close(self, order: Order, market: Market) -> ExecutionResult:
+        what = describe(order, market, self.trader.exchange_id)
+        if market.get("contract"):
+            return await self._close_contracts(order, market, what)
+        if order.side is OrderSide.BUY:
+            raise OrderRejected(f"{what}: a spot account holds no short position to buy back")
+        base = market["base"]
+        free, total = await self.trader.balance(base, what)
+        wanted = min(free, order.quantity) if order.quantity is not None else free
+        locked = total - free
+        held = f"{fmt(free)} {base} free" + (f", {fmt(locked)} in open orders" if locked else "")
+        if wanted <= 0:
+            raise OrderRejected(f"{what}: nothing to sell ({held})")
+        try:
+            amount = amount_at_precision(self.trader.exchange, market, wanted, what)
+            reference = None
+            if needs_reference_price(market):
+                reference = await self.trader.reference_price(market, OrderSide.SELL, what)
+            check_minimums(market, amount, reference, self.unit, what)
+        except OrderRejected as exc:
+            raise OrderRejected(f"{exc} ({held})") from exc
+        return await self._market(order, market, OrderSide.SELL, amount, what, {})
+
+    async def reverse(self, order: Order, market: Market) -> ExecutionResult:
+        assert order.side is not None  # noqa: S101 - Order checks
+        what = describe(order, market, self.trader.exchange_id)
+        if not market.get("contract"):
+            if order.side is OrderSide.SELL:
+                raise OrderRejected(
+                    f"{what}: a spot account cannot go short; send close, or trade a swap market"
+                )
+            if order.quantity is None:
+                raise OrderRejected(f"{what}: no short to flatten and no quantity to buy")
+            buy = order.model_copy(update={"order_type": OrderType.MARKET})
+            return await self.open(buy, market)
+        check_quantity_unit(market, self.unit, what)
+        factor = contract_factor(market, self.unit)
+        positions = await self.trader.positions(market, what)
+        held = sum(p.contracts if p.side is OrderSide.BUY else -p.contracts for p in positions)
+        if held * (1 if order.side is OrderSide.BUY else -1) > 0:
+            raise OrderRejected(f"{what}: the position is already {fmt(held * factor)}")
+        opening = order.quantity / factor if order.quantity is not None else abs(held)
+        if opening <= 0:
+            raise OrderRejected(f"{what}: no position to reverse and no quantity to open")
+        exchange = self.trader.exchange
+        amount = amount_at_precision(exchange, market, abs(held) + opening, what)
+        result = await self._market(order, market, order.side, amount, what, {})
+        if not has_bracket(order) or not result.success or result.filled_quantity <= 0:
+            return result
+        size = min(opening, max(result.filled_quantity / factor - abs(held), 0.0))
+        note = await protect(self.trader, market, order, size, BracketMode.SEPARATE, what)
+        return result.model_copy(update={"error": note}) if note else result
+
+    async def cancel(self, order: Order, market: Market) -> ExecutionResult:
+        what = describe(order, market, self.trader.exchange_id)
+        resting = await self.trader.open_orders(market, what)
+        if order.side is not None:
+            resting = [o for o in resting if o.side == order.side.value]
+        if not resting:
+            which = f"{order.side.value} " if order.side is not None else ""
+            raise OrderRejected(f"{what}: there are no open {which}orders to cancel")
+        await self.trader.cancel(resting, market, what, every_order=order.side is None)
+        return ExecutionResult(
+            success=True,
+            status=ExecutionStatus.CANCELLED,
+            order_id=",".join(o.id for o in resting if o.id is not None),
+            client_order_id=order.client_order_id,
+        )
+
+    async def _close_contracts(self, order: Order, market: Market, what: str) -> ExecutionResult:
+        check_quantity_unit(market, self.unit, what)
+        positions = await self.trader.positions(market, what)
+        if order.side is not None:
+            positions = [p for p in positions if p.side is order.side.opposite]
+        if not positions:
+            which = {None: "", OrderSide.SELL: "long ", OrderSide.BUY: "short "}[order.side]
+            raise OrderRejected(f"{what}: there is no open {which}position to close")
+        if len(positions) > 1:
+            raise OrderRejected(f"{what}: there is a long and a short position; say which (side)")
+        position = positions[0]
+        factor = contract_factor(market, self.unit)
+        wanted = position.contracts
+        if order.quantity is not None:
+            wanted = min(wanted, order.quantity / factor)
+        amount = amount_at_precision(self.trader.exchange, market, wanted, what)
+        params = {"reduceOnly": True}
+        return await self._market(order, market, position.side.opposite, amount, what, params)
+
+    async def _market(
+        self,
+        order: Order,
+        market: Market,
+        side: OrderSide,
+        amount: str,
+        what: str,
+        params: dict[str, Any],
+    ) -> ExecutionResult:
+        ticket = Ticket(
+            market["symbol"],
+            "market",
+            side,
+            amount,
+            client_order_id=self.trader.client_id(order.client_order_id),
+            params=params,
+        )
+        entry = await self.trader.create(ticket, what)
+        return entry.to_result(contract_size=contract_factor(market, self.unit))
+
+    def _shape(
+        self, order: Order, market: Market, what: str
+    ) -> tuple[str, str | None, dict[str, Any]]:
+        """ccxt's type, price and parameters (trigger, time in force) for our order type."""
+        exchange = self.trader.exchange
+        limit = order.order_type in (OrderType.LIMIT, OrderType.STOP_LIMIT)
+        price = None
+        if limit and order.price is not None:
+            price = price_at_precision(exchange, market, order.price, what)
+        params: dict[str, Any] = {}
+        tif = order.time_in_force
+        if tif is not None:
+            honoured = _LIMIT_TIME_IN_FORCE if limit else _MARKET_TIME_IN_FORCE
+            if tif not in honoured:
+                kind = "limit" if limit else "market"
+                raise OrderRejected(
+                    f"{what}: time in force {tif.value!r} is not available for {kind} orders "
+                    f"on {self.trader.exchange_id} (use {', '.join(sorted(honoured))})"
+                )
+            if limit:
+                params["timeInForce"] = tif.value.upper()
+        if order.order_type in (OrderType.STOP, OrderType.STOP_LIMIT):
+            assert order.stop_price is not None  # noqa: S101 - Order checks
+            trigger = price_at_precision(exchange, market, order.stop_price, what)
+            params["triggerPrice"] = float(trigger)
+        return ("limit", price, params) if limit else ("market", None, params)

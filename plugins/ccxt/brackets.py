@@ -1,0 +1,167 @@
+"""Stop-loss and take-profit for an entry, in one of three ways:
+
+- native: they travel with the entry (ccxt's `stopLoss` / `takeProfit` parameters) on exchanges
+  that declare `createOrderWithTakeProfitAndStopLoss`;
+- oco: on Binance spot, both go in one OCO order list once the entry has filled, so that they
+  share the amount bought and the first to trigger cancels the other;
+- separate: once the entry has filled, reduce-only trigger orders on contract markets; on other
+  spot exchanges one stop-loss or one take-profit sell (two would each need the whole amount).
+
+Orders that cannot be protected this way are refused before anything is sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any
+
+from plugins.ccxt.sizing import amount_at_precision, fmt, price_at_precision
+from plugins.ccxt.trader import ExchangeTrader, Ticket
+from plugins.errors import ExecutionError, OrderRejected
+from plugins.orders import Order, OrderSide, OrderType
+
+Market = Mapping[str, Any]
+
+
+class BracketMode(StrEnum):
+    NATIVE = "native"
+    OCO = "oco"
+    SEPARATE = "separate"
+
+
+def bracket_mode(exchange: Any, market: Market) -> BracketMode:
+    if exchange.has.get("createOrderWithTakeProfitAndStopLoss"):
+        return BracketMode.NATIVE
+    if market.get("spot") and hasattr(exchange, "private_post_orderlist_oco"):
+        return BracketMode.OCO
+    return BracketMode.SEPARATE
+
+
+def has_bracket(order: Order) -> bool:
+    return order.stop_loss is not None or order.take_profit is not None
+
+
+def refuse_unprotectable(order: Order, market: Market, mode: BracketMode, what: str) -> None:
+    """Refuse, before sending, an entry whose stop-loss or take-profit could not be placed."""
+    if not has_bracket(order):
+        return
+    if market.get("spot") and order.side is OrderSide.SELL:
+        raise OrderRejected(
+            f"{what}: a spot sell opens no position, so it cannot carry a stop-loss or take-profit"
+        )
+    if mode is BracketMode.NATIVE:
+        return
+    if order.order_type is not OrderType.MARKET:
+        raise OrderRejected(
+            f"{what}: this exchange cannot attach a stop-loss or take-profit to a resting "
+            f"{order.order_type.value} order; send a market entry, or the bracket separately"
+        )
+    both = order.stop_loss is not None and order.take_profit is not None
+    if market.get("spot") and mode is BracketMode.SEPARATE and both:
+        raise OrderRejected(
+            f"{what}: on this exchange's spot market a position can hold either a stop-loss "
+            "or a take-profit order, not both; send one of them"
+        )
+
+
+def native_params(exchange: Any, market: Market, order: Order, what: str) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if order.stop_loss is not None:
+        price = price_at_precision(exchange, market, order.stop_loss, what)
+        params["stopLoss"] = {"triggerPrice": float(price)}
+    if order.take_profit is not None:
+        price = price_at_precision(exchange, market, order.take_profit, what)
+        params["takeProfit"] = {"triggerPrice": float(price)}
+    return params
+
+
+async def protect(
+    trader: ExchangeTrader,
+    market: Market,
+    order: Order,
+    amount: float,
+    mode: BracketMode,
+    what: str,
+) -> str | None:
+    """Place the stop-loss and take-profit for `amount` (exchange units) after the entry filled.
+
+    Returns None when all went well, else what was not placed and why: the entry stands either
+    way, so a failure here is reported with the entry's result instead of raised."""
+    if not has_bracket(order) or mode is BracketMode.NATIVE:
+        return None
+    exchange = trader.exchange
+    try:
+        size = amount_at_precision(exchange, market, amount, what)
+        if mode is BracketMode.OCO and order.stop_loss and order.take_profit:
+            await _place_oco(trader, market, order, size, what)
+            return None
+    except ExecutionError as exc:
+        return f"the entry filled, but its stop-loss and take-profit were not placed: {exc}"
+    notes = []
+    for kind, price, key, suffix in (
+        ("stop-loss", order.stop_loss, "stopLossPrice", "sl"),
+        ("take-profit", order.take_profit, "takeProfitPrice", "tp"),
+    ):
+        if price is None:
+            continue
+        try:
+            await _place_trigger(trader, market, order, size, key, price, suffix, what)
+        except ExecutionError as exc:
+            notes.append(f"the entry filled, but its {kind} was not placed: {exc}")
+    return "; ".join(notes) or None
+
+
+async def _place_trigger(
+    trader: ExchangeTrader,
+    market: Market,
+    order: Order,
+    size: str,
+    key: str,
+    price: float,
+    suffix: str,
+    what: str,
+) -> None:
+    assert order.side is not None  # noqa: S101 - entries always have a side
+    trigger = price_at_precision(trader.exchange, market, price, what)
+    params: dict[str, Any] = {key: float(trigger)}
+    if market.get("contract"):
+        params["reduceOnly"] = True
+    ticket = Ticket(
+        symbol=market["symbol"],
+        type="market",
+        side=order.side.opposite,
+        amount=size,
+        client_order_id=trader.client_id(order.client_order_id, suffix),
+        params=params,
+    )
+    await trader.create(ticket, f"{ticket.side} {size} {market['symbol']} {suffix} at {trigger}")
+
+
+async def _place_oco(
+    trader: ExchangeTrader, market: Market, order: Order, size: str, what: str
+) -> None:
+    """Binance spot: sell `size` with a take-profit limit above and a stop-loss below."""
+    assert order.stop_loss is not None and order.take_profit is not None  # noqa: S101
+    exchange = trader.exchange
+    request: dict[str, Any] = {
+        "symbol": market["id"],
+        "side": "SELL",
+        "quantity": size,
+        "aboveType": "LIMIT_MAKER",
+        "abovePrice": price_at_precision(exchange, market, order.take_profit, what),
+        "belowType": "STOP_LOSS",
+        "belowStopPrice": price_at_precision(exchange, market, order.stop_loss, what),
+    }
+    if order.client_order_id is not None:
+        request["listClientOrderId"] = trader.client_id(order.client_order_id, "oc")
+        request["aboveClientOrderId"] = trader.client_id(order.client_order_id, "tp")
+        request["belowClientOrderId"] = trader.client_id(order.client_order_id, "sl")
+    label = (
+        f"sell {size} {market['symbol']} OCO take-profit {fmt(order.take_profit)} "
+        f"stop-loss {fmt(order.stop_loss)}"
+    )
+    try:
+        await exchange.private_post_orderlist_oco(request)
+    except Exception as exc:
+        raise trader.error(exc, label, sent=True) from exc

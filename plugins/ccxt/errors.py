@@ -1,0 +1,109 @@
+"""ccxt's exceptions, translated into tradehook's error tree.
+
+    ccxt.InsufficientFunds                       -> InsufficientFunds       (final)
+    ccxt.BadSymbol                               -> UnknownSymbol           (final)
+    ccxt.InvalidOrder, BadRequest, OperationRejected, NotSupported,
+    AuthenticationError, any other ExchangeError -> OrderRejected           (final)
+        (but an ExchangeError caused by the HTTP client is a network failure, below)
+    ccxt.RateLimitExceeded, DDoSProtection       -> RateLimited             (nothing placed)
+    ccxt.OnMaintenance, InvalidNonce             -> TemporaryError          (nothing placed)
+    ccxt.RequestTimeout, ExchangeNotAvailable, other network failures
+        before the order was sent, or for a request that places nothing -> TemporaryError
+        after the order was sent                                          -> OutcomeUnknown
+
+Every message names what was asked (side, quantity, symbol) and has the credentials and request
+signatures removed, since messages end up in logs and in the journal.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from urllib.parse import quote
+
+import ccxt.async_support as ccxt
+
+from plugins.errors import (
+    ExecutionError,
+    InsufficientFunds,
+    OrderRejected,
+    OutcomeUnknown,
+    RateLimited,
+    TemporaryError,
+    UnknownSymbol,
+)
+
+_SIGNATURE = re.compile(r"(?i)\b(signature|sign)=[^&\s\"']+")
+_MIN_SECRET_LENGTH = 4
+
+
+class Redactor:
+    """Removes secret values and request signatures from text shown to people."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        kept = {s for s in secrets if len(s) >= _MIN_SECRET_LENGTH}
+        kept |= {quote(s, safe="") for s in kept}  # as they appear in URLs and forms
+        self._secrets = sorted(kept, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return _SIGNATURE.sub(r"\1=***", text)
+
+
+class _RedactingFilter(logging.Filter):
+    def __init__(self, redact: Redactor) -> None:
+        super().__init__()
+        self._redact = redact
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = self._redact(record.getMessage()), None
+        return True
+
+
+def redacting_logger(name: str, redact: Redactor) -> logging.Logger:
+    """A logger for ccxt, which logs request headers (API keys, passphrases) at debug level."""
+    logger = logging.getLogger(name)
+    logger.filters = [_RedactingFilter(redact)]
+    return logger
+
+
+def _from_transport(exc: BaseException) -> bool:
+    """ccxt wraps some HTTP client failures (a cut-off answer) in a plain ExchangeError: the
+    exchange said nothing, so it is a network failure, not a refusal."""
+    cause = exc.__cause__
+    return cause is not None and not isinstance(cause, ccxt.BaseError)
+
+
+def is_duplicate_client_id(exc: BaseException) -> bool:
+    """The exchange refused the order because its client order id was used before."""
+    if isinstance(exc, ccxt.DuplicateOrderId):
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, ccxt.ExchangeError) and "duplicate" in text
+
+
+def translate(exc: BaseException, what: str, *, sent: bool, redact: Redactor) -> ExecutionError:
+    """The tradehook error for a failure of `what` (e.g. "buy 0.1 BTC/USDT on binance").
+
+    `sent` says whether the request may have placed an order: a network failure then leaves the
+    outcome unknown instead of being safe to retry.
+    """
+    detail = redact(f"{type(exc).__name__}: {exc}") if str(exc) else type(exc).__name__
+    message = f"{what}: {detail}"
+    if isinstance(exc, ccxt.InsufficientFunds):
+        return InsufficientFunds(message)
+    if isinstance(exc, ccxt.BadSymbol):
+        return UnknownSymbol(message)
+    if isinstance(exc, ccxt.AuthenticationError):
+        return OrderRejected(f"{what}: the exchange refused the API credentials ({detail})")
+    if isinstance(exc, ccxt.RateLimitExceeded | ccxt.DDoSProtection):
+        return RateLimited(message)
+    if isinstance(exc, ccxt.OnMaintenance | ccxt.InvalidNonce):
+        return TemporaryError(message)
+    if isinstance(exc, ccxt.ExchangeError) and not _from_transport(exc):
+        return OrderRejected(message)
+    if sent:
+        return OutcomeUnknown(f"{message}; the order may have reached the exchange")
+    return TemporaryError(message)

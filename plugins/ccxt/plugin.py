@@ -1,0 +1,209 @@
+"""The ccxt execution plugin: crypto exchanges through `ccxt.async_support`."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from plugins.base import ExecutionPlugin, PluginCapabilities, PluginConfig
+from plugins.ccxt.actions import Actions, describe_request
+from plugins.ccxt.config import CcxtConfig, Credentials
+from plugins.ccxt.errors import Redactor, redacting_logger
+from plugins.ccxt.exchange import (
+    apply_credentials,
+    create_exchange,
+    require_named_credentials,
+    start_exchange,
+)
+from plugins.ccxt.sizing import contract_factor
+from plugins.ccxt.symbols import find_exact, resolve_market
+from plugins.ccxt.trader import ExchangeTrader
+from plugins.errors import PluginConfigError, UnknownSymbol
+from plugins.orders import (
+    AccountBalance,
+    ExecutionResult,
+    MarketData,
+    Order,
+    OrderAction,
+    OrderSide,
+)
+
+Market = Mapping[str, Any]
+
+
+class CcxtPlugin(ExecutionPlugin):
+    """Places orders on one exchange account through ccxt.
+
+    Every order carries a client order id derived from the signal id, which the exchange stores;
+    `lookup_order` finds it again, so an unknown outcome is reconciled instead of resent.
+    Stop-loss and take-profit are attached to the entry where the exchange can
+    (`capabilities.native_stop_loss_take_profit` says so once started), else placed after it.
+    """
+
+    config_model = CcxtConfig
+    capabilities = PluginCapabilities(
+        native_stop_loss_take_profit=False,
+        client_order_ids=True,
+        lookup_by_client_order_id=True,
+        partial_fills=True,
+    )
+
+    def __init__(self, name: str = "ccxt") -> None:
+        super().__init__(name)
+        self._config: CcxtConfig | None = None
+        self._exchange: Any = None
+        self._actions: Actions | None = None
+
+    async def init(self, config: PluginConfig) -> None:
+        self._config = CcxtConfig.model_validate(config.model_dump())
+        exchange = create_exchange(self._config)
+        require_named_credentials(exchange, self._config)
+        credentials = Credentials.from_environment(self._config)
+        apply_credentials(exchange, credentials)
+        redact = Redactor(credentials.values())
+        exchange.logger = redacting_logger(f"tradehook.ccxt.{self.name}", redact)
+        await start_exchange(exchange, self._config, redact)
+        try:
+            self._check_symbol_map(exchange.markets)
+        except PluginConfigError:
+            await exchange.close()
+            raise
+        self._exchange = exchange
+        self._actions = Actions(ExchangeTrader(exchange, self._config, redact))
+        native = exchange.has.get("createOrderWithTakeProfitAndStopLoss") is True
+        # What the exchange can do is known only now; this instance says so to the pipeline.
+        self.capabilities = self.capabilities.model_copy(
+            update={"native_stop_loss_take_profit": native}
+        )
+
+    @property
+    def exchange(self) -> Any:
+        """The ccxt exchange object (for tests and diagnostics)."""
+        return self._exchange
+
+    def market_for(self, symbol: str) -> Market | None:
+        config = self._started_config()
+        return resolve_market(symbol, self._exchange.markets, config.market_type, config.symbols)
+
+    async def execute_order(self, order: Order) -> ExecutionResult:
+        actions = self._started_actions()
+        market = self.market_for(order.symbol)
+        if market is None:
+            asked = describe_request(order)
+            raise UnknownSymbol(f"{asked}: {self._unknown_symbol(order.symbol)}")
+        if order.action is OrderAction.CLOSE:
+            return await actions.close(order, market)
+        if order.action is OrderAction.REVERSE:
+            return await actions.reverse(order, market)
+        if order.action is OrderAction.CANCEL:
+            return await actions.cancel(order, market)
+        return await actions.open(order, market)
+
+    async def lookup_order(
+        self, client_order_id: str, symbol: str | None = None
+    ) -> ExecutionResult | None:
+        """Find the order placed for this signal id. The exchange may need the order's symbol:
+        it is remembered for orders this process sent, else pass the alert's `symbol`."""
+        actions = self._started_actions()
+        trader = actions.trader
+        exchange_id = trader.client_id(client_order_id)
+        assert exchange_id is not None  # noqa: S101 - a str in gives a str out
+        market = self.market_for(symbol) if symbol is not None else None
+        unified = market["symbol"] if market else trader.symbol_sent_with(exchange_id)
+        found = await trader.find(exchange_id, unified)
+        if found is None:
+            return None
+        market = market or self._exchange.markets.get(found.symbol or unified or "")
+        unit = self._started_config().quantity_unit
+        factor = contract_factor(market, unit) if market is not None else 1.0
+        result = found.to_result(contract_size=factor)
+        waiting = actions.awaiting_protection.pop(exchange_id, None)
+        if waiting is not None and result.filled_quantity > 0:
+            order, market = waiting
+            result = await actions.protect_filled(
+                order, market, result, found.fee_in(str(market["base"]))
+            )
+        return result
+
+    async def fetch_data(self, symbol: str) -> MarketData:
+        self._started_actions()
+        market = self.market_for(symbol)
+        if market is None:
+            raise UnknownSymbol(f"quote {symbol}: {self._unknown_symbol(symbol)}")
+        try:
+            ticker = await self._exchange.fetch_ticker(market["symbol"])
+        except Exception as exc:
+            what = f"quote {market['symbol']} on {self._started_config().exchange}"
+            raise self._started_actions().trader.error(exc, what, sent=False) from exc
+        last = ticker.get("last") or ticker.get("close") or 0.0
+        bid, ask = ticker.get("bid") or last, ticker.get("ask") or last
+        stamp = ticker.get("timestamp")
+        return MarketData(
+            symbol=market["symbol"],
+            bid=float(bid),
+            ask=float(ask),
+            last=float(last or (float(bid) + float(ask)) / 2),
+            volume=float(ticker.get("baseVolume") or 0.0),
+            timestamp=stamp / 1000 if stamp else time.time(),
+        )
+
+    async def fetch_balance(self) -> AccountBalance:
+        currency = self._started_config().balance_currency
+        trader = self._started_actions().trader
+        free, total = await trader.balance(currency, f"balance on {trader.exchange_id}")
+        return AccountBalance(currency=currency, equity=total, free=free)
+
+    async def fetch_position(self, symbol: str) -> float:
+        """Contracts: the net position (in base currency unless `quantity_unit` is contracts).
+        Spot: the base currency held, free or in open orders."""
+        trader = self._started_actions().trader
+        market = self.market_for(symbol)
+        if market is None:
+            raise UnknownSymbol(f"position {symbol}: {self._unknown_symbol(symbol)}")
+        what = f"position {market['symbol']} on {trader.exchange_id}"
+        if not market.get("contract"):
+            return (await trader.balance(str(market["base"]), what))[1]
+        positions = await trader.positions(market, what)
+        net = sum(p.contracts if p.side is OrderSide.BUY else -p.contracts for p in positions)
+        return net * contract_factor(market, self._started_config().quantity_unit)
+
+    async def health_check(self) -> bool:
+        if self._exchange is None or self._config is None:
+            return False
+        ask = self._exchange.fetch_time if self._exchange.has.get("fetchTime") else None
+        ask = ask or self._exchange.fetch_status
+        try:
+            answer = await asyncio.wait_for(ask(), self._config.health_timeout)
+        except Exception:  # noqa: BLE001 - any failure to answer means unhealthy
+            return False
+        if isinstance(answer, dict):
+            return answer.get("status") in (None, "ok")
+        return answer is not None
+
+    async def close(self) -> None:
+        if self._exchange is not None:
+            await self._exchange.close()
+
+    def _check_symbol_map(self, markets: Mapping[str, Market]) -> None:
+        config = self._started_config()
+        for alias, target in config.symbols.items():
+            if find_exact(target, markets) is None:
+                raise PluginConfigError(
+                    f"symbols.{alias}: {target!r} is not a market on {config.exchange}"
+                )
+
+    def _unknown_symbol(self, symbol: str) -> str:
+        config = self._started_config()
+        return f"unknown symbol {symbol!r} on {config.exchange} ({config.market_type} markets)"
+
+    def _started_config(self) -> CcxtConfig:
+        if self._config is None:
+            raise PluginConfigError(f"plugin {self.name!r} is not started")
+        return self._config
+
+    def _started_actions(self) -> Actions:
+        if self._actions is None:
+            raise PluginConfigError(f"plugin {self.name!r} is not started")
+        return self._actions

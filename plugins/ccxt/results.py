@@ -1,0 +1,67 @@
+"""ccxt's unified order structure, read into a model and turned into an `ExecutionResult`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from plugins.orders import ExecutionResult, ExecutionStatus
+
+
+class CcxtFee(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    cost: float | None = None
+    currency: str | None = None
+
+
+class CcxtOrder(BaseModel):
+    """The fields of a ccxt order that tradehook reads (ccxt fills in many more)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    id: str | None = None
+    client_order_id: str | None = Field(default=None, alias="clientOrderId")
+    symbol: str | None = None
+    status: str | None = None
+    side: str | None = None
+    amount: float | None = None
+    filled: float | None = None
+    average: float | None = None
+    price: float | None = None
+    fees: list[CcxtFee] = Field(default_factory=list)
+
+    @classmethod
+    def parse(cls, raw: Any) -> CcxtOrder:
+        data = dict(raw) if isinstance(raw, dict) else {}
+        data["fees"] = [fee for fee in data.get("fees") or [] if isinstance(fee, dict)]
+        return cls.model_validate(data)
+
+    def fee_in(self, currency: str) -> float:
+        return sum(fee.cost or 0.0 for fee in self.fees if fee.currency == currency)
+
+    def to_result(self, *, contract_size: float = 1.0) -> ExecutionResult:
+        """`contract_size` turns filled contracts back into base currency."""
+        filled = (self.filled or 0.0) * contract_size
+        if self.status == "rejected":
+            return ExecutionResult.rejected(
+                f"the exchange rejected order {self.id}", client_order_id=self.client_order_id
+            )
+        return ExecutionResult(
+            success=True,
+            status=self._status(filled),
+            order_id=self.id,
+            client_order_id=self.client_order_id,
+            filled_quantity=filled,
+            average_price=(self.average or self.price) if filled else None,
+        )
+
+    def _status(self, filled: float) -> ExecutionStatus:
+        if self.status == "closed":
+            return ExecutionStatus.FILLED
+        if filled > 0:
+            return ExecutionStatus.PARTIALLY_FILLED
+        if self.status in ("canceled", "cancelled", "expired"):
+            return ExecutionStatus.CANCELLED
+        return ExecutionStatus.PLACED

@@ -1,0 +1,200 @@
+"""The calls tradehook makes to a ccxt exchange, each with its failures translated.
+
+`ExchangeTrader.create` is the only place an order is sent. It passes the client order id derived
+from the signal id, and when the exchange says that id was used before, it returns the order that
+already carries it instead of failing: a resend can never become a second order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import ccxt.async_support as ccxt
+
+from plugins.ccxt.client_ids import derive_client_order_id, rule_for
+from plugins.ccxt.config import CcxtConfig
+from plugins.ccxt.errors import Redactor, is_duplicate_client_id, translate
+from plugins.ccxt.results import CcxtOrder
+from plugins.errors import ExecutionError, OutcomeUnknown, RateLimited, TemporaryError
+from plugins.orders import OrderSide
+
+Market = Mapping[str, Any]
+_TRIGGERS = {"triggerPrice", "stopLossPrice", "takeProfitPrice"}
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """One order as ccxt's `create_order` takes it, amounts and prices already at precision."""
+
+    symbol: str
+    type: str
+    side: OrderSide
+    amount: str
+    price: str | None = None
+    client_order_id: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Position:
+    side: OrderSide
+    """BUY for a long position, SELL for a short one."""
+    contracts: float
+
+
+class ExchangeTrader:
+    def __init__(self, exchange: Any, config: CcxtConfig, redact: Redactor) -> None:
+        self.exchange = exchange
+        self.config = config
+        self.redact = redact
+        self._rule = rule_for(config.exchange)
+        self._symbol_of: dict[str, str] = {}
+        self._kept_apart: set[str] = set()
+        """Client ids of trigger orders on contract markets, which some exchanges (okx, binance
+        futures) keep apart from ordinary orders, where a lookup by client id may not see them."""
+
+    @property
+    def exchange_id(self) -> str:
+        return self.config.exchange
+
+    def client_id(self, signal_id: str | None, suffix: str = "") -> str | None:
+        if signal_id is None:
+            return None
+        return derive_client_order_id(signal_id, self._rule, suffix)
+
+    def symbol_sent_with(self, client_id: str) -> str | None:
+        return self._symbol_of.get(client_id)
+
+    def error(self, exc: BaseException, what: str, *, sent: bool) -> ExecutionError:
+        translated = translate(exc, what, sent=sent, redact=self.redact)
+        if isinstance(translated, RateLimited):
+            translated.retry_after = self._retry_after()
+        return translated
+
+    async def create(self, ticket: Ticket, what: str) -> CcxtOrder:
+        params = dict(ticket.params)
+        if ticket.client_order_id is not None:
+            params["clientOrderId"] = ticket.client_order_id
+            self._symbol_of[ticket.client_order_id] = ticket.symbol
+            market = self.exchange.markets.get(ticket.symbol) or {}
+            if market.get("contract") and _TRIGGERS & set(params):
+                self._kept_apart.add(ticket.client_order_id)
+        price = float(ticket.price) if ticket.price is not None else None
+        try:
+            raw = await self.exchange.create_order(
+                ticket.symbol, ticket.type, ticket.side.value, float(ticket.amount), price, params
+            )
+        except Exception as exc:
+            if ticket.client_order_id is not None and is_duplicate_client_id(exc):
+                existing = await self.find(ticket.client_order_id, ticket.symbol)
+                if existing is not None:
+                    return existing
+            raise self.error(exc, what, sent=True) from exc
+        order = CcxtOrder.parse(raw)
+        if order.status is None and order.id is not None:
+            order = await self._refresh(order, ticket.symbol)
+        if order.client_order_id is None:
+            order = order.model_copy(update={"client_order_id": ticket.client_order_id})
+        return order
+
+    async def find(self, client_id: str, symbol: str | None) -> CcxtOrder | None:
+        """The order carrying this client order id, None when the exchange has none.
+
+        Raises `TemporaryError` when the exchange could not answer now, `OutcomeUnknown` when it
+        cannot be asked at all (e.g. it needs the symbol and none is known)."""
+        what = f"look up client order id {client_id} on {self.exchange_id}"
+        try:
+            raw = await self.exchange.fetch_order_with_client_order_id(client_id, symbol)
+        except ccxt.OrderNotFound as exc:
+            if client_id in self._kept_apart:
+                raise OutcomeUnknown(
+                    f"cannot {what}: it is a trigger order, which {self.exchange_id} may keep "
+                    "apart from the orders a lookup by client id sees; check it by hand"
+                ) from exc
+            return None
+        except Exception as exc:
+            translated = self.error(exc, what, sent=False)
+            if isinstance(translated, TemporaryError):
+                raise translated from exc
+            raise OutcomeUnknown(f"cannot {what}: {translated}") from exc
+        order = CcxtOrder.parse(raw)
+        if order.client_order_id is None:
+            order = order.model_copy(update={"client_order_id": client_id})
+        return order
+
+    async def reference_price(self, market: Market, side: OrderSide, what: str) -> float | None:
+        """The price a market order would trade at now (ask to buy, bid to sell, else last)."""
+        try:
+            ticker = await self.exchange.fetch_ticker(market["symbol"])
+        except Exception as exc:
+            raise self.error(exc, what, sent=False) from exc
+        near = ticker.get("ask") if side is OrderSide.BUY else ticker.get("bid")
+        price = near or ticker.get("last") or ticker.get("close")
+        return float(price) if price else None
+
+    async def balance(self, currency: str, what: str) -> tuple[float, float]:
+        """(free, total) of one currency in the account."""
+        try:
+            balances = await self.exchange.fetch_balance()
+        except Exception as exc:
+            raise self.error(exc, what, sent=False) from exc
+        entry = balances.get(currency) or {}
+        return float(entry.get("free") or 0.0), float(entry.get("total") or 0.0)
+
+    async def positions(self, market: Market, what: str) -> list[Position]:
+        try:
+            raw = await self.exchange.fetch_positions([market["symbol"]])
+        except Exception as exc:
+            raise self.error(exc, what, sent=False) from exc
+        found = []
+        for entry in raw:
+            contracts = float(entry.get("contracts") or 0.0)
+            if entry.get("symbol") != market["symbol"] or contracts <= 0:
+                continue
+            side = OrderSide.BUY if entry.get("side") == "long" else OrderSide.SELL
+            found.append(Position(side, contracts))
+        return found
+
+    async def open_orders(self, market: Market, what: str) -> list[CcxtOrder]:
+        try:
+            raw = await self.exchange.fetch_open_orders(market["symbol"])
+        except Exception as exc:
+            raise self.error(exc, what, sent=False) from exc
+        return [CcxtOrder.parse(entry) for entry in raw]
+
+    async def cancel(
+        self, orders: list[CcxtOrder], market: Market, what: str, *, every_order: bool
+    ) -> None:
+        """Cancel these orders (`every_order`: they are all the symbol's open orders, so one
+        cancel-all request may do it). A failure is temporary: cancelling again is harmless."""
+        symbol = market["symbol"]
+        try:
+            if every_order and self.exchange.has.get("cancelAllOrders"):
+                await self.exchange.cancel_all_orders(symbol)
+                return
+            for order in orders:
+                try:
+                    await self.exchange.cancel_order(order.id, symbol)
+                except ccxt.OrderNotFound:
+                    continue
+        except Exception as exc:
+            raise self.error(exc, what, sent=False) from exc
+
+    async def _refresh(self, order: CcxtOrder, symbol: str) -> CcxtOrder:
+        """The exchange answered with an id only (okx, bybit): ask once how the order stands."""
+        try:
+            raw = await self.exchange.fetch_order(order.id, symbol)
+        except Exception:  # noqa: BLE001 - the order exists; without details it counts as placed
+            return order
+        fresh = CcxtOrder.parse(raw)
+        return fresh if fresh.id is not None else order
+
+    def _retry_after(self) -> float | None:
+        headers = getattr(self.exchange, "last_response_headers", None) or {}
+        value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+        try:
+            return float(value) if value is not None else None
+        except ValueError:
+            return None

@@ -1,0 +1,301 @@
+"""A fake Binance spot exchange speaking the REST API as ccxt calls it.
+
+It checks the API key header and the HMAC signature of every signed request, enforces
+`newClientOrderId` uniqueness, applies the filters it publishes (see `binance_book`), records
+every request and every order, and can be told to fail the next requests in the ways real
+exchanges fail.
+
+    fake = FakeBinance()
+    fake.start()                      # serves on 127.0.0.1, at fake.url
+    fake.fail_next(Failure.RATE_LIMIT)
+    ...
+    fake.orders                       # every order it accepted
+    fake.stop()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import threading
+import time
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+from tests.fakes.background import BackgroundServer
+from tests.fakes.binance_book import (
+    COMMISSION,
+    INSUFFICIENT,
+    MARKETS,
+    BinanceError,
+    FakeOrder,
+    SpotBook,
+    symbol_info,
+)
+
+API_KEY = "fake-binance-api-key"
+SECRET = "fake-binance-secret-value"
+SIGNED_PREFIXES = ("/api/v3/order", "/api/v3/openOrders", "/api/v3/account", "/sapi/")
+PARAMS: web.RequestKey[dict[str, str]] = web.RequestKey("params", dict)
+
+
+class Failure(StrEnum):
+    RATE_LIMIT = "rate_limit"
+    """429 with Retry-After and code -1003; nothing is placed."""
+    UNAVAILABLE = "unavailable"
+    """503 with code -1001 (internal error); nothing is placed."""
+    INSUFFICIENT_BALANCE = "insufficient_balance"
+    """400 with code -2010, as when the account cannot pay."""
+    TIMEOUT_AFTER_ACCEPT = "timeout_after_accept"
+    """The request is carried out, but the answer comes only after `answer_delay` seconds."""
+    UNKNOWN_ORDER = "unknown_order"
+    """400 with code -2013 (order does not exist) for an order query."""
+
+
+DEFAULT_TARGET = {
+    Failure.RATE_LIMIT: ("POST", "/api/v3/order"),
+    Failure.UNAVAILABLE: ("POST", "/api/v3/order"),
+    Failure.INSUFFICIENT_BALANCE: ("POST", "/api/v3/order"),
+    Failure.TIMEOUT_AFTER_ACCEPT: ("POST", "/api/v3/order"),
+    Failure.UNKNOWN_ORDER: ("GET", "/api/v3/order"),
+}
+_INTERNAL = "Internal error; unable to process your request. Please try again."
+_REFUSALS = {
+    Failure.UNAVAILABLE: (503, -1001, _INTERNAL),
+    Failure.INSUFFICIENT_BALANCE: (400, -2010, INSUFFICIENT),
+    Failure.UNKNOWN_ORDER: (400, -2013, "Order does not exist."),
+}  # fmt: skip
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class FakeBinance:
+    def __init__(self) -> None:
+        self.api_key = API_KEY
+        self.secret = SECRET
+        """What the exchange accepts; change them to make it refuse the plugin's."""
+        self.book = SpotBook()
+        self.requests: list[tuple[str, str, dict[str, str]]] = []
+        self.answer_delay = 3.0
+        self._failures: list[tuple[Failure, str, str]] = []
+        self._lock = threading.Lock()
+        self._server = BackgroundServer(self._app)
+
+    # -- control, from the tests ----------------------------------------------------------------
+
+    def start(self) -> str:
+        return self._server.start()
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    @property
+    def url(self) -> str:
+        return self._server.url
+
+    @property
+    def orders(self) -> list[FakeOrder]:
+        return self.book.orders
+
+    @property
+    def order_lists(self) -> list[dict[str, Any]]:
+        return self.book.order_lists
+
+    @property
+    def balances(self) -> dict[str, Decimal]:
+        """Free balances by asset; set one to give the account that much."""
+        return self.book.balances
+
+    def fail_next(
+        self, failure: Failure, times: int = 1, *, method: str = "", path: str = ""
+    ) -> None:
+        """Fail the next `times` requests to `method path` (by default, the order endpoint)."""
+        default_method, default_path = DEFAULT_TARGET[failure]
+        with self._lock:
+            for _ in range(times):
+                self._failures.append((failure, method or default_method, path or default_path))
+
+    def order_by_client_id(self, client_order_id: str) -> FakeOrder | None:
+        return self.book.by_client_id(client_order_id)
+
+    def requests_to(self, method: str, path: str) -> list[dict[str, str]]:
+        return [params for m, p, params in self.requests if m == method and p == path]
+
+    # -- the HTTP side --------------------------------------------------------------------------
+
+    def _app(self) -> web.Application:
+        app = web.Application(middlewares=[self._middleware])
+        routes = [
+            ("GET", "/api/v3/ping", self._empty_object),
+            ("GET", "/api/v3/time", self._time),
+            ("GET", "/api/v3/exchangeInfo", self._exchange_info),
+            ("GET", "/api/v3/ticker/24hr", self._ticker),
+            ("GET", "/api/v3/account", self._account),
+            ("POST", "/api/v3/order", self._new_order),
+            ("GET", "/api/v3/order", self._query_order),
+            ("DELETE", "/api/v3/order", self._cancel_order),
+            ("GET", "/api/v3/openOrders", self._open_orders),
+            ("DELETE", "/api/v3/openOrders", self._cancel_open_orders),
+            ("POST", "/api/v3/orderList/oco", self._new_oco),
+            # what ccxt's load_markets also asks by default: no futures, no currency details
+            ("GET", "/fapi/v1/exchangeInfo", self._no_markets),
+            ("GET", "/dapi/v1/exchangeInfo", self._no_markets),
+            ("GET", "/sapi/v1/capital/config/getall", self._empty_list),
+            ("GET", "/sapi/v1/margin/allPairs", self._empty_list),
+            ("GET", "/sapi/v1/margin/isolated/allPairs", self._empty_list),
+        ]
+        for method, path, handler in routes:
+            app.router.add_route(method, path, handler)
+        return app
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        body = await request.text()
+        signed_text = body if request.method == "POST" else request.rel_url.raw_query_string
+        params = dict(parse_qsl(signed_text))
+        self.requests.append((request.method, request.path, params))
+        failure = self._take_failure(request.method, request.path)
+        try:
+            if request.path.startswith(SIGNED_PREFIXES):
+                self._check_signature(request, signed_text)
+            if failure is Failure.RATE_LIMIT:
+                raise BinanceError(429, -1003, "Too many requests; please use the websocket.")
+            if failure in _REFUSALS:
+                raise BinanceError(*_REFUSALS[failure])
+            request[PARAMS] = params
+            response: web.StreamResponse = await handler(request)
+        except BinanceError as exc:
+            headers = {"Retry-After": "1"} if exc.status == 429 else None
+            answer = {"code": exc.code, "msg": exc.msg}
+            return web.json_response(answer, status=exc.status, headers=headers)
+        if failure is Failure.TIMEOUT_AFTER_ACCEPT:
+            await asyncio.sleep(self.answer_delay)
+        return response
+
+    def _take_failure(self, method: str, path: str) -> Failure | None:
+        with self._lock:
+            for index, (failure, f_method, f_path) in enumerate(self._failures):
+                if f_method == method and f_path == path:
+                    del self._failures[index]
+                    return failure
+        return None
+
+    def _check_signature(self, request: web.Request, signed_text: str) -> None:
+        if request.headers.get("X-MBX-APIKEY") != self.api_key:
+            raise BinanceError(401, -2015, "Invalid API-key, IP, or permissions for action.")
+        payload, sep, signature = signed_text.rpartition("&signature=")
+        expected = hmac.new(self.secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
+        if not sep or not hmac.compare_digest(signature, expected):
+            raise BinanceError(400, -1022, "Signature for this request is not valid.")
+        params = dict(parse_qsl(payload))
+        if abs(_now_ms() - int(params.get("timestamp", 0))) > int(params.get("recvWindow", 5000)):
+            raise BinanceError(
+                400, -1021, "Timestamp for this request is outside of the recvWindow."
+            )
+
+    async def _empty_object(self, request: web.Request) -> web.Response:
+        return web.json_response({})
+
+    async def _empty_list(self, request: web.Request) -> web.Response:
+        return web.json_response([])
+
+    async def _no_markets(self, request: web.Request) -> web.Response:
+        return web.json_response({"timezone": "UTC", "serverTime": _now_ms(), "symbols": []})
+
+    async def _time(self, request: web.Request) -> web.Response:
+        return web.json_response({"serverTime": _now_ms()})
+
+    async def _exchange_info(self, request: web.Request) -> web.Response:
+        symbols = [symbol_info(market) for market in MARKETS.values()]
+        return web.json_response(
+            {"timezone": "UTC", "serverTime": _now_ms(), "rateLimits": [], "exchangeFilters": [],
+             "symbols": symbols}
+        )  # fmt: skip
+
+    async def _ticker(self, request: web.Request) -> web.Response:
+        market = self.book.market(request[PARAMS].get("symbol", ""))
+        bid, ask = self.book.quote(market.symbol)
+        last = str(self.book.prices[market.symbol])
+        return web.json_response(
+            {"symbol": market.symbol, "priceChange": "0", "priceChangePercent": "0",
+             "weightedAvgPrice": last, "prevClosePrice": last, "lastPrice": last, "lastQty": "1",
+             "bidPrice": str(bid), "bidQty": "5", "askPrice": str(ask), "askQty": "5",
+             "openPrice": last, "highPrice": last, "lowPrice": last, "volume": "1234.5",
+             "quoteVolume": "0", "openTime": _now_ms() - 86_400_000, "closeTime": _now_ms(),
+             "firstId": 1, "lastId": 2, "count": 2}
+        )  # fmt: skip
+
+    async def _account(self, request: web.Request) -> web.Response:
+        book = self.book
+        with book.lock:
+            balances = [
+                {"asset": asset, "free": str(free), "locked": str(book.locked.get(asset, 0))}
+                for asset, free in book.balances.items()
+            ]
+        return web.json_response(
+            {"makerCommission": 10, "takerCommission": 10, "buyerCommission": 0,
+             "sellerCommission": 0, "canTrade": True, "canWithdraw": True, "canDeposit": True,
+             "brokered": False, "requireSelfTradePrevention": False, "preventSor": False,
+             "updateTime": _now_ms(), "accountType": "SPOT", "balances": balances,
+             "permissions": ["SPOT"], "uid": 1}
+        )  # fmt: skip
+
+    async def _new_order(self, request: web.Request) -> web.Response:
+        order = self.book.place(request[PARAMS])
+        fills = []
+        if order.executed:
+            market = MARKETS[order.symbol]
+            buy = order.side == "BUY"
+            commission = (order.executed if buy else order.quote_executed) * COMMISSION
+            fills.append(
+                {"price": str(order.quote_executed / order.executed), "qty": str(order.executed),
+                 "commission": str(commission),
+                 "commissionAsset": market.base if buy else market.quote,
+                 "tradeId": next(self.book.ids)}
+            )  # fmt: skip
+        return web.json_response(order.as_json() | {"transactTime": order.time_ms, "fills": fills})
+
+    async def _query_order(self, request: web.Request) -> web.Response:
+        return web.json_response(self.book.find(request[PARAMS]).as_json())
+
+    async def _cancel_order(self, request: web.Request) -> web.Response:
+        order = self.book.find(request[PARAMS], code=-2011)
+        if not order.is_open:
+            raise BinanceError(400, -2011, "Unknown order sent.")
+        self.book.cancel([order])
+        return web.json_response(order.as_json() | {"origClientOrderId": order.client_order_id})
+
+    async def _open_orders(self, request: web.Request) -> web.Response:
+        symbol = request[PARAMS].get("symbol")
+        resting = [o for o in self.orders if o.is_open and symbol in (None, o.symbol)]
+        return web.json_response([o.as_json() for o in resting])
+
+    async def _cancel_open_orders(self, request: web.Request) -> web.Response:
+        symbol = self.book.market(request[PARAMS].get("symbol", "")).symbol
+        resting = [o for o in self.orders if o.is_open and o.symbol == symbol]
+        if not resting:
+            raise BinanceError(400, -2011, "Unknown order sent.")
+        self.book.cancel(resting)
+        return web.json_response(
+            [o.as_json() | {"origClientOrderId": o.client_order_id} for o in resting]
+        )
+
+    async def _new_oco(self, request: web.Request) -> web.Response:
+        params = request[PARAMS]
+        list_id, legs = self.book.place_oco(params)
+        symbol = legs[0].symbol
+        return web.json_response(
+            {"orderListId": list_id, "contingencyType": "OCO", "listStatusType": "EXEC_STARTED",
+             "listOrderStatus": "EXECUTING", "listClientOrderId": params.get("listClientOrderId"),
+             "transactionTime": _now_ms(), "symbol": symbol,
+             "orders": [{"symbol": symbol, "orderId": leg.order_id,
+                         "clientOrderId": leg.client_order_id} for leg in legs],
+             "orderReports": [leg.as_json() for leg in legs]}
+        )  # fmt: skip

@@ -1,0 +1,99 @@
+"""Helpers for the ccxt plugin's tests: orders, configurations pointed at the fake exchanges,
+and started plugins (also for the conformance suite: `okx_swaps`)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from plugins.ccxt import CcxtConfig, CcxtPlugin
+from plugins.orders import Order
+from tests.fakes import binance, okx
+from tests.fakes.binance import FakeBinance
+from tests.fakes.okx import FakeOkx
+
+SIGNAL_ID = "01JDQ3F6Z8X2K9M4N7P5R0S1T2"
+"""A signal id as the journal makes them (a ULID)."""
+
+CREDENTIALS = {
+    "TEST_BINANCE_KEY": binance.API_KEY,
+    "TEST_BINANCE_SECRET": binance.SECRET,
+    "TEST_OKX_KEY": okx.API_KEY,
+    "TEST_OKX_SECRET": okx.SECRET,
+    "TEST_OKX_PASSPHRASE": okx.PASSPHRASE,
+}
+"""The environment the configurations below name their credentials in."""
+
+
+def order(symbol: str = "BTCUSDT", **fields: Any) -> Order:
+    """A market buy of 0.01 for signal SIGNAL_ID, with `fields` changed."""
+    values = {"symbol": symbol, "side": "buy", "quantity": 0.01, "client_order_id": SIGNAL_ID}
+    return Order.model_validate(values | fields)
+
+
+def binance_config(fake: FakeBinance, **options: Any) -> CcxtConfig:
+    values: dict[str, Any] = {
+        "exchange": "binance",
+        "api_key_env": "TEST_BINANCE_KEY",
+        "secret_env": "TEST_BINANCE_SECRET",
+        "api_host": fake.url,
+        "timeout": 2.0,
+        "rate_limit": False,
+    }
+    return CcxtConfig.model_validate(values | options)
+
+
+def okx_config(fake: FakeOkx, **options: Any) -> CcxtConfig:
+    values: dict[str, Any] = {
+        "exchange": "okx",
+        "api_key_env": "TEST_OKX_KEY",
+        "secret_env": "TEST_OKX_SECRET",
+        "password_env": "TEST_OKX_PASSPHRASE",
+        "market_type": "swap",
+        "urls": {"rest": fake.url},
+        "timeout": 2.0,
+        "rate_limit": False,
+    }
+    return CcxtConfig.model_validate(values | options)
+
+
+async def started(config: CcxtConfig) -> CcxtPlugin:
+    """The plugin, started with `config`; the credentials must be in the environment."""
+    plugin = CcxtPlugin("exchange")
+    await plugin.init(config)
+    plugin.exchange.timeout_on_exit = 0  # ccxt waits 250 ms on close for TLS; plain HTTP here
+    return plugin
+
+
+@contextlib.contextmanager
+def credentials_in_environment() -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in CREDENTIALS}
+    os.environ.update(CREDENTIALS)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextlib.asynccontextmanager
+async def okx_swaps(**options: Any) -> AsyncIterator[tuple[CcxtPlugin, FakeOkx]]:
+    """A fake OKX account and the plugin trading its perpetual swaps, with a short timeout so
+    that a lost answer (`OkxFailure.TIMEOUT_AFTER_ACCEPT`) is noticed quickly."""
+    fake = FakeOkx()
+    fake.start()
+    fake.answer_delay = 1.0
+    try:
+        with credentials_in_environment():
+            plugin = await started(okx_config(fake, **({"timeout": 0.4} | options)))
+        try:
+            yield plugin, fake
+        finally:
+            await plugin.close()
+    finally:
+        fake.stop()
