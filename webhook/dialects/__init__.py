@@ -1,8 +1,10 @@
 """Alert dialects: turn a request body into an order.
 
-`parse_alert` detects the dialect from the body (or takes the one a source fixes): a JSON
-object with only `Order` fields is native, any other JSON object is TradingView placeholder
-JSON, and text is a plain one-liner.
+`parse_alert` detects the dialect from the body (or takes the one a source fixes). JSON: an
+object with only `Order` fields is native; one with a `ticker` and a TradersPost-only field
+(`sentiment`, `orderType`, `limitPrice`, `stopLoss`, ...) or a TradersPost action (exit, add,
+cancel) is TradersPost; one with a ticker or symbol is TradingView placeholder JSON. Text:
+`LicenseID,command,symbol,...` is PineConnector, anything else a plain one-liner.
 """
 
 from __future__ import annotations
@@ -10,16 +12,28 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from webhook.dialects.common import ParsedSignal
+from webhook.dialects.common import ParsedSignal, check_placeholders
 from webhook.dialects.native import looks_native, parse_native
-from webhook.dialects.plain import parse_plain
-from webhook.dialects.tradingview import parse_tradingview
+from webhook.dialects.pineconnector import looks_like_pineconnector, parse_pineconnector
+from webhook.dialects.plain import ACTION_WORDS, OPEN_WORDS, parse_plain
+from webhook.dialects.traderspost import looks_like_traderspost, parse_traderspost
+from webhook.dialects.tradingview import looks_like_tradingview, parse_tradingview
 from webhook.errors import PayloadError
 
-__all__ = ["ParsedSignal", "parse_alert"]
+__all__ = ["DIALECTS", "ParsedSignal", "parse_alert"]
+
+DIALECTS = ("native", "tradingview", "traderspost", "pineconnector", "plain")
+_TRIED_JSON = (
+    "tried native (needs 'symbol' and only Order fields), traderspost (needs 'ticker' and "
+    "'action'), tradingview (needs 'ticker' or 'symbol')"
+)
 
 
-def parse_alert(body: bytes, dialect: str = "auto") -> ParsedSignal:
+def parse_alert(
+    body: bytes, dialect: str = "auto", *, default_quantity: float | None = None
+) -> ParsedSignal:
+    """The order in `body`, read in `dialect` ("auto" detects it). `default_quantity` sizes
+    opening alerts that carry no quantity. Raises `PayloadError` naming the field."""
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -27,12 +41,37 @@ def parse_alert(body: bytes, dialect: str = "auto") -> ParsedSignal:
     stripped = text.strip()
     if not stripped:
         raise PayloadError("body", "empty: expected an alert such as 'buy 0.1 BTC/USDT'")
-    if dialect == "plain" or (dialect == "auto" and stripped[0] not in "{["):
-        return parse_plain(stripped)
+    defaults = {"default_quantity": default_quantity}
+    if dialect == "pineconnector" or (dialect == "auto" and looks_like_pineconnector(stripped)):
+        return parse_pineconnector(stripped, **defaults)
+    if dialect == "plain":
+        return parse_plain(stripped, **defaults)
+    if dialect == "auto" and stripped[0] not in "{[":
+        return _parse_text(stripped, default_quantity)
+    if stripped.startswith("{{"):
+        check_placeholders("body", stripped)  # a text alert that starts with a placeholder
     payload = _json_object(stripped)
     if dialect == "native" or (dialect == "auto" and looks_native(payload)):
-        return parse_native(payload)
-    return parse_tradingview(payload)
+        return parse_native(payload, **defaults)
+    if dialect == "traderspost" or (dialect == "auto" and looks_like_traderspost(payload)):
+        return parse_traderspost(payload, **defaults)
+    if dialect == "auto" and not looks_like_tradingview(payload):
+        keys = ", ".join(sorted(payload)[:10]) or "none"
+        raise PayloadError("body", f"not an alert tradehook knows: {_TRIED_JSON}; the keys "
+                                   f"were: {keys}")
+    return parse_tradingview(payload, **defaults)
+
+
+def _parse_text(text: str, default_quantity: float | None) -> ParsedSignal:
+    check_placeholders("body", text)
+    first = text.split(maxsplit=1)[0].lower()
+    if first not in OPEN_WORDS and first not in ACTION_WORDS:
+        raise PayloadError(
+            "body", f"not an alert tradehook knows: tried pineconnector (needs "
+            f"LicenseID,command,symbol) and plain text (needs buy, sell, close, reverse or "
+            f"cancel first, e.g. 'buy 0.1 BTC/USDT'); the text starts with {first[:20]!r}"
+        )
+    return parse_plain(text, default_quantity=default_quantity)
 
 
 def _json_object(text: str) -> dict[str, Any]:

@@ -8,8 +8,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from plugins.orders import Order
+from plugins.orders import Order, OrderAction
 from webhook.errors import PayloadError
+from webhook.relative import QuantityUnit, RelativeBracket
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 
@@ -24,6 +25,14 @@ class ParsedSignal(BaseModel):
     plugin: str | None = None
     idempotency_key: str | None = None
     passphrase: str | None = None
+    quantity_unit: QuantityUnit | None = None
+    """The unit the alert gave its quantity in; None: the source's `sizing.unit`."""
+    default_quantity: bool = False
+    """The alert had no quantity and the source's `sizing.quantity` was used."""
+    bracket: RelativeBracket | None = None
+    """Stop-loss / take-profit distances still to be measured from the broker's price."""
+    test: bool = False
+    """A test alert: checked and stored, never executed."""
 
 
 def check_placeholders(field: str, value: str) -> None:
@@ -66,9 +75,17 @@ def to_text(field: str, value: Any, *, limit: int = 256) -> str:
     return value.strip()
 
 
-def build_order(fields: dict[str, Any], *, renamed: dict[str, str] | None = None) -> Order:
+def build_order(
+    fields: dict[str, Any],
+    *,
+    renamed: dict[str, str] | None = None,
+    default_quantity: float | None = None,
+) -> Order:
     """Validate order fields, turning pydantic's errors into one `PayloadError` that names the
-    field as the sender wrote it (`renamed` maps order fields back to the alert's names)."""
+    field as the sender wrote it (`renamed` maps order fields back to the alert's names).
+    `default_quantity` fills in the quantity of an opening order that has none."""
+    if default_quantity is not None and needs_default_quantity(fields):
+        fields = {**fields, "quantity": default_quantity}
     try:
         return Order.model_validate(fields)
     except ValidationError as exc:
@@ -80,3 +97,8 @@ def build_order(fields: dict[str, Any], *, renamed: dict[str, str] | None = None
         if error["type"] == "extra_forbidden":
             message = "unknown field"
         raise PayloadError(field, message) from exc
+
+
+def needs_default_quantity(fields: dict[str, Any]) -> bool:
+    action = fields.get("action", OrderAction.OPEN.value)
+    return fields.get("quantity") is None and action == OrderAction.OPEN.value

@@ -4,24 +4,33 @@
      "price": 67500, "stop_loss": 66000, "take_profit": 70000, "confidence": 0.75}
 
 plus optional `action`, `plugin`, `id` (the idempotency key when there is no `webhook-id`),
-`comment` and `passphrase`. Unknown fields are refused, so a typo does not pass silently.
+`comment`, `passphrase`, `time_in_force` and `quantity_unit` (units, quote, percent_of_equity,
+percent_of_position, risk_amount, risk_percent; default: the source's `sizing.unit`).
+Unknown fields are refused, so a typo does not pass silently.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from webhook.dialects.common import ParsedSignal, build_order, check_placeholders, to_text
+from webhook.dialects.common import (
+    ParsedSignal,
+    build_order,
+    check_placeholders,
+    needs_default_quantity,
+    to_text,
+)
 from webhook.errors import PayloadError
+from webhook.relative import parse_quantity_unit
 
 ORDER_FIELDS = frozenset(
     {
         "symbol", "side", "order_type", "quantity", "price", "stop_price", "stop_loss",
-        "take_profit", "confidence", "action", "comment",
+        "take_profit", "confidence", "action", "comment", "time_in_force",
     }
 )
 SIDE_WORDS = {"long": "buy", "short": "sell"}
-SIGNAL_FIELDS = frozenset({"plugin", "id", "passphrase"})
+SIGNAL_FIELDS = frozenset({"plugin", "id", "passphrase", "quantity_unit"})
 FIELDS = ORDER_FIELDS | SIGNAL_FIELDS
 
 
@@ -29,7 +38,9 @@ def looks_native(payload: dict[str, Any]) -> bool:
     return "symbol" in payload and set(payload) <= FIELDS
 
 
-def parse_native(payload: dict[str, Any]) -> ParsedSignal:
+def parse_native(
+    payload: dict[str, Any], *, default_quantity: float | None = None
+) -> ParsedSignal:
     for key, value in payload.items():
         if isinstance(value, str):
             check_placeholders(key, value)
@@ -37,19 +48,22 @@ def parse_native(payload: dict[str, Any]) -> ParsedSignal:
     if unknown:
         raise PayloadError(unknown[0], "unknown field")
     fields = {k: v for k, v in payload.items() if k in ORDER_FIELDS and v is not None}
-    for key in ("side", "order_type", "action"):
+    for key in ("side", "order_type", "action", "time_in_force"):
         if isinstance(fields.get(key), str):
             fields[key] = fields[key].strip().lower()
     side = fields.get("side")
     if isinstance(side, str) and side in SIDE_WORDS:
         fields["side"] = SIDE_WORDS[side]
-    order = build_order(fields)
+    unit = payload.get("quantity_unit")
+    order = build_order(fields, default_quantity=default_quantity)
     return ParsedSignal(
         order=order,
         dialect="native",
         plugin=_optional_text(payload, "plugin"),
         idempotency_key=_optional_text(payload, "id"),
         passphrase=_optional_text(payload, "passphrase"),
+        quantity_unit=None if unit is None else parse_quantity_unit("quantity_unit", unit),
+        default_quantity=default_quantity is not None and needs_default_quantity(fields),
     )
 
 

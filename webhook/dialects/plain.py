@@ -8,7 +8,8 @@
     cancel ES
 
 Words after the symbol come in pairs, `word value` or `word=value`: limit, stop, sl, tp,
-confidence, plugin, id, passphrase, and `comment` which takes the rest of the line.
+confidence, plugin, id, passphrase, unit (how the quantity is meant: units, quote,
+percent_of_equity, ...), and `comment` which takes the rest of the line.
 """
 
 from __future__ import annotations
@@ -16,19 +17,26 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from webhook.dialects.common import ParsedSignal, build_order, check_placeholders, to_number
+from webhook.dialects.common import (
+    ParsedSignal,
+    build_order,
+    check_placeholders,
+    needs_default_quantity,
+    to_number,
+)
 from webhook.errors import PayloadError
+from webhook.relative import parse_quantity_unit
 
 OPEN_WORDS = {"buy": "buy", "long": "buy", "sell": "sell", "short": "sell"}
 ACTION_WORDS = {"close": "close", "exit": "close", "flat": "close", "cancel": "cancel",
                 "reverse": "reverse"}
 PRICE_WORDS = {"limit": "price", "price": "price", "stop": "stop_price", "sl": "stop_loss",
                "tp": "take_profit", "confidence": "confidence"}
-TEXT_WORDS = frozenset({"plugin", "id", "passphrase"})
+TEXT_WORDS = frozenset({"plugin", "id", "passphrase", "unit"})
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
-def parse_plain(text: str) -> ParsedSignal:
+def parse_plain(text: str, *, default_quantity: float | None = None) -> ParsedSignal:
     check_placeholders("body", text)
     words = _tokens(text)
     if not words:
@@ -50,12 +58,15 @@ def parse_plain(text: str) -> ParsedSignal:
         )
     _read_quantity_and_symbol(words, fields)
     extras = _read_pairs(words, fields)
+    unit = extras.get("unit")
     return ParsedSignal(
-        order=build_order(fields),
+        order=build_order(fields, default_quantity=default_quantity),
         dialect="plain",
         plugin=extras.get("plugin"),
         idempotency_key=extras.get("id"),
         passphrase=extras.get("passphrase"),
+        quantity_unit=None if unit is None else parse_quantity_unit("unit", unit),
+        default_quantity=default_quantity is not None and needs_default_quantity(fields),
     )
 
 
@@ -105,7 +116,7 @@ def _read_pairs(words: list[str], fields: dict[str, Any]) -> dict[str, str]:
             extras[word] = value
         else:
             raise PayloadError("body", f"unknown word {word[:20]!r}; expected one of: "
-                               "limit, stop, sl, tp, confidence, plugin, id, comment")
+                               "limit, stop, sl, tp, confidence, plugin, id, unit, comment")
     if "stop_price" in fields:
         fields["order_type"] = "stop_limit" if is_limit else "stop"
     elif is_limit:

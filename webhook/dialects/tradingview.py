@@ -5,9 +5,11 @@
      "position": "{{strategy.market_position}}", "order_id": "{{strategy.order.id}}",
      "time": "{{timenow}}"}
 
-Numbers arrive as strings. A market position of `flat` means the strategy closed its position,
-so the order closes it whatever size the last trade had. Fields this dialect does not know are
-ignored, since alert messages often carry notes for people.
+Numbers arrive as strings. The market position says what the strategy holds after the order:
+`flat` closes the position whatever size the last trade had; a sell that leaves the strategy
+long (or a buy that leaves it short) reduces the position by the contracts; a previous market
+position opposite to the new one (`prev_market_position`) reverses it, to `position_size`.
+Fields this dialect does not know are ignored, since alert messages often carry notes for people.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ from webhook.dialects.common import (
     ParsedSignal,
     build_order,
     check_placeholders,
+    needs_default_quantity,
     to_number,
     to_text,
 )
 from webhook.errors import PayloadError
+from webhook.relative import parse_quantity_unit
 
 # Each order field and the names alerts use for it, in order of preference.
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -36,6 +40,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "confidence": ("confidence",),
     "order_type": ("order_type", "type"),
     "comment": ("comment",),
+    "time_in_force": ("time_in_force",),
 }
 NUMBERS = frozenset({"quantity", "price", "stop_price", "stop_loss", "take_profit", "confidence"})
 SIDES = {"buy": "buy", "long": "buy", "sell": "sell", "short": "sell"}
@@ -44,7 +49,8 @@ ACTIONS = {"close": "close", "exit": "close", "flat": "close", "cancel": "cancel
 KNOWN = frozenset(
     {alias for names in ALIASES.values() for alias in names}
     | {"exchange", "position", "market_position", "position_size", "order_id", "id", "time",
-       "timenow", "plugin", "passphrase", "interval", "strategy"}
+       "timenow", "plugin", "passphrase", "interval", "strategy", "quantity_unit",
+       "prev_market_position", "prev_position", "prev_market_position_size"}
 )
 
 
@@ -52,7 +58,9 @@ def looks_like_tradingview(payload: dict[str, Any]) -> bool:
     return any(key in payload for key in ("ticker", "symbol")) or bool(set(payload) & KNOWN)
 
 
-def parse_tradingview(payload: dict[str, Any]) -> ParsedSignal:
+def parse_tradingview(
+    payload: dict[str, Any], *, default_quantity: float | None = None
+) -> ParsedSignal:
     for key, value in payload.items():
         if isinstance(value, str):
             check_placeholders(key, value)
@@ -68,14 +76,18 @@ def parse_tradingview(payload: dict[str, Any]) -> ParsedSignal:
     if "symbol" not in fields:
         raise PayloadError("ticker", "missing: say which symbol to trade (ticker or symbol)")
     _read_side_and_action(fields, renamed, payload)
-    if isinstance(fields.get("order_type"), str):
-        fields["order_type"] = fields["order_type"].lower()
+    for key in ("order_type", "time_in_force"):
+        if isinstance(fields.get(key), str):
+            fields[key] = fields[key].lower()
+    unit = _text_or_none(payload, "quantity_unit")
     return ParsedSignal(
-        order=build_order(fields, renamed=renamed),
+        order=build_order(fields, renamed=renamed, default_quantity=default_quantity),
         dialect="tradingview",
         plugin=_text_or_none(payload, "plugin"),
         idempotency_key=_idempotency_key(payload),
         passphrase=_text_or_none(payload, "passphrase"),
+        quantity_unit=None if unit is None else parse_quantity_unit("quantity_unit", unit),
+        default_quantity=default_quantity is not None and needs_default_quantity(fields),
     )
 
 
@@ -90,14 +102,45 @@ def _read_side_and_action(
         fields["side"] = SIDES[word]
     elif word:
         raise PayloadError(side_name, f"expected buy or sell (or close, cancel), got {word!r}")
-    position = str(payload.get("market_position") or payload.get("position") or "").lower()
-    if position and position not in ("long", "short", "flat"):
-        name = "market_position" if "market_position" in payload else "position"
-        raise PayloadError(name, f"expected long, short or flat, got {position!r}")
+    position = _position(payload, "market_position", "position")
     if position == "flat":
         # The strategy is flat after this order: close the whole position, whatever its size.
         fields["action"] = OrderAction.CLOSE.value
         fields.pop("quantity", None)
+    elif position and "side" in fields and "action" not in fields:
+        _read_position_change(fields, renamed, payload, position)
+
+
+def _read_position_change(
+    fields: dict[str, Any], renamed: dict[str, str], payload: dict[str, Any], position: str
+) -> None:
+    """A sell that leaves the strategy long reduces the long; a buy after which the position is
+    the opposite of the previous one reverses it."""
+    after = "long" if fields["side"] == "buy" else "short"
+    if position != after:
+        if "quantity" not in fields:
+            raise PayloadError(renamed.get("side", "action"), f"a {fields['side']} that leaves "
+                               f"the strategy {position} reduces the position: send contracts")
+        fields["action"] = OrderAction.CLOSE.value
+        return
+    previous = _position(payload, "prev_market_position", "prev_position")
+    if previous not in ("long", "short") or previous == position:
+        return
+    fields["action"] = OrderAction.REVERSE.value
+    size = payload.get("position_size")
+    if size not in (None, ""):
+        fields["quantity"] = abs(to_number("position_size", size))
+        renamed["quantity"] = "position_size"
+    else:
+        fields.pop("quantity", None)  # the contracts include the closing part: same size again
+
+
+def _position(payload: dict[str, Any], *names: str) -> str:
+    name = next((n for n in names if payload.get(n) not in (None, "")), names[0])
+    position = to_text(name, payload.get(name) or "").lower()
+    if position and position not in ("long", "short", "flat"):
+        raise PayloadError(name, f"expected long, short or flat, got {position!r}")
+    return position
 
 
 def _idempotency_key(payload: dict[str, Any]) -> str | None:

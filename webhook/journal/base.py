@@ -62,3 +62,14 @@ class SignalJournal(ABC):
 
     @abstractmethod
     async def healthy(self) -> bool: ...
+
+    async def read_state(self, key: str) -> str | None:
+        """A small durable value (the kill switch's state); None when never written.
+
+        Optional for journals that keep no state: the default raises NotImplementedError.
+        """
+        raise NotImplementedError(f"{type(self).__name__} keeps no state")
+
+    async def write_state(self, key: str, value: str) -> None:
+        """Store a small value durably, replacing the previous one."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no state")

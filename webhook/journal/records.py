@@ -56,6 +56,8 @@ class NewSignal(BaseModel):
     status: SignalStatus
     reason: str | None = None
     error: str | None = None
+    sizing: str | None = None
+    """How the order's quantity was computed (`100 quote / 67506.75 (ask ...) = 0.00148`)."""
 
 
 class Attempt(BaseModel):

@@ -20,7 +20,7 @@ from webhook.journal.records import (
     Stored,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS signals (
     id TEXT PRIMARY KEY,
@@ -37,7 +37,8 @@ CREATE TABLE IF NOT EXISTS signals (
     status TEXT NOT NULL,
     reason TEXT,
     error TEXT,
-    result_json TEXT
+    result_json TEXT,
+    sizing TEXT
 );
 CREATE INDEX IF NOT EXISTS signals_by_status ON signals (status, id);
 CREATE TABLE IF NOT EXISTS attempts (
@@ -50,10 +51,21 @@ CREATE TABLE IF NOT EXISTS attempts (
     result_json TEXT,
     PRIMARY KEY (signal_id, number)
 );
+CREATE TABLE IF NOT EXISTS state (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    updated_at REAL NOT NULL
+);
 """
+MIGRATIONS = {
+    # version 1 -> 2: how each quantity was computed, and small durable state (kill switch).
+    1: "ALTER TABLE signals ADD COLUMN sizing TEXT;",
+}
+"""Statements that upgrade a file from the key's version to the next; the rest of a new
+version's schema (new tables) comes from SCHEMA's CREATE ... IF NOT EXISTS."""
 _COLUMNS = (
     "id, received_at, updated_at, source, dialect, idempotency_key, content_type, raw_body, "
-    "plugin, order_json, status, reason, error, result_json"
+    "plugin, order_json, status, reason, error, result_json, sizing"
 )
 
 
@@ -76,8 +88,7 @@ class SqliteJournal(SignalJournal):
             raise sqlite3.DatabaseError(
                 f"{self._path} was written by a newer tradehook (schema {version})"
             )
-        connection.executescript(SCHEMA)
-        connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        _migrate(connection, version)
         return connection
 
     async def open(self) -> None:
@@ -98,7 +109,7 @@ class SqliteJournal(SignalJournal):
             signal.idempotency_key, signal.content_type, signal.raw_body,
             signal.order.symbol if signal.order else None, signal.plugin,
             signal.order.model_dump_json() if signal.order else None,
-            signal.status.value, signal.reason, signal.error,
+            signal.status.value, signal.reason, signal.error, signal.sizing,
         )
 
         def insert(connection: sqlite3.Connection) -> Stored:
@@ -106,7 +117,7 @@ class SqliteJournal(SignalJournal):
                 connection.execute(
                     "INSERT INTO signals (id, received_at, updated_at, source, dialect, "
                     "idempotency_key, content_type, raw_body, symbol, plugin, order_json, "
-                    "status, reason, error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "status, reason, error, sizing) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     row,
                 )
             except sqlite3.IntegrityError:
@@ -203,6 +214,25 @@ class SqliteJournal(SignalJournal):
 
         return await self._writer.run(read)
 
+    async def read_state(self, key: str) -> str | None:
+        def read(connection: sqlite3.Connection) -> str | None:
+            row = connection.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+            return None if row is None else str(row[0])
+
+        return await self._writer.run(read)
+
+    async def write_state(self, key: str, value: str) -> None:
+        now = time.time()
+
+        def write(connection: sqlite3.Connection) -> None:
+            connection.execute(
+                "INSERT INTO state (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) "
+                "DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                (key, value, now),
+            )
+
+        await self._writer.run(write)
+
     async def pending(self) -> list[SignalRecord]:
         marks = ",".join("?" for _ in PENDING)
 
@@ -215,6 +245,26 @@ class SqliteJournal(SignalJournal):
             return [_record(row, _attempts(connection, row[0])) for row in rows]
 
         return await self._writer.run(read)
+
+
+def _migrate(connection: sqlite3.Connection, version: int) -> None:
+    """Bring a file at `version` (0: new) to SCHEMA_VERSION in one transaction."""
+    if version == SCHEMA_VERSION:
+        connection.executescript(SCHEMA)  # idempotent; creates nothing on a current file
+        return
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        if version > 0:
+            for step in range(version, SCHEMA_VERSION):
+                for statement in filter(str.strip, MIGRATIONS[step].split(";")):
+                    connection.execute(statement)
+        for statement in filter(str.strip, SCHEMA.split(";")):
+            connection.execute(statement)
+        connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
 
 
 def _attempts(connection: sqlite3.Connection, signal_id: str) -> list[Attempt]:
@@ -238,11 +288,11 @@ def _result(text: str | None) -> ExecutionResult | None:
 
 def _record(row: tuple[Any, ...], attempts: list[Attempt]) -> SignalRecord:
     (id_, received, updated, source, dialect, key, content_type, raw, plugin, order_json,
-     status, reason, error, result_json) = row
+     status, reason, error, result_json, sizing) = row
     return SignalRecord(
         id=id_, received_at=received, updated_at=updated, source=source, dialect=dialect,
         idempotency_key=key, content_type=content_type, raw_body=bytes(raw), plugin=plugin,
         order=Order.model_validate_json(order_json) if order_json else None,
-        status=SignalStatus(status), reason=reason, error=error,
+        status=SignalStatus(status), reason=reason, error=error, sizing=sizing,
         result=_result(result_json), attempts=attempts,
     )

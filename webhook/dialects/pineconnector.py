@@ -1,0 +1,156 @@
+"""PineConnector alert text, so that alerts written for PineConnector work as they are.
+
+    60123456789,buy,EURUSD,risk=1,sl=1.0750,tp=1.0950
+    60123456789,buylimit,XAUUSD,price=2350.5,vol_lots=0.1,comment="gold dip"
+    60123456789,closelong,EURUSD
+
+`LicenseID,command,symbol,key=value,...`. The license id is not checked (use `secret=` and a
+source passphrase for that). `risk=` is read in the source's `sizing.unit` (units, i.e. lots,
+unless configured otherwise); `vol_lots=` is always lots. `sl=` and `tp=` are prices
+(PineConnector's "Price" target type); `sl_pct=` and `tp_pct=` are percentages from the entry.
+Parameters tradehook cannot honour (pips, trailing, breakeven, spread filters) are refused.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from plugins.orders import OrderSide
+from webhook.dialects.common import (
+    ParsedSignal,
+    build_order,
+    check_placeholders,
+    needs_default_quantity,
+    to_number,
+)
+from webhook.errors import PayloadError
+from webhook.relative import PriceOffset, QuantityUnit, RelativeBracket, resolve_bracket
+
+# command -> (action, side, order_type)
+COMMANDS: dict[str, tuple[str, str | None, str]] = {
+    "buy": ("open", "buy", "market"),
+    "sell": ("open", "sell", "market"),
+    "buylimit": ("open", "buy", "limit"),
+    "selllimit": ("open", "sell", "limit"),
+    "buystop": ("open", "buy", "stop"),
+    "sellstop": ("open", "sell", "stop"),
+    "closelong": ("close", "sell", "market"),
+    "closeshort": ("close", "buy", "market"),
+    "closeall": ("close", None, "market"),
+    "cancellong": ("cancel", "buy", "market"),
+    "cancelshort": ("cancel", "sell", "market"),
+}
+ALIASES = {"long": "buy", "bull": "buy", "bullish": "buy", "short": "sell", "bear": "sell",
+           "bearish": "sell"}
+PRICE_PARAMS = {"sl": "stop_loss", "sl_price": "stop_loss", "tp": "take_profit",
+                "tp_price": "take_profit"}
+PERCENT_PARAMS = {"sl_pct": "stop_loss", "tp_pct": "take_profit"}
+TEXT_PARAMS = frozenset({"comment", "secret", "id", "plugin"})
+NUMBER_PARAMS = frozenset({"risk", "vol_lots", "price", "confidence"})
+SUPPORTED = sorted({*PRICE_PARAMS, *PERCENT_PARAMS, *TEXT_PARAMS, *NUMBER_PARAMS})
+_LOOKS_LIKE = re.compile(r"^\s*[^\s,=]+\s*,\s*[A-Za-z]+\s*(,|$)")
+_PARTS = re.compile(r'(?:[^,"]|"[^"]*")+|(?<=,)(?=,|$)')
+
+
+def looks_like_pineconnector(text: str) -> bool:
+    return bool(_LOOKS_LIKE.match(text))
+
+
+def parse_pineconnector(text: str, *, default_quantity: float | None = None) -> ParsedSignal:
+    check_placeholders("body", text)
+    parts = [part.strip() for part in _PARTS.findall(text.strip())]
+    if len(parts) < 3 or not all(parts[:3]):
+        raise PayloadError("body", "expected LicenseID,command,symbol[,key=value...], e.g. "
+                                   "'60123456789,buy,EURUSD,risk=1'")
+    _license, command, symbol = parts[0], parts[1].lower(), parts[2]
+    command = ALIASES.get(command, command)
+    if command not in COMMANDS:
+        raise PayloadError("command", f"{command[:30]!r} is not supported; supported: "
+                                      f"{', '.join([*COMMANDS, *ALIASES])}")
+    action, side, order_type = COMMANDS[command]
+    fields: dict[str, Any] = {"symbol": symbol, "action": action, "order_type": order_type}
+    if side is not None:
+        fields["side"] = side
+    params = _params(parts[3:])
+    renamed: dict[str, str] = {}
+    unit = _read_quantity(params, fields, renamed)
+    if action == "cancel":
+        fields.pop("quantity", None)
+    offsets: dict[str, PriceOffset] = {}
+    for key, value in params.items():
+        if key in PRICE_PARAMS:
+            fields[PRICE_PARAMS[key]] = to_number(key, value)
+            renamed[PRICE_PARAMS[key]] = key
+        elif key in PERCENT_PARAMS:
+            percent = to_number(key, value)
+            if percent <= 0:
+                raise PayloadError(key, f"must be greater than 0, got {percent:g}")
+            offsets[PERCENT_PARAMS[key]] = PriceOffset(field=key, percent=percent)
+        elif key == "price":
+            target = "stop_price" if order_type == "stop" else "price"
+            fields[target] = to_number(key, value)
+            renamed[target] = key
+        elif key == "confidence":
+            fields["confidence"] = to_number(key, value)
+        elif key == "comment":
+            fields["comment"] = value[:256]
+    if action != "open":
+        for target in ("stop_loss", "take_profit"):
+            fields.pop(target, None)
+        offsets = {}
+    bracket = RelativeBracket(**offsets) if offsets else None
+    entry = fields.get("stop_price") if order_type == "stop" else fields.get("price")
+    if bracket is not None and entry is not None and side is not None:
+        resolve_bracket(fields, bracket, entry, OrderSide(side))
+        bracket = None
+    used_default = default_quantity is not None and needs_default_quantity(fields)
+    if action == "open" and "quantity" not in fields and default_quantity is None:
+        raise PayloadError("risk", f"missing: '{command}' needs risk= (or vol_lots=) to size "
+                                   "the order")
+    return ParsedSignal(
+        order=build_order(fields, renamed=renamed, default_quantity=default_quantity),
+        dialect="pineconnector",
+        plugin=params.get("plugin"),
+        idempotency_key=params.get("id"),
+        passphrase=params.get("secret"),
+        quantity_unit=unit,
+        default_quantity=used_default,
+        bracket=bracket,
+    )
+
+
+def _params(parts: list[str]) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for part in parts:
+        if not part:
+            continue
+        key, sep, value = part.partition("=")
+        key, value = key.strip().lower(), value.strip()
+        if not sep or not key:
+            raise PayloadError("body", f"expected key=value after the symbol, got {part[:30]!r}")
+        if key not in SUPPORTED:
+            raise PayloadError(key[:30], f"PineConnector parameter not supported by tradehook; "
+                                         f"supported: {', '.join(SUPPORTED)}")
+        if key in params:
+            raise PayloadError(key, "given twice")
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = value[1:-1]
+        if not value:
+            raise PayloadError(key, "is empty")
+        params[key] = value
+    return params
+
+
+def _read_quantity(
+    params: dict[str, str], fields: dict[str, Any], renamed: dict[str, str]
+) -> QuantityUnit | None:
+    """`vol_lots=` is lots; `risk=` is in the source's sizing unit (None here)."""
+    if "vol_lots" in params and "risk" in params:
+        raise PayloadError("vol_lots", "give risk= or vol_lots=, not both")
+    for key in ("vol_lots", "risk"):
+        if key in params:
+            fields["quantity"] = to_number(key, params[key])
+            renamed["quantity"] = key
+            return QuantityUnit.UNITS if key == "vol_lots" else None
+    return None
