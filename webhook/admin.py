@@ -1,8 +1,13 @@
-"""The admin API (`Authorization: Bearer <admin token>`) and the open health endpoints."""
+"""The admin API and the open health and metrics endpoints.
+
+Admin requests carry `Authorization: Bearer <admin token>`, or come from the dashboard with its
+session cookie (and, when they change anything, its CSRF token).
+"""
 
 from __future__ import annotations
 
 import hmac
+import logging
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -10,11 +15,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from plugins.orders import ExecutionResult, Order
-from webhook.errors import AuthError, PayloadError
+from webhook.dashboard.session import SAFE_METHODS, check_csrf, read_session
+from webhook.errors import AuthError, JournalError, PayloadError
+from webhook.events import SignalEvent
 from webhook.journal import Attempt, SignalRecord, SignalStatus
+from webhook.kill_switch import HeldByConfiguration, KillSwitchRequest
 from webhook.services import Services
 
+logger = logging.getLogger("tradehook.admin")
 MAX_LIST = 500
+METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 class SignalView(BaseModel):
@@ -32,6 +42,8 @@ class SignalView(BaseModel):
     order: Order | None
     reason: str | None
     error: str | None
+    sizing: str | None = None
+    """How the quantity was computed."""
     result: ExecutionResult | None
     raw_body: str | None = None
     content_type: str | None = None
@@ -44,7 +56,7 @@ class SignalView(BaseModel):
             source=record.source, dialect=record.dialect, status=record.status,
             needs_attention=record.status is SignalStatus.UNKNOWN, symbol=record.symbol,
             plugin=record.plugin, order=record.order, reason=record.reason, error=record.error,
-            result=record.result,
+            sizing=record.sizing, result=record.result,
         )
         if full:
             view.raw_body = record.raw_body.decode("utf-8", errors="replace")
@@ -66,6 +78,12 @@ def require_admin(request: Request) -> Services:
     token = services.settings.admin_token
     if token is None:
         raise AuthError("the admin API is off: no admin token is configured")
+    if "authorization" not in request.headers:
+        session = read_session(request, token)
+        if session is not None:
+            if request.method not in SAFE_METHODS:
+                check_csrf(request, session)
+            return services
     scheme, _, offered = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(
         offered.strip().encode(), token.get_secret_value().encode()
@@ -112,6 +130,42 @@ async def list_plugins(request: Request) -> Response:
     return JSONResponse({"plugins": plugins, "default": services.registry.default_name})
 
 
+async def kill_switch_state(request: Request) -> Response:
+    services = require_admin(request)
+    return JSONResponse(_kill_switch_view(services))
+
+
+async def set_kill_switch(request: Request) -> Response:
+    """`{"engaged": true, "reason": "..."}`; answers once the new state is durable."""
+    services = require_admin(request)
+    body = await request.body()
+    try:
+        wanted = KillSwitchRequest.model_validate_json(body or b"{}")
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"]) or "body"
+        message = "unknown field" if error["type"] == "extra_forbidden" else str(error["msg"])
+        raise PayloadError(field, message) from exc
+    try:
+        state = await services.pipeline.kill_switch.set(wanted)
+    except HeldByConfiguration as exc:
+        return JSONResponse({"error": str(exc), **_kill_switch_view(services)}, status_code=409)
+    except JournalError as exc:
+        logger.error("kill switch not changed: %s", exc)
+        return JSONResponse(
+            {"error": "the journal could not store the change, so the kill switch is unchanged"},
+            status_code=503,
+        )
+    services.events.publish(SignalEvent(kind="kill_switch", engaged=state.engaged,
+                                        reason=state.reason))
+    return JSONResponse(_kill_switch_view(services))
+
+
+def _kill_switch_view(services: Services) -> dict[str, Any]:
+    switch = services.pipeline.kill_switch
+    return {**switch.state.model_dump(mode="json"), "configured": switch.configured}
+
+
 async def health(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
@@ -129,3 +183,13 @@ async def ready(request: Request) -> Response:
         "backlog": services.executor.backlog,
     }
     return JSONResponse(body, status_code=200 if ok else 503)
+
+
+async def metrics(request: Request) -> Response:
+    services = Services.of(request)
+    health = await services.registry.health_check_all(per_plugin_timeout=2.0)
+    text = services.metrics.render(
+        queue_depth=services.executor.backlog, plugin_health=health,
+        kill_switch=services.pipeline.kill_switch.engaged,
+    )
+    return Response(text, media_type=METRICS_CONTENT_TYPE)

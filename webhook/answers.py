@@ -26,6 +26,8 @@ def decision_answer(decision: Decision) -> JSONResponse:
     body: dict[str, str] = {"status": decision.status.value, "signal_id": decision.signal_id}
     if decision.reason:
         body["reason"] = decision.reason
+    if decision.rule:
+        body["rule"] = decision.rule
     if decision.error:
         body["error"] = decision.error
     if decision.field:
@@ -33,6 +35,17 @@ def decision_answer(decision: Decision) -> JSONResponse:
     if decision.plugin and decision.status is SignalStatus.QUEUED:
         body["plugin"] = decision.plugin
     return JSONResponse(body, status_code=_STATUS_CODES.get(decision.status, 200))
+
+
+def status_for(exc: Exception) -> int:
+    """The HTTP status the handlers below answer `exc` with."""
+    if isinstance(exc, RequestRefused):
+        return exc.status_code
+    if isinstance(exc, PayloadError):
+        return 400
+    if isinstance(exc, JournalError):
+        return 503
+    return 500
 
 
 async def refused(request: Request, exc: Exception) -> Response:

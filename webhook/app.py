@@ -7,16 +7,22 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from starlette.applications import Starlette
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from plugins.errors import PluginConfigError
 from plugins.loader import start_plugin, validate_plugin_config
 from plugins.registry import PluginRegistry
 from webhook import admin, receiving
 from webhook.answers import EXCEPTION_HANDLERS
+from webhook.dashboard import STATIC_DIRECTORY, live, pages
 from webhook.errors import JournalError
+from webhook.events import SignalEvents
 from webhook.executor import Executor
 from webhook.journal import SignalJournal, open_journal
+from webhook.kill_switch import KillSwitch
+from webhook.metrics import Metrics
+from webhook.notify.sender import Notifier
 from webhook.pipeline import SignalPipeline
 from webhook.services import Services
 from webhook.settings import Settings
@@ -41,10 +47,21 @@ def create_app(settings: Settings, *, journal: SignalJournal | None = None) -> S
             registry = PluginRegistry()
             stack.push_async_callback(registry.close_all)
             await _start_plugins(settings, registry)
-            executor = Executor(store, registry, settings.execution)
+            events, metrics = SignalEvents(), Metrics()
+            events.listen(metrics.observe)
+            notifier = Notifier(settings.notifications, store, metrics)
+            notifier.start(events)
+            stack.push_async_callback(notifier.stop)
+            kill_switch = KillSwitch(store, configured=settings.kill_switch)
+            await kill_switch.load()
+            executor = Executor(
+                store, registry, settings.execution, events=events, kill_switch=kill_switch
+            )
             stack.push_async_callback(executor.stop, SHUTDOWN_GRACE)
-            pipeline = SignalPipeline(settings, registry, store, executor)
-            app.state.services = Services(settings, store, registry, executor, pipeline)
+            pipeline = SignalPipeline(settings, registry, store, executor, kill_switch=kill_switch)
+            app.state.services = Services(
+                settings, store, registry, executor, pipeline, events=events, metrics=metrics
+            )
             await executor.recover()
             yield
 
@@ -56,6 +73,14 @@ def create_app(settings: Settings, *, journal: SignalJournal | None = None) -> S
         Route("/api/signals", admin.list_signals, methods=["GET"]),
         Route("/api/signals/{signal_id}", admin.get_signal, methods=["GET"]),
         Route("/api/plugins", admin.list_plugins, methods=["GET"]),
+        Route("/api/kill-switch", admin.kill_switch_state, methods=["GET"]),
+        Route("/api/kill-switch", admin.set_kill_switch, methods=["POST"]),
+        Route("/api/events", live.signal_events, methods=["GET"]),
+        Route("/metrics", admin.metrics, methods=["GET"]),
+        Route("/", pages.index, methods=["GET"]),
+        Route("/login", pages.login, methods=["POST"]),
+        Route("/logout", pages.logout, methods=["POST"]),
+        Mount("/static", StaticFiles(directory=STATIC_DIRECTORY), name="static"),
     ]
     return Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import os
 import shlex
 import shutil
@@ -23,6 +22,7 @@ from webhook.config import ENV_PREFIX, LOCAL_SECRETS_FILE, load_settings
 from webhook.errors import ConfigError, JournalError, WebhookError
 from webhook.first_run import ensure_local_secrets, source_url, welcome
 from webhook.journal import SignalRecord, SignalStatus, open_journal
+from webhook.logs import configure_logging
 from webhook.settings import Settings
 
 DEFAULT_URL = "http://127.0.0.1:8000/webhook"
@@ -87,22 +87,23 @@ def _secrets_file() -> Path:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from webhook.app import create_app
+    from webhook.serve import serve
 
     settings = load_settings(args.config)
     secrets_file = _secrets_file()
-    if ensure_local_secrets(settings, secrets_file):
+    first_run = ensure_local_secrets(settings, secrets_file)
+    if first_run:
         settings = load_settings(args.config)
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     settings = settings.model_copy(update=overrides)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings)
     shown = secrets_file.resolve() if secrets_file.is_file() else None
-    print(welcome(settings, shown, command=_own_command()), flush=True)
-    # No access log: source URLs carry their token in the path.
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, access_log=False,
-                log_level="info")
+    # Source URLs work as passwords: print them to a person (a terminal, or the first run that
+    # just made the secret), not into a service's log.
+    show_urls = first_run or sys.stdout.isatty()
+    print(welcome(settings, shown, command=_own_command(), show_urls=show_urls), flush=True)
+    serve(create_app(settings), settings)
     return 0
 
 

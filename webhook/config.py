@@ -27,6 +27,8 @@ DEFAULT_CONFIG_FILE = "tradehook.toml"
 LOCAL_SECRETS_FILE = "tradehook.secrets"
 _NOT_SETTINGS = {"CONFIG", "SECRETS_FILE"}
 _SECRET_KEYS = ("secret", "admin_token")
+_NOTIFICATION_SECRET_KEYS = ("url", "secret")
+"""A notification URL carries a bot token or is a capability URL itself."""
 
 
 def load_settings(
@@ -80,11 +82,24 @@ def _refuse_inline_secrets(raw: dict[str, Any]) -> None:
         for name, table in (raw.get("sources") or {}).items()
         if isinstance(table, dict) and "passphrase" in table
     ]
+    found += [
+        f"notifications.{name}.{key}"
+        for name, table in _tables(raw, "notifications")
+        for key in _NOTIFICATION_SECRET_KEYS
+        if key in table
+    ]
     if found:
         raise ConfigError(
             f"{found[0]}: secrets do not belong in the config file; set it in the environment "
             f"({_env_name(found[0])}) or name a file with {found[0].rsplit('.', 1)[-1]}_file"
         )
+
+
+def _tables(raw: dict[str, Any], key: str) -> list[tuple[str, dict[str, Any]]]:
+    section = raw.get(key)
+    if not isinstance(section, dict):
+        return []
+    return [(name, table) for name, table in section.items() if isinstance(table, dict)]
 
 
 def _read_secret_files(raw: dict[str, Any]) -> None:
@@ -94,6 +109,7 @@ def _read_secret_files(raw: dict[str, Any]) -> None:
         for name, table in (raw.get("sources") or {}).items()
         if isinstance(table, dict)
     ]
+    tables += [(f"notifications.{name}.", table) for name, table in _tables(raw, "notifications")]
     for prefix, table in tables:
         for key in [k for k in table if k.endswith("_file") and isinstance(table[k], str)]:
             target = key.removesuffix("_file")

@@ -21,7 +21,10 @@ from plugins.errors import ExecutionError, OutcomeUnknown, TemporaryError
 from plugins.orders import ExecutionResult, Order
 from plugins.registry import PluginRegistry
 from webhook.errors import JournalError
+from webhook.events import SignalEvent, SignalEvents
 from webhook.journal import SignalJournal, SignalRecord, SignalStatus
+from webhook.kill_switch import KillSwitch
+from webhook.logs import bind_signal
 from webhook.settings import ExecutionSettings
 
 logger = logging.getLogger("tradehook.executor")
@@ -38,9 +41,18 @@ class Job:
 
 class Executor:
     def __init__(
-        self, journal: SignalJournal, registry: PluginRegistry, settings: ExecutionSettings
+        self,
+        journal: SignalJournal,
+        registry: PluginRegistry,
+        settings: ExecutionSettings,
+        *,
+        events: SignalEvents | None = None,
+        kill_switch: KillSwitch | None = None,
     ) -> None:
         self._journal = journal
+        self._events = events
+        self._kill_switch = kill_switch
+        self._attempt_started: dict[tuple[str, int], float] = {}
         self._registry = registry
         self._settings = settings
         self._lanes: dict[tuple[str, str], deque[Job]] = {}
@@ -60,6 +72,10 @@ class Executor:
         if pending:
             logger.info("recovered %d pending signals", len(pending))
         return len(pending)
+
+    def queued_orders(self, plugin: str, symbol: str) -> list[Order]:
+        """The orders waiting or running in the (plugin, symbol) lane."""
+        return [job.order for job in self._lanes.get((plugin, symbol), ())]
 
     def submit(self, job: Job) -> None:
         if self._stopping:
@@ -98,6 +114,7 @@ class Executor:
             self._lanes.pop(key, None)
 
     async def _run(self, job: Job) -> None:
+        bind_signal(job.signal_id)
         try:
             await self._execute(job)
         except JournalError:
@@ -108,7 +125,7 @@ class Executor:
 
     async def _execute(self, job: Job) -> None:
         if job.plugin not in self._registry:
-            number = await self._journal.start_attempt(job.signal_id, time.time())
+            number = await self._start_attempt(job)
             status = SignalStatus.UNKNOWN if job.resumed else SignalStatus.FAILED
             error = f"plugin {job.plugin!r} is no longer configured"
             await self._finish(job, number, "error", status, error=error)
@@ -118,7 +135,13 @@ class Executor:
         settings = self._settings
         last_error = ""
         for attempt in range(1, settings.max_attempts + 1):
-            number = await self._journal.start_attempt(job.signal_id, time.time())
+            if self._kill_switch is not None and self._kill_switch.engaged:
+                number = await self._start_attempt(job)
+                error = (f"not sent: the kill switch is {self._kill_switch.describe()}; "
+                         "nothing reached the broker")
+                await self._finish(job, number, "kill_switch", SignalStatus.REJECTED, error=error)
+                return
+            number = await self._start_attempt(job)
             try:
                 result = await self._registry.execute_order(job.order, job.plugin)
             except TemporaryError as exc:
@@ -142,14 +165,14 @@ class Executor:
             await self._finish(job, number, "result", SignalStatus.after(result), result=result)
             return
         error = f"gave up after {settings.max_attempts} attempts: {last_error}"
-        number = await self._journal.start_attempt(job.signal_id, time.time())
+        number = await self._start_attempt(job)
         await self._finish(job, number, "gave_up", SignalStatus.FAILED, error=error)
 
     async def _reconciled(self, job: Job, number: int | None, error: str | None = None) -> bool:
         """After an unknown outcome: True when the signal is settled (found at the broker, or
         marked unknown because the broker cannot be asked); False when it is safe to resend."""
         if number is None:
-            number = await self._journal.start_attempt(job.signal_id, time.time())
+            number = await self._start_attempt(job)
         plugin = self._registry.get(job.plugin)
         if not plugin.capabilities.lookup_by_client_order_id:
             message = (
@@ -159,7 +182,7 @@ class Executor:
             await self._finish(job, number, "unknown", SignalStatus.UNKNOWN, error=message)
             return True
         try:
-            found = await plugin.lookup_order(job.signal_id)
+            found = await plugin.lookup_order(job.signal_id, job.order.symbol)
         except ExecutionError as exc:
             message = f"{error or 'interrupted'}; lookup failed: {exc}"
             await self._finish(job, number, "unknown", SignalStatus.UNKNOWN, error=message)
@@ -183,10 +206,22 @@ class Executor:
         result: ExecutionResult | None = None,
         error: str | None = None,
     ) -> None:
+        started = self._attempt_started.pop((job.signal_id, number), None)
         await self._journal.finish_attempt(
             job.signal_id, number, outcome=outcome, status=status, result=result, error=error
         )
         logger.info("signal %s: attempt %d %s -> %s", job.signal_id, number, outcome, status)
+        if self._events is not None:
+            self._events.publish(SignalEvent(
+                kind="attempt", signal_id=job.signal_id, status=status, plugin=job.plugin,
+                symbol=job.order.symbol, outcome=outcome, error=error,
+                seconds=None if started is None else time.monotonic() - started,
+            ))
+
+    async def _start_attempt(self, job: Job) -> int:
+        number = await self._journal.start_attempt(job.signal_id, time.time())
+        self._attempt_started[(job.signal_id, number)] = time.monotonic()
+        return number
 
     def _backoff(self, attempt: int, hint: float | None) -> float:
         base = self._settings.retry_base_delay * 2.0 ** (attempt - 1)

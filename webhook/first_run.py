@@ -51,8 +51,15 @@ def source_url(settings: Settings, source: str, base: str | None = None) -> str:
     return f"{(base or base_url(settings)).rstrip('/')}/webhook/{token}"
 
 
-def welcome(settings: Settings, secrets_file: Path | None, *, command: str = "tradehook") -> str:
-    """What `serve` prints at start: how to send a first signal, and the TradingView URLs."""
+def welcome(
+    settings: Settings,
+    secrets_file: Path | None,
+    *,
+    command: str = "tradehook",
+    show_urls: bool = True,
+) -> str:
+    """What `serve` prints at start: how to send a first signal, and the TradingView URLs
+    (or, with `show_urls` off, how to print them: a service's output ends up in its logs)."""
     base = base_url(settings)
     lines = [
         f"tradehook is listening on {base} (journal {settings.journal}, "
@@ -63,7 +70,10 @@ def welcome(settings: Settings, secrets_file: Path | None, *, command: str = "tr
         "",
         "TradingView alert webhook URL (keep it private; it works as a password):",
     ]
-    lines += [f"  {name}: {source_url(settings, name)}" for name in settings.sources]
+    if show_urls:
+        lines += [f"  {name}: {source_url(settings, name)}" for name in settings.sources]
+    else:
+        lines += [f"  print it with: {command} url {name}" for name in settings.sources]
     lines += ["", f"See what happened:  {command} signals"]
     if secrets_file is not None:
         lines.append(f"Secrets and the admin token are in {secrets_file} (mode 0600).")

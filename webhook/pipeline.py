@@ -1,8 +1,9 @@
 """The receiving pipeline: from an authenticated body to a stored decision.
 
-parse the dialect -> check the source's passphrase -> route to a plugin -> apply the policy
-(confidence threshold) -> store durably -> hand queued signals to the executor. The caller
-answers only after `receive` returns, so every answer describes a stored signal.
+parse the dialect -> check the source's passphrase -> route to a plugin and map the symbol
+(`webhook.routing`) -> apply the policy (threshold, kill switch, risk rules, sizing:
+`webhook.policy`) -> store durably -> hand queued signals to the executor. The caller answers
+only after `receive` returns, so every answer describes a stored signal.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ from webhook.errors import Forbidden, PayloadError
 from webhook.executor import Executor, Job
 from webhook.ids import new_signal_id
 from webhook.journal import NewSignal, SignalJournal, SignalStatus
+from webhook.kill_switch import KillSwitch
+from webhook.logs import bind_signal
+from webhook.policy import SignalPolicy
+from webhook.routing import SymbolRouter
 from webhook.settings import Settings, SourceSettings
 
 logger = logging.getLogger("tradehook.pipeline")
@@ -44,6 +49,9 @@ class Decision:
     error: str | None = None
     field: str | None = None
     plugin: str | None = None
+    dialect: str | None = None
+    rule: str | None = None
+    """The setting that rejected the signal (`sources.tv.risk.max_quantity`, `kill_switch`)."""
 
 
 class SignalPipeline:
@@ -53,20 +61,29 @@ class SignalPipeline:
         registry: PluginRegistry,
         journal: SignalJournal,
         executor: Executor,
+        *,
+        kill_switch: KillSwitch | None = None,
     ) -> None:
         self._settings = settings
         self._registry = registry
         self._journal = journal
         self._executor = executor
+        self.kill_switch = kill_switch or KillSwitch(journal, configured=settings.kill_switch)
+        self._router = SymbolRouter(settings, registry)
+        self._policy = SignalPolicy(settings, registry, self.kill_switch, executor.queued_orders)
 
     async def receive(self, incoming: Incoming) -> Decision:
         """Decide about one signal and store it. Raises `Forbidden` (nothing stored) for a wrong
         passphrase and `JournalError` when it could not be stored."""
         source = self._settings.sources.get(incoming.source)
         signal_id = new_signal_id()
+        bind_signal(signal_id)
         body = incoming.body
         try:
-            parsed = parse_alert(body, source.dialect if source else "auto")
+            parsed = parse_alert(
+                body, source.dialect if source else "auto",
+                default_quantity=source.sizing.quantity if source else None,
+            )
         except PayloadError as exc:
             if source is not None and source.passphrase is not None:
                 body = _redact_or_refuse(body, source)
@@ -76,41 +93,41 @@ class SignalPipeline:
             body = body.replace(source.passphrase.get_secret_value().encode(), REDACTED)
         key = _idempotency_key(incoming, parsed)
         try:
-            plugin = self._route(parsed, source)
+            plugin = self._router.route(
+                parsed, incoming.source, source, signed=incoming.webhook_id is not None
+            )
         except PayloadError as exc:
             return await self._store_invalid(incoming, signal_id, body, exc, parsed, key)
-        order = parsed.order.model_copy(update={"client_order_id": signal_id})
-        status, reason = self._policy(parsed, incoming.source)
-        signal = NewSignal(
-            id=signal_id, received_at=time.time(), source=incoming.source,
-            dialect=parsed.dialect, idempotency_key=key, content_type=incoming.content_type,
-            raw_body=body, order=order, plugin=plugin, status=status, reason=reason,
+        broker_symbol = self._router.broker_symbol(plugin, parsed.order.symbol)
+        order = parsed.order.model_copy(
+            update={"client_order_id": signal_id, "symbol": broker_symbol}
         )
-        stored = await self._journal.record(signal)
-        if stored.duplicate:
-            logger.info("signal %s: duplicate of %s", signal_id, stored.signal_id)
-            return Decision(stored.signal_id, SignalStatus.DUPLICATE, plugin=plugin)
-        logger.info("signal %s: %s %s via %s", signal_id, status, order.symbol, plugin)
-        if status is SignalStatus.QUEUED:
-            self._executor.submit(Job(signal_id=signal_id, order=order, plugin=plugin))
-        return Decision(signal_id, status, reason=reason, plugin=plugin)
-
-    def _route(self, parsed: ParsedSignal, source: SourceSettings | None) -> str:
-        """The alert's own `plugin`, else the source's, else the default."""
-        name = parsed.plugin or (source.plugin if source else None) or self._settings.default_plugin
-        if name not in self._registry:
-            known = ", ".join(sorted(self._registry.names()))
-            raise PayloadError("plugin", f"unknown plugin {name!r}; configured plugins: {known}")
-        return name
-
-    def _policy(self, parsed: ParsedSignal, source: str) -> tuple[SignalStatus, str | None]:
-        threshold = self._settings.threshold_for(source)
-        confidence = parsed.order.confidence
-        if confidence < threshold:
-            short = round(threshold - confidence, 6)
-            reason = f"confidence {confidence:g} is below the threshold {threshold:g} by {short:g}"
-            return SignalStatus.FILTERED, reason
-        return SignalStatus.QUEUED, None
+        async with self._policy.serialized(incoming.source, plugin, broker_symbol):
+            verdict = await self._policy.decide(parsed, order, incoming.source, plugin)
+            order, status, reason = verdict.order, verdict.status, verdict.reason
+            signal = NewSignal(
+                id=signal_id, received_at=time.time(), source=incoming.source,
+                dialect=parsed.dialect, idempotency_key=key, content_type=incoming.content_type,
+                raw_body=body, order=order, plugin=plugin, status=status, reason=reason,
+                sizing=verdict.sizing,
+            )
+            try:
+                stored = await self._journal.record(signal)
+            except BaseException:
+                verdict.release()
+                raise
+            if stored.duplicate:
+                verdict.release()
+                logger.info("signal %s: duplicate of %s", signal_id, stored.signal_id)
+                return Decision(
+                    stored.signal_id, SignalStatus.DUPLICATE, plugin=plugin,
+                    dialect=parsed.dialect,
+                )
+            logger.info("signal %s: %s %s via %s", signal_id, status, order.symbol, plugin)
+            if status is SignalStatus.QUEUED:
+                self._executor.submit(Job(signal_id=signal_id, order=order, plugin=plugin))
+        return Decision(signal_id, status, reason=reason, plugin=plugin, dialect=parsed.dialect,
+                        rule=verdict.rule)
 
     async def _store_invalid(
         self,
@@ -133,7 +150,10 @@ class SignalPipeline:
         if stored.duplicate:
             return Decision(stored.signal_id, SignalStatus.DUPLICATE)
         logger.info("signal %s: invalid: %s", signal_id, exc)
-        return Decision(signal_id, SignalStatus.INVALID, error=str(exc), field=exc.field)
+        return Decision(
+            signal_id, SignalStatus.INVALID, error=str(exc), field=exc.field,
+            dialect=parsed.dialect if parsed else None,
+        )
 
 
 def _idempotency_key(incoming: Incoming, parsed: ParsedSignal | None) -> str | None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
 from plugins.registry import PluginRegistry
+from webhook.events import SignalEvents
 from webhook.executor import Executor
 from webhook.journal import SignalJournal
+from webhook.metrics import Metrics
 from webhook.pipeline import SignalPipeline
 from webhook.settings import Settings
 
@@ -20,6 +22,8 @@ class Services:
     registry: PluginRegistry
     executor: Executor
     pipeline: SignalPipeline
+    events: SignalEvents = field(default_factory=SignalEvents)
+    metrics: Metrics = field(default_factory=Metrics)
 
     @staticmethod
     def of(request: Request) -> Services:

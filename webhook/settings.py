@@ -11,8 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 from pydantic_core import PydanticCustomError
 
 from webhook.auth import WebhookSecret
+from webhook.client_address import AddressAllowlist, TrustedProxies
+from webhook.notify.targets import NotificationTarget
+from webhook.risk_limits import RiskLimits
+from webhook.sizing import SizingSettings
+from webhook.symbols import check_patterns
 
-Dialect = Literal["auto", "native", "tradingview", "plain"]
+Dialect = Literal["auto", "native", "tradingview", "traderspost", "pineconnector", "plain"]
 Threshold = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 DEFAULT_SOURCE = "tradingview"
 DEFAULT_PLUGIN = "mock"
@@ -41,6 +46,26 @@ class SourceSettings(_Strict):
     generation: Annotated[int, Field(ge=1)] = 1
     """Raise it to revoke every URL made for this source before."""
     enabled: bool = True
+    ip_allowlist: AddressAllowlist = ()
+    """When set, only these addresses or networks may post; `"tradingview"` stands for
+    TradingView's four. Behind a proxy, list it in the top-level `trusted_proxies`."""
+    require_tradingview_certificate: bool = False
+    """Refuse requests for which the (trusted) proxy did not verify TradingView's TLS client
+    certificate; see deploy/nginx.conf."""
+    allow_plugin_field: bool | None = None
+    """Let alerts name their plugin with a `plugin` field (else such alerts are invalid).
+    Default: no for URL sources, yes for signed (HMAC) senders (`[sources.signed]`)."""
+    routes: dict[str, str] = Field(default_factory=dict)
+    """Symbol pattern -> plugin, before `plugin`; the most specific pattern wins."""
+    sizing: SizingSettings = Field(default_factory=SizingSettings)
+    risk: RiskLimits = Field(default_factory=RiskLimits)
+    """Limits on this source's signals, by the symbol as the alert names it."""
+
+    @field_validator("routes")
+    @classmethod
+    def _check_route_patterns(cls, value: dict[str, str]) -> dict[str, str]:
+        check_patterns(value)
+        return value
 
 
 class PluginSettings(BaseModel):
@@ -49,6 +74,8 @@ class PluginSettings(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
 
     type: str
+    risk: RiskLimits = Field(default_factory=RiskLimits)
+    """Limits on every order this plugin executes, by the symbol as the broker names it."""
 
     @property
     def options(self) -> dict[str, Any]:
@@ -77,12 +104,32 @@ class Settings(_Strict):
     sources: dict[str, SourceSettings] = Field(
         default_factory=lambda: {DEFAULT_SOURCE: SourceSettings()}
     )
+    trusted_proxies: TrustedProxies = ()
+    """Proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed (addresses or
+    networks); from anyone else those headers are ignored."""
+    notifications: dict[str, NotificationTarget] = Field(default_factory=dict)
+    log_format: Literal["auto", "json", "text"] = "auto"
+    """`auto`: text on a terminal, JSON lines otherwise."""
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=0, le=65535)] = 8000
     public_url: str | None = None
     """The address senders use (e.g. https://hooks.example.com), for printed URLs."""
     max_body_bytes: Annotated[int, Field(ge=256, le=16 * 1024 * 1024)] = 64 * 1024
     execution: ExecutionSettings = Field(default_factory=ExecutionSettings)
+    routes: dict[str, str] = Field(default_factory=dict)
+    """Symbol pattern -> plugin for every source, after a source's own `routes` and `plugin`."""
+    symbol_maps: dict[str, dict[str, Annotated[str, Field(min_length=1, max_length=64)]]] = (
+        Field(default_factory=dict)
+    )
+    """Plugin -> {alert symbol -> broker symbol}, e.g. `[symbol_maps.ninjatrader] "ES1!" =
+    "ES 12-25"`."""
+    kill_switch: bool = False
+    """Engage the kill switch from the start: signals are stored and rejected, none executed.
+    While set, the admin API cannot release it."""
+    broker_lookup_timeout: Annotated[float, Field(gt=0, le=2.5)] = 1.5
+    """Seconds to wait for a plugin's price, balance or position while deciding a signal
+    (TradingView gives up on an answer after 3 s)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
@@ -127,6 +174,24 @@ class Settings(_Strict):
                     f"sources.{name}.plugin",
                     f"no plugin named {source.plugin!r} (configured: {configured})",
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _check_routing(self) -> Settings:
+        configured = ", ".join(sorted(self.plugins)) or "none"
+        tables = [("routes", self.routes)] + [
+            (f"sources.{name}.routes", source.routes) for name, source in self.sources.items()
+        ]
+        for key, routes in tables:
+            check_patterns(routes)
+            for pattern, plugin in routes.items():
+                if plugin not in self.plugins:
+                    raise _invalid(f'{key}."{pattern}"',
+                                   f"no plugin named {plugin!r} (configured: {configured})")
+        for plugin in self.symbol_maps:
+            if plugin not in self.plugins:
+                raise _invalid(f"symbol_maps.{plugin}",
+                               f"no plugin named {plugin!r} (configured: {configured})")
         return self
 
     @property

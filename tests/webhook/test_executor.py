@@ -31,6 +31,7 @@ class BrokerStandIn(ExecutionPlugin):
         self.delay = delay
         self.calls: list[str] = []
         self.book: dict[str, ExecutionResult] = {}
+        self.lookups: list[str | None] = []
         self.keep_on_unknown = False
 
     async def init(self, config: PluginConfig) -> None:
@@ -50,7 +51,10 @@ class BrokerStandIn(ExecutionPlugin):
         self.book[order.client_order_id] = result
         return result
 
-    async def lookup_order(self, client_order_id: str) -> ExecutionResult | None:
+    async def lookup_order(
+        self, client_order_id: str, symbol: str | None = None
+    ) -> ExecutionResult | None:
+        self.lookups.append(symbol)
         return self.book.get(client_order_id)
 
     async def fetch_data(self, symbol: str) -> MarketData:
@@ -203,6 +207,7 @@ async def test_recovery_of_an_interrupted_send_asks_the_broker_first(
     assert record.status is SignalStatus.FILLED
     assert record.result is not None and record.result.order_id == "EARLIER"
     assert broker.calls == []
+    assert broker.lookups == ["BTC/USDT"]
 
 
 async def test_recovery_of_an_interrupted_send_without_lookup_is_unknown(
