@@ -8,6 +8,7 @@
     │   └── UnsupportedMediaType  415
     ├── PayloadError           400: authenticated but unusable; stored as `invalid`
     ├── JournalError           503: the signal could not be stored, so nothing is acknowledged
+    ├── LeaseLost              an executor's claim on a signal expired and another took it
     └── ConfigError            the configuration is wrong; raised at start, naming the key
 
 `webhook.answers` is the one place that turns these into HTTP answers.
@@ -51,6 +52,10 @@ class PayloadError(WebhookError):
 
 class JournalError(WebhookError):
     """The journal could not store or read a signal."""
+
+
+class LeaseLost(WebhookError):
+    """Another executor holds the signal now: this one must not touch it."""
 
 
 class ConfigError(WebhookError):

@@ -9,7 +9,7 @@ import pytest
 
 from plugins.orders import ExecutionResult
 from tests.webhook.journal_helpers import queued_signal
-from webhook.errors import JournalError
+from webhook.errors import JournalError, LeaseLost
 from webhook.journal import SignalStatus, SqliteJournal
 
 pytestmark = pytest.mark.anyio
@@ -154,3 +154,76 @@ async def test_newer_schema_is_refused(tmp_path: Path) -> None:
     sqlite3.connect(path).execute("PRAGMA user_version=99").connection.close()
     with pytest.raises(JournalError, match="newer tradehook"):
         await SqliteJournal(path).open()
+
+
+async def test_claim_takes_the_oldest_of_each_plugin_and_symbol(journal: SqliteJournal) -> None:
+    btc1, eth1 = queued_signal("BTC/USDT"), queued_signal("ETH/USDT")
+    btc2 = queued_signal("BTC/USDT")
+    for signal in (btc1, eth1, btc2):
+        await journal.record(signal)
+    claimed = await journal.claim("a", lease_seconds=30, limit=10)
+    assert [r.id for r in claimed] == [btc1.id, eth1.id]
+    assert await journal.claim("b", lease_seconds=30, limit=10) == []
+
+
+async def test_next_in_line_is_claimable_once_the_first_is_final(journal: SqliteJournal) -> None:
+    first, second = queued_signal(), queued_signal()
+    await journal.record(first)
+    await journal.record(second)
+    await journal.claim("a", lease_seconds=30, limit=10)
+    number = await journal.start_attempt(first.id, 1.0, owner="a")
+    await journal.finish_attempt(first.id, number, outcome="temporary", status=SignalStatus.QUEUED)
+    assert await journal.claim("b", lease_seconds=30, limit=10) == []  # still a's, still first
+    number = await journal.start_attempt(first.id, 2.0, owner="a")
+    await journal.finish_attempt(first.id, number, outcome="result", status=SignalStatus.FILLED)
+    assert [r.id for r in await journal.claim("b", lease_seconds=30, limit=10)] == [second.id]
+
+
+async def test_expired_lease_passes_to_another_executor(journal: SqliteJournal) -> None:
+    signal = queued_signal()
+    await journal.record(signal)
+    await journal.claim("a", lease_seconds=0.05, limit=1)
+    await journal.start_attempt(signal.id, 1.0, owner="a")
+    await asyncio.sleep(0.1)
+    (taken,) = await journal.claim("b", lease_seconds=30, limit=1)
+    assert taken.status is SignalStatus.EXECUTING  # in flight when a stopped: ask the broker
+    with pytest.raises(LeaseLost):
+        await journal.start_attempt(signal.id, 2.0, owner="a")
+    assert len((await journal.get(signal.id)).attempts) == 1  # type: ignore[union-attr]
+
+
+async def test_same_owner_takes_its_leases_back_at_once(journal: SqliteJournal) -> None:
+    signal = queued_signal()
+    await journal.record(signal)
+    await journal.claim("host:8000", lease_seconds=300, limit=1)
+    again = await journal.claim("host:8000", lease_seconds=300, limit=1)
+    assert [r.id for r in again] == [signal.id]
+
+
+async def test_renew_extends_and_reports_lost_leases(journal: SqliteJournal) -> None:
+    mine, other = queued_signal("BTC/USDT"), queued_signal("ETH/USDT")
+    await journal.record(mine)
+    await journal.record(other)
+    await journal.claim("a", lease_seconds=0.05, limit=2)
+    assert await journal.renew("a", [mine.id], lease_seconds=30) == set()
+    await asyncio.sleep(0.1)
+    assert [r.id for r in await journal.claim("b", lease_seconds=30, limit=5)] == [other.id]
+    assert await journal.renew("a", [mine.id, other.id], lease_seconds=30) == {other.id}
+
+
+async def test_release_frees_leases_and_keeps_the_status(journal: SqliteJournal) -> None:
+    signal = queued_signal()
+    await journal.record(signal)
+    await journal.claim("a", lease_seconds=300, limit=1)
+    await journal.start_attempt(signal.id, 1.0, owner="a")
+    await journal.release("a", [signal.id])
+    (taken,) = await journal.claim("b", lease_seconds=30, limit=1)
+    assert taken.status is SignalStatus.EXECUTING
+
+
+async def test_claim_skips_excluded_plugins(journal: SqliteJournal) -> None:
+    down, up = queued_signal(plugin="down"), queued_signal(plugin="up")
+    await journal.record(down)
+    await journal.record(up)
+    claimed = await journal.claim("a", lease_seconds=30, limit=5, exclude_plugins={"down"})
+    assert [r.id for r in claimed] == [up.id]

@@ -1,4 +1,4 @@
-"""A version-1 journal file is upgraded in place; the state table keeps small values."""
+"""An older journal file is upgraded in place; the state table keeps small values."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 
 from tests.webhook.journal_helpers import queued_signal
 from webhook.journal import SqliteJournal
+from webhook.journal.sqlite_schema import SCHEMA_VERSION
 
 pytestmark = pytest.mark.anyio
 
@@ -52,7 +53,9 @@ async def test_version_1_file_is_upgraded_and_keeps_its_signals(tmp_path: Path) 
     finally:
         await journal.close()
     connection = sqlite3.connect(tmp_path / "old.db")
-    assert connection.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    columns = {row[1] for row in connection.execute("PRAGMA table_info(signals)")}
+    assert {"sizing", "lease_owner", "lease_until"} <= columns
     connection.close()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Collection
 
 from plugins.orders import ExecutionResult
 from webhook.journal.records import NewSignal, SignalRecord, SignalStatus, Stored
@@ -25,8 +26,14 @@ class SignalJournal(ABC):
         first signal's id."""
 
     @abstractmethod
-    async def start_attempt(self, signal_id: str, started_at: float) -> int:
-        """Mark the signal executing and open its next attempt; return the attempt number."""
+    async def start_attempt(
+        self, signal_id: str, started_at: float, *, owner: str | None = None
+    ) -> int:
+        """Mark the signal executing and open its next attempt; return the attempt number.
+
+        With `owner`, only while that executor holds the signal's lease: else `LeaseLost`, and
+        nothing is written, so an executor that stalled past its lease cannot send twice.
+        """
 
     @abstractmethod
     async def finish_attempt(
@@ -39,7 +46,37 @@ class SignalJournal(ABC):
         result: ExecutionResult | None = None,
         error: str | None = None,
     ) -> None:
-        """Close an attempt with its outcome and move the signal to `status`."""
+        """Close an attempt with its outcome and move the signal to `status`; a final status
+        also frees the signal's lease."""
+
+    @abstractmethod
+    async def claim(
+        self,
+        owner: str,
+        *,
+        lease_seconds: float,
+        limit: int,
+        exclude_plugins: Collection[str] = (),
+    ) -> list[SignalRecord]:
+        """Lease up to `limit` signals to `owner` for execution, oldest first, with attempts.
+
+        A signal can be claimed when it is pending (queued or executing), comes first among the
+        pending signals of its (plugin, symbol), and its lease is free, expired or already
+        `owner`'s (an executor restarted under the same name takes its leases back at once).
+        So signals of one plugin and symbol run one at a time in arrival order, whichever
+        executor runs them. A claimed signal whose status is `executing` was in flight when its
+        previous holder stopped: the broker must be asked about it before anything is resent.
+        """
+
+    @abstractmethod
+    async def renew(
+        self, owner: str, signal_ids: Collection[str], *, lease_seconds: float
+    ) -> set[str]:
+        """Extend `owner`'s leases on these signals; return the ids it no longer holds."""
+
+    @abstractmethod
+    async def release(self, owner: str, signal_ids: Collection[str]) -> None:
+        """Give these leases up (on shutdown), leaving the signals' statuses as they are."""
 
     @abstractmethod
     async def get(self, signal_id: str) -> SignalRecord | None: ...

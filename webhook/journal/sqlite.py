@@ -4,69 +4,31 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Collection
 from pathlib import Path
-from typing import Any
 
-from plugins.orders import ExecutionResult, Order
-from webhook.errors import JournalError
+from plugins.orders import ExecutionResult
+from webhook.errors import JournalError, LeaseLost
 from webhook.journal.base import SignalJournal
 from webhook.journal.group_commit import GroupCommitter
-from webhook.journal.records import (
-    PENDING,
-    Attempt,
-    NewSignal,
-    SignalRecord,
-    SignalStatus,
-    Stored,
+from webhook.journal.records import PENDING, NewSignal, SignalRecord, SignalStatus, Stored
+from webhook.journal.sqlite_schema import (
+    COLUMNS,
+    SCHEMA_VERSION,
+    attempts_of,
+    migrate,
+    record_from,
 )
 
-SCHEMA_VERSION = 2
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS signals (
-    id TEXT PRIMARY KEY,
-    received_at REAL NOT NULL,
-    updated_at REAL NOT NULL,
-    source TEXT NOT NULL,
-    dialect TEXT,
-    idempotency_key TEXT UNIQUE,
-    content_type TEXT,
-    raw_body BLOB NOT NULL,
-    symbol TEXT,
-    plugin TEXT,
-    order_json TEXT,
-    status TEXT NOT NULL,
-    reason TEXT,
-    error TEXT,
-    result_json TEXT,
-    sizing TEXT
-);
-CREATE INDEX IF NOT EXISTS signals_by_status ON signals (status, id);
-CREATE TABLE IF NOT EXISTS attempts (
-    signal_id TEXT NOT NULL REFERENCES signals (id),
-    number INTEGER NOT NULL,
-    started_at REAL NOT NULL,
-    finished_at REAL,
-    outcome TEXT,
-    error TEXT,
-    result_json TEXT,
-    PRIMARY KEY (signal_id, number)
-);
-CREATE TABLE IF NOT EXISTS state (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL,
-    updated_at REAL NOT NULL
-);
-"""
-MIGRATIONS = {
-    # version 1 -> 2: how each quantity was computed, and small durable state (kill switch).
-    1: "ALTER TABLE signals ADD COLUMN sizing TEXT;",
-}
-"""Statements that upgrade a file from the key's version to the next; the rest of a new
-version's schema (new tables) comes from SCHEMA's CREATE ... IF NOT EXISTS."""
-_COLUMNS = (
-    "id, received_at, updated_at, source, dialect, idempotency_key, content_type, raw_body, "
-    "plugin, order_json, status, reason, error, result_json, sizing"
+_PENDING_SQL = "status IN ('queued', 'executing')"  # as in the signals_pending index
+_CLAIM = f"""
+WITH heads AS (
+    SELECT MIN(id) AS id FROM signals WHERE {_PENDING_SQL} GROUP BY plugin, symbol
 )
+SELECT {", ".join("s." + c.strip() for c in COLUMNS.split(","))}
+FROM signals AS s JOIN heads ON s.id = heads.id
+WHERE (s.lease_owner IS NULL OR s.lease_until < ? OR s.lease_owner = ?)
+"""  # noqa: S608 - constant text
 
 
 class SqliteJournal(SignalJournal):
@@ -88,7 +50,7 @@ class SqliteJournal(SignalJournal):
             raise sqlite3.DatabaseError(
                 f"{self._path} was written by a newer tradehook (schema {version})"
             )
-        _migrate(connection, version)
+        migrate(connection, version)
         return connection
 
     async def open(self) -> None:
@@ -131,8 +93,16 @@ class SqliteJournal(SignalJournal):
 
         return await self._writer.run(insert)
 
-    async def start_attempt(self, signal_id: str, started_at: float) -> int:
+    async def start_attempt(
+        self, signal_id: str, started_at: float, *, owner: str | None = None
+    ) -> int:
         def start(connection: sqlite3.Connection) -> int:
+            if owner is not None:
+                row = connection.execute(
+                    "SELECT lease_owner FROM signals WHERE id = ?", (signal_id,)
+                ).fetchone()
+                if row is None or row[0] != owner:
+                    raise LeaseLost(f"signal {signal_id} is leased to {row and row[0]!r} now")
             (last,) = connection.execute(
                 "SELECT COALESCE(MAX(number), 0) FROM attempts WHERE signal_id = ?", (signal_id,)
             ).fetchone()
@@ -173,16 +143,79 @@ class SqliteJournal(SignalJournal):
                 "result_json = COALESCE(?, result_json) WHERE id = ?",
                 (status.value, now, error, result_json, signal_id),
             )
+            if status not in PENDING:
+                connection.execute(
+                    "UPDATE signals SET lease_owner = NULL, lease_until = NULL WHERE id = ?",
+                    (signal_id,),
+                )
 
         await self._writer.run(finish)
+
+    async def claim(
+        self,
+        owner: str,
+        *,
+        lease_seconds: float,
+        limit: int,
+        exclude_plugins: Collection[str] = (),
+    ) -> list[SignalRecord]:
+        excluded = sorted(exclude_plugins)
+        query = _CLAIM
+        if excluded:
+            query += f" AND s.plugin NOT IN ({','.join('?' for _ in excluded)})"
+        query += " ORDER BY s.id LIMIT ?"
+
+        def take(connection: sqlite3.Connection) -> list[SignalRecord]:
+            now = time.time()
+            rows = connection.execute(query, (now, owner, *excluded, limit)).fetchall()
+            for row in rows:
+                connection.execute(
+                    "UPDATE signals SET lease_owner = ?, lease_until = ? WHERE id = ?",
+                    (owner, now + lease_seconds, row[0]),
+                )
+            return [record_from(row, attempts_of(connection, row[0])) for row in rows]
+
+        return await self._writer.run(take)
+
+    async def renew(
+        self, owner: str, signal_ids: Collection[str], *, lease_seconds: float
+    ) -> set[str]:
+        ids = list(signal_ids)
+
+        def extend(connection: sqlite3.Connection) -> set[str]:
+            held = set()
+            until = time.time() + lease_seconds
+            for signal_id in ids:
+                changed = connection.execute(
+                    "UPDATE signals SET lease_until = ? WHERE id = ? AND lease_owner = ?",
+                    (until, signal_id, owner),
+                ).rowcount
+                if changed:
+                    held.add(signal_id)
+            return set(ids) - held
+
+        return await self._writer.run(extend) if ids else set()
+
+    async def release(self, owner: str, signal_ids: Collection[str]) -> None:
+        ids = list(signal_ids)
+
+        def give_up(connection: sqlite3.Connection) -> None:
+            connection.executemany(
+                "UPDATE signals SET lease_owner = NULL, lease_until = NULL "
+                "WHERE id = ? AND lease_owner = ?",
+                [(signal_id, owner) for signal_id in ids],
+            )
+
+        if ids:
+            await self._writer.run(give_up)
 
     async def get(self, signal_id: str) -> SignalRecord | None:
         def read(connection: sqlite3.Connection) -> SignalRecord | None:
             row = connection.execute(
-                f"SELECT {_COLUMNS} FROM signals WHERE id = ?",  # noqa: S608 - constant columns
+                f"SELECT {COLUMNS} FROM signals WHERE id = ?",  # noqa: S608 - constant columns
                 (signal_id,),
             ).fetchone()
-            return _record(row, _attempts(connection, signal_id)) if row else None
+            return record_from(row, attempts_of(connection, signal_id)) if row else None
 
         return await self._writer.run(read)
 
@@ -204,13 +237,13 @@ class SqliteJournal(SignalJournal):
             conditions.append("id < ?")
             params.append(before)
         query = (
-            f"SELECT {_COLUMNS} FROM signals WHERE {' AND '.join(conditions)} "  # noqa: S608
+            f"SELECT {COLUMNS} FROM signals WHERE {' AND '.join(conditions)} "  # noqa: S608
             "ORDER BY id DESC LIMIT ?"
         )
 
         def read(connection: sqlite3.Connection) -> list[SignalRecord]:
             rows = connection.execute(query, (*params, limit)).fetchall()
-            return [_record(row, []) for row in rows]
+            return [record_from(row, []) for row in rows]
 
         return await self._writer.run(read)
 
@@ -238,61 +271,12 @@ class SqliteJournal(SignalJournal):
 
         def read(connection: sqlite3.Connection) -> list[SignalRecord]:
             rows = connection.execute(
-                f"SELECT {_COLUMNS} FROM signals WHERE status IN ({marks}) "  # noqa: S608
+                f"SELECT {COLUMNS} FROM signals WHERE status IN ({marks}) "  # noqa: S608
                 "ORDER BY id",
                 [s.value for s in PENDING],
             ).fetchall()
-            return [_record(row, _attempts(connection, row[0])) for row in rows]
+            return [record_from(row, attempts_of(connection, row[0])) for row in rows]
 
         return await self._writer.run(read)
 
 
-def _migrate(connection: sqlite3.Connection, version: int) -> None:
-    """Bring a file at `version` (0: new) to SCHEMA_VERSION in one transaction."""
-    if version == SCHEMA_VERSION:
-        connection.executescript(SCHEMA)  # idempotent; creates nothing on a current file
-        return
-    connection.execute("BEGIN IMMEDIATE")
-    try:
-        if version > 0:
-            for step in range(version, SCHEMA_VERSION):
-                for statement in filter(str.strip, MIGRATIONS[step].split(";")):
-                    connection.execute(statement)
-        for statement in filter(str.strip, SCHEMA.split(";")):
-            connection.execute(statement)
-        connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        connection.execute("COMMIT")
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
-
-
-def _attempts(connection: sqlite3.Connection, signal_id: str) -> list[Attempt]:
-    rows = connection.execute(
-        "SELECT number, started_at, finished_at, outcome, error, result_json FROM attempts "
-        "WHERE signal_id = ? ORDER BY number",
-        (signal_id,),
-    ).fetchall()
-    return [
-        Attempt(
-            number=number, started_at=started, finished_at=finished, outcome=outcome,
-            error=error, result=_result(result_json),
-        )
-        for number, started, finished, outcome, error, result_json in rows
-    ]
-
-
-def _result(text: str | None) -> ExecutionResult | None:
-    return ExecutionResult.model_validate_json(text) if text else None
-
-
-def _record(row: tuple[Any, ...], attempts: list[Attempt]) -> SignalRecord:
-    (id_, received, updated, source, dialect, key, content_type, raw, plugin, order_json,
-     status, reason, error, result_json, sizing) = row
-    return SignalRecord(
-        id=id_, received_at=received, updated_at=updated, source=source, dialect=dialect,
-        idempotency_key=key, content_type=content_type, raw_body=bytes(raw), plugin=plugin,
-        order=Order.model_validate_json(order_json) if order_json else None,
-        status=SignalStatus(status), reason=reason, error=error, sizing=sizing,
-        result=_result(result_json), attempts=attempts,
-    )
