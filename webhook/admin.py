@@ -180,7 +180,9 @@ async def ready(request: Request) -> Response:
         "status": "ready" if ok else "not ready",
         "journal": journal_ok,
         "plugins": plugins,
+        "breakers": services.executor.breakers.states(),
         "backlog": services.executor.backlog,
+        "executing": services.settings.execution.enabled,
     }
     return JSONResponse(body, status_code=200 if ok else 503)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -55,14 +56,15 @@ def create_app(settings: Settings, *, journal: SignalJournal | None = None) -> S
             kill_switch = KillSwitch(store, configured=settings.kill_switch)
             await kill_switch.load()
             executor = Executor(
-                store, registry, settings.execution, events=events, kill_switch=kill_switch
+                store, registry, settings.execution, events=events, kill_switch=kill_switch,
+                owner=settings.execution.instance or f"{socket.gethostname()}:{settings.port}",
             )
             stack.push_async_callback(executor.stop, SHUTDOWN_GRACE)
             pipeline = SignalPipeline(settings, registry, store, executor, kill_switch=kill_switch)
             app.state.services = Services(
                 settings, store, registry, executor, pipeline, events=events, metrics=metrics
             )
-            await executor.recover()
+            await executor.start()
             yield
 
     routes = [

@@ -1,42 +1,35 @@
-"""The executor: runs queued signals through the plugins, in the background.
+"""The executor: claims queued signals from the journal and runs them in the background.
 
-Signals for one (plugin, symbol) run one after another in arrival order, so a close cannot
-overtake the open before it; different symbols run in parallel, up to a bound. Temporary
-failures are retried with exponential backoff and jitter. When the outcome of a send is
-unknown, the broker is asked for the order by its client order id (the signal id) before
-anything is sent again; a plugin that cannot be asked leaves the signal `unknown` for a person.
-Every attempt and its result is journaled.
+Signals are leased from the journal (`SignalJournal.claim`), which hands out only the oldest
+pending signal of each (plugin, symbol): a close cannot overtake the open before it, different
+symbols run in parallel up to a bound, and several executors can share one journal. The
+receiving side wakes the executor when it stores a queued signal; a slow poll picks up what
+other receivers stored and what crashed executors left behind. Leases are renewed while a
+signal runs and given back on shutdown. A plugin whose circuit breaker is open is not claimed
+for: its signals wait in the journal.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import logging
-import random
-import time
-from collections import deque
-from dataclasses import dataclass
+import socket
 
-from plugins.errors import ExecutionError, OutcomeUnknown, TemporaryError
-from plugins.orders import ExecutionResult, Order
+from plugins.orders import Order
 from plugins.registry import PluginRegistry
-from webhook.errors import JournalError
-from webhook.events import SignalEvent, SignalEvents
-from webhook.journal import SignalJournal, SignalRecord, SignalStatus
+from webhook.attempts import AttemptRunner, Job
+from webhook.breaker import CircuitBreakers
+from webhook.errors import JournalError, LeaseLost
+from webhook.events import SignalEvents
+from webhook.journal import SignalJournal
 from webhook.kill_switch import KillSwitch
 from webhook.logs import bind_signal
 from webhook.settings import ExecutionSettings
 
+__all__ = ["Executor", "Job"]
 logger = logging.getLogger("tradehook.executor")
-
-
-@dataclass(frozen=True)
-class Job:
-    signal_id: str
-    order: Order
-    plugin: str
-    resumed: bool = False
-    """The signal was executing when the process stopped: its order may be at the broker."""
 
 
 class Executor:
@@ -48,193 +41,129 @@ class Executor:
         *,
         events: SignalEvents | None = None,
         kill_switch: KillSwitch | None = None,
+        owner: str | None = None,
     ) -> None:
+        self.owner = owner or settings.instance or socket.gethostname()
         self._journal = journal
-        self._events = events
-        self._kill_switch = kill_switch
-        self._attempt_started: dict[tuple[str, int], float] = {}
-        self._registry = registry
         self._settings = settings
-        self._lanes: dict[tuple[str, str], deque[Job]] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._slots = asyncio.Semaphore(settings.concurrency)
+        self.breakers = CircuitBreakers(
+            failures=settings.breaker_failures, cooldown=settings.breaker_cooldown
+        )
+        self._runner = AttemptRunner(
+            journal, registry, settings, self.breakers,
+            owner=self.owner, events=events, kill_switch=kill_switch,
+        )
+        self._received: dict[str, Job] = {}
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._wakeup = asyncio.Event()
+        self._loops: list[asyncio.Task[None]] = []
         self._stopping = False
 
     @property
     def backlog(self) -> int:
-        return sum(len(lane) for lane in self._lanes.values())
-
-    async def recover(self) -> int:
-        """Queue what a previous run left queued or executing; return how many."""
-        pending = await self._journal.pending()
-        for record in pending:
-            self.submit(_job_from(record))
-        if pending:
-            logger.info("recovered %d pending signals", len(pending))
-        return len(pending)
+        """Signals this instance received or claimed that are not final yet."""
+        return len(self._received.keys() | self._running.keys())
 
     def queued_orders(self, plugin: str, symbol: str) -> list[Order]:
-        """The orders waiting or running in the (plugin, symbol) lane."""
-        return [job.order for job in self._lanes.get((plugin, symbol), ())]
+        """Orders this instance received for (plugin, symbol) that are not final yet."""
+        return [
+            job.order for job in self._received.values()
+            if job.plugin == plugin and job.order.symbol == symbol
+        ]
 
     def submit(self, job: Job) -> None:
-        if self._stopping:
-            return  # stays queued in the journal; the next start picks it up
-        key = (job.plugin, job.order.symbol)
-        lane = self._lanes.get(key)
-        if lane is not None:
-            lane.append(job)
+        """A queued signal was stored: claim it soon."""
+        if self._settings.enabled and not self._stopping:
+            self._received[job.signal_id] = job
+            self._wakeup.set()
+
+    async def start(self) -> None:
+        if not self._settings.enabled:
             return
-        self._lanes[key] = deque([job])
-        task = asyncio.create_task(self._drain(key), name=f"lane {key}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._loops = [
+            asyncio.create_task(self._claim_forever(), name="executor-claims"),
+            asyncio.create_task(self._renew_forever(), name="executor-leases"),
+        ]
 
     async def stop(self, grace: float = 10.0) -> None:
-        """Take no new work, let running orders finish for up to `grace` seconds, then cancel
-        the rest; cancelled signals stay queued or executing in the journal for the next start."""
+        """Claim nothing more, let running signals finish for up to `grace` seconds, then stop
+        the rest and give their leases back: they stay queued or executing in the journal, and
+        whoever claims them next asks the broker before resending."""
         self._stopping = True
-        for lane in self._lanes.values():
-            while len(lane) > 1:
-                lane.pop()
-        if self._tasks:
-            _, still_running = await asyncio.wait(set(self._tasks), timeout=grace)
-            for task in still_running:
-                task.cancel()
-            await asyncio.gather(*still_running, return_exceptions=True)
+        for loop in self._loops:
+            loop.cancel()
+        await asyncio.gather(*self._loops, return_exceptions=True)
+        if not self._running:
+            return
+        _, unfinished = await asyncio.wait(set(self._running.values()), timeout=grace)
+        left = [signal_id for signal_id, task in self._running.items() if task in unfinished]
+        for task in unfinished:
+            task.cancel()
+        await asyncio.gather(*unfinished, return_exceptions=True)
+        self._received.clear()
+        with contextlib.suppress(JournalError):
+            await self._journal.release(self.owner, left)
 
-    async def _drain(self, key: tuple[str, str]) -> None:
-        lane = self._lanes[key]
-        try:
-            while lane and not self._stopping:
-                async with self._slots:
-                    await self._run(lane[0])
-                lane.popleft()
-        finally:
-            self._lanes.pop(key, None)
+    async def _claim_forever(self) -> None:
+        while True:
+            self._wakeup.clear()
+            try:
+                await self._claim_once()
+            except JournalError as exc:
+                logger.warning("cannot claim signals: %s", exc)
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), self._settings.poll_interval)
+            except TimeoutError:
+                pass
+
+    async def _claim_once(self) -> None:
+        free = self._settings.concurrency - len(self._running)
+        if free <= 0:
+            return
+        claimed = await self._journal.claim(
+            self.owner,
+            lease_seconds=self._settings.lease_seconds,
+            # Our own running signals come back too (they head their lanes): skip them.
+            limit=free + len(self._running),
+            exclude_plugins=self.breakers.open_plugins(),
+        )
+        for record in claimed:
+            if record.id in self._running or len(self._running) >= self._settings.concurrency:
+                continue
+            job = Job.of(record)
+            task = asyncio.create_task(self._run(job), name=f"signal {job.signal_id}")
+            self._running[job.signal_id] = task
+            task.add_done_callback(functools.partial(self._done, job.signal_id))
+
+    def _done(self, signal_id: str, _task: asyncio.Task[None]) -> None:
+        self._running.pop(signal_id, None)
+        self._received.pop(signal_id, None)
+        self._wakeup.set()  # the next signal of its lane may be claimed now
 
     async def _run(self, job: Job) -> None:
         bind_signal(job.signal_id)
         try:
-            await self._execute(job)
+            await self._runner.run(job)
+        except LeaseLost as exc:
+            logger.warning("signal %s: left to another executor: %s", job.signal_id, exc)
         except JournalError:
-            # The signal stays queued or executing in the journal and is resumed on restart.
+            # The signal stays pending in the journal; it is claimed again when the lease ends.
             logger.exception("signal %s: journal unavailable during execution", job.signal_id)
         except Exception:
             logger.exception("signal %s: unexpected executor failure", job.signal_id)
 
-    async def _execute(self, job: Job) -> None:
-        if job.plugin not in self._registry:
-            number = await self._start_attempt(job)
-            status = SignalStatus.UNKNOWN if job.resumed else SignalStatus.FAILED
-            error = f"plugin {job.plugin!r} is no longer configured"
-            await self._finish(job, number, "error", status, error=error)
-            return
-        if job.resumed and await self._reconciled(job, None):
-            return
-        settings = self._settings
-        last_error = ""
-        for attempt in range(1, settings.max_attempts + 1):
-            if self._kill_switch is not None and self._kill_switch.engaged:
-                number = await self._start_attempt(job)
-                error = (f"not sent: the kill switch is {self._kill_switch.describe()}; "
-                         "nothing reached the broker")
-                await self._finish(job, number, "kill_switch", SignalStatus.REJECTED, error=error)
-                return
-            number = await self._start_attempt(job)
-            try:
-                result = await self._registry.execute_order(job.order, job.plugin)
-            except TemporaryError as exc:
-                last_error = str(exc)
-                await self._finish(job, number, "temporary", SignalStatus.QUEUED, error=last_error)
-                if attempt < settings.max_attempts:
-                    await asyncio.sleep(self._backoff(attempt, exc.retry_after))
+    async def _renew_forever(self) -> None:
+        interval = self._settings.lease_seconds / 3
+        while True:
+            await asyncio.sleep(interval)
+            if not self._running:
                 continue
-            except OutcomeUnknown as exc:
-                if not await self._reconciled(job, number, error=str(exc)):
-                    continue
-                return
-            except ExecutionError as exc:
-                await self._finish(job, number, "error", SignalStatus.FAILED, error=str(exc))
-                return
-            except Exception as exc:  # noqa: BLE001 - a plugin bug must not stop the executor
-                logger.exception("signal %s: plugin %s raised", job.signal_id, job.plugin)
-                error = f"plugin {job.plugin!r} failed: {type(exc).__name__}: {exc}"
-                await self._finish(job, number, "error", SignalStatus.FAILED, error=error)
-                return
-            await self._finish(job, number, "result", SignalStatus.after(result), result=result)
-            return
-        error = f"gave up after {settings.max_attempts} attempts: {last_error}"
-        number = await self._start_attempt(job)
-        await self._finish(job, number, "gave_up", SignalStatus.FAILED, error=error)
-
-    async def _reconciled(self, job: Job, number: int | None, error: str | None = None) -> bool:
-        """After an unknown outcome: True when the signal is settled (found at the broker, or
-        marked unknown because the broker cannot be asked); False when it is safe to resend."""
-        if number is None:
-            number = await self._start_attempt(job)
-        plugin = self._registry.get(job.plugin)
-        if not plugin.capabilities.lookup_by_client_order_id:
-            message = (
-                f"{error or 'execution was interrupted'}; plugin {job.plugin!r} cannot look up "
-                "orders, so the broker may or may not hold this order: check it by hand"
-            )
-            await self._finish(job, number, "unknown", SignalStatus.UNKNOWN, error=message)
-            return True
-        try:
-            found = await plugin.lookup_order(job.signal_id, job.order.symbol)
-        except ExecutionError as exc:
-            message = f"{error or 'interrupted'}; lookup failed: {exc}"
-            await self._finish(job, number, "unknown", SignalStatus.UNKNOWN, error=message)
-            return True
-        if found is None:
-            await self._finish(
-                job, number, "not_found", SignalStatus.QUEUED,
-                error=f"{error or 'interrupted'}; the broker has no such order, sending again",
-            )
-            return False
-        await self._finish(job, number, "reconciled", SignalStatus.after(found), result=found)
-        return True
-
-    async def _finish(
-        self,
-        job: Job,
-        number: int,
-        outcome: str,
-        status: SignalStatus,
-        *,
-        result: ExecutionResult | None = None,
-        error: str | None = None,
-    ) -> None:
-        started = self._attempt_started.pop((job.signal_id, number), None)
-        await self._journal.finish_attempt(
-            job.signal_id, number, outcome=outcome, status=status, result=result, error=error
-        )
-        logger.info("signal %s: attempt %d %s -> %s", job.signal_id, number, outcome, status)
-        if self._events is not None:
-            self._events.publish(SignalEvent(
-                kind="attempt", signal_id=job.signal_id, status=status, plugin=job.plugin,
-                symbol=job.order.symbol, outcome=outcome, error=error,
-                seconds=None if started is None else time.monotonic() - started,
-            ))
-
-    async def _start_attempt(self, job: Job) -> int:
-        number = await self._journal.start_attempt(job.signal_id, time.time())
-        self._attempt_started[(job.signal_id, number)] = time.monotonic()
-        return number
-
-    def _backoff(self, attempt: int, hint: float | None) -> float:
-        base = self._settings.retry_base_delay * 2.0 ** (attempt - 1)
-        delay = min(self._settings.retry_max_delay, max(base, hint or 0.0))
-        jitter: float = random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not security
-        return delay * jitter
-
-
-def _job_from(record: SignalRecord) -> Job:
-    assert record.order is not None and record.plugin is not None  # noqa: S101 - queued rows have both
-    return Job(
-        signal_id=record.id,
-        order=record.order,
-        plugin=record.plugin,
-        resumed=record.status is SignalStatus.EXECUTING,  # an attempt was in flight
-    )
+            try:
+                lost = await self._journal.renew(
+                    self.owner, list(self._running), lease_seconds=self._settings.lease_seconds
+                )
+            except JournalError as exc:
+                logger.warning("cannot renew leases: %s", exc)
+                continue
+            for signal_id in lost:
+                logger.warning("signal %s: lease lost while running", signal_id)

@@ -78,14 +78,24 @@ async def journal(tmp_path: Path) -> AsyncIterator[SqliteJournal]:
 
 async def run(journal: SqliteJournal, broker: BrokerStandIn, *signals: NewSignal,
               settings: ExecutionSettings = FAST) -> list[SignalRecord]:
+    executor = await started(journal, broker, settings)
+    try:
+        for signal in signals:
+            await journal.record(signal)
+            assert signal.order is not None
+            executor.submit(Job(signal.id, signal.order, broker.name))
+        return await settle(journal, executor, [s.id for s in signals])
+    finally:
+        await executor.stop(grace=1)
+
+
+async def started(journal: SqliteJournal, broker: BrokerStandIn,
+                  settings: ExecutionSettings = FAST, owner: str = "test") -> Executor:
     registry = PluginRegistry()
     registry.register(broker)
-    executor = Executor(journal, registry, settings)
-    for signal in signals:
-        await journal.record(signal)
-        assert signal.order is not None
-        executor.submit(Job(signal.id, signal.order, broker.name))
-    return await settle(journal, executor, [s.id for s in signals])
+    executor = Executor(journal, registry, settings, owner=owner)
+    await executor.start()
+    return executor
 
 
 async def settle(journal: SqliteJournal, executor: Executor, ids: list[str]) -> list[SignalRecord]:
@@ -179,15 +189,13 @@ async def test_one_symbol_runs_in_order_while_others_run_alongside(
     assert broker.calls.index(signals[4].id) < broker.calls.index(btc[-1])
 
 
-async def test_recovery_executes_what_was_left_queued(journal: SqliteJournal) -> None:
+async def test_start_executes_what_was_left_queued(journal: SqliteJournal) -> None:
     broker = BrokerStandIn()
     signal = queued_signal()
     await journal.record(signal)
-    registry = PluginRegistry()
-    registry.register(broker)
-    executor = Executor(journal, registry, FAST)
-    assert await executor.recover() == 1
+    executor = await started(journal, broker)
     (record,) = await settle(journal, executor, [signal.id])
+    await executor.stop()
     assert record.status is SignalStatus.FILLED
 
 
@@ -197,13 +205,12 @@ async def test_recovery_of_an_interrupted_send_asks_the_broker_first(
     broker = BrokerStandIn()
     signal = queued_signal()
     await journal.record(signal)
-    await journal.start_attempt(signal.id, 1.0)  # the process died after this
+    await journal.claim("test", lease_seconds=30, limit=1)
+    await journal.start_attempt(signal.id, 1.0, owner="test")  # the process died after this
     broker.book[signal.id] = ExecutionResult(success=True, status="filled", order_id="EARLIER")
-    registry = PluginRegistry()
-    registry.register(broker)
-    executor = Executor(journal, registry, FAST)
-    await executor.recover()
+    executor = await started(journal, broker)  # restarted under the same name
     (record,) = await settle(journal, executor, [signal.id])
+    await executor.stop()
     assert record.status is SignalStatus.FILLED
     assert record.result is not None and record.result.order_id == "EARLIER"
     assert broker.calls == []
@@ -217,28 +224,86 @@ async def test_recovery_of_an_interrupted_send_without_lookup_is_unknown(
     signal = queued_signal()
     await journal.record(signal)
     await journal.start_attempt(signal.id, 1.0)
-    registry = PluginRegistry()
-    registry.register(broker)
-    executor = Executor(journal, registry, FAST)
-    await executor.recover()
+    executor = await started(journal, broker)
     (record,) = await settle(journal, executor, [signal.id])
+    await executor.stop()
     assert record.status is SignalStatus.UNKNOWN
     assert broker.calls == []
 
 
 async def test_stop_leaves_unfinished_work_in_the_journal(journal: SqliteJournal) -> None:
     broker = BrokerStandIn(delay=5)
-    registry = PluginRegistry()
-    registry.register(broker)
-    executor = Executor(journal, registry, FAST)
+    executor = await started(journal, broker)
     signals = [queued_signal(), queued_signal()]
     for signal in signals:
         await journal.record(signal)
         assert signal.order is not None
         executor.submit(Job(signal.id, signal.order, "paper"))
-    await asyncio.sleep(0.1)
+    await asyncio.sleep(0.2)
     await executor.stop(grace=0.1)
     statuses = [(await journal.get(s.id)).status for s in signals]  # type: ignore[union-attr]
     assert statuses == [SignalStatus.EXECUTING, SignalStatus.QUEUED]
-    executor.submit(Job(signals[1].id, signals[1].order, "paper"))  # type: ignore[arg-type]
     assert executor.backlog == 0
+    # The lease was given back: another executor takes the interrupted signal over at once.
+    (taken,) = await journal.claim("other", lease_seconds=30, limit=5)
+    assert (taken.id, taken.status) == (signals[0].id, SignalStatus.EXECUTING)
+
+
+async def test_two_executors_share_a_journal_without_doubles_or_reordering(
+    journal: SqliteJournal,
+) -> None:
+    broker = BrokerStandIn(delay=0.002)
+    first = await started(journal, broker, owner="one")
+    second = await started(journal, broker, owner="two")
+    signals = [queued_signal(f"S{i % 4}") for i in range(60)]
+    for signal in signals:
+        await journal.record(signal)
+        for executor in (first, second):
+            assert signal.order is not None
+            executor.submit(Job(signal.id, signal.order, "paper"))
+    records = await settle(journal, first, [s.id for s in signals])
+    await first.stop()
+    await second.stop()
+    assert all(r.status is SignalStatus.FILLED for r in records)
+    assert sorted(broker.calls) == sorted(s.id for s in signals)  # each sent exactly once
+    for lane in {s.order.symbol for s in signals if s.order}:
+        ids = [s.id for s in signals if s.order and s.order.symbol == lane]
+        assert [c for c in broker.calls if c in ids] == ids
+
+
+async def test_signal_of_a_crashed_executor_is_taken_over_when_its_lease_ends(
+    journal: SqliteJournal,
+) -> None:
+    broker = BrokerStandIn()
+    signal = queued_signal()
+    await journal.record(signal)
+    await journal.claim("crashed", lease_seconds=0.3, limit=1)
+    await journal.start_attempt(signal.id, 1.0, owner="crashed")
+    executor = await started(journal, broker, owner="survivor")
+    (record,) = await settle(journal, executor, [signal.id])
+    await executor.stop()
+    assert record.status is SignalStatus.FILLED
+    assert [a.outcome for a in record.attempts] == [None, "not_found", "result"]
+
+
+async def test_broken_broker_opens_the_breaker_and_signals_wait(journal: SqliteJournal) -> None:
+    settings = FAST.model_copy(update={"max_attempts": 50, "breaker_failures": 3,
+                                       "breaker_cooldown": 0.3})
+    broker = BrokerStandIn(script=[TemporaryError("503")] * 4)
+    signal = queued_signal()
+    executor = await started(journal, broker, settings)
+    await journal.record(signal)
+    assert signal.order is not None
+    executor.submit(Job(signal.id, signal.order, "paper"))
+    for _ in range(200):
+        if executor.breakers.states().get("paper") == "open":
+            break
+        await asyncio.sleep(0.01)
+    assert executor.breakers.states()["paper"] == "open"
+    calls_when_opened = len(broker.calls)
+    await asyncio.sleep(0.15)
+    assert len(broker.calls) == calls_when_opened  # nothing sent while open
+    (record,) = await settle(journal, executor, [signal.id])
+    await executor.stop()
+    assert record.status is SignalStatus.FILLED
+    assert executor.breakers.states()["paper"] == "closed"
