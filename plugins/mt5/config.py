@@ -1,0 +1,66 @@
+"""Options of an `mt5` plugin (a `[plugins.NAME]` table with `type = "mt5"`)."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from plugins.base import PluginConfig
+from plugins.errors import PluginConfigError
+
+DEFAULT_RPYC_PORT = 18812  # rpyc's classic server port, also mt5linux's
+EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=128)]
+
+
+class MT5Config(PluginConfig):
+    transport: Literal["native", "rpyc"] = "native"
+    """`native`: the MetaTrader5 package in this process (Windows only). `rpyc`: a terminal on a
+    Windows host or under Wine, reached through an rpyc classic server."""
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = DEFAULT_RPYC_PORT
+    request_timeout: Annotated[float, Field(gt=0)] = 30.0
+    """Seconds to wait for one terminal call over rpyc before the outcome counts as unknown."""
+
+    path: str | None = None
+    """The terminal's terminal64.exe; None lets MetaTrader5 find the installed one."""
+    login: int | None = None
+    """The trading account; None uses the account the terminal is logged in to."""
+    server: str | None = None
+    """The broker's trade server, as the terminal's login dialog names it."""
+    password_env: EnvName | None = None
+    """Name of the environment variable holding the account password (never the file)."""
+    init_timeout_ms: Annotated[int, Field(gt=0)] = 60_000
+
+    magic: Annotated[int, Field(ge=0)] = 730_001
+    """The expert id stamped on every order, so that ours can be told from manual trades."""
+    deviation: Annotated[int, Field(ge=0)] = 20
+    """Largest accepted slippage of market orders, in points."""
+    filling: Literal["auto", "fok", "ioc", "return"] = "auto"
+    """Filling mode of market orders; `auto` picks one the symbol allows (FOK, then IOC)."""
+    symbols: dict[str, str] = Field(default_factory=dict)
+    """Signal symbol -> broker symbol (`EURUSD` -> `EURUSD.m`); an entry here wins."""
+    symbol_suffix: str = ""
+    """Appended to symbols that are not in `symbols` (`.m`, `.raw`, ...)."""
+    lookup_days: Annotated[int, Field(ge=1)] = 7
+    """How far back the history is searched when reconciling an order by its comment."""
+    reconcile_timeout: Annotated[float, Field(ge=0)] = 2.0
+    """Seconds to keep looking for an order whose reply was lost, before calling it unknown."""
+
+    def credentials(self) -> dict[str, object]:
+        """Keyword arguments of `initialize` (with the password in clear: never log them)."""
+        found: dict[str, object] = {}
+        if self.login is not None:
+            found["login"] = self.login
+        if self.password_env is not None:
+            password = os.environ.get(self.password_env, "").strip()
+            if not password:
+                raise PluginConfigError(
+                    f"password_env: the environment variable {self.password_env} is not set "
+                    "or empty"
+                )
+            found["password"] = password
+        if self.server:
+            found["server"] = self.server
+        return found

@@ -1,0 +1,133 @@
+"""The `mt5` execution plugin: MetaTrader 5 through its Python API, in process or over rpyc."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+from plugins.base import ExecutionPlugin, PluginCapabilities, PluginConfig
+from plugins.errors import TemporaryError
+from plugins.mt5.config import MT5Config
+from plugins.mt5.records import AccountState
+from plugins.mt5.session import MT5Session
+from plugins.mt5.trading import MT5Trader
+from plugins.orders import AccountBalance, ExecutionResult, MarketData, Order
+
+T = TypeVar("T")
+
+
+class MT5Plugin(ExecutionPlugin):
+    """Orders on a MetaTrader 5 account.
+
+    The terminal API blocks and is single-threaded, so every call runs on one worker thread,
+    one at a time, in the order the calls were made.
+    """
+
+    config_model = MT5Config
+    capabilities = PluginCapabilities(
+        native_stop_loss_take_profit=True,
+        client_order_ids=True,
+        lookup_by_client_order_id=True,
+        partial_fills=True,
+    )
+
+    def __init__(self, name: str = "mt5") -> None:
+        super().__init__(name)
+        self._worker: ThreadPoolExecutor | None = None
+        self._session: MT5Session | None = None
+        self._trader: MT5Trader | None = None
+
+    async def init(self, config: PluginConfig) -> None:
+        settings = MT5Config.model_validate(config.model_dump())
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"mt5-{self.name}")
+        self._session = MT5Session(settings)
+        self._trader = MT5Trader(self._session)
+        try:
+            await self._run(self._session.connect)
+        except BaseException:
+            self._worker.shutdown(wait=False)
+            self._worker = None
+            raise
+
+    async def _run(self, call: Callable[[], T]) -> T:
+        if self._worker is None:
+            raise RuntimeError(f"plugin {self.name!r} is not started")
+        return await asyncio.get_running_loop().run_in_executor(self._worker, call)
+
+    def _started(self) -> tuple[MT5Session, MT5Trader]:
+        if self._session is None or self._trader is None:
+            raise RuntimeError(f"plugin {self.name!r} is not started")
+        return self._session, self._trader
+
+    async def execute_order(self, order: Order) -> ExecutionResult:
+        _, trader = self._started()
+        return await self._run(lambda: trader.execute(order))
+
+    async def lookup_order(
+        self, client_order_id: str, symbol: str | None = None
+    ) -> ExecutionResult | None:
+        """By magic and comment, whatever the symbol (the comment alone is unique)."""
+        _, trader = self._started()
+        return await self._run(lambda: trader.lookup(client_order_id))
+
+    async def fetch_data(self, symbol: str) -> MarketData:
+        session, _ = self._started()
+
+        def quote() -> MarketData:
+            spec = session.symbol(symbol, f"quote {symbol}")
+            tick = session.tick(spec.name, f"quote {symbol}")
+            last = tick.last or (tick.bid + tick.ask) / 2
+            return MarketData(
+                symbol=symbol,
+                bid=tick.bid,
+                ask=tick.ask,
+                last=last,
+                volume=float(tick.volume),
+            )  # stamped now: tick.time is the broker's server time, often hours off UTC
+
+        return await self._run(quote)
+
+    async def fetch_balance(self) -> AccountBalance:
+        session, _ = self._started()
+
+        def balance() -> AccountBalance:
+            account = session.one(AccountState, "account_info")
+            if account is None:
+                raise TemporaryError(f"MetaTrader 5 has no account info ({session.last_error()})")
+            return AccountBalance(
+                currency=account.currency, equity=account.equity, free=account.margin_free
+            )
+
+        return await self._run(balance)
+
+    async def fetch_position(self, symbol: str) -> float:
+        """Net lots: long positions less short ones (on a hedging account, both may be open)."""
+        session, _ = self._started()
+
+        def net() -> float:
+            spec = session.symbol(symbol, f"read the position in {symbol}")
+            long_type = session.constant("POSITION_TYPE_BUY")
+            held = session.positions(spec.name)
+            return round(sum(p.volume if p.type == long_type else -p.volume for p in held), 8)
+
+        return await self._run(net)
+
+    async def health_check(self) -> bool:
+        if self._session is None or self._worker is None:
+            return False
+        try:
+            return await self._run(self._session.healthy)
+        except Exception:  # noqa: BLE001 - any failure to answer means unhealthy
+            return False
+
+    async def close(self) -> None:
+        worker, session = self._worker, self._session
+        if worker is None or session is None:
+            return
+        try:
+            await self._run(session.close)
+        finally:
+            self._worker = None
+            worker.shutdown(wait=False)

@@ -1,0 +1,68 @@
+"""Options of a `ninjatrader` plugin (a `[plugins.NAME]` table with `type = "ninjatrader"`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from plugins.base import PluginConfig
+
+DEFAULT_ATI_PORT = 36973
+DEFAULT_QUARTERLY_ROOTS = (
+    "ES", "MES", "NQ", "MNQ", "YM", "MYM", "RTY", "M2K", "EMD", "NKD",
+)  # fmt: skip
+WINDOWS_DLL = Path("C:/Program Files/NinjaTrader 8/bin/NinjaTrader.Client.dll")
+
+
+def default_documents() -> Path:
+    return Path.home() / "Documents" / "NinjaTrader 8"
+
+
+class NinjaTraderConfig(PluginConfig):
+    transport: Literal["oif", "dll"] = "oif"
+    """`oif`: order instruction files in NinjaTrader's incoming folder. `dll`:
+    NinjaTrader.Client.dll through pythonnet (Mono on Linux)."""
+    account: Annotated[str, Field(min_length=1)] = "Sim101"
+
+    documents_dir: Path = Field(default_factory=default_documents)
+    """NinjaTrader's user folder; `incoming` and `outgoing` are inside it unless set."""
+    incoming_dir: Path | None = None
+    outgoing_dir: Path | None = None
+    connection: str | None = None
+    """A connection name from NinjaTrader's Connection Manager: when set, health requires its
+    `outgoing/<connection>.txt` to say CONNECTED."""
+
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = DEFAULT_ATI_PORT
+    dll_path: Path | None = None
+    """NinjaTrader.Client.dll; on Windows the installed one is used when unset."""
+    clr_runtime: Literal["auto", "netfx", "mono", "coreclr"] = "auto"
+    """The .NET runtime pythonnet loads: `auto` is .NET Framework on Windows, Mono elsewhere."""
+    mono_library: Path | None = None
+    """libmonosgen-2.0.so, when Mono is not where the loader looks."""
+
+    time_in_force: Literal["DAY", "GTC"] = "GTC"
+    fill_timeout: Annotated[float, Field(gt=0)] = 10.0
+    """Seconds to wait for NinjaTrader to report an order before the outcome counts as
+    unknown."""
+    poll_interval: Annotated[float, Field(gt=0)] = 0.05
+
+    instruments: dict[str, str] = Field(default_factory=dict)
+    """Signal symbol -> NinjaTrader instrument (`ES1!` -> `ES 12-25`); an entry here wins."""
+    quarterly_roots: list[str] = Field(default_factory=lambda: list(DEFAULT_QUARTERLY_ROOTS))
+    """Roots whose continuous symbols (`ES1!`) map to a quarterly contract (Mar/Jun/Sep/Dec)."""
+    roll_days: Annotated[int, Field(ge=0, le=30)] = 8
+    """Days before expiry (the third Friday) when the front contract rolls to the next."""
+    atm_strategy: str | None = None
+    """An ATM strategy template: entries are placed under it, and its stop and target apply
+    instead of the signal's stop-loss and take-profit."""
+
+    @property
+    def incoming(self) -> Path:
+        return (self.incoming_dir or self.documents_dir / "incoming").expanduser()
+
+    @property
+    def outgoing(self) -> Path:
+        return (self.outgoing_dir or self.documents_dir / "outgoing").expanduser()

@@ -1,0 +1,115 @@
+"""The `ninjatrader` execution plugin: NinjaTrader 8 through its Automated Trading Interface."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+from plugins.base import ExecutionPlugin, PluginCapabilities, PluginConfig
+from plugins.ninjatrader.ati import Link
+from plugins.ninjatrader.config import NinjaTraderConfig
+from plugins.ninjatrader.trading import NinjaTraderTrader
+from plugins.orders import ExecutionResult, MarketData, Order
+
+T = TypeVar("T")
+
+
+def open_link(config: NinjaTraderConfig) -> Link:
+    """The configured transport; each imports only what it needs."""
+    if config.transport == "dll":
+        from plugins.ninjatrader.dll import DllLink
+
+        return DllLink.open(config)
+    from plugins.ninjatrader.oif import OifLink
+
+    return OifLink.open(config)
+
+
+class NinjaTraderPlugin(ExecutionPlugin):
+    """Futures orders on a NinjaTrader 8 account.
+
+    Calls into the transport block (file system, or the DLL's socket), so they run on one
+    worker thread; waiting for NinjaTrader's reports happens on the event loop in between.
+    """
+
+    config_model = NinjaTraderConfig
+    capabilities = PluginCapabilities(
+        native_stop_loss_take_profit=False,
+        client_order_ids=True,
+        lookup_by_client_order_id=True,
+        partial_fills=True,
+    )
+
+    def __init__(self, name: str = "ninjatrader") -> None:
+        super().__init__(name)
+        self._worker: ThreadPoolExecutor | None = None
+        self._link: Link | None = None
+        self._trader: NinjaTraderTrader | None = None
+
+    async def init(self, config: PluginConfig) -> None:
+        settings = NinjaTraderConfig.model_validate(config.model_dump())
+        if settings.transport == "dll":
+            from plugins.ninjatrader.dll import start_runtime
+
+            start_runtime(settings)  # on this (the main) thread, where pythonnet unloads it
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"nt-{self.name}")
+        try:
+            self._link = await self._io(lambda: open_link(settings))
+        except BaseException:
+            self._worker.shutdown(wait=False)
+            self._worker = None
+            raise
+        self._trader = NinjaTraderTrader(self._link, settings, self._io)
+
+    async def _io(self, call: Callable[[], T]) -> T:
+        if self._worker is None:
+            raise RuntimeError(f"plugin {self.name!r} is not started")
+        return await asyncio.get_running_loop().run_in_executor(self._worker, call)
+
+    def _started(self) -> NinjaTraderTrader:
+        if self._trader is None:
+            raise RuntimeError(f"plugin {self.name!r} is not started")
+        return self._trader
+
+    async def execute_order(self, order: Order) -> ExecutionResult:
+        return await self._started().execute(order)
+
+    async def lookup_order(
+        self, client_order_id: str, symbol: str | None = None
+    ) -> ExecutionResult | None:
+        """By the order id made from the client order id; the symbol is not needed."""
+        return await self._started().lookup(client_order_id)
+
+    async def fetch_data(self, symbol: str) -> MarketData:
+        trader = self._started()
+        instrument = trader.instrument(symbol)
+        bid, ask, last = await self._io(lambda: trader.link.quote(instrument))
+        return MarketData(symbol=symbol, bid=bid, ask=ask, last=last)
+
+    async def fetch_position(self, symbol: str) -> float:
+        """Net contracts of the instrument that `symbol` maps to."""
+        trader = self._started()
+        return float(await trader.reports.position(trader.instrument(symbol)))
+
+    async def health_check(self) -> bool:
+        link = self._link
+        if link is None or self._worker is None:
+            return False
+        try:
+            return bool(await self._io(link.healthy))
+        except Exception:  # noqa: BLE001 - any failure to answer means unhealthy
+            return False
+
+    async def close(self) -> None:
+        trader, link, worker = self._trader, self._link, self._worker
+        self._trader = self._link = None
+        if trader is not None:
+            await trader.close()
+        if link is not None and worker is not None:
+            try:
+                await self._io(link.close)
+            finally:
+                self._worker = None
+                worker.shutdown(wait=False)

@@ -1,0 +1,114 @@
+"""End to end: `tradehook serve` with an mt5 plugin reaching the fake terminal over rpyc."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.e2e.server import RunningServer, start_server
+from tests.fakes import mt5_structures as c
+from tests.fakes.mt5_server import FakeMT5Server, serve_fake_mt5
+
+pytestmark = pytest.mark.e2e
+
+PASSWORD = "e2e-terminal-password"
+CONFIG = """
+default_plugin = "forex"
+
+[execution]
+retry_base_delay = 0.05
+
+[plugins.forex]
+type = "mt5"
+transport = "rpyc"
+port = {port}
+login = 5001
+server = "FakeBroker-Demo"
+password_env = "E2E_MT5_PASSWORD"
+magic = 4242
+"""
+
+
+@pytest.fixture(scope="module")
+def terminal() -> Iterator[FakeMT5Server]:
+    with serve_fake_mt5() as server:
+        server.fake.fake_reset(login=5001, password=PASSWORD, server="FakeBroker-Demo")
+        yield server
+
+
+@pytest.fixture(scope="module")
+def server(
+    terminal: FakeMT5Server, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
+    running = start_server(
+        tmp_path_factory.mktemp("serve-mt5"),
+        config_toml=CONFIG.format(port=terminal.port),
+        env={"E2E_MT5_PASSWORD": PASSWORD},
+    )
+    yield running
+    running.stop()
+
+
+def ours(terminal: FakeMT5Server, kind: str, signal_id: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = terminal.state()[kind]
+    return [i for i in items if signal_id in i["comment"]]
+
+
+def test_one_signed_alert_becomes_one_deal_on_the_terminal(
+    server: RunningServer, terminal: FakeMT5Server
+) -> None:
+    answer = server.post_signed("buy 0.1 FX:EURUSD")
+    assert answer.status_code == 202, answer.text
+    signal_id = answer.json()["signal_id"]
+
+    record = server.wait_for_signal(signal_id)
+
+    [deal] = ours(terminal, "deals", signal_id)
+    assert (deal["symbol"], deal["type"], deal["volume"]) == ("EURUSD", c.DEAL_TYPE_BUY, 0.1)
+    assert (deal["magic"], deal["comment"]) == (4242, f"th:{signal_id}")
+    assert record["status"] == "filled"
+    assert record["result"]["order_id"] == str(deal["order"])
+    assert record["result"]["client_order_id"] == signal_id
+    assert record["result"]["average_price"] == pytest.approx(1.08512)
+
+
+def test_a_lost_answer_is_found_on_the_terminal_not_sent_again(
+    server: RunningServer, terminal: FakeMT5Server
+) -> None:
+    terminal.fake.fake_lose_next_reply(True)
+    answer = server.post_signed("sell 0.2 GBPUSD")
+    signal_id = answer.json()["signal_id"]
+
+    record = server.wait_for_signal(signal_id)
+
+    assert len(ours(terminal, "requests", signal_id)) == 1
+    assert len(ours(terminal, "deals", signal_id)) == 1
+    assert record["status"] == "filled"
+
+
+def test_a_requote_is_retried_and_fills_once(
+    server: RunningServer, terminal: FakeMT5Server
+) -> None:
+    terminal.fake.fake_refuse_next(c.TRADE_RETCODE_REQUOTE)
+    answer = server.post_signed("buy 0.3 EURUSD")
+    signal_id = answer.json()["signal_id"]
+
+    record = server.wait_for_signal(signal_id)
+
+    assert len(ours(terminal, "requests", signal_id)) == 2
+    assert len(ours(terminal, "deals", signal_id)) == 1
+    assert record["status"] == "filled"
+
+
+def test_the_terminal_password_appears_nowhere(
+    server: RunningServer, terminal: FakeMT5Server
+) -> None:
+    answer = server.post_signed("buy 0.1 NOSUCH")
+    record = server.wait_for_signal(answer.json()["signal_id"])
+    plugins = server.admin_get("/api/plugins").text
+
+    assert record["status"] == "failed" and "NOSUCH" in json.dumps(record)
+    assert PASSWORD not in server.log + json.dumps(record) + plugins

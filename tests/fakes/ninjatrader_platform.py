@@ -1,0 +1,246 @@
+"""A simulated NinjaTrader 8 account: the commands of the Automated Trading Interface, executed.
+
+Each command arrives as its 13 fields in the documented order and is checked the way
+NinjaTrader checks it: a malformed one is logged in `errors` and ignored, as NinjaTrader logs
+it and does nothing. Market orders fill at the instrument's price; limit and stop orders rest
+until `set_price` moves through them; an OCO group loses its other orders when one fills or is
+cancelled. Every state change is announced to the listeners (the front ends that write
+NinjaTrader's outgoing files or answer the DLL's questions).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+FIELD_COUNT = 13
+COMMANDS = {"CANCEL", "CANCELALLORDERS", "CHANGE", "CLOSEPOSITION", "CLOSESTRATEGY",
+            "FLATTENEVERYTHING", "PLACE", "REVERSEPOSITION"}  # fmt: skip
+ORDER_TYPES = {"MARKET", "LIMIT", "STOPMARKET", "STOPLIMIT"}
+ROOT_PRICES = {"ES": 5000.0, "MES": 5000.0, "NQ": 18000.0, "MNQ": 18000.0, "YM": 39000.0,
+               "RTY": 2000.0, "CL": 80.0, "GC": 2350.0}  # fmt: skip
+
+
+@dataclass
+class SimOrder:
+    order_id: str
+    account: str
+    instrument: str
+    action: str
+    quantity: int
+    order_type: str
+    limit: float | None
+    stop: float | None
+    tif: str
+    oco: str
+    strategy: str = ""
+    strategy_id: str = ""
+    state: str = "INITIALIZED"
+    filled: int = 0
+    average_price: float = 0.0
+    triggered: bool = False
+
+
+@dataclass
+class SimPosition:
+    quantity: int = 0  # signed
+    average_price: float = 0.0
+
+
+@dataclass
+class SimulatedNinjaTrader:
+    accounts: tuple[str, ...] = ("Sim101",)
+    prices: dict[str, float] = field(default_factory=dict)
+    orders: dict[str, SimOrder] = field(default_factory=dict)
+    positions: dict[tuple[str, str], SimPosition] = field(default_factory=dict)
+    received: list[list[str]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    reject_next: int = 0
+    reject_order_types: set[str] = field(default_factory=set)
+    silent: bool = False
+    """Take commands but never report them (a platform that died after reading the file)."""
+    on_order: list[Callable[[SimOrder], None]] = field(default_factory=list)
+    on_position: list[Callable[[str, str, SimPosition], None]] = field(default_factory=list)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    _internal: int = 0
+
+    def price(self, instrument: str) -> float | None:
+        if instrument in self.prices:
+            return self.prices[instrument]
+        return ROOT_PRICES.get(instrument.split(" ")[0])
+
+    def set_price(self, instrument: str, price: float) -> None:
+        with self.lock:
+            self.prices[instrument] = price
+            for order in list(self.orders.values()):
+                if order.instrument == instrument and order.state in ("WORKING", "ACCEPTED"):
+                    self._try_fill(order)
+
+    def position(self, account: str, instrument: str) -> SimPosition:
+        return self.positions.get((account, instrument), SimPosition())
+
+    def execute(self, fields: list[str]) -> bool:
+        """One instruction; False (and an entry in `errors`) when NinjaTrader would refuse it."""
+        with self.lock:
+            problem = self._check(fields)
+            if problem:
+                self.errors.append(f"{';'.join(fields)}: {problem}")
+                return False
+            self.received.append(fields)
+            if self.silent:
+                return True
+            command, account, instrument = fields[0], fields[1], fields[2]
+            if command in ("PLACE", "REVERSEPOSITION"):
+                if command == "REVERSEPOSITION":
+                    self._flatten(account, instrument)
+                self._place(fields)
+            elif command == "CANCEL":
+                self._cancel(self.orders[fields[10]])
+            elif command == "CHANGE":
+                self._change(fields)
+            elif command == "CLOSEPOSITION":
+                self._cancel_working(account, instrument)
+                self._flatten(account, instrument)
+            elif command == "CANCELALLORDERS":
+                self._cancel_working(None, None)
+            elif command == "FLATTENEVERYTHING":
+                self._cancel_working(None, None)
+                for acct, instr in list(self.positions):
+                    self._flatten(acct, instr)
+            return True
+
+    def _check(self, f: list[str]) -> str | None:
+        if len(f) != FIELD_COUNT:
+            return f"{len(f)} fields instead of {FIELD_COUNT}"
+        command = f[0]
+        if command not in COMMANDS:
+            return f"unknown command {command!r}"
+        if command in ("CANCEL", "CHANGE") and f[10] not in self.orders:
+            return f"unknown order id {f[10]!r}"
+        if command in ("PLACE", "REVERSEPOSITION", "CLOSEPOSITION"):
+            if f[1] not in self.accounts:
+                return f"unknown account {f[1]!r}"
+            if self.price(f[2]) is None:
+                return f"unknown instrument {f[2]!r}"
+        if command in ("PLACE", "REVERSEPOSITION"):
+            return _check_order(f, self.orders)
+        return None
+
+    def _place(self, f: list[str]) -> None:
+        if not f[10]:
+            self._internal += 1
+        order = SimOrder(
+            f[10] or f"NT#{self._internal}", f[1], f[2], f[3], int(f[4]), f[5], _price(f[6]),
+            _price(f[7]), f[8], f[9], f[11], f[12],
+        )  # fmt: skip
+        self.orders[order.order_id] = order
+        if self.reject_next or order.order_type in self.reject_order_types:
+            self.reject_next = max(self.reject_next - 1, 0)
+            self._set(order, "REJECTED")
+            return
+        self._set(order, "ACCEPTED")
+        if not self._try_fill(order):
+            self._set(order, "WORKING")
+
+    def _try_fill(self, order: SimOrder) -> bool:
+        market = self.price(order.instrument)
+        assert market is not None
+        buying = order.action == "BUY"
+        if order.order_type in ("STOPMARKET", "STOPLIMIT") and not order.triggered:
+            assert order.stop is not None
+            if (market < order.stop) if buying else (market > order.stop):
+                return False
+            order.triggered = True
+        if order.order_type in ("LIMIT", "STOPLIMIT"):
+            assert order.limit is not None
+            if (market > order.limit) if buying else (market < order.limit):
+                return False
+        self._fill(order, market)
+        return True
+
+    def _fill(self, order: SimOrder, price: float) -> None:
+        order.filled, order.average_price = order.quantity, price
+        self._set(order, "FILLED")
+        signed = order.quantity if order.action == "BUY" else -order.quantity
+        self._move(order.account, order.instrument, signed, price)
+        if order.oco:
+            for other in self.orders.values():
+                if other.oco == order.oco and other is not order:
+                    self._cancel(other)
+
+    def _move(self, account: str, instrument: str, signed: int, price: float) -> None:
+        held = self.positions.setdefault((account, instrument), SimPosition())
+        total = held.quantity + signed
+        if total == 0:
+            held.average_price = 0.0
+        elif held.quantity == 0 or (held.quantity > 0) != (total > 0):
+            held.average_price = price
+        elif (held.quantity > 0) == (signed > 0):
+            value = held.average_price * abs(held.quantity) + price * abs(signed)
+            held.average_price = value / abs(total)
+        held.quantity = total
+        for listener in self.on_position:
+            listener(account, instrument, held)
+
+    def _flatten(self, account: str, instrument: str) -> None:
+        held = self.position(account, instrument)
+        price = self.price(instrument)
+        if held.quantity and price is not None:
+            self._move(account, instrument, -held.quantity, price)
+
+    def _cancel(self, order: SimOrder) -> None:
+        if order.state in ("FILLED", "CANCELLED", "REJECTED"):
+            return
+        self._set(order, "CANCELLED")
+        if order.oco:
+            for other in self.orders.values():
+                if other.oco == order.oco and other is not order:
+                    self._cancel(other)
+
+    def _cancel_working(self, account: str | None, instrument: str | None) -> None:
+        for order in list(self.orders.values()):
+            if account in (None, order.account) and instrument in (None, order.instrument):
+                self._cancel(order)
+
+    def _change(self, f: list[str]) -> None:
+        order = self.orders[f[10]]
+        if f[4]:
+            order.quantity = int(f[4])
+        order.limit = _price(f[6]) or order.limit
+        order.stop = _price(f[7]) or order.stop
+        self._set(order, order.state)
+
+    def _set(self, order: SimOrder, state: str) -> None:
+        order.state = state
+        for listener in self.on_order:
+            listener(order)
+
+
+def _price(text: str) -> float | None:
+    value = float(text) if text else 0.0
+    return value or None  # the DLL sends 0 for "no price"
+
+
+def _check_order(f: list[str], orders: dict[str, SimOrder]) -> str | None:
+    if f[3] not in ("BUY", "SELL"):
+        return f"action {f[3]!r} is not BUY or SELL"
+    if not f[4].isdigit() or int(f[4]) < 1:
+        return f"quantity {f[4]!r} is not a whole number of contracts"
+    if f[5] not in ORDER_TYPES:
+        return f"unknown order type {f[5]!r}"
+    if f[8] not in ("DAY", "GTC"):
+        return f"time in force {f[8]!r} is not DAY or GTC"
+    try:
+        limit, stop = _price(f[6]), _price(f[7])
+    except ValueError:
+        return "prices are not numbers"
+    if f[5] in ("LIMIT", "STOPLIMIT") and limit is None:
+        return f"{f[5]} needs a limit price"
+    if f[5] in ("STOPMARKET", "STOPLIMIT") and stop is None:
+        return f"{f[5]} needs a stop price"
+    if f[10] and f[10] in orders:
+        return f"order id {f[10]!r} is already used"
+    if f[11] and not f[12]:
+        return "an ATM strategy needs a strategy id"
+    return None
