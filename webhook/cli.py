@@ -182,8 +182,9 @@ def _url(args: argparse.Namespace) -> int:
 
 def _signals(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
-    if not Path(settings.journal_path).is_file():
-        raise JournalError(f"no journal at {settings.journal_path}")
+    path = settings.journal_path
+    if path is not None and not Path(path).is_file():
+        raise JournalError(f"no journal at {path}")
     status = SignalStatus(args.status) if args.status else None
     records = asyncio.run(_read_signals(settings, status, args.limit))
     rows: list[tuple[str, ...]] = [

@@ -55,6 +55,7 @@ class Executor:
         )
         self._received: dict[str, Job] = {}
         self._running: dict[str, asyncio.Task[None]] = {}
+        self._running_lanes: set[tuple[str, str]] = set()
         self._wakeup = asyncio.Event()
         self._loops: list[asyncio.Task[None]] = []
         self._stopping = False
@@ -72,10 +73,11 @@ class Executor:
         ]
 
     def submit(self, job: Job) -> None:
-        """A queued signal was stored: claim it soon."""
+        """A queued signal was stored: claim it soon (or when its lane's running signal ends)."""
         if self._settings.enabled and not self._stopping:
             self._received[job.signal_id] = job
-            self._wakeup.set()
+            if (job.plugin, job.order.symbol) not in self._running_lanes:
+                self._wakeup.set()
 
     async def start(self) -> None:
         if not self._settings.enabled:
@@ -133,10 +135,13 @@ class Executor:
             job = Job.of(record)
             task = asyncio.create_task(self._run(job), name=f"signal {job.signal_id}")
             self._running[job.signal_id] = task
-            task.add_done_callback(functools.partial(self._done, job.signal_id))
+            self._running_lanes.add((job.plugin, job.order.symbol))
+            task.add_done_callback(functools.partial(self._done, job))
 
-    def _done(self, signal_id: str, _task: asyncio.Task[None]) -> None:
+    def _done(self, job: Job, _task: asyncio.Task[None]) -> None:
+        signal_id = job.signal_id
         self._running.pop(signal_id, None)
+        self._running_lanes.discard((job.plugin, job.order.symbol))
         self._received.pop(signal_id, None)
         self._wakeup.set()  # the next signal of its lane may be claimed now
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from webhook.auth import WebhookSecret
 from webhook.config import ENV_PREFIX, read_env_file
+from webhook.journal.postgres_url import shown_journal_url
 from webhook.settings import Settings
 from webhook.source_tokens import make_source_token
 
@@ -62,7 +63,7 @@ def welcome(
     (or, with `show_urls` off, how to print them: a service's output ends up in its logs)."""
     base = base_url(settings)
     lines = [
-        f"tradehook is listening on {base} (journal {settings.journal}, "
+        f"tradehook is listening on {base} (journal {shown_journal_url(settings.journal)}, "
         f"default plugin {settings.default_plugin!r})",
         "",
         "Send a first signal from another terminal:",

@@ -12,6 +12,7 @@ from pydantic_core import PydanticCustomError
 
 from webhook.auth import WebhookSecret
 from webhook.client_address import AddressAllowlist, TrustedProxies
+from webhook.journal.postgres_url import parse_postgres_url
 from webhook.notify.targets import NotificationTarget
 from webhook.risk_limits import RiskLimits
 from webhook.sizing import SizingSettings
@@ -160,8 +161,13 @@ class Settings(_Strict):
     @field_validator("journal")
     @classmethod
     def _check_journal(cls, value: str) -> str:
+        if value.startswith(("postgresql://", "postgres://")):
+            parse_postgres_url(value)  # its errors never repeat the URL, which may hold a password
+            return value
         if not value.startswith("sqlite:///"):
-            raise ValueError("the journal must be 'sqlite:///PATH'")
+            raise ValueError(
+                "the journal must be 'sqlite:///PATH' or 'postgresql://USER@HOST[:PORT]/DATABASE'"
+            )
         if value == "sqlite:///":
             raise ValueError("the journal path is empty")
         return value
@@ -210,7 +216,10 @@ class Settings(_Strict):
         return self
 
     @property
-    def journal_path(self) -> str:
+    def journal_path(self) -> str | None:
+        """The SQLite journal's file; None for a journal that is not a file (PostgreSQL)."""
+        if not self.journal.startswith("sqlite:///"):
+            return None
         return self.journal.removeprefix("sqlite:///")
 
     def threshold_for(self, source: str | None) -> float:

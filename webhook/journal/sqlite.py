@@ -20,15 +20,15 @@ from webhook.journal.sqlite_schema import (
     record_from,
 )
 
-_PENDING_SQL = "status IN ('queued', 'executing')"  # as in the signals_pending index
-_CLAIM = f"""
-WITH heads AS (
-    SELECT MIN(id) AS id FROM signals WHERE {_PENDING_SQL} GROUP BY plugin, symbol
-)
-SELECT {", ".join("s." + c.strip() for c in COLUMNS.split(","))}
-FROM signals AS s JOIN heads ON s.id = heads.id
-WHERE (s.lease_owner IS NULL OR s.lease_until < ? OR s.lease_owner = ?)
+_PENDING_SQL = "status IN ('queued', 'executing')"  # as in the partial indexes
+_OLDEST_PENDING = f"""
+SELECT plugin, symbol, MIN(id) FROM signals WHERE {_PENDING_SQL} GROUP BY plugin, symbol
 """  # noqa: S608 - constant text
+_LIVE_LEASES = f"""
+SELECT plugin, symbol, id, lease_owner FROM signals
+WHERE {_PENDING_SQL} AND lease_owner IS NOT NULL AND lease_until >= ?
+"""  # noqa: S608 - constant text
+_BY_ID = f"SELECT {COLUMNS} FROM signals WHERE id = ?"  # noqa: S608 - constant text
 
 
 class SqliteJournal(SignalJournal):
@@ -159,21 +159,31 @@ class SqliteJournal(SignalJournal):
         limit: int,
         exclude_plugins: Collection[str] = (),
     ) -> list[SignalRecord]:
-        excluded = sorted(exclude_plugins)
-        query = _CLAIM
-        if excluded:
-            query += f" AND s.plugin NOT IN ({','.join('?' for _ in excluded)})"
-        query += " ORDER BY s.id LIMIT ?"
+        excluded = set(exclude_plugins)
 
         def take(connection: sqlite3.Connection) -> list[SignalRecord]:
             now = time.time()
-            rows = connection.execute(query, (now, owner, *excluded, limit)).fetchall()
-            for row in rows:
+            # A lane's head is the signal that holds a live lease, else its oldest pending one:
+            # an older signal whose insert committed after a younger one was claimed waits.
+            heads: dict[tuple[str, str], tuple[str, str | None]] = {
+                (plugin, symbol): (head, None)
+                for plugin, symbol, head in connection.execute(_OLDEST_PENDING)
+            }
+            for plugin, symbol, leased, holder in connection.execute(_LIVE_LEASES, (now,)):
+                heads[(plugin, symbol)] = (leased, holder)
+            chosen = sorted(
+                head for (plugin, _), (head, holder) in heads.items()
+                if plugin not in excluded and holder in (None, owner)
+            )[:limit]
+            records = []
+            for signal_id in chosen:
                 connection.execute(
                     "UPDATE signals SET lease_owner = ?, lease_until = ? WHERE id = ?",
-                    (owner, now + lease_seconds, row[0]),
+                    (owner, now + lease_seconds, signal_id),
                 )
-            return [record_from(row, attempts_of(connection, row[0])) for row in rows]
+                row = connection.execute(_BY_ID, (signal_id,)).fetchone()
+                records.append(record_from(row, attempts_of(connection, signal_id)))
+            return records
 
         return await self._writer.run(take)
 
@@ -211,10 +221,7 @@ class SqliteJournal(SignalJournal):
 
     async def get(self, signal_id: str) -> SignalRecord | None:
         def read(connection: sqlite3.Connection) -> SignalRecord | None:
-            row = connection.execute(
-                f"SELECT {COLUMNS} FROM signals WHERE id = ?",  # noqa: S608 - constant columns
-                (signal_id,),
-            ).fetchone()
+            row = connection.execute(_BY_ID, (signal_id,)).fetchone()
             return record_from(row, attempts_of(connection, signal_id)) if row else None
 
         return await self._writer.run(read)

@@ -33,6 +33,8 @@ CREATE TABLE IF NOT EXISTS signals (
 CREATE INDEX IF NOT EXISTS signals_by_status ON signals (status, id);
 CREATE INDEX IF NOT EXISTS signals_pending ON signals (plugin, symbol, id)
     WHERE status IN ('queued', 'executing');
+CREATE INDEX IF NOT EXISTS signals_leased ON signals (lease_until)
+    WHERE status IN ('queued', 'executing') AND lease_owner IS NOT NULL;
 CREATE TABLE IF NOT EXISTS attempts (
     signal_id TEXT NOT NULL REFERENCES signals (id),
     number INTEGER NOT NULL,

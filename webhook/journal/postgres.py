@@ -1,0 +1,317 @@
+"""The PostgreSQL journal: several receivers and executors share one database.
+
+Every request borrows a pooled connection of its own, so concurrent commits reach the server
+together and PostgreSQL's WAL group commit flushes them with one fsync. A write answers once its
+COMMIT has returned, that is once it is on disk: a server or role that sets `synchronous_commit`
+to `off` is overruled for the journal's sessions. Lease times come from the database's clock,
+the one clock every host shares.
+
+Claims lock the heads they take with `FOR UPDATE SKIP LOCKED` and are also taken one at a time
+(an advisory lock), so each claim sees every lease given before it. The head of a (plugin,
+symbol) is the signal that holds a live lease, else the oldest pending one: a signal whose
+insert committed after a younger one was claimed waits its turn instead of running alongside.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Collection
+from contextlib import asynccontextmanager
+from typing import Any
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+from plugins.orders import ExecutionResult
+from webhook.errors import ConfigError, JournalError, LeaseLost
+from webhook.journal.base import SignalJournal
+from webhook.journal.postgres_schema import (
+    CLAIM,
+    INSERT,
+    NOW,
+    PENDING_SQL,
+    advisory_lock,
+    attempts_of,
+    migrate,
+    storable,
+)
+from webhook.journal.postgres_url import parse_postgres_url
+from webhook.journal.records import PENDING, NewSignal, SignalRecord, SignalStatus, Stored
+from webhook.journal.sqlite_schema import COLUMNS, record_from
+
+logger = logging.getLogger("tradehook.journal")
+
+Connection = psycopg.AsyncConnection[tuple[Any, ...]]
+CONNECTION_WAIT = 5.0
+"""Seconds a request waits for a free pooled connection before the journal counts as down."""
+HEALTH_WAIT = 2.0
+OPEN_WAIT = 30.0
+class PostgresJournal(SignalJournal):
+    """The journal for a `postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE` URL; its query
+    may add `pool_size` (connections per process, default 10) to libpq's own parameters."""
+
+    def __init__(self, url: str) -> None:
+        try:
+            self._url = parse_postgres_url(url)
+        except ValueError as exc:
+            raise ConfigError(f"journal: {exc}") from exc
+        self._pool: AsyncConnectionPool[Connection] | None = None
+        self._overrule_lazy_commit = False
+
+    def __repr__(self) -> str:
+        return f"PostgresJournal({self._url.redacted!r})"
+
+    async def open(self) -> None:
+        if self._pool is not None:
+            return
+        pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
+            self._url.conninfo, min_size=self._url.pool_size, max_size=self._url.pool_size,
+            kwargs={"autocommit": True}, configure=self._configure,
+            check=AsyncConnectionPool.check_connection, name="tradehook-journal",
+            timeout=CONNECTION_WAIT, open=False,
+        )
+        try:
+            async with await psycopg.AsyncConnection.connect(
+                self._url.conninfo, autocommit=True
+            ) as connection:
+                await migrate(connection)
+                await self._check_durability(connection)
+            await pool.open(wait=True, timeout=OPEN_WAIT)
+        except psycopg.Error as exc:
+            await pool.close()
+            raise JournalError(
+                f"cannot open the journal at {self._url.redacted}: {self._url.scrub(str(exc))}"
+            ) from exc
+        except BaseException:
+            await pool.close()
+            raise
+        self._pool = pool
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
+
+    async def healthy(self) -> bool:
+        if self._pool is None:
+            return False
+        try:
+            async with self._pool.connection(timeout=HEALTH_WAIT) as connection:
+                await connection.execute("SELECT 1")
+        except psycopg.Error:
+            return False
+        return True
+
+    async def record(self, signal: NewSignal) -> Stored:
+        order = signal.order
+        row = (
+            storable(signal.id), signal.received_at, signal.received_at,
+            storable(signal.source), storable(signal.dialect),
+            storable(signal.idempotency_key), storable(signal.content_type), signal.raw_body,
+            storable(order.symbol) if order else None, storable(signal.plugin),
+            order.model_dump_json() if order else None, signal.status.value,
+            storable(signal.reason), storable(signal.error), storable(signal.sizing),
+        )
+        async with self._connection() as connection:
+            if await (await connection.execute(INSERT, row)).fetchone() is not None:
+                return Stored(signal_id=signal.id)
+            first = await (await connection.execute(
+                "SELECT id FROM signals WHERE idempotency_key = %s", (row[5],)
+            )).fetchone()
+        if first is None:
+            raise JournalError(f"signal {signal.id}: its idempotency key is taken by no signal")
+        return Stored(signal_id=first[0], duplicate=True)
+
+    async def start_attempt(
+        self, signal_id: str, started_at: float, *, owner: str | None = None
+    ) -> int:
+        async with self._transaction() as connection:
+            holder = await (await connection.execute(
+                "SELECT lease_owner FROM signals WHERE id = %s FOR UPDATE", (signal_id,)
+            )).fetchone()
+            if owner is not None and (holder is None or holder[0] != owner):
+                raise LeaseLost(f"signal {signal_id} is leased to {holder and holder[0]!r} now")
+            (number,) = await _one(connection, (
+                "INSERT INTO attempts (signal_id, number, started_at) "
+                "SELECT %(id)s, COALESCE(MAX(number), 0) + 1, %(at)s FROM attempts "
+                "WHERE signal_id = %(id)s RETURNING number"
+            ), {"id": signal_id, "at": started_at})
+            await connection.execute(
+                "UPDATE signals SET status = %s, updated_at = %s WHERE id = %s",
+                (SignalStatus.EXECUTING.value, started_at, signal_id),
+            )
+        return int(number)
+
+    async def finish_attempt(
+        self,
+        signal_id: str,
+        number: int,
+        *,
+        outcome: str,
+        status: SignalStatus,
+        result: ExecutionResult | None = None,
+        error: str | None = None,
+    ) -> None:
+        values = {
+            "id": signal_id, "number": number, "now": time.time(), "outcome": outcome,
+            "status": status.value, "error": storable(error), "final": status not in PENDING,
+            "result": result.model_dump_json() if result else None,
+        }
+        async with self._transaction() as connection:
+            await connection.execute(
+                "UPDATE attempts SET finished_at = %(now)s, outcome = %(outcome)s, "
+                "error = %(error)s, result_json = %(result)s "
+                "WHERE signal_id = %(id)s AND number = %(number)s",
+                values,
+            )
+            await connection.execute(
+                "UPDATE signals SET status = %(status)s, updated_at = %(now)s, "
+                "error = COALESCE(%(error)s, error), "
+                "result_json = COALESCE(%(result)s, result_json), "
+                "lease_owner = CASE WHEN %(final)s THEN NULL ELSE lease_owner END, "
+                "lease_until = CASE WHEN %(final)s THEN NULL ELSE lease_until END "
+                "WHERE id = %(id)s",
+                values,
+            )
+
+    async def claim(
+        self,
+        owner: str,
+        *,
+        lease_seconds: float,
+        limit: int,
+        exclude_plugins: Collection[str] = (),
+    ) -> list[SignalRecord]:
+        values = {"owner": owner, "lease_seconds": lease_seconds, "limit": limit,
+                  "excluded": sorted(exclude_plugins)}
+        async with self._transaction() as connection:
+            await advisory_lock(connection, "claim")
+            rows = await (await connection.execute(CLAIM, values)).fetchall()
+            rows.sort(key=lambda row: str(row[0]))  # RETURNING keeps no order
+            attempts = await attempts_of(connection, [row[0] for row in rows])
+        return [record_from(row, attempts.get(row[0], [])) for row in rows]
+
+    async def renew(
+        self, owner: str, signal_ids: Collection[str], *, lease_seconds: float
+    ) -> set[str]:
+        ids = set(signal_ids)
+        if not ids:
+            return set()
+        async with self._connection() as connection:
+            held = await (await connection.execute(
+                f"UPDATE signals SET lease_until = {NOW} + %s "  # noqa: S608 - constant text
+                "WHERE id = ANY(%s::text[]) AND lease_owner = %s RETURNING id",
+                (lease_seconds, list(ids), owner),
+            )).fetchall()
+        return ids - {row[0] for row in held}
+
+    async def release(self, owner: str, signal_ids: Collection[str]) -> None:
+        if not signal_ids:
+            return
+        async with self._connection() as connection:
+            await connection.execute(
+                "UPDATE signals SET lease_owner = NULL, lease_until = NULL "
+                "WHERE id = ANY(%s::text[]) AND lease_owner = %s",
+                (list(signal_ids), owner),
+            )
+
+    async def get(self, signal_id: str) -> SignalRecord | None:
+        async with self._connection() as connection:
+            row = await (await connection.execute(
+                f"SELECT {COLUMNS} FROM signals WHERE id = %s",  # noqa: S608 - constant columns
+                (storable(signal_id),),
+            )).fetchone()
+            if row is None:
+                return None
+            attempts = await attempts_of(connection, [row[0]])
+        return record_from(row, attempts.get(row[0], []))
+
+    async def list_signals(
+        self,
+        *,
+        status: SignalStatus | None = None,
+        source: str | None = None,
+        symbol: str | None = None,
+        limit: int = 50,
+        before: str | None = None,
+    ) -> list[SignalRecord]:
+        conditions, params = ["TRUE"], []
+        for column, value in (("status", status), ("source", source), ("symbol", symbol)):
+            if value is not None:
+                conditions.append(f"{column} = %s")
+                params.append(storable(str(value)))
+        if before is not None:
+            conditions.append("id < %s")
+            params.append(storable(before))
+        query = (
+            f"SELECT {COLUMNS} FROM signals WHERE {' AND '.join(conditions)} "  # noqa: S608
+            "ORDER BY id DESC LIMIT %s"
+        )
+        async with self._connection() as connection:
+            rows = await (await connection.execute(query, (*params, limit))).fetchall()
+        return [record_from(row, []) for row in rows]
+
+    async def pending(self) -> list[SignalRecord]:
+        async with self._connection() as connection:
+            rows = await (await connection.execute(
+                f"SELECT {COLUMNS} FROM signals WHERE {PENDING_SQL} ORDER BY id"  # noqa: S608
+            )).fetchall()
+            attempts = await attempts_of(connection, [row[0] for row in rows])
+        return [record_from(row, attempts.get(row[0], [])) for row in rows]
+
+    async def read_state(self, key: str) -> str | None:
+        async with self._connection() as connection:
+            row = await (await connection.execute(
+                "SELECT value FROM state WHERE key = %s", (storable(key),)
+            )).fetchone()
+        return None if row is None else str(row[0])
+
+    async def write_state(self, key: str, value: str) -> None:
+        async with self._connection() as connection:
+            await connection.execute(
+                "INSERT INTO state (key, value, updated_at) VALUES (%s, %s, %s) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value, "
+                "updated_at = excluded.updated_at",
+                (storable(key), storable(value), time.time()),
+            )
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[Connection]:
+        """A pooled connection in autocommit: each statement is durable when it returns."""
+        if self._pool is None:
+            raise JournalError("the journal is closed")
+        try:
+            async with self._pool.connection() as connection:
+                yield connection
+        except psycopg.Error as exc:
+            raise JournalError(f"journal error: {self._url.scrub(str(exc))}") from exc
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[Connection]:
+        """A pooled connection in a transaction, committed (durably) when the block ends."""
+        async with self._connection() as connection, connection.transaction():
+            yield connection
+
+    async def _check_durability(self, connection: Connection) -> None:
+        fsync, synchronous_commit = await _one(
+            connection,
+            "SELECT current_setting('fsync'), current_setting('synchronous_commit')",
+        )
+        if fsync == "off":
+            logger.warning(
+                "PostgreSQL at %s runs with fsync=off: a crash of its host can lose "
+                "acknowledged signals", self._url.redacted,
+            )
+        self._overrule_lazy_commit = synchronous_commit == "off"
+
+    async def _configure(self, connection: Connection) -> None:
+        if self._overrule_lazy_commit:
+            await connection.execute("SET synchronous_commit = on")
+
+
+async def _one(connection: Connection, query: str, params: Any = None) -> tuple[Any, ...]:
+    row = await (await connection.execute(query, params)).fetchone()
+    if row is None:
+        raise JournalError(f"the journal answered nothing to {query.split()[0]}")
+    return row

@@ -1,0 +1,170 @@
+"""The PostgreSQL journal's schema, created or migrated at open, and the statements over it.
+
+Rows have the SQLite journal's columns (`COLUMNS`), so they become records the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any, overload
+
+from psycopg import AsyncConnection
+
+from webhook.errors import JournalError
+from webhook.journal.records import Attempt
+from webhook.journal.sqlite_schema import COLUMNS, result_from
+
+SCHEMA_VERSION = 1
+SCHEMA = (
+    # Ids are ULIDs: the "C" collation sorts them byte by byte, that is by arrival.
+    """CREATE TABLE IF NOT EXISTS signals (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        received_at DOUBLE PRECISION NOT NULL,
+        updated_at DOUBLE PRECISION NOT NULL,
+        source TEXT NOT NULL,
+        dialect TEXT,
+        idempotency_key TEXT UNIQUE,
+        content_type TEXT,
+        raw_body BYTEA NOT NULL,
+        symbol TEXT,
+        plugin TEXT,
+        order_json TEXT,
+        status TEXT NOT NULL,
+        reason TEXT,
+        error TEXT,
+        result_json TEXT,
+        sizing TEXT,
+        lease_owner TEXT,
+        lease_until DOUBLE PRECISION
+    )""",
+    "CREATE INDEX IF NOT EXISTS signals_by_status ON signals (status, id)",
+    "CREATE INDEX IF NOT EXISTS signals_pending ON signals (plugin, symbol, id) "
+    "WHERE status IN ('queued', 'executing')",
+    """CREATE TABLE IF NOT EXISTS attempts (
+        signal_id TEXT COLLATE "C" NOT NULL REFERENCES signals (id),
+        number INTEGER NOT NULL,
+        started_at DOUBLE PRECISION NOT NULL,
+        finished_at DOUBLE PRECISION,
+        outcome TEXT,
+        error TEXT,
+        result_json TEXT,
+        PRIMARY KEY (signal_id, number)
+    )""",
+    """CREATE TABLE IF NOT EXISTS state (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        updated_at DOUBLE PRECISION NOT NULL
+    )""",
+)
+MIGRATIONS: dict[int, tuple[str, ...]] = {}
+"""Statements that upgrade tables from the key's version to the next; new tables come from
+SCHEMA's CREATE ... IF NOT EXISTS."""
+NOW = "EXTRACT(EPOCH FROM now())::float8"
+"""Lease times come from the database's clock, the one clock every host shares."""
+PENDING_SQL = "status IN ('queued', 'executing')"  # as in the signals_pending index
+CLAIM = f"""
+WITH heads AS (
+    SELECT DISTINCT ON (plugin, symbol) id FROM signals WHERE {PENDING_SQL}
+    ORDER BY plugin, symbol,
+        (lease_owner IS NOT NULL AND COALESCE(lease_until >= {NOW}, FALSE)) DESC, id
+), taken AS (
+    SELECT s.id FROM signals AS s JOIN heads ON s.id = heads.id
+    WHERE s.{PENDING_SQL}
+      AND (s.lease_owner IS NULL OR s.lease_until < {NOW} OR s.lease_owner = %(owner)s)
+      AND s.plugin <> ALL(%(excluded)s::text[])
+    ORDER BY s.id LIMIT %(limit)s
+    FOR UPDATE OF s SKIP LOCKED
+)
+UPDATE signals AS s SET lease_owner = %(owner)s, lease_until = {NOW} + %(lease_seconds)s
+FROM taken WHERE s.id = taken.id
+RETURNING {", ".join("s." + c.strip() for c in COLUMNS.split(","))}
+"""  # noqa: S608 - constant text
+"""Lease each (plugin, symbol)'s head: the signal that holds a live lease, else the oldest
+pending one (the same unless a signal's insert committed after a younger one was claimed).
+Status and lease are checked again on the locked row, which may have changed since the
+snapshot; rows another transaction has locked are left for the next claim."""
+INSERT = (
+    "INSERT INTO signals (id, received_at, updated_at, source, dialect, idempotency_key, "
+    "content_type, raw_body, symbol, plugin, order_json, status, reason, error, sizing) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+    "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
+)
+
+
+async def advisory_lock(connection: AsyncConnection[Any], purpose: str) -> None:
+    """Hold a lock named `purpose` in the journal's schema until the transaction ends."""
+    await connection.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended(%s || COALESCE(current_schema(), ''), 0))",
+        (f"tradehook.{purpose} ",),
+    )
+
+
+async def migrate(connection: AsyncConnection[Any]) -> None:
+    """Create the tables or bring them to SCHEMA_VERSION in one transaction; a process that
+    opens the journal meanwhile waits on the lock, then finds them current."""
+    async with connection.transaction():
+        await advisory_lock(connection, "migrate")
+        await connection.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
+        )
+        cursor = await connection.execute("SELECT MAX(version) FROM schema_version")
+        row = await cursor.fetchone()
+        version = int(row[0]) if row is not None and row[0] is not None else 0
+        if version > SCHEMA_VERSION:
+            raise JournalError(
+                f"the journal was written by a newer tradehook (schema {version}; "
+                f"this one knows {SCHEMA_VERSION})"
+            )
+        if version == SCHEMA_VERSION:
+            return
+        if version:  # tables of an older tradehook: upgrade them first
+            for step in range(version, SCHEMA_VERSION):
+                for statement in MIGRATIONS[step]:
+                    await connection.execute(statement)
+        for statement in SCHEMA:
+            await connection.execute(statement)
+        await connection.execute("DELETE FROM schema_version")
+        await connection.execute(
+            "INSERT INTO schema_version (version) VALUES (%s)", (SCHEMA_VERSION,)
+        )
+
+
+async def attempts_of(
+    connection: AsyncConnection[Any], signal_ids: Collection[str]
+) -> dict[str, list[Attempt]]:
+    """The attempts of these signals in order, by signal id (absent: none yet)."""
+    if not signal_ids:
+        return {}
+    cursor = await connection.execute(
+        "SELECT signal_id, number, started_at, finished_at, outcome, error, result_json "
+        "FROM attempts WHERE signal_id = ANY(%s::text[]) ORDER BY signal_id, number",
+        (list(signal_ids),),
+    )
+    attempts: dict[str, list[Attempt]] = {}
+    for signal_id, number, started, finished, outcome, error, result_json in (
+        await cursor.fetchall()
+    ):
+        attempts.setdefault(signal_id, []).append(
+            Attempt(
+                number=number, started_at=started, finished_at=finished, outcome=outcome,
+                error=error, result=result_from(result_json),
+            )
+        )
+    return attempts
+
+
+@overload
+def storable(text: str) -> str: ...
+@overload
+def storable(text: None) -> None: ...
+def storable(text: str | None) -> str | None:
+    """`text` as PostgreSQL can keep it: a NUL or a lone surrogate becomes U+FFFD or `?`."""
+    if text is None:
+        return None
+    if "\x00" in text:
+        text = text.replace("\x00", "\ufffd")
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        text = text.encode(errors="replace").decode()
+    return text
