@@ -38,7 +38,7 @@ from webhook.journal.postgres_schema import (
 )
 from webhook.journal.postgres_url import parse_postgres_url
 from webhook.journal.records import PENDING, NewSignal, SignalRecord, SignalStatus, Stored
-from webhook.journal.sqlite_schema import COLUMNS, record_from
+from webhook.journal.rows import COLUMNS, listing_filters, record_from
 
 logger = logging.getLogger("tradehook.journal")
 
@@ -236,14 +236,10 @@ class PostgresJournal(SignalJournal):
         limit: int = 50,
         before: str | None = None,
     ) -> list[SignalRecord]:
-        conditions, params = ["TRUE"], []
-        for column, value in (("status", status), ("source", source), ("symbol", symbol)):
-            if value is not None:
-                conditions.append(f"{column} = %s")
-                params.append(storable(str(value)))
-        if before is not None:
-            conditions.append("id < %s")
-            params.append(storable(before))
+        conditions, values = listing_filters(
+            "%s", status=status, source=source, symbol=symbol, before=before
+        )
+        params = [storable(value) for value in values]
         query = (
             f"SELECT {COLUMNS} FROM signals WHERE {' AND '.join(conditions)} "  # noqa: S608
             "ORDER BY id DESC LIMIT %s"

@@ -12,7 +12,7 @@ from psycopg import AsyncConnection
 
 from webhook.errors import JournalError
 from webhook.journal.records import Attempt
-from webhook.journal.sqlite_schema import COLUMNS, result_from
+from webhook.journal.rows import COLUMNS, result_from
 
 SCHEMA_VERSION = 1
 SCHEMA = (

@@ -12,13 +12,8 @@ from webhook.errors import JournalError, LeaseLost
 from webhook.journal.base import SignalJournal
 from webhook.journal.group_commit import GroupCommitter
 from webhook.journal.records import PENDING, NewSignal, SignalRecord, SignalStatus, Stored
-from webhook.journal.sqlite_schema import (
-    COLUMNS,
-    SCHEMA_VERSION,
-    attempts_of,
-    migrate,
-    record_from,
-)
+from webhook.journal.rows import COLUMNS, listing_filters, record_from
+from webhook.journal.sqlite_schema import SCHEMA_VERSION, attempts_of, migrate
 
 _PENDING_SQL = "status IN ('queued', 'executing')"  # as in the partial indexes
 _OLDEST_PENDING = f"""
@@ -235,14 +230,9 @@ class SqliteJournal(SignalJournal):
         limit: int = 50,
         before: str | None = None,
     ) -> list[SignalRecord]:
-        conditions, params = ["1 = 1"], []
-        for column, value in (("status", status), ("source", source), ("symbol", symbol)):
-            if value is not None:
-                conditions.append(f"{column} = ?")
-                params.append(str(value))
-        if before is not None:
-            conditions.append("id < ?")
-            params.append(before)
+        conditions, params = listing_filters(
+            "?", status=status, source=source, symbol=symbol, before=before
+        )
         query = (
             f"SELECT {COLUMNS} FROM signals WHERE {' AND '.join(conditions)} "  # noqa: S608
             "ORDER BY id DESC LIMIT ?"

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
 
-from plugins.orders import ExecutionResult, Order
-from webhook.journal.records import Attempt, SignalRecord, SignalStatus
+from webhook.journal.records import Attempt
+from webhook.journal.rows import result_from
 
 SCHEMA_VERSION = 3
 SCHEMA = """
@@ -60,10 +59,6 @@ MIGRATIONS = {
 }
 """Statements that upgrade a file from the key's version to the next; the rest of a new
 version's schema (new tables) comes from SCHEMA's CREATE ... IF NOT EXISTS."""
-COLUMNS = (
-    "id, received_at, updated_at, source, dialect, idempotency_key, content_type, raw_body, "
-    "plugin, order_json, status, reason, error, result_json, sizing"
-)
 
 
 def migrate(connection: sqlite3.Connection, version: int) -> None:
@@ -99,19 +94,3 @@ def attempts_of(connection: sqlite3.Connection, signal_id: str) -> list[Attempt]
         )
         for number, started, finished, outcome, error, result_json in rows
     ]
-
-
-def result_from(text: str | None) -> ExecutionResult | None:
-    return ExecutionResult.model_validate_json(text) if text else None
-
-
-def record_from(row: tuple[Any, ...], attempts: list[Attempt]) -> SignalRecord:
-    (id_, received, updated, source, dialect, key, content_type, raw, plugin, order_json,
-     status, reason, error, result_json, sizing) = row
-    return SignalRecord(
-        id=id_, received_at=received, updated_at=updated, source=source, dialect=dialect,
-        idempotency_key=key, content_type=content_type, raw_body=bytes(raw), plugin=plugin,
-        order=Order.model_validate_json(order_json) if order_json else None,
-        status=SignalStatus(status), reason=reason, error=error, sizing=sizing,
-        result=result_from(result_json), attempts=attempts,
-    )
