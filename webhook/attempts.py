@@ -124,31 +124,53 @@ class AttemptRunner:
 
     async def _reconciled(self, job: Job, number: int | None, error: str | None = None) -> bool:
         """After an unknown outcome: True when the signal is settled (found at the broker, or
-        marked unknown because the broker cannot be asked); False when it is safe to resend."""
+        marked unknown because the broker cannot be asked); False when it is safe to resend.
+
+        While the broker cannot answer the lookup right now, the signal stays `executing` (so a
+        restart asks again before sending) and the lookup is retried with backoff.
+        """
         if number is None:
             number = await self._start_attempt(job)
+        doubt = error or "execution was interrupted"
         plugin = self._registry.get(job.plugin)
         if not plugin.capabilities.lookup_by_client_order_id:
             message = (
-                f"{error or 'execution was interrupted'}; plugin {job.plugin!r} cannot look up "
-                "orders, so the broker may or may not hold this order: check it by hand"
+                f"{doubt}; plugin {job.plugin!r} cannot look up orders, so the broker may or may "
+                "not hold this order: check it by hand"
             )
             await self._finish(job, number, "unknown", SignalStatus.UNKNOWN, error=message)
             return True
-        try:
-            found = await plugin.lookup_order(job.signal_id, job.order.symbol)
-        except ExecutionError as exc:
-            message = f"{error or 'interrupted'}; lookup failed: {exc}"
-            await self._finish(job, number, "unknown", SignalStatus.UNKNOWN, error=message)
+        for lookup in range(1, self._settings.max_attempts + 1):
+            try:
+                found = await plugin.lookup_order(job.signal_id, job.order.symbol)
+            except TemporaryError as exc:
+                self._breakers.failed(job.plugin)
+                if lookup == self._settings.max_attempts:
+                    message = (f"{doubt}; the broker could not be asked after {lookup} tries "
+                               f"({exc}): check it by hand")
+                    await self._finish(job, number, "unknown", SignalStatus.UNKNOWN, error=message)
+                    return True
+                message = f"{doubt}; the broker cannot be asked yet ({exc}), asking again"
+                await self._finish(job, number, "lookup_failed", SignalStatus.EXECUTING,
+                                   error=message)
+                await asyncio.sleep(self._backoff(lookup, exc.retry_after))
+                await self._wait_for_breaker(job.plugin)
+                number = await self._start_attempt(job)
+                continue
+            except ExecutionError as exc:
+                message = f"{doubt}; lookup failed: {exc}"
+                await self._finish(job, number, "unknown", SignalStatus.UNKNOWN, error=message)
+                return True
+            if found is None:
+                await self._finish(
+                    job, number, "not_found", SignalStatus.QUEUED,
+                    error=f"{doubt}; the broker has no such order, sending again",
+                )
+                return False
+            self._breakers.succeeded(job.plugin)
+            await self._finish(job, number, "reconciled", SignalStatus.after(found), result=found)
             return True
-        if found is None:
-            await self._finish(
-                job, number, "not_found", SignalStatus.QUEUED,
-                error=f"{error or 'interrupted'}; the broker has no such order, sending again",
-            )
-            return False
-        await self._finish(job, number, "reconciled", SignalStatus.after(found), result=found)
-        return True
+        raise AssertionError("unreachable: the last lookup settles or returns")
 
     async def _finish(
         self,

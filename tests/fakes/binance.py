@@ -3,11 +3,13 @@
 It checks the API key header and the HMAC signature of every signed request, enforces
 `newClientOrderId` uniqueness, applies the filters it publishes (see `binance_book`), records
 every request and every order, and can be told to fail the next requests in the ways real
-exchanges fail.
+exchanges fail, to be slow, or to be down.
 
     fake = FakeBinance()
     fake.start()                      # serves on 127.0.0.1, at fake.url
     fake.fail_next(Failure.RATE_LIMIT)
+    fake.order_latency = 0.2          # every order takes 0.2 s
+    fake.down = True                  # every request is answered 503 until set back
     ...
     fake.orders                       # every order it accepted
     fake.stop()
@@ -84,6 +86,11 @@ class FakeBinance:
         self.book = SpotBook()
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.answer_delay = 3.0
+        self.order_latency = 0.0
+        """Seconds each new order takes, half before it is carried out and half after: an
+        order in flight may or may not be at the exchange yet."""
+        self.down = False
+        """While True, every request is answered 503 (-1001) and nothing is carried out."""
         self._failures: list[tuple[Failure, str, str]] = []
         self._lock = threading.Lock()
         self._server = BackgroundServer(self._app)
@@ -161,8 +168,12 @@ class FakeBinance:
         signed_text = body if request.method == "POST" else request.rel_url.raw_query_string
         params = dict(parse_qsl(signed_text))
         self.requests.append((request.method, request.path, params))
-        failure = self._take_failure(request.method, request.path)
+        new_order = (request.method, request.path) == ("POST", "/api/v3/order")
+        latency = self.order_latency if new_order else 0.0
+        failure = None if self.down else self._take_failure(request.method, request.path)
         try:
+            if self.down:
+                raise BinanceError(*_REFUSALS[Failure.UNAVAILABLE])
             if request.path.startswith(SIGNED_PREFIXES):
                 self._check_signature(request, signed_text)
             if failure is Failure.RATE_LIMIT:
@@ -170,11 +181,15 @@ class FakeBinance:
             if failure in _REFUSALS:
                 raise BinanceError(*_REFUSALS[failure])
             request[PARAMS] = params
+            if latency:
+                await asyncio.sleep(latency / 2)
             response: web.StreamResponse = await handler(request)
         except BinanceError as exc:
             headers = {"Retry-After": "1"} if exc.status == 429 else None
             answer = {"code": exc.code, "msg": exc.msg}
             return web.json_response(answer, status=exc.status, headers=headers)
+        if latency:
+            await asyncio.sleep(latency / 2)
         if failure is Failure.TIMEOUT_AFTER_ACCEPT:
             await asyncio.sleep(self.answer_delay)
         return response

@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 COMMISSION = Decimal("0.001")
 SPREAD = Decimal("0.0001")
@@ -113,6 +113,10 @@ class SpotBook:
         self.order_lists: list[dict[str, Any]] = []
         self.ids = itertools.count(1000)
         self.lock = threading.Lock()
+        self.client_id_scope: Literal["all", "open"] = "all"
+        """Which earlier orders a new client order id must not repeat: "all" (strict), or
+        "open" as Binance itself checks, so that sending a filled order's id again places a
+        second order."""
 
     def market(self, symbol: str) -> SpotMarket:
         market = MARKETS.get(symbol)
@@ -215,7 +219,10 @@ class SpotBook:
         return price
 
     def _check_client_ids(self, client_ids: list[str]) -> None:
-        if any(self.by_client_id(client_id) is not None for client_id in client_ids):
+        taken = {
+            o.client_order_id for o in self.orders if o.is_open or self.client_id_scope == "all"
+        }
+        if taken.intersection(client_ids):
             raise BinanceError(400, -2010, "Duplicate order sent.")
 
     def _record(

@@ -307,3 +307,41 @@ async def test_broken_broker_opens_the_breaker_and_signals_wait(journal: SqliteJ
     await executor.stop()
     assert record.status is SignalStatus.FILLED
     assert executor.breakers.states()["paper"] == "closed"
+
+
+async def test_lookup_the_broker_cannot_answer_yet_is_asked_again_not_given_up(
+    journal: SqliteJournal,
+) -> None:
+    broker = BrokerStandIn(script=[OutcomeUnknown("timeout after sending")])
+    broker.keep_on_unknown = True
+    answers: list[Exception | None] = [TemporaryError("503"), TemporaryError("503"), None]
+    real_lookup = broker.lookup_order
+
+    async def flaky_lookup(
+        client_order_id: str, symbol: str | None = None
+    ) -> ExecutionResult | None:
+        error = answers.pop(0)
+        if error is not None:
+            raise error
+        return await real_lookup(client_order_id, symbol)
+
+    broker.lookup_order = flaky_lookup  # type: ignore[method-assign]
+    (record,) = await run(journal, broker, queued_signal())
+    assert record.status is SignalStatus.FILLED
+    assert len(broker.calls) == 1  # never resent while the broker could not say
+    assert [a.outcome for a in record.attempts] == ["lookup_failed", "lookup_failed", "reconciled"]
+
+
+async def test_lookup_that_never_answers_ends_unknown_without_a_resend(
+    journal: SqliteJournal,
+) -> None:
+    broker = BrokerStandIn(script=[OutcomeUnknown("timeout after sending")])
+
+    async def down(client_order_id: str, symbol: str | None = None) -> ExecutionResult | None:
+        raise TemporaryError("503")
+
+    broker.lookup_order = down  # type: ignore[method-assign]
+    (record,) = await run(journal, broker, queued_signal())
+    assert record.status is SignalStatus.UNKNOWN
+    assert len(broker.calls) == 1
+    assert record.error is not None and "could not be asked after 3 tries" in record.error
