@@ -14,6 +14,7 @@ ls /usr/lib/libmonosgen-2.0.so* /usr/lib/*/libmonosgen-2.0.so* >/dev/null 2>&1 |
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || needed+=(nginx)
 command -v caddy >/dev/null 2>&1 || needed+=(caddy)
 command -v openssl >/dev/null 2>&1 || needed+=(openssl)
+command -v curl >/dev/null 2>&1 || needed+=(curl)  # the README's curl recipe is tested
 command -v chromium >/dev/null 2>&1 || needed+=(chromium)
 [ ${#needed[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
