@@ -8,7 +8,7 @@ or is too slow yields `FactUnavailable`, which the policy turns into a rejection
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from plugins.base import ExecutionPlugin
@@ -30,12 +30,13 @@ class BrokerFacts:
         symbol: str,
         *,
         timeout: float,
-        queued: Sequence[Order] = (),
+        queued: Callable[[], Sequence[Order]] = tuple,
     ) -> None:
         self._plugin = plugin
         self._symbol = symbol
         self._timeout = timeout
-        self._queued = list(queued)
+        self._queued = queued
+        """Asked only when a rule needs it: it can be long while a broker is slow."""
         self._quote: tuple[float, str] | None = None
         self._balance: AccountBalance | None = None
         self._position: float | None = None
@@ -78,7 +79,7 @@ class BrokerFacts:
         symbol are done (closes are assumed not to fill, which errs on the safe side)."""
         now = await self.position()
         expected = now
-        for order in self._queued:
+        for order in self._queued():
             expected = position_after(expected, order, assume_closes=False)
         return now, expected
 

@@ -30,6 +30,8 @@ from webhook.settings import ExecutionSettings
 
 __all__ = ["Executor", "Job"]
 logger = logging.getLogger("tradehook.executor")
+MAX_REMEMBERED = 100_000
+"""Received signals kept in memory for `queued_orders` (the max-position rule)."""
 
 
 class Executor:
@@ -54,6 +56,7 @@ class Executor:
             owner=self.owner, events=events, kill_switch=kill_switch,
         )
         self._received: dict[str, Job] = {}
+        self._received_by_lane: dict[tuple[str, str], dict[str, Job]] = {}
         self._running: dict[str, asyncio.Task[None]] = {}
         self._running_lanes: set[tuple[str, str]] = set()
         self._wakeup = asyncio.Event()
@@ -67,16 +70,18 @@ class Executor:
 
     def queued_orders(self, plugin: str, symbol: str) -> list[Order]:
         """Orders this instance received for (plugin, symbol) that are not final yet."""
-        return [
-            job.order for job in self._received.values()
-            if job.plugin == plugin and job.order.symbol == symbol
-        ]
+        return [job.order for job in self._received_by_lane.get((plugin, symbol), {}).values()]
 
     def submit(self, job: Job) -> None:
         """A queued signal was stored: claim it soon (or when its lane's running signal ends)."""
         if self._settings.enabled and not self._stopping:
+            lane = (job.plugin, job.order.symbol)
             self._received[job.signal_id] = job
-            if (job.plugin, job.order.symbol) not in self._running_lanes:
+            self._received_by_lane.setdefault(lane, {})[job.signal_id] = job
+            if len(self._received) > MAX_REMEMBERED:
+                # Signals another executor ran never come back here: forget the oldest.
+                self._forget(next(iter(self._received.values())))
+            if lane not in self._running_lanes:
                 self._wakeup.set()
 
     async def start(self) -> None:
@@ -103,6 +108,7 @@ class Executor:
             task.cancel()
         await asyncio.gather(*unfinished, return_exceptions=True)
         self._received.clear()
+        self._received_by_lane.clear()
         with contextlib.suppress(JournalError):
             await self._journal.release(self.owner, left)
 
@@ -142,8 +148,16 @@ class Executor:
         signal_id = job.signal_id
         self._running.pop(signal_id, None)
         self._running_lanes.discard((job.plugin, job.order.symbol))
-        self._received.pop(signal_id, None)
+        self._forget(job)
         self._wakeup.set()  # the next signal of its lane may be claimed now
+
+    def _forget(self, job: Job) -> None:
+        lane = (job.plugin, job.order.symbol)
+        self._received.pop(job.signal_id, None)
+        waiting = self._received_by_lane.get(lane, {})
+        waiting.pop(job.signal_id, None)
+        if not waiting:
+            self._received_by_lane.pop(lane, None)
 
     async def _run(self, job: Job) -> None:
         bind_signal(job.signal_id)

@@ -94,7 +94,7 @@ class SignalPolicy:
         facts = BrokerFacts(
             self._registry.get(plugin), order.symbol,
             timeout=self._settings.broker_lookup_timeout,
-            queued=self._queued_orders(plugin, order.symbol),
+            queued=lambda: self._queued_orders(plugin, order.symbol),
         )
         configured = self._settings.sources.get(source)
         default_unit = configured.sizing.unit if configured else QuantityUnit.UNITS

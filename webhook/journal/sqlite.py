@@ -16,14 +16,33 @@ from webhook.journal.rows import COLUMNS, listing_filters, record_from
 from webhook.journal.sqlite_schema import SCHEMA_VERSION, attempts_of, migrate
 
 _PENDING_SQL = "status IN ('queued', 'executing')"  # as in the partial indexes
-_OLDEST_PENDING = f"""
-SELECT plugin, symbol, MIN(id) FROM signals WHERE {_PENDING_SQL} GROUP BY plugin, symbol
+_FIRST_LANE = f"""
+SELECT plugin, symbol, id FROM signals INDEXED BY signals_pending WHERE {_PENDING_SQL}
+ORDER BY plugin, symbol, id LIMIT 1
+"""  # noqa: S608 - constant text
+_NEXT_LANE = f"""
+SELECT plugin, symbol, id FROM signals INDEXED BY signals_pending
+WHERE {_PENDING_SQL} AND (plugin, symbol) > (?, ?) ORDER BY plugin, symbol, id LIMIT 1
 """  # noqa: S608 - constant text
 _LIVE_LEASES = f"""
-SELECT plugin, symbol, id, lease_owner FROM signals
+SELECT plugin, symbol, id, lease_owner FROM signals INDEXED BY signals_leased
 WHERE {_PENDING_SQL} AND lease_owner IS NOT NULL AND lease_until >= ?
 """  # noqa: S608 - constant text
 _BY_ID = f"SELECT {COLUMNS} FROM signals WHERE id = ?"  # noqa: S608 - constant text
+
+
+def _oldest_pending_by_lane(
+    connection: sqlite3.Connection,
+) -> dict[tuple[str, str], tuple[str, str | None]]:
+    """(plugin, symbol) -> (oldest pending signal, no holder), one index seek per lane, so a
+    long backlog in one lane costs nothing more (a GROUP BY would read all of it)."""
+    heads: dict[tuple[str, str], tuple[str, str | None]] = {}
+    row = connection.execute(_FIRST_LANE).fetchone()
+    while row is not None:
+        plugin, symbol, head = row
+        heads[(plugin, symbol)] = (head, None)
+        row = connection.execute(_NEXT_LANE, (plugin, symbol)).fetchone()
+    return heads
 
 
 class SqliteJournal(SignalJournal):
@@ -160,10 +179,7 @@ class SqliteJournal(SignalJournal):
             now = time.time()
             # A lane's head is the signal that holds a live lease, else its oldest pending one:
             # an older signal whose insert committed after a younger one was claimed waits.
-            heads: dict[tuple[str, str], tuple[str, str | None]] = {
-                (plugin, symbol): (head, None)
-                for plugin, symbol, head in connection.execute(_OLDEST_PENDING)
-            }
+            heads = _oldest_pending_by_lane(connection)
             for plugin, symbol, leased, holder in connection.execute(_LIVE_LEASES, (now,)):
                 heads[(plugin, symbol)] = (leased, holder)
             chosen = sorted(
