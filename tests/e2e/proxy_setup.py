@@ -10,6 +10,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.e2e.server import free_port
+
 DEPLOY = Path(__file__).parents[2] / "deploy"
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 TRADINGVIEW_SUBJECT = "/C=US/ST=Ohio/L=Westerville/O=TradingView, Inc./CN=TradingView Webhooks"
@@ -56,13 +58,6 @@ def make_certificates(folder: Path) -> Certificates:
 def _swap(text: str, old: str, new: str) -> str:
     assert old in text, f"deploy/nginx.conf no longer contains {old!r}"
     return text.replace(old, new)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass

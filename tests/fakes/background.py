@@ -41,3 +41,19 @@ class BackgroundServer:
         await site.start()
         host, port = self._runner.addresses[0][:2]
         return f"http://{host}:{port}"
+
+
+class ServedFake:
+    """A fake broker served by a `BackgroundServer` (`self._server`): start, stop, its URL."""
+
+    _server: BackgroundServer
+
+    def start(self) -> str:
+        return self._server.start()
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    @property
+    def url(self) -> str:
+        return self._server.url

@@ -29,7 +29,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from tests.fakes.background import BackgroundServer
+from tests.fakes.background import BackgroundServer, ServedFake
 from tests.fakes.binance_book import (
     COMMISSION,
     INSUFFICIENT,
@@ -78,7 +78,7 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-class FakeBinance:
+class FakeBinance(ServedFake):
     def __init__(self) -> None:
         self.api_key = API_KEY
         self.secret = SECRET
@@ -96,16 +96,6 @@ class FakeBinance:
         self._server = BackgroundServer(self._app)
 
     # -- control, from the tests ----------------------------------------------------------------
-
-    def start(self) -> str:
-        return self._server.start()
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    @property
-    def url(self) -> str:
-        return self._server.url
 
     @property
     def orders(self) -> list[FakeOrder]:

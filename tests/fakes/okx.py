@@ -23,7 +23,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.background import BackgroundServer
+from tests.fakes.background import BackgroundServer, ServedFake
 
 API_KEY = "fake-okx-api-key"
 SECRET = "fake-okx-secret-value"
@@ -134,7 +134,7 @@ class OkxError(Exception):
         self.code, self.msg, self.status = code, msg, status
 
 
-class FakeOkx:
+class FakeOkx(ServedFake):
     def __init__(self) -> None:
         self.positions: dict[str, Decimal] = {}
         """Net contracts by instrument: positive long, negative short."""
@@ -146,16 +146,6 @@ class FakeOkx:
         self._ids = itertools.count(5000)
         self._lock = threading.Lock()
         self._server = BackgroundServer(self._app)
-
-    def start(self) -> str:
-        return self._server.start()
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    @property
-    def url(self) -> str:
-        return self._server.url
 
     def order_by_client_id(self, cl_ord_id: str) -> OkxOrder | None:
         return next((o for o in self.orders if o.cl_ord_id == cl_ord_id), None)
