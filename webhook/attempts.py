@@ -140,7 +140,9 @@ class AttemptRunner:
             )
             await self._finish(job, number, "unknown", SignalStatus.UNKNOWN, error=message)
             return True
-        for lookup in range(1, self._settings.max_attempts + 1):
+        lookup = 0
+        while True:
+            lookup += 1
             try:
                 found = await plugin.lookup_order(job.signal_id, job.order.symbol)
             except TemporaryError as exc:
@@ -170,7 +172,6 @@ class AttemptRunner:
             self._breakers.succeeded(job.plugin)
             await self._finish(job, number, "reconciled", SignalStatus.after(found), result=found)
             return True
-        raise AssertionError("unreachable: the last lookup settles or returns")
 
     async def _finish(
         self,

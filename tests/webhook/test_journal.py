@@ -79,18 +79,6 @@ async def test_attempts_and_results_are_kept_in_order(journal: SignalJournal) ->
     assert record.result == result and record.status is SignalStatus.FILLED
 
 
-async def test_pending_lists_queued_and_executing_oldest_first(journal: SignalJournal) -> None:
-    queued, executing, done = queued_signal(), queued_signal(), queued_signal()
-    for signal in (queued, executing, done):
-        await journal.record(signal)
-    await journal.start_attempt(executing.id, 1.0)
-    number = await journal.start_attempt(done.id, 1.0)
-    await journal.finish_attempt(done.id, number, outcome="result", status=SignalStatus.FILLED)
-    pending = await journal.pending()
-    assert [p.id for p in pending] == [queued.id, executing.id]
-    assert pending[1].attempts[0].finished_at is None
-
-
 async def test_list_filters_newest_first_with_a_cursor(journal: SignalJournal) -> None:
     signals = [queued_signal("BTC/USDT" if i % 2 else "ETH/USDT", source=f"s{i % 3}")
                for i in range(10)]
@@ -207,7 +195,7 @@ async def test_attempt_for_an_unknown_signal_is_a_journal_error(journal: SignalJ
     with pytest.raises(JournalError):
         await journal.start_attempt("0000000000NOSUCHSIGNAL0000", 1.0)
     assert await journal.healthy()
-    assert await journal.pending() == []
+    assert await journal.list_signals() == []
 
 
 async def test_start_attempt_without_the_lease_writes_nothing(journal: SignalJournal) -> None:

@@ -94,10 +94,6 @@ class SignalJournal(ABC):
         """Signals newest first, without their attempts."""
 
     @abstractmethod
-    async def pending(self) -> list[SignalRecord]:
-        """Queued and executing signals, oldest first, with their attempts."""
-
-    @abstractmethod
     async def healthy(self) -> bool: ...
 
     async def read_state(self, key: str) -> str | None:

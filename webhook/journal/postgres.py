@@ -30,7 +30,6 @@ from webhook.journal.postgres_schema import (
     CLAIM,
     INSERT,
     NOW,
-    PENDING_SQL,
     advisory_lock,
     attempts_of,
     migrate,
@@ -247,14 +246,6 @@ class PostgresJournal(SignalJournal):
         async with self._connection() as connection:
             rows = await (await connection.execute(query, (*params, limit))).fetchall()
         return [record_from(row, []) for row in rows]
-
-    async def pending(self) -> list[SignalRecord]:
-        async with self._connection() as connection:
-            rows = await (await connection.execute(
-                f"SELECT {COLUMNS} FROM signals WHERE {PENDING_SQL} ORDER BY id"  # noqa: S608
-            )).fetchall()
-            attempts = await attempts_of(connection, [row[0] for row in rows])
-        return [record_from(row, attempts.get(row[0], [])) for row in rows]
 
     async def read_state(self, key: str) -> str | None:
         async with self._connection() as connection:

@@ -278,18 +278,3 @@ class SqliteJournal(SignalJournal):
             )
 
         await self._writer.run(write)
-
-    async def pending(self) -> list[SignalRecord]:
-        marks = ",".join("?" for _ in PENDING)
-
-        def read(connection: sqlite3.Connection) -> list[SignalRecord]:
-            rows = connection.execute(
-                f"SELECT {COLUMNS} FROM signals WHERE status IN ({marks}) "  # noqa: S608
-                "ORDER BY id",
-                [s.value for s in PENDING],
-            ).fetchall()
-            return [record_from(row, attempts_of(connection, row[0])) for row in rows]
-
-        return await self._writer.run(read)
-
-
