@@ -22,6 +22,7 @@ from webhook.journal import NewSignal, SignalJournal, SignalStatus
 from webhook.kill_switch import KillSwitch
 from webhook.logs import bind_signal
 from webhook.policy import SignalPolicy
+from webhook.repeat_window import RepeatWindow
 from webhook.routing import SymbolRouter
 from webhook.settings import Settings, SourceSettings
 
@@ -70,6 +71,7 @@ class SignalPipeline:
         self._executor = executor
         self.kill_switch = kill_switch or KillSwitch(journal, configured=settings.kill_switch)
         self._router = SymbolRouter(settings, registry)
+        self._repeats = RepeatWindow()
         self._policy = SignalPolicy(settings, registry, self.kill_switch, executor.queued_orders)
 
     async def receive(self, incoming: Incoming) -> Decision:
@@ -92,6 +94,12 @@ class SignalPipeline:
             _check_passphrase(parsed, source)
             body = body.replace(source.passphrase.get_secret_value().encode(), REDACTED)
         key = _idempotency_key(incoming, parsed)
+        dedup_seconds = source.dedup_seconds if source is not None and key is None else None
+        if dedup_seconds is not None:
+            first = self._repeats.first(incoming.source, incoming.body)
+            if first is not None:
+                logger.info("signal %s: repeats %s within %gs", signal_id, first, dedup_seconds)
+                return Decision(first, SignalStatus.DUPLICATE, dialect=parsed.dialect)
         try:
             plugin = self._router.route(
                 parsed, incoming.source, source, signed=incoming.webhook_id is not None
@@ -124,6 +132,8 @@ class SignalPipeline:
                     dialect=parsed.dialect,
                 )
             logger.info("signal %s: %s %s via %s", signal_id, status, order.symbol, plugin)
+            if dedup_seconds is not None:
+                self._repeats.remember(incoming.source, incoming.body, signal_id, dedup_seconds)
             if status is SignalStatus.QUEUED:
                 self._executor.submit(Job(signal_id=signal_id, order=order, plugin=plugin))
         return Decision(signal_id, status, reason=reason, plugin=plugin, dialect=parsed.dialect,

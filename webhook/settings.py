@@ -46,6 +46,9 @@ class SourceSettings(_Strict):
     """When set, the body must carry it in a `passphrase` field (JSON) or `passphrase=` (text)."""
     generation: Annotated[int, Field(ge=1)] = 1
     """Raise it to revoke every URL made for this source before."""
+    dedup_seconds: Annotated[float, Field(gt=0, le=3600)] | None = None
+    """Alerts with no id of their own: the same body again within this many seconds is a
+    duplicate (remembered by this receiver)."""
     enabled: bool = True
     ip_allowlist: AddressAllowlist = ()
     """When set, only these addresses or networks may post; `"tradingview"` stands for
