@@ -3,6 +3,10 @@
     ExecutionError
     ├── PluginConfigError      the plugin cannot start: bad option, missing package, refused login
     ├── UnknownPlugin          no plugin is registered under that name
+    ├── DuplicatePlugin        a plugin is already registered under that name (also a ValueError)
+    ├── NotStarted             the plugin is used before `init` or after `close`
+    ├── NotSupported           the plugin cannot do this: it declares no such capability, or its
+    │                          set-up lacks it (NinjaTrader's file interface gives no quotes)
     ├── OrderRejected          final: the broker (or the plugin's own checks) refused the order
     │   ├── InsufficientFunds
     │   └── UnknownSymbol
@@ -30,6 +34,27 @@ class UnknownPlugin(ExecutionError):
         listed = ", ".join(sorted(known)) or "none"
         super().__init__(f"unknown plugin {name!r}; registered plugins: {listed}")
         self.name = name
+
+
+class DuplicatePlugin(ExecutionError, ValueError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"a plugin named {name!r} is already registered")
+        self.name = name
+
+
+class NotStarted(ExecutionError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"plugin {name!r} is not started")
+        self.name = name
+
+
+class NotSupported(ExecutionError):
+    """The plugin cannot do what was asked; asking again will not help."""
+
+    @classmethod
+    def ability(cls, plugin: str, ability: str) -> NotSupported:
+        """`plugin 'paper' cannot report its balance`: for a capability the plugin lacks."""
+        return cls(f"plugin {plugin!r} cannot {ability}")
 
 
 class OrderRejected(ExecutionError):

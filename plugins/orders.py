@@ -71,6 +71,12 @@ def invalid_field(field: str, message: str) -> PydanticCustomError:
     return PydanticCustomError("invalid_order", template, {"field": field})
 
 
+def number_text(number: float) -> str:
+    """A number as people write it: 0.00001, not 1e-05; 5, not 5.0."""
+    text = f"{number:.12f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
 PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 
 
@@ -130,6 +136,20 @@ class Order(BaseModel):
                 raise invalid_field(above, message)
         elif low is not None and high is not None and low >= high:
             raise invalid_field(below, f"{below} {low} must be below {above} {high} for {side}")
+
+    def describe(self, symbol: str | None = None, *, on: str | None = None) -> str:
+        """`buy 0.1 BTCUSDT`, `close ES 12-25`, `sell 2 BTC/USDT on binance`: what the order asks,
+        for messages. `symbol` names the broker's market or instrument, when it is not the
+        order's own symbol; `on` names the venue."""
+        parts = [] if self.action is OrderAction.OPEN else [self.action.value]
+        if self.side is not None:
+            parts.append(self.side.value)
+        if self.quantity is not None:
+            parts.append(number_text(self.quantity))
+        parts.append(symbol or self.symbol)
+        if on is not None:
+            parts += ["on", on]
+        return " ".join(parts)
 
     @property
     def entry_price(self) -> float | None:

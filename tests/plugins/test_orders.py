@@ -85,3 +85,15 @@ def test_stop_order_bracket_is_measured_from_the_stop_price() -> None:
 
 def test_unknown_fields_are_refused() -> None:
     assert _error_field(symbol="X", side="buy", quantity=1, quantiy=2) == "quantiy"
+
+
+def test_describe_says_what_the_order_asks() -> None:
+    assert Order(symbol="BTCUSDT", side="buy", quantity=0.1).describe() == "buy 0.1 BTCUSDT"
+    assert Order(symbol="ES1!", action="close").describe("ES 12-25") == "close ES 12-25"
+    reverse = Order(symbol="BTCUSDT.P", action="reverse", side="sell", quantity=2)
+    assert reverse.describe("BTC/USDT:USDT", on="okx") == "reverse sell 2 BTC/USDT:USDT on okx"
+
+
+def test_describe_writes_quantities_as_people_do() -> None:
+    assert Order(symbol="X", side="buy", quantity=0.00001).describe() == "buy 0.00001 X"
+    assert Order(symbol="X", side="buy", quantity=5.0).describe() == "buy 5 X"
