@@ -5,8 +5,11 @@ This package never imports `webhook`: a plugin knows orders and brokers, not HTT
 
 from plugins.base import ExecutionPlugin, PluginCapabilities, PluginConfig
 from plugins.errors import (
+    DuplicatePlugin,
     ExecutionError,
     InsufficientFunds,
+    NotStarted,
+    NotSupported,
     OrderRejected,
     OutcomeUnknown,
     PluginConfigError,
@@ -16,6 +19,7 @@ from plugins.errors import (
     UnknownSymbol,
 )
 from plugins.orders import (
+    AccountBalance,
     ExecutionResult,
     ExecutionStatus,
     MarketData,
@@ -27,12 +31,16 @@ from plugins.orders import (
 from plugins.registry import PluginRegistry
 
 __all__ = [
+    "AccountBalance",
+    "DuplicatePlugin",
     "ExecutionError",
     "ExecutionPlugin",
     "ExecutionResult",
     "ExecutionStatus",
     "InsufficientFunds",
     "MarketData",
+    "NotStarted",
+    "NotSupported",
     "Order",
     "OrderAction",
     "OrderRejected",

@@ -1,13 +1,19 @@
-"""The extension point: what every execution back end implements."""
+"""The extension point: what every execution back end implements, and what it declares."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import ClassVar
+from typing import ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from plugins.errors import NotSupported
 from plugins.orders import AccountBalance, ExecutionResult, MarketData, Order
+
+LOOK_UP_ORDERS = "look up orders by client id"
+REPORT_BALANCE = "report its balance"
+REPORT_POSITIONS = "report positions"
+"""The optional abilities, as `NotSupported` names them."""
 
 
 class PluginConfig(BaseModel):
@@ -20,37 +26,61 @@ class PluginConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+ConfigT = TypeVar("ConfigT", bound=PluginConfig)
+
+
 class PluginCapabilities(BaseModel):
-    """What a plugin can do, declared so that the pipeline can read it instead of guessing."""
+    """What a plugin can do, declared so that callers read it instead of guessing.
+
+    `PluginRegistry` checks the flags of the optional abilities before it asks a plugin, and
+    raises `NotSupported` for one that is not declared. All flags are shown to the operator by
+    `GET /api/plugins`.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     native_stop_loss_take_profit: bool = False
-    """Stop-loss and take-profit travel with the entry order (else the plugin places them after)."""
+    """Stop-loss and take-profit travel with the entry order (else the plugin places them after
+    it fills). The ccxt plugin sets it per exchange at start and places brackets by it; for the
+    other plugins it is fixed by what their broker does."""
     client_order_ids: bool = False
-    """The broker stores our client order id with the order."""
+    """The broker stores our client order id with the order. `PluginRegistry.lookup_order`
+    requires it, since a lookup by our id needs the broker to have kept it."""
     lookup_by_client_order_id: bool = False
-    """`lookup_order` can find an order by our client order id, so an unknown outcome can be
-    reconciled and a resend after a crash cannot duplicate."""
+    """`lookup_order` can find an order by our client order id, so the executor's
+    reconciliation can settle an unknown outcome, and a resend after a crash cannot duplicate.
+    Read (with `client_order_ids`) by `PluginRegistry.lookup_order`."""
     partial_fills: bool = False
-    """Results may report partially filled orders."""
+    """Results may report partially filled orders. Nothing reads it: it is reported to the
+    operator through `/api/plugins` only."""
+    balance: bool = False
+    """`fetch_balance` reports the account's equity (sizing by percent of equity or by risk).
+    Read by `PluginRegistry.fetch_balance`."""
+    positions: bool = False
+    """`fetch_position` reports the net position in a symbol (sizing by percent of position, the
+    `max_position` rule). Read by `PluginRegistry.fetch_position`."""
 
 
-class ExecutionPlugin(ABC):
+class ExecutionPlugin(ABC, Generic[ConfigT]):
     """One execution back end (a paper account, an exchange, a trading terminal).
 
-    The life of a plugin: construct with its registry name, `await init(config)` once,
-    then any number of concurrent `execute_order` / `fetch_data` / `health_check` calls,
-    then `await close()`.
+    The life of a plugin: construct with its registry name, `await init(config)` once with its
+    already validated `config_model`, then any number of concurrent calls, then
+    `await close()`. Used before `init` or after `close`, a plugin raises `NotStarted`.
 
     `execute_order` returns the broker's final answer (filled, partially filled, placed,
     cancelled or rejected). It raises from `plugins.errors`: `OrderRejected` for a final refusal,
     `TemporaryError` when nothing was placed and a retry may work, `OutcomeUnknown` when the
     order may have reached the broker. The order's `client_order_id` is the signal id; a plugin
     that declares `client_order_ids` passes it to the broker.
+
+    `lookup_order`, `fetch_balance` and `fetch_position` are optional: a plugin that implements
+    one declares it in `capabilities`, and callers reach it through `PluginRegistry`, which reads
+    the flag first.
     """
 
     config_model: ClassVar[type[PluginConfig]] = PluginConfig
+    """The options model of this plugin type; `init` receives an instance of it."""
     capabilities: PluginCapabilities = PluginCapabilities()
     """Declared by each plugin type; an instance may refine it in `init` once it knows its
     broker (an exchange that takes stop-loss and take-profit with the entry, say)."""
@@ -63,8 +93,9 @@ class ExecutionPlugin(ABC):
         return self._name
 
     @abstractmethod
-    async def init(self, config: PluginConfig) -> None:
-        """Connect and check the configuration; raise `PluginConfigError` when it cannot start."""
+    async def init(self, config: ConfigT) -> None:
+        """Connect with this (validated) configuration; raise `PluginConfigError` when the
+        plugin cannot start."""
 
     @abstractmethod
     async def execute_order(self, order: Order) -> ExecutionResult:
@@ -84,27 +115,24 @@ class ExecutionPlugin(ABC):
         """Find the order placed with this client order id; None when the broker has none.
 
         `symbol` is the order's symbol, for brokers that look orders up per symbol.
-
-        Only plugins that declare `lookup_by_client_order_id` implement it.
+        Declared by `lookup_by_client_order_id`; the default raises `NotSupported`.
         """
-        raise NotImplementedError(f"plugin {self.name!r} cannot look up orders by client id")
+        raise NotSupported.ability(self.name, LOOK_UP_ORDERS)
 
     async def fetch_balance(self) -> AccountBalance:
         """The account's equity, for sizing by percent of equity or by risk.
 
-        Optional: the default raises NotImplementedError, and signals that need it are then
-        rejected with a reason that says the plugin cannot report its balance.
+        Declared by `balance`; the default raises `NotSupported`.
         """
-        raise NotImplementedError(f"plugin {self.name!r} cannot report its balance")
+        raise NotSupported.ability(self.name, REPORT_BALANCE)
 
     async def fetch_position(self, symbol: str) -> float:
         """The net open position in `symbol`, in the units orders are given in: positive long,
-        negative short, 0.0 when flat. Used for sizing by percent of position and for the
-        `max_position` risk rule.
+        negative short, 0.0 when flat.
 
-        Optional: the default raises NotImplementedError (signals that need it are rejected).
+        Declared by `positions`; the default raises `NotSupported`.
         """
-        raise NotImplementedError(f"plugin {self.name!r} cannot report positions")
+        raise NotSupported.ability(self.name, REPORT_POSITIONS)
 
     async def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
         """Release connections; the plugin is not used afterwards."""

@@ -29,7 +29,7 @@ INSTALL_HINTS: dict[str, str] = {
 }
 
 
-def plugin_class(type_name: str) -> type[ExecutionPlugin]:
+def plugin_class(type_name: str) -> type[ExecutionPlugin[Any]]:
     """The class implementing a plugin type; a clear error for an unknown type."""
     target = PLUGIN_TYPES.get(type_name)
     if target is None:
@@ -43,7 +43,7 @@ def plugin_class(type_name: str) -> type[ExecutionPlugin]:
         raise PluginConfigError(
             f"plugin type {type_name!r} needs the package {exc.name!r}: {hint}"
         ) from exc
-    cls: type[ExecutionPlugin] = getattr(module, attr)
+    cls: type[ExecutionPlugin[Any]] = getattr(module, attr)
     return cls
 
 
@@ -58,9 +58,16 @@ def validate_plugin_config(type_name: str, options: Mapping[str, Any]) -> Plugin
         raise PluginConfigError(f"{key}: {first['msg']}") from exc
 
 
-async def start_plugin(name: str, type_name: str, config: PluginConfig) -> ExecutionPlugin:
-    """Create and initialise one plugin; any failure becomes a `PluginConfigError`."""
-    plugin = plugin_class(type_name)(name)
+async def start_plugin(name: str, type_name: str, config: PluginConfig) -> ExecutionPlugin[Any]:
+    """Create and initialise one plugin; any failure becomes a `PluginConfigError`.
+
+    `config` is what `validate_plugin_config` returned; options of another model are checked
+    against the type's model here, so that the plugin always receives its own, validated.
+    """
+    cls = plugin_class(type_name)
+    if not isinstance(config, cls.config_model):
+        config = validate_plugin_config(type_name, config.model_dump())
+    plugin = cls(name)
     try:
         await plugin.init(config)
     except PluginConfigError:

@@ -65,12 +65,14 @@ class _Resting:
     order_id: str
 
 
-class MockPlugin(ExecutionPlugin):
+class MockPlugin(ExecutionPlugin[MockConfig]):
     config_model = MockConfig
     capabilities = PluginCapabilities(
         native_stop_loss_take_profit=True,
         client_order_ids=True,
         lookup_by_client_order_id=True,
+        balance=True,
+        positions=True,
     )
 
     def __init__(self, name: str = "mock") -> None:
@@ -83,8 +85,8 @@ class MockPlugin(ExecutionPlugin):
         self._lock = asyncio.Lock()
         self._open = False
 
-    async def init(self, config: PluginConfig) -> None:
-        self._config = MockConfig.model_validate(config.model_dump())
+    async def init(self, config: MockConfig) -> None:
+        self._config = config
         self._prices = {s.upper(): p for s, p in self._config.prices.items()}
         self._open = True
 

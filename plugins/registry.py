@@ -1,35 +1,48 @@
-"""The registry: named plugin instances, a default, and routing of orders to them."""
+"""The registry: named plugin instances, a default, and the one way callers reach them."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
+from typing import Any
 
-from plugins.base import ExecutionPlugin
-from plugins.errors import OrderRejected, UnknownPlugin
-from plugins.orders import ExecutionResult, Order
+from plugins.base import (
+    LOOK_UP_ORDERS,
+    REPORT_BALANCE,
+    REPORT_POSITIONS,
+    ExecutionPlugin,
+    PluginCapabilities,
+)
+from plugins.errors import DuplicatePlugin, NotSupported, OrderRejected, UnknownPlugin
+from plugins.orders import AccountBalance, ExecutionResult, MarketData, Order
 
 DEFAULT_HEALTH_TIMEOUT = 5.0
 
 
 class PluginRegistry:
-    """Plugins by name, one of them the default. Safe to use from several tasks and threads."""
+    """Plugins by name, one of them the default. Safe to use from several tasks and threads.
+
+    Every call takes the plugin's name, or None for the default one. The optional abilities
+    (`lookup_order`, `fetch_balance`, `fetch_position`) are asked only of a plugin that
+    declares them in its capabilities; otherwise they raise `NotSupported`.
+    """
 
     def __init__(self) -> None:
-        self._plugins: dict[str, ExecutionPlugin] = {}
+        self._plugins: dict[str, ExecutionPlugin[Any]] = {}
         self._default: str | None = None
         self._lock = threading.Lock()
 
-    def register(self, plugin: ExecutionPlugin, *, default: bool = False) -> None:
-        """Add a plugin under its name; the first one registered becomes the default."""
+    def register(self, plugin: ExecutionPlugin[Any], *, default: bool = False) -> None:
+        """Add a plugin under its name; the first one registered becomes the default, unless a
+        later one is registered with `default=True`."""
         with self._lock:
             if plugin.name in self._plugins:
-                raise ValueError(f"a plugin named {plugin.name!r} is already registered")
+                raise DuplicatePlugin(plugin.name)
             self._plugins[plugin.name] = plugin
             if default or self._default is None:
                 self._default = plugin.name
 
-    def get(self, name: str | None = None) -> ExecutionPlugin:
+    def get(self, name: str | None = None) -> ExecutionPlugin[Any]:
         """The named plugin, or the default one when `name` is None."""
         with self._lock:
             key = self._default if name is None else name
@@ -37,12 +50,6 @@ class PluginRegistry:
             if plugin is None:
                 raise UnknownPlugin(key or "(default)", list(self._plugins))
             return plugin
-
-    def set_default(self, name: str) -> None:
-        with self._lock:
-            if name not in self._plugins:
-                raise UnknownPlugin(name, list(self._plugins))
-            self._default = name
 
     @property
     def default_name(self) -> str | None:
@@ -56,6 +63,9 @@ class PluginRegistry:
         with self._lock:
             return name in self._plugins
 
+    def capabilities(self, name: str | None = None) -> PluginCapabilities:
+        return self.get(name).capabilities
+
     async def execute_order(self, order: Order, plugin: str | None = None) -> ExecutionResult:
         """Execute on the named plugin (else the default). A final refusal becomes a rejected
         result; temporary and unknown outcomes propagate for the caller to retry or reconcile."""
@@ -65,6 +75,30 @@ class PluginRegistry:
         except OrderRejected as exc:
             return ExecutionResult.rejected(str(exc), client_order_id=order.client_order_id)
 
+    async def lookup_order(
+        self, client_order_id: str, symbol: str | None, plugin: str | None = None
+    ) -> ExecutionResult | None:
+        """The order the broker holds under our client order id, None when it holds none.
+        Needs both `client_order_ids` and `lookup_by_client_order_id`."""
+        target = self.get(plugin)
+        declared = target.capabilities
+        able = declared.client_order_ids and declared.lookup_by_client_order_id
+        _require(target, able, LOOK_UP_ORDERS)
+        return await target.lookup_order(client_order_id, symbol)
+
+    async def fetch_data(self, symbol: str, plugin: str | None = None) -> MarketData:
+        return await self.get(plugin).fetch_data(symbol)
+
+    async def fetch_balance(self, plugin: str | None = None) -> AccountBalance:
+        target = self.get(plugin)
+        _require(target, target.capabilities.balance, REPORT_BALANCE)
+        return await target.fetch_balance()
+
+    async def fetch_position(self, symbol: str, plugin: str | None = None) -> float:
+        target = self.get(plugin)
+        _require(target, target.capabilities.positions, REPORT_POSITIONS)
+        return await target.fetch_position(symbol)
+
     async def health_check_all(
         self, per_plugin_timeout: float = DEFAULT_HEALTH_TIMEOUT
     ) -> dict[str, bool]:
@@ -73,7 +107,7 @@ class PluginRegistry:
         with self._lock:
             plugins = list(self._plugins.values())
 
-        async def ask(plugin: ExecutionPlugin) -> bool:
+        async def ask(plugin: ExecutionPlugin[Any]) -> bool:
             try:
                 return await asyncio.wait_for(plugin.health_check(), per_plugin_timeout)
             except Exception:  # noqa: BLE001 - any failure to answer means unhealthy
@@ -86,3 +120,8 @@ class PluginRegistry:
         with self._lock:
             plugins = list(self._plugins.values())
         await asyncio.gather(*(p.close() for p in plugins), return_exceptions=True)
+
+
+def _require(plugin: ExecutionPlugin[Any], declared: bool, ability: str) -> None:
+    if not declared:
+        raise NotSupported.ability(plugin.name, ability)

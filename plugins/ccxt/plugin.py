@@ -7,7 +7,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from plugins.base import ExecutionPlugin, PluginCapabilities, PluginConfig
+from plugins.base import ExecutionPlugin, PluginCapabilities
 from plugins.ccxt.actions import Actions, describe_request
 from plugins.ccxt.config import CcxtConfig, Credentials
 from plugins.ccxt.errors import Redactor, redacting_logger
@@ -33,13 +33,15 @@ from plugins.orders import (
 Market = Mapping[str, Any]
 
 
-class CcxtPlugin(ExecutionPlugin):
+class CcxtPlugin(ExecutionPlugin[CcxtConfig]):
     """Places orders on one exchange account through ccxt.
 
     Every order carries a client order id derived from the signal id, which the exchange stores;
     `lookup_order` finds it again, so an unknown outcome is reconciled instead of resent.
     Stop-loss and take-profit are attached to the entry where the exchange can
     (`capabilities.native_stop_loss_take_profit` says so once started), else placed after it.
+    Positions are declared on spot accounts (the base currency held) and on exchanges that
+    report contract positions.
     """
 
     config_model = CcxtConfig
@@ -48,6 +50,8 @@ class CcxtPlugin(ExecutionPlugin):
         client_order_ids=True,
         lookup_by_client_order_id=True,
         partial_fills=True,
+        balance=True,
+        positions=True,
     )
 
     def __init__(self, name: str = "ccxt") -> None:
@@ -56,27 +60,28 @@ class CcxtPlugin(ExecutionPlugin):
         self._exchange: Any = None
         self._actions: Actions | None = None
 
-    async def init(self, config: PluginConfig) -> None:
-        self._config = CcxtConfig.model_validate(config.model_dump())
-        exchange = create_exchange(self._config)
-        require_named_credentials(exchange, self._config)
-        credentials = Credentials.from_environment(self._config)
+    async def init(self, config: CcxtConfig) -> None:
+        self._config = config
+        exchange = create_exchange(config)
+        require_named_credentials(exchange, config)
+        credentials = Credentials.from_environment(config)
         apply_credentials(exchange, credentials)
         redact = Redactor(credentials.values())
         exchange.logger = redacting_logger(f"tradehook.ccxt.{self.name}", redact)
-        await start_exchange(exchange, self._config, redact)
+        await start_exchange(exchange, config, redact)
         try:
             self._check_symbol_map(exchange.markets)
         except PluginConfigError:
             await exchange.close()
             raise
         self._exchange = exchange
-        self._actions = Actions(ExchangeTrader(exchange, self._config, redact))
+        # What the exchange can do is known only now; this instance declares it.
         native = exchange.has.get("createOrderWithTakeProfitAndStopLoss") is True
-        # What the exchange can do is known only now; this instance says so to the pipeline.
+        positions = config.market_type == "spot" or bool(exchange.has.get("fetchPositions"))
         self.capabilities = self.capabilities.model_copy(
-            update={"native_stop_loss_take_profit": native}
+            update={"native_stop_loss_take_profit": native, "positions": positions}
         )
+        self._actions = Actions(ExchangeTrader(exchange, config, redact))
 
     @property
     def exchange(self) -> Any:

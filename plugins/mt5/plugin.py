@@ -7,7 +7,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from plugins.base import ExecutionPlugin, PluginCapabilities, PluginConfig
+from plugins.base import ExecutionPlugin, PluginCapabilities
 from plugins.errors import TemporaryError
 from plugins.mt5.config import MT5Config
 from plugins.mt5.records import AccountState
@@ -18,7 +18,7 @@ from plugins.orders import AccountBalance, ExecutionResult, MarketData, Order
 T = TypeVar("T")
 
 
-class MT5Plugin(ExecutionPlugin):
+class MT5Plugin(ExecutionPlugin[MT5Config]):
     """Orders on a MetaTrader 5 account.
 
     The terminal API blocks and is single-threaded, so every call runs on one worker thread,
@@ -31,6 +31,8 @@ class MT5Plugin(ExecutionPlugin):
         client_order_ids=True,
         lookup_by_client_order_id=True,
         partial_fills=True,
+        balance=True,
+        positions=True,
     )
 
     def __init__(self, name: str = "mt5") -> None:
@@ -39,10 +41,9 @@ class MT5Plugin(ExecutionPlugin):
         self._session: MT5Session | None = None
         self._trader: MT5Trader | None = None
 
-    async def init(self, config: PluginConfig) -> None:
-        settings = MT5Config.model_validate(config.model_dump())
+    async def init(self, config: MT5Config) -> None:
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"mt5-{self.name}")
-        self._session = MT5Session(settings)
+        self._session = MT5Session(config)
         self._trader = MT5Trader(self._session)
         try:
             await self._run(self._session.connect)

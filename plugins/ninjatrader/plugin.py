@@ -7,7 +7,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from plugins.base import ExecutionPlugin, PluginCapabilities, PluginConfig
+from plugins.base import ExecutionPlugin, PluginCapabilities
 from plugins.ninjatrader.ati import Link
 from plugins.ninjatrader.config import NinjaTraderConfig
 from plugins.ninjatrader.trading import NinjaTraderTrader
@@ -27,7 +27,7 @@ def open_link(config: NinjaTraderConfig) -> Link:
     return OifLink.open(config)
 
 
-class NinjaTraderPlugin(ExecutionPlugin):
+class NinjaTraderPlugin(ExecutionPlugin[NinjaTraderConfig]):
     """Futures orders on a NinjaTrader 8 account.
 
     Calls into the transport block (file system, or the DLL's socket), so they run on one
@@ -40,6 +40,7 @@ class NinjaTraderPlugin(ExecutionPlugin):
         client_order_ids=True,
         lookup_by_client_order_id=True,
         partial_fills=True,
+        positions=True,
     )
 
     def __init__(self, name: str = "ninjatrader") -> None:
@@ -48,20 +49,19 @@ class NinjaTraderPlugin(ExecutionPlugin):
         self._link: Link | None = None
         self._trader: NinjaTraderTrader | None = None
 
-    async def init(self, config: PluginConfig) -> None:
-        settings = NinjaTraderConfig.model_validate(config.model_dump())
-        if settings.transport == "dll":
+    async def init(self, config: NinjaTraderConfig) -> None:
+        if config.transport == "dll":
             from plugins.ninjatrader.dll import start_runtime
 
-            start_runtime(settings)  # on this (the main) thread, where pythonnet unloads it
+            start_runtime(config)  # on this (the main) thread, where pythonnet unloads it
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"nt-{self.name}")
         try:
-            self._link = await self._io(lambda: open_link(settings))
+            self._link = await self._io(lambda: open_link(config))
         except BaseException:
             self._worker.shutdown(wait=False)
             self._worker = None
             raise
-        self._trader = NinjaTraderTrader(self._link, settings, self._io)
+        self._trader = NinjaTraderTrader(self._link, config, self._io)
 
     async def _io(self, call: Callable[[], T]) -> T:
         if self._worker is None:

@@ -19,9 +19,10 @@ from typing import Any
 import pytest
 
 from plugins.base import ExecutionPlugin
-from plugins.errors import OutcomeUnknown, TemporaryError, UnknownSymbol
+from plugins.errors import NotSupported, OutcomeUnknown, TemporaryError, UnknownSymbol
 from plugins.mock import MockConfig, MockPlugin
-from plugins.orders import ExecutionResult, ExecutionStatus, Order
+from plugins.orders import AccountBalance, ExecutionResult, ExecutionStatus, Order
+from plugins.registry import PluginRegistry
 from tests.fakes.mt5_server import FakeMT5Server
 from tests.fakes.ninjatrader_oif import OifPlatform
 from tests.fakes.okx import OkxFailure
@@ -38,7 +39,7 @@ OTHER_ID = "01JDQ3F6Z8X2K9M4N7P5R0S1T3"
 
 @dataclass
 class Harness:
-    plugin: ExecutionPlugin
+    plugin: ExecutionPlugin[Any]
     symbol: str
     quantity: float
     resting_bracket: tuple[float, float, float]
@@ -156,7 +157,7 @@ def buy(h: Harness, client_order_id: str = SIGNAL_ID, **fields: Any) -> Order:
                  client_order_id=client_order_id, **fields)  # fmt: skip
 
 
-async def eventually_found(plugin: ExecutionPlugin, client_order_id: str) -> ExecutionResult:
+async def eventually_found(plugin: ExecutionPlugin[Any], client_order_id: str) -> ExecutionResult:
     for _ in range(250):
         with contextlib.suppress(OutcomeUnknown):  # not reported yet
             found = await plugin.lookup_order(client_order_id)
@@ -273,3 +274,24 @@ async def test_a_lost_answer_is_found_by_client_order_id_and_never_doubled(
         assert h.position() == pytest.approx(h.quantity)
     assert found.filled_quantity == pytest.approx(h.quantity)
     assert again.order_id == found.order_id
+
+
+@pytest.mark.parametrize("backend", backends("declared abilities"))
+async def test_declared_abilities_answer_and_the_others_are_refused(
+    backend: Backend, request: pytest.FixtureRequest
+) -> None:
+    async with backend.start(request, False) as h:
+        registry = PluginRegistry()
+        registry.register(h.plugin)
+        declared = registry.capabilities()
+        assert declared.lookup_by_client_order_id and declared.client_order_ids
+        if declared.balance:
+            assert isinstance(await registry.fetch_balance(), AccountBalance)
+        else:
+            with pytest.raises(NotSupported, match="cannot report its balance"):
+                await registry.fetch_balance()
+        if declared.positions:
+            assert await registry.fetch_position(h.symbol) == 0
+        else:
+            with pytest.raises(NotSupported, match="cannot report positions"):
+                await registry.fetch_position(h.symbol)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from plugins.base import ExecutionPlugin
+from plugins.base import ExecutionPlugin, PluginConfig
+from plugins.errors import NotSupported
 from plugins.mock import MockConfig, MockPlugin
 from plugins.orders import AccountBalance, ExecutionResult, MarketData, Order
 
@@ -30,8 +31,8 @@ async def test_position_follows_fills_close_and_reverse() -> None:
     assert await plugin.fetch_position("ES") == 0
 
 
-class Minimal(ExecutionPlugin):
-    async def init(self, config: object) -> None:  # type: ignore[override]
+class Minimal(ExecutionPlugin[PluginConfig]):
+    async def init(self, config: PluginConfig) -> None:
         pass
 
     async def execute_order(self, order: Order) -> ExecutionResult:
@@ -46,7 +47,8 @@ class Minimal(ExecutionPlugin):
 
 async def test_a_plugin_that_reports_nothing_says_so() -> None:
     plugin = Minimal("bare")
-    with pytest.raises(NotImplementedError, match="'bare' cannot report its balance"):
+    assert not (plugin.capabilities.balance or plugin.capabilities.positions)
+    with pytest.raises(NotSupported, match="'bare' cannot report its balance"):
         await plugin.fetch_balance()
-    with pytest.raises(NotImplementedError, match="'bare' cannot report positions"):
+    with pytest.raises(NotSupported, match="'bare' cannot report positions"):
         await plugin.fetch_position("ES")

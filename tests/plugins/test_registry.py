@@ -4,17 +4,17 @@ import asyncio
 
 import pytest
 
-from plugins.base import ExecutionPlugin, PluginConfig
-from plugins.errors import OrderRejected, TemporaryError, UnknownPlugin
-from plugins.mock import MockPlugin
-from plugins.orders import ExecutionResult, MarketData, Order, OrderSide
+from plugins.base import ExecutionPlugin, PluginCapabilities, PluginConfig
+from plugins.errors import NotSupported, OrderRejected, TemporaryError, UnknownPlugin
+from plugins.mock import MockConfig, MockPlugin
+from plugins.orders import AccountBalance, ExecutionResult, MarketData, Order, OrderSide
 from plugins.registry import PluginRegistry
 
 pytestmark = pytest.mark.anyio
 ORDER = Order(symbol="BTC/USDT", side=OrderSide.BUY, quantity=1)
 
 
-class ScriptedPlugin(ExecutionPlugin):
+class ScriptedPlugin(ExecutionPlugin[PluginConfig]):
     """Answers as told: raises `error` if set, sleeps `health_delay` before a health answer."""
 
     def __init__(self, name: str, *, error: Exception | None = None,
@@ -55,11 +55,12 @@ async def test_named_plugin_is_used_over_the_default() -> None:
     assert (await registry.execute_order(ORDER, "b")).order_id == "b"
 
 
-async def test_set_default_changes_the_default() -> None:
+async def test_a_plugin_registered_as_default_is_the_default() -> None:
     registry = PluginRegistry()
     registry.register(ScriptedPlugin("a"))
-    registry.register(ScriptedPlugin("b"))
-    registry.set_default("b")
+    registry.register(ScriptedPlugin("b"), default=True)
+    registry.register(ScriptedPlugin("c"))
+    assert registry.default_name == "b"
     assert (await registry.execute_order(ORDER)).order_id == "b"
 
 
@@ -69,7 +70,7 @@ async def test_unknown_plugin_is_a_clear_error() -> None:
     with pytest.raises(UnknownPlugin, match=r"unknown plugin 'live'; registered plugins: paper"):
         await registry.execute_order(ORDER, "live")
     with pytest.raises(UnknownPlugin):
-        registry.set_default("live")
+        registry.get("live")
 
 
 async def test_empty_registry_has_no_default() -> None:
@@ -125,3 +126,68 @@ async def test_concurrent_orders_through_one_registry_all_execute() -> None:
     results = await asyncio.gather(*(registry.execute_order(o) for o in orders))
     assert len({r.order_id for r in results}) == 100
     assert paper.position("BTC/USDT") == pytest.approx(100)
+
+
+class Undeclared(ScriptedPlugin):
+    """Implements every optional ability but declares none of them."""
+
+    async def lookup_order(
+        self, client_order_id: str, symbol: str | None = None
+    ) -> ExecutionResult | None:
+        raise AssertionError("asked although not declared")
+
+    async def fetch_balance(self) -> AccountBalance:
+        raise AssertionError("asked although not declared")
+
+    async def fetch_position(self, symbol: str) -> float:
+        raise AssertionError("asked although not declared")
+
+
+async def paper(name: str = "paper") -> MockPlugin:
+    plugin = MockPlugin(name)
+    await plugin.init(MockConfig(delay_ms=0, equity=5_000))
+    return plugin
+
+
+async def test_capabilities_are_those_the_plugin_declares() -> None:
+    registry = PluginRegistry()
+    registry.register(ScriptedPlugin("a"))
+    registry.register(await paper())
+    assert registry.capabilities() == PluginCapabilities()
+    assert registry.capabilities("paper") == MockPlugin.capabilities
+    with pytest.raises(UnknownPlugin):
+        registry.capabilities("live")
+
+
+async def test_undeclared_abilities_are_refused_without_asking_the_plugin() -> None:
+    registry = PluginRegistry()
+    registry.register(Undeclared("bare"))
+    with pytest.raises(NotSupported, match=r"^plugin 'bare' cannot report its balance$"):
+        await registry.fetch_balance()
+    with pytest.raises(NotSupported, match=r"^plugin 'bare' cannot report positions$"):
+        await registry.fetch_position("ES", "bare")
+    with pytest.raises(NotSupported, match=r"^plugin 'bare' cannot look up orders by client id$"):
+        await registry.lookup_order("S1", "ES")
+
+
+async def test_a_lookup_also_needs_the_broker_to_store_client_order_ids() -> None:
+    registry = PluginRegistry()
+    plugin = Undeclared("half")
+    plugin.capabilities = PluginCapabilities(lookup_by_client_order_id=True)
+    registry.register(plugin)
+    with pytest.raises(NotSupported, match="'half' cannot look up orders by client id"):
+        await registry.lookup_order("S1", None)
+
+
+async def test_declared_abilities_are_asked_of_the_named_plugin() -> None:
+    registry = PluginRegistry()
+    registry.register(ScriptedPlugin("a"))
+    registry.register(await paper())
+    placed = await registry.execute_order(ORDER.model_copy(update={"client_order_id": "S1"}),
+                                          "paper")  # fmt: skip
+    assert await registry.lookup_order("S1", ORDER.symbol, "paper") == placed
+    assert await registry.lookup_order("S2", None, "paper") is None
+    assert await registry.fetch_position(ORDER.symbol, "paper") == 1
+    assert (await registry.fetch_balance("paper")).equity == 5_000
+    assert (await registry.fetch_data("ETH", "paper")).symbol == "ETH"
+    assert (await registry.fetch_data("ETH")).last == 1  # the default, ScriptedPlugin "a"
