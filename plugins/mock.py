@@ -19,7 +19,7 @@ from typing import Annotated
 from pydantic import Field
 
 from plugins.base import ExecutionPlugin, PluginCapabilities, PluginConfig
-from plugins.errors import OrderRejected
+from plugins.errors import NotStarted, OrderRejected
 from plugins.orders import (
     AccountBalance,
     ExecutionResult,
@@ -97,7 +97,12 @@ class MockPlugin(ExecutionPlugin[MockConfig]):
     def price(self, symbol: str) -> float:
         return self._prices.get(symbol.upper()) or starting_price(symbol)
 
+    def _check_started(self) -> None:
+        if not self._open:
+            raise NotStarted(self.name)
+
     async def execute_order(self, order: Order) -> ExecutionResult:
+        self._check_started()
         if self._config.delay_ms:
             await asyncio.sleep(self._config.delay_ms / 1000)
         async with self._lock:
@@ -112,6 +117,7 @@ class MockPlugin(ExecutionPlugin[MockConfig]):
     async def lookup_order(
         self, client_order_id: str, symbol: str | None = None
     ) -> ExecutionResult | None:
+        self._check_started()
         return self._by_client_id.get(client_order_id)
 
     def _execute(self, order: Order) -> ExecutionResult:
@@ -221,14 +227,17 @@ class MockPlugin(ExecutionPlugin[MockConfig]):
         )
 
     async def fetch_data(self, symbol: str) -> MarketData:
+        self._check_started()
         last = self.price(symbol)
         half_spread = last * self._config.slippage
         return MarketData(symbol=symbol, bid=last - half_spread, ask=last + half_spread, last=last)
 
     async def fetch_balance(self) -> AccountBalance:
+        self._check_started()
         return AccountBalance(currency=self._config.currency, equity=self._config.equity)
 
     async def fetch_position(self, symbol: str) -> float:
+        self._check_started()
         return self.position(symbol)
 
     async def health_check(self) -> bool:

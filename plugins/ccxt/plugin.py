@@ -20,7 +20,7 @@ from plugins.ccxt.exchange import (
 from plugins.ccxt.sizing import contract_factor
 from plugins.ccxt.symbols import find_exact, resolve_market
 from plugins.ccxt.trader import ExchangeTrader
-from plugins.errors import PluginConfigError, UnknownSymbol
+from plugins.errors import NotStarted, PluginConfigError, UnknownSymbol
 from plugins.orders import (
     AccountBalance,
     ExecutionResult,
@@ -175,7 +175,7 @@ class CcxtPlugin(ExecutionPlugin[CcxtConfig]):
         return net * contract_factor(market, self._started_config().quantity_unit)
 
     async def health_check(self) -> bool:
-        if self._exchange is None or self._config is None:
+        if self._actions is None or self._config is None:
             return False
         ask = self._exchange.fetch_time if self._exchange.has.get("fetchTime") else None
         ask = ask or self._exchange.fetch_status
@@ -188,6 +188,7 @@ class CcxtPlugin(ExecutionPlugin[CcxtConfig]):
         return answer is not None
 
     async def close(self) -> None:
+        self._actions = None
         if self._exchange is not None:
             await self._exchange.close()
 
@@ -205,10 +206,10 @@ class CcxtPlugin(ExecutionPlugin[CcxtConfig]):
 
     def _started_config(self) -> CcxtConfig:
         if self._config is None:
-            raise PluginConfigError(f"plugin {self.name!r} is not started")
+            raise NotStarted(self.name)
         return self._config
 
     def _started_actions(self) -> Actions:
         if self._actions is None:
-            raise PluginConfigError(f"plugin {self.name!r} is not started")
+            raise NotStarted(self.name)
         return self._actions

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
-
 from plugins.base import ExecutionPlugin, PluginCapabilities
-from plugins.errors import TemporaryError
+from plugins.errors import NotStarted, TemporaryError
 from plugins.mt5.config import MT5Config
 from plugins.mt5.records import AccountState
 from plugins.mt5.session import MT5Session
 from plugins.mt5.trading import MT5Trader
 from plugins.orders import AccountBalance, ExecutionResult, MarketData, Order
-
-T = TypeVar("T")
+from plugins.worker_thread import WorkerThread
 
 
 class MT5Plugin(ExecutionPlugin[MT5Config]):
@@ -37,41 +31,35 @@ class MT5Plugin(ExecutionPlugin[MT5Config]):
 
     def __init__(self, name: str = "mt5") -> None:
         super().__init__(name)
-        self._worker: ThreadPoolExecutor | None = None
+        self._worker = WorkerThread(name, f"mt5-{name}")
         self._session: MT5Session | None = None
         self._trader: MT5Trader | None = None
 
     async def init(self, config: MT5Config) -> None:
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"mt5-{self.name}")
         self._session = MT5Session(config)
         self._trader = MT5Trader(self._session)
+        self._worker.start()
         try:
-            await self._run(self._session.connect)
+            await self._worker.run(self._session.connect)
         except BaseException:
-            self._worker.shutdown(wait=False)
-            self._worker = None
+            await self._worker.close()
             raise
-
-    async def _run(self, call: Callable[[], T]) -> T:
-        if self._worker is None:
-            raise RuntimeError(f"plugin {self.name!r} is not started")
-        return await asyncio.get_running_loop().run_in_executor(self._worker, call)
 
     def _started(self) -> tuple[MT5Session, MT5Trader]:
         if self._session is None or self._trader is None:
-            raise RuntimeError(f"plugin {self.name!r} is not started")
+            raise NotStarted(self.name)
         return self._session, self._trader
 
     async def execute_order(self, order: Order) -> ExecutionResult:
         _, trader = self._started()
-        return await self._run(lambda: trader.execute(order))
+        return await self._worker.run(lambda: trader.execute(order))
 
     async def lookup_order(
         self, client_order_id: str, symbol: str | None = None
     ) -> ExecutionResult | None:
         """By magic and comment, whatever the symbol (the comment alone is unique)."""
         _, trader = self._started()
-        return await self._run(lambda: trader.lookup(client_order_id))
+        return await self._worker.run(lambda: trader.lookup(client_order_id))
 
     async def fetch_data(self, symbol: str) -> MarketData:
         session, _ = self._started()
@@ -88,7 +76,7 @@ class MT5Plugin(ExecutionPlugin[MT5Config]):
                 volume=float(tick.volume),
             )  # stamped now: tick.time is the broker's server time, often hours off UTC
 
-        return await self._run(quote)
+        return await self._worker.run(quote)
 
     async def fetch_balance(self) -> AccountBalance:
         session, _ = self._started()
@@ -101,7 +89,7 @@ class MT5Plugin(ExecutionPlugin[MT5Config]):
                 currency=account.currency, equity=account.equity, free=account.margin_free
             )
 
-        return await self._run(balance)
+        return await self._worker.run(balance)
 
     async def fetch_position(self, symbol: str) -> float:
         """Net lots: long positions less short ones (on a hedging account, both may be open)."""
@@ -113,22 +101,16 @@ class MT5Plugin(ExecutionPlugin[MT5Config]):
             held = session.positions(spec.name)
             return round(sum(p.volume if p.type == long_type else -p.volume for p in held), 8)
 
-        return await self._run(net)
+        return await self._worker.run(net)
 
     async def health_check(self) -> bool:
-        if self._session is None or self._worker is None:
+        if self._session is None or not self._worker.running:
             return False
         try:
-            return await self._run(self._session.healthy)
+            return await self._worker.run(self._session.healthy)
         except Exception:  # noqa: BLE001 - any failure to answer means unhealthy
             return False
 
     async def close(self) -> None:
-        worker, session = self._worker, self._session
-        if worker is None or session is None:
-            return
-        try:
-            await self._run(session.close)
-        finally:
-            self._worker = None
-            worker.shutdown(wait=False)
+        session = self._session
+        await self._worker.close(session.close if session is not None else None)

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
-from plugins.errors import ExecutionError, PluginConfigError, TemporaryError
+from plugins.errors import NotSupported, PluginConfigError, TemporaryError
 from plugins.ninjatrader.ati import Command, OrderState, stacked
 from plugins.ninjatrader.config import NinjaTraderConfig
 
@@ -91,7 +91,7 @@ class OifLink:
         return 0
 
     def quote(self, instrument: str) -> tuple[float, float, float]:
-        raise ExecutionError(
+        raise NotSupported(
             f"NinjaTrader's file interface gives no quotes (asked for {instrument}); "
             "use transport = \"dll\" for market data"
         )

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
-
 from plugins.base import ExecutionPlugin, PluginCapabilities
+from plugins.errors import NotStarted
 from plugins.ninjatrader.ati import Link
 from plugins.ninjatrader.config import NinjaTraderConfig
 from plugins.ninjatrader.trading import NinjaTraderTrader
 from plugins.orders import ExecutionResult, MarketData, Order
-
-T = TypeVar("T")
+from plugins.worker_thread import WorkerThread
 
 
 def open_link(config: NinjaTraderConfig) -> Link:
@@ -32,6 +27,7 @@ class NinjaTraderPlugin(ExecutionPlugin[NinjaTraderConfig]):
 
     Calls into the transport block (file system, or the DLL's socket), so they run on one
     worker thread; waiting for NinjaTrader's reports happens on the event loop in between.
+    Quotes (`fetch_data`) need the DLL: the file interface raises `NotSupported`.
     """
 
     config_model = NinjaTraderConfig
@@ -45,7 +41,7 @@ class NinjaTraderPlugin(ExecutionPlugin[NinjaTraderConfig]):
 
     def __init__(self, name: str = "ninjatrader") -> None:
         super().__init__(name)
-        self._worker: ThreadPoolExecutor | None = None
+        self._worker = WorkerThread(name, f"nt-{name}")
         self._link: Link | None = None
         self._trader: NinjaTraderTrader | None = None
 
@@ -54,23 +50,17 @@ class NinjaTraderPlugin(ExecutionPlugin[NinjaTraderConfig]):
             from plugins.ninjatrader.dll import start_runtime
 
             start_runtime(config)  # on this (the main) thread, where pythonnet unloads it
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"nt-{self.name}")
+        self._worker.start()
         try:
-            self._link = await self._io(lambda: open_link(config))
+            self._link = await self._worker.run(lambda: open_link(config))
         except BaseException:
-            self._worker.shutdown(wait=False)
-            self._worker = None
+            await self._worker.close()
             raise
-        self._trader = NinjaTraderTrader(self._link, config, self._io)
-
-    async def _io(self, call: Callable[[], T]) -> T:
-        if self._worker is None:
-            raise RuntimeError(f"plugin {self.name!r} is not started")
-        return await asyncio.get_running_loop().run_in_executor(self._worker, call)
+        self._trader = NinjaTraderTrader(self._link, config, self._worker.run)
 
     def _started(self) -> NinjaTraderTrader:
         if self._trader is None:
-            raise RuntimeError(f"plugin {self.name!r} is not started")
+            raise NotStarted(self.name)
         return self._trader
 
     async def execute_order(self, order: Order) -> ExecutionResult:
@@ -85,7 +75,7 @@ class NinjaTraderPlugin(ExecutionPlugin[NinjaTraderConfig]):
     async def fetch_data(self, symbol: str) -> MarketData:
         trader = self._started()
         instrument = trader.instrument(symbol)
-        bid, ask, last = await self._io(lambda: trader.link.quote(instrument))
+        bid, ask, last = await self._worker.run(lambda: trader.link.quote(instrument))
         return MarketData(symbol=symbol, bid=bid, ask=ask, last=last)
 
     async def fetch_position(self, symbol: str) -> float:
@@ -95,21 +85,16 @@ class NinjaTraderPlugin(ExecutionPlugin[NinjaTraderConfig]):
 
     async def health_check(self) -> bool:
         link = self._link
-        if link is None or self._worker is None:
+        if link is None or not self._worker.running:
             return False
         try:
-            return bool(await self._io(link.healthy))
+            return bool(await self._worker.run(link.healthy))
         except Exception:  # noqa: BLE001 - any failure to answer means unhealthy
             return False
 
     async def close(self) -> None:
-        trader, link, worker = self._trader, self._link, self._worker
+        trader, link = self._trader, self._link
         self._trader = self._link = None
         if trader is not None:
             await trader.close()
-        if link is not None and worker is not None:
-            try:
-                await self._io(link.close)
-            finally:
-                self._worker = None
-                worker.shutdown(wait=False)
+        await self._worker.close(link.close if link is not None else None)

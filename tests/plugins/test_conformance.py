@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from plugins.base import ExecutionPlugin
-from plugins.errors import NotSupported, OutcomeUnknown, TemporaryError, UnknownSymbol
+from plugins.errors import NotStarted, NotSupported, OutcomeUnknown, TemporaryError, UnknownSymbol
 from plugins.mock import MockConfig, MockPlugin
 from plugins.orders import AccountBalance, ExecutionResult, ExecutionStatus, Order
 from plugins.registry import PluginRegistry
@@ -295,3 +295,15 @@ async def test_declared_abilities_answer_and_the_others_are_refused(
         else:
             with pytest.raises(NotSupported, match="cannot report positions"):
                 await registry.fetch_position(h.symbol)
+
+
+@pytest.mark.parametrize("backend", backends("closed"))
+async def test_a_closed_plugin_says_it_is_not_started(
+    backend: Backend, request: pytest.FixtureRequest
+) -> None:
+    async with backend.start(request, False) as h:
+        pass
+    with pytest.raises(NotStarted, match=f"plugin {h.plugin.name!r} is not started"):
+        await h.plugin.execute_order(buy(h))
+    with pytest.raises(NotStarted):
+        await h.plugin.fetch_data(h.symbol)
