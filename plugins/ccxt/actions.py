@@ -38,7 +38,6 @@ from plugins.orders import (
     ExecutionResult,
     ExecutionStatus,
     Order,
-    OrderAction,
     OrderSide,
     OrderType,
     TimeInForce,
@@ -48,22 +47,6 @@ Market = Mapping[str, Any]
 _LIMIT_TIME_IN_FORCE = {TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK}
 _MARKET_TIME_IN_FORCE = {TimeInForce.GTC, TimeInForce.IOC}
 """A market order fills what it can at once: IOC is what it does anyway, GTC changes nothing."""
-
-
-def describe_request(order: Order, symbol: str | None = None) -> str:
-    """`buy 0.1 BTCUSDT`, `close ETHUSDT`: what the signal asked, for messages."""
-    parts = [] if order.action is OrderAction.OPEN else [order.action.value]
-    if order.side is not None:
-        parts.append(order.side.value)
-    if order.quantity is not None:
-        parts.append(fmt(order.quantity))
-    parts.append(symbol or order.symbol)
-    return " ".join(parts)
-
-
-def describe(order: Order, market: Market, exchange_id: str) -> str:
-    """`buy 0.1 BTC/USDT on binance`, `close BTC/USDT:USDT on okx`: for messages."""
-    return f"{describe_request(order, market['symbol'])} on {exchange_id}"
 
 
 class Actions:
@@ -76,7 +59,8 @@ class Actions:
 
     async def open(self, order: Order, market: Market) -> ExecutionResult:
         assert order.side is not None and order.quantity is not None  # noqa: S101 - Order checks
-        exchange, what = self.trader.exchange, describe(order, market, self.trader.exchange_id)
+        exchange = self.trader.exchange
+        what = order.describe(market["symbol"], on=self.trader.exchange_id)
         check_quantity_unit(market, self.unit, what)
         factor = contract_factor(market, self.unit)
         mode = bracket_mode(exchange, market)
@@ -121,12 +105,12 @@ class Actions:
         if filled <= 0:
             note = "the stop-loss and take-profit were not placed: the entry has not filled yet"
         else:
-            what = describe(order, market, self.trader.exchange_id)
+            what = order.describe(market["symbol"], on=self.trader.exchange_id)
             note = await protect(self.trader, market, order, filled, mode, what) or ""
         return result.model_copy(update={"error": note}) if note else result
 
     async def close(self, order: Order, market: Market) -> ExecutionResult:
-        what = describe(order, market, self.trader.exchange_id)
+        what = order.describe(market["symbol"], on=self.trader.exchange_id)
         if market.get("contract"):
             return await self._close_contracts(order, market, what)
         if order.side is OrderSide.BUY:
@@ -150,7 +134,7 @@ class Actions:
 
     async def reverse(self, order: Order, market: Market) -> ExecutionResult:
         assert order.side is not None  # noqa: S101 - Order checks
-        what = describe(order, market, self.trader.exchange_id)
+        what = order.describe(market["symbol"], on=self.trader.exchange_id)
         if not market.get("contract"):
             if order.side is OrderSide.SELL:
                 raise OrderRejected(
@@ -179,7 +163,7 @@ class Actions:
         return result.model_copy(update={"error": note}) if note else result
 
     async def cancel(self, order: Order, market: Market) -> ExecutionResult:
-        what = describe(order, market, self.trader.exchange_id)
+        what = order.describe(market["symbol"], on=self.trader.exchange_id)
         resting = await self.trader.open_orders(market, what)
         if order.side is not None:
             resting = [o for o in resting if o.side == order.side.value]

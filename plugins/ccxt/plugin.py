@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from plugins.base import ExecutionPlugin, PluginCapabilities
-from plugins.ccxt.actions import Actions, describe_request
+from plugins.ccxt.actions import Actions
 from plugins.ccxt.config import CcxtConfig, Credentials
 from plugins.ccxt.errors import Redactor, redacting_logger
 from plugins.ccxt.exchange import (
@@ -96,7 +96,7 @@ class CcxtPlugin(ExecutionPlugin[CcxtConfig]):
         actions = self._started_actions()
         market = self.market_for(order.symbol)
         if market is None:
-            asked = describe_request(order)
+            asked = order.describe()
             raise UnknownSymbol(f"{asked}: {self._unknown_symbol(order.symbol)}")
         if order.action is OrderAction.CLOSE:
             return await actions.close(order, market)

@@ -56,7 +56,7 @@ class MT5Trader:
         self.requests = TradeRequests(session)
 
     def execute(self, order: Order) -> ExecutionResult:
-        what = describe(order)
+        what = order.describe()
         spec = self.session.symbol(order.symbol, what)
         cid = order.client_order_id or uuid.uuid4().hex
         if order.action is OrderAction.CANCEL:
@@ -215,17 +215,6 @@ class MT5Trader:
         except OutcomeUnknown as exc:
             if any(o.ticket == resting.ticket for o in s.pending_orders(spec.name)):
                 raise TemporaryError(f"no answer to {what}; the order is still open") from exc
-
-
-def describe(order: Order) -> str:
-    """`buy 0.1 EURUSD`, `close EURUSD`: what the order asks, for error messages."""
-    parts = [order.action.value] if order.action is not OrderAction.OPEN else []
-    if order.side is not None:
-        parts.append(order.side.value)
-    if order.quantity is not None:
-        parts.append(f"{order.quantity:g}")
-    parts.append(order.symbol)
-    return " ".join(parts)
 
 
 def _filled(

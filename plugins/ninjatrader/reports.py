@@ -15,7 +15,7 @@ from typing import Any
 from plugins.errors import OrderRejected, OutcomeUnknown, TemporaryError
 from plugins.ninjatrader.ati import Link, OrderState, RunBlocking
 from plugins.ninjatrader.config import NinjaTraderConfig
-from plugins.orders import ExecutionResult, ExecutionStatus, Order, OrderAction
+from plugins.orders import ExecutionResult, ExecutionStatus
 
 RESTING_STATES = frozenset({"WORKING", "TRIGGERPENDING", "PARTFILLED"})
 
@@ -70,17 +70,6 @@ class Reports:
             f"{problem} within {timeout}; it may still happen: check NinjaTrader before sending "
             "this signal again"
         )
-
-
-def describe(order: Order, instrument: str) -> str:
-    """`buy 2 ES 12-25`, `close ES 12-25`: what the order asks, for messages."""
-    parts = [order.action.value] if order.action is not OrderAction.OPEN else []
-    if order.side is not None:
-        parts.append(order.side.value)
-    if order.quantity is not None:
-        parts.append(f"{order.quantity:g}")
-    parts.append(instrument)
-    return " ".join(parts)
 
 
 def result_of(state: OrderState, order_id: str, cid: str | None, what: str) -> ExecutionResult:

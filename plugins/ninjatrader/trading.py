@@ -20,7 +20,7 @@ from plugins.ninjatrader.ati import Command, Link, RunBlocking, order_id_for
 from plugins.ninjatrader.brackets import Brackets, WorkingOrder, WorkingOrders
 from plugins.ninjatrader.config import NinjaTraderConfig
 from plugins.ninjatrader.instruments import instrument_for
-from plugins.ninjatrader.reports import Reports, describe, result_of
+from plugins.ninjatrader.reports import Reports, result_of
 from plugins.orders import (
     ExecutionResult,
     ExecutionStatus,
@@ -58,7 +58,7 @@ class NinjaTraderTrader:
     async def execute(self, order: Order) -> ExecutionResult:
         instrument = self.instrument(order.symbol)
         cid = order.client_order_id or uuid.uuid4().hex
-        what = describe(order, instrument)
+        what = order.describe(instrument)
         if order.action is OrderAction.CANCEL:
             return await self._cancel(order, instrument, order_id_for(cid))
         if order.action is OrderAction.CLOSE:
