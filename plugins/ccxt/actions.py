@@ -12,7 +12,6 @@ Every order sent carries the client order id derived from the signal id.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from plugins.ccxt.brackets import (
@@ -28,10 +27,10 @@ from plugins.ccxt.sizing import (
     check_minimums,
     check_quantity_unit,
     contract_factor,
-    fmt,
     needs_reference_price,
     price_at_precision,
 )
+from plugins.ccxt.symbols import Market
 from plugins.ccxt.trader import ExchangeTrader, Ticket
 from plugins.errors import OrderRejected, OutcomeUnknown
 from plugins.orders import (
@@ -42,8 +41,8 @@ from plugins.orders import (
     OrderType,
     TimeInForce,
 )
+from plugins.orders import number_text as fmt
 
-Market = Mapping[str, Any]
 _LIMIT_TIME_IN_FORCE = {TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK}
 _MARKET_TIME_IN_FORCE = {TimeInForce.GTC, TimeInForce.IOC}
 """A market order fills what it can at once: IOC is what it does anyway, GTC changes nothing."""

@@ -12,16 +12,15 @@ Orders that cannot be protected this way are refused before anything is sent.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
-from plugins.ccxt.sizing import amount_at_precision, fmt, price_at_precision
+from plugins.ccxt.sizing import amount_at_precision, price_at_precision
+from plugins.ccxt.symbols import Market
 from plugins.ccxt.trader import ExchangeTrader, Ticket
 from plugins.errors import ExecutionError, OrderRejected
 from plugins.orders import Order, OrderSide, OrderType
-
-Market = Mapping[str, Any]
+from plugins.orders import number_text as fmt
 
 
 class BracketMode(StrEnum):

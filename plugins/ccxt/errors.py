@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
-from urllib.parse import quote
 
 import ccxt.async_support as ccxt
 
@@ -33,23 +32,15 @@ from plugins.errors import (
     TemporaryError,
     UnknownSymbol,
 )
+from plugins.redaction import Redactor
 
-_SIGNATURE = re.compile(r"(?i)\b(signature|sign)=[^&\s\"']+")
-_MIN_SECRET_LENGTH = 4
+SIGNATURE = re.compile(r"(?i)\b((?:signature|sign)=)[^&\s\"']+")
+"""A request signature in a query string or form; `signature=` itself is kept."""
 
 
-class Redactor:
-    """Removes secret values and request signatures from text shown to people."""
-
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
-        kept = {s for s in secrets if len(s) >= _MIN_SECRET_LENGTH}
-        kept |= {quote(s, safe="") for s in kept}  # as they appear in URLs and forms
-        self._secrets = sorted(kept, key=len, reverse=True)
-
-    def __call__(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return _SIGNATURE.sub(r"\1=***", text)
+def exchange_redactor(secrets: Iterable[str] = ()) -> Redactor:
+    """Removes the API credentials (as written and URL-encoded) and request signatures."""
+    return Redactor(secrets, [SIGNATURE])
 
 
 class _RedactingFilter(logging.Filter):

@@ -8,8 +8,8 @@ from urllib.parse import urlsplit, urlunsplit
 import ccxt.async_support as ccxt
 
 from plugins.ccxt.config import CcxtConfig, Credentials
-from plugins.ccxt.errors import Redactor
 from plugins.errors import PluginConfigError
+from plugins.redaction import Redactor
 
 _CREDENTIAL_KEYS = {"apiKey": "api_key_env", "secret": "secret_env", "password": "password_env"}
 _KNOWN_EXCHANGES = "binance, bybit, okx, kraken, coinbase"

@@ -10,7 +10,7 @@ from typing import Any
 from plugins.base import ExecutionPlugin, PluginCapabilities
 from plugins.ccxt.actions import Actions
 from plugins.ccxt.config import CcxtConfig, Credentials
-from plugins.ccxt.errors import Redactor, redacting_logger
+from plugins.ccxt.errors import exchange_redactor, redacting_logger
 from plugins.ccxt.exchange import (
     apply_credentials,
     create_exchange,
@@ -18,7 +18,7 @@ from plugins.ccxt.exchange import (
     start_exchange,
 )
 from plugins.ccxt.sizing import contract_factor
-from plugins.ccxt.symbols import find_exact, resolve_market
+from plugins.ccxt.symbols import Market, find_exact, resolve_market
 from plugins.ccxt.trader import ExchangeTrader
 from plugins.errors import NotStarted, PluginConfigError, UnknownSymbol
 from plugins.orders import (
@@ -29,8 +29,6 @@ from plugins.orders import (
     OrderAction,
     OrderSide,
 )
-
-Market = Mapping[str, Any]
 
 
 class CcxtPlugin(ExecutionPlugin[CcxtConfig]):
@@ -66,7 +64,7 @@ class CcxtPlugin(ExecutionPlugin[CcxtConfig]):
         require_named_credentials(exchange, config)
         credentials = Credentials.from_environment(config)
         apply_credentials(exchange, credentials)
-        redact = Redactor(credentials.values())
+        redact = exchange_redactor(credentials.values())
         exchange.logger = redacting_logger(f"tradehook.ccxt.{self.name}", redact)
         await start_exchange(exchange, config, redact)
         try:

@@ -3,20 +3,13 @@ anything is sent (ccxt rounds, but never checks the minimum order value itself).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import ccxt.async_support as ccxt
 
+from plugins.ccxt.symbols import Market
 from plugins.errors import OrderRejected
-
-Market = Mapping[str, Any]
-
-
-def fmt(number: float) -> str:
-    """A number as people write it: 0.00001, not 1e-05; 5, not 5.0."""
-    text = f"{number:.12f}".rstrip("0").rstrip(".")
-    return text or "0"
+from plugins.orders import number_text as fmt
 
 
 def contract_factor(market: Market, quantity_unit: str) -> float:

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from typing import Any
 
 Market = Mapping[str, Any]
+"""One of ccxt's market structures, as `exchange.markets` holds them (`symbol`, `id`, `base`,
+`quote`, `spot`, `contract`, `precision`, `limits`, ...)."""
 _SEPARATORS = re.compile(r"[/\-_:. ]")
 
 

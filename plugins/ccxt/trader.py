@@ -7,7 +7,6 @@ already carries it instead of failing: a resend can never become a second order.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,12 +14,13 @@ import ccxt.async_support as ccxt
 
 from plugins.ccxt.client_ids import derive_client_order_id, rule_for
 from plugins.ccxt.config import CcxtConfig
-from plugins.ccxt.errors import Redactor, is_duplicate_client_id, translate
+from plugins.ccxt.errors import is_duplicate_client_id, translate
 from plugins.ccxt.results import CcxtOrder
+from plugins.ccxt.symbols import Market
 from plugins.errors import ExecutionError, OutcomeUnknown, RateLimited, TemporaryError
 from plugins.orders import OrderSide
+from plugins.redaction import Redactor
 
-Market = Mapping[str, Any]
 _TRIGGERS = {"triggerPrice", "stopLossPrice", "takeProfitPrice"}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ccxt.async_support as ccxt
 import pytest
 
-from plugins.ccxt.errors import Redactor, is_duplicate_client_id, translate
+from plugins.ccxt.errors import exchange_redactor, is_duplicate_client_id, translate
 from plugins.errors import (
     ExecutionError,
     InsufficientFunds,
@@ -20,7 +20,7 @@ WHAT = "buy 0.1 BTC/USDT on binance"
 
 
 def translated(exc: Exception, *, sent: bool = True) -> ExecutionError:
-    return translate(exc, WHAT, sent=sent, redact=Redactor())
+    return translate(exc, WHAT, sent=sent, redact=exchange_redactor())
 
 
 @pytest.mark.parametrize(
@@ -83,7 +83,7 @@ def test_duplicate_client_ids_are_recognised() -> None:
 
 
 def test_secrets_and_signatures_are_redacted() -> None:
-    redact = Redactor(["my-api-key-123", "s3cr3t-value"])
+    redact = exchange_redactor(["my-api-key-123", "s3cr3t-value"])
 
     text = redact("GET /api?apiKey=my-api-key-123&signature=abcdef0123 failed: s3cr3t-value")
 
@@ -101,6 +101,6 @@ def test_an_exchange_error_raised_by_the_http_client_is_a_network_failure() -> N
 
 
 def test_url_encoded_secrets_are_redacted_too() -> None:
-    redact = Redactor(["pass/phrase+1"])
+    redact = exchange_redactor(["pass/phrase+1"])
 
     assert redact("passphrase=pass%2Fphrase%2B1 or pass/phrase+1") == "passphrase=*** or ***"
