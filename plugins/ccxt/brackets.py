@@ -160,7 +160,5 @@ async def _place_oco(
         f"sell {size} {market['symbol']} OCO take-profit {fmt(order.take_profit)} "
         f"stop-loss {fmt(order.stop_loss)}"
     )
-    try:
+    with trader.translating(label, sent=True):
         await exchange.private_post_orderlist_oco(request)
-    except Exception as exc:
-        raise trader.error(exc, label, sent=True) from exc

@@ -12,14 +12,17 @@
         after the order was sent                                          -> OutcomeUnknown
 
 Every message names what was asked (side, quantity, symbol) and has the credentials and request
-signatures removed, since messages end up in logs and in the journal.
+signatures removed, since messages end up in logs and in the journal. Calls to the exchange run
+inside `translated(...)`, the one place that turns a ccxt exception into one of ours.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import ccxt.async_support as ccxt
 
@@ -98,3 +101,30 @@ def translate(exc: BaseException, what: str, *, sent: bool, redact: Redactor) ->
     if sent:
         return OutcomeUnknown(f"{message}; the order may have reached the exchange")
     return TemporaryError(message)
+
+
+@contextmanager
+def translated(what: str, *, sent: bool, redact: Redactor, exchange: Any) -> Iterator[None]:
+    """Raise what `translate` makes of a failure inside the block, ``from`` the original.
+
+    Our own errors pass unchanged. A rate limit carries the exchange's Retry-After, read from
+    its last answer."""
+    try:
+        yield
+    except ExecutionError:
+        raise
+    except Exception as exc:
+        error = translate(exc, what, sent=sent, redact=redact)
+        if isinstance(error, RateLimited):
+            error.retry_after = retry_after(exchange)
+        raise error from exc
+
+
+def retry_after(exchange: Any) -> float | None:
+    """The Retry-After header of the exchange's last answer, in seconds."""
+    headers = getattr(exchange, "last_response_headers", None) or {}
+    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None

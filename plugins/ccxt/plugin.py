@@ -131,15 +131,12 @@ class CcxtPlugin(ExecutionPlugin[CcxtConfig]):
         return result
 
     async def fetch_data(self, symbol: str) -> MarketData:
-        self._started_actions()
+        trader = self._started_actions().trader
         market = self.market_for(symbol)
         if market is None:
             raise UnknownSymbol(f"quote {symbol}: {self._unknown_symbol(symbol)}")
-        try:
+        with trader.translating(f"quote {market['symbol']} on {trader.exchange_id}", sent=False):
             ticker = await self._exchange.fetch_ticker(market["symbol"])
-        except Exception as exc:
-            what = f"quote {market['symbol']} on {self._started_config().exchange}"
-            raise self._started_actions().trader.error(exc, what, sent=False) from exc
         last = ticker.get("last") or ticker.get("close") or 0.0
         bid, ask = ticker.get("bid") or last, ticker.get("ask") or last
         stamp = ticker.get("timestamp")

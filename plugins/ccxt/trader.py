@@ -7,6 +7,7 @@ already carries it instead of failing: a resend can never become a second order.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,10 +15,10 @@ import ccxt.async_support as ccxt
 
 from plugins.ccxt.client_ids import derive_client_order_id, rule_for
 from plugins.ccxt.config import CcxtConfig
-from plugins.ccxt.errors import is_duplicate_client_id, translate
+from plugins.ccxt.errors import is_duplicate_client_id, translated
 from plugins.ccxt.results import CcxtOrder
 from plugins.ccxt.symbols import Market
-from plugins.errors import ExecutionError, OutcomeUnknown, RateLimited, TemporaryError
+from plugins.errors import OrderRejected, OutcomeUnknown
 from plugins.orders import OrderSide
 from plugins.redaction import Redactor
 
@@ -67,11 +68,9 @@ class ExchangeTrader:
     def symbol_sent_with(self, client_id: str) -> str | None:
         return self._symbol_of.get(client_id)
 
-    def error(self, exc: BaseException, what: str, *, sent: bool) -> ExecutionError:
-        translated = translate(exc, what, sent=sent, redact=self.redact)
-        if isinstance(translated, RateLimited):
-            translated.retry_after = self._retry_after()
-        return translated
+    def translating(self, what: str, *, sent: bool) -> AbstractContextManager[None]:
+        """Around a call to the exchange: its failures raised as ours (see `errors`)."""
+        return translated(what, sent=sent, redact=self.redact, exchange=self.exchange)
 
     async def create(self, ticket: Ticket, what: str) -> CcxtOrder:
         params = dict(ticket.params)
@@ -81,17 +80,19 @@ class ExchangeTrader:
             market = self.exchange.markets.get(ticket.symbol) or {}
             if market.get("contract") and _TRIGGERS & set(params):
                 self._kept_apart.add(ticket.client_order_id)
+        amount = float(ticket.amount)
         price = float(ticket.price) if ticket.price is not None else None
-        try:
-            raw = await self.exchange.create_order(
-                ticket.symbol, ticket.type, ticket.side.value, float(ticket.amount), price, params
-            )
-        except Exception as exc:
-            if ticket.client_order_id is not None and is_duplicate_client_id(exc):
-                existing = await self.find(ticket.client_order_id, ticket.symbol)
-                if existing is not None:
-                    return existing
-            raise self.error(exc, what, sent=True) from exc
+        with self.translating(what, sent=True):
+            try:
+                raw = await self.exchange.create_order(
+                    ticket.symbol, ticket.type, ticket.side.value, amount, price, params
+                )
+            except Exception as exc:
+                if ticket.client_order_id is not None and is_duplicate_client_id(exc):
+                    existing = await self.find(ticket.client_order_id, ticket.symbol)
+                    if existing is not None:
+                        return existing
+                raise
         order = CcxtOrder.parse(raw)
         if order.status is None and order.id is not None:
             order = await self._refresh(order, ticket.symbol)
@@ -106,19 +107,19 @@ class ExchangeTrader:
         cannot be asked at all (e.g. it needs the symbol and none is known)."""
         what = f"look up client order id {client_id} on {self.exchange_id}"
         try:
-            raw = await self.exchange.fetch_order_with_client_order_id(client_id, symbol)
-        except ccxt.OrderNotFound as exc:
-            if client_id in self._kept_apart:
-                raise OutcomeUnknown(
-                    f"cannot {what}: it is a trigger order, which {self.exchange_id} may keep "
-                    "apart from the orders a lookup by client id sees; check it by hand"
-                ) from exc
-            return None
-        except Exception as exc:
-            translated = self.error(exc, what, sent=False)
-            if isinstance(translated, TemporaryError):
-                raise translated from exc
-            raise OutcomeUnknown(f"cannot {what}: {translated}") from exc
+            with self.translating(what, sent=False):
+                try:
+                    raw = await self.exchange.fetch_order_with_client_order_id(client_id, symbol)
+                except ccxt.OrderNotFound as exc:
+                    if client_id in self._kept_apart:
+                        raise OutcomeUnknown(
+                            f"cannot {what}: it is a trigger order, which {self.exchange_id} may "
+                            "keep apart from the orders a lookup by client id sees; check it by "
+                            "hand"
+                        ) from exc
+                    return None
+        except OrderRejected as exc:  # the lookup itself was refused: the order may still exist
+            raise OutcomeUnknown(f"cannot {what}: {exc}") from exc.__cause__
         order = CcxtOrder.parse(raw)
         if order.client_order_id is None:
             order = order.model_copy(update={"client_order_id": client_id})
@@ -126,28 +127,22 @@ class ExchangeTrader:
 
     async def reference_price(self, market: Market, side: OrderSide, what: str) -> float | None:
         """The price a market order would trade at now (ask to buy, bid to sell, else last)."""
-        try:
+        with self.translating(what, sent=False):
             ticker = await self.exchange.fetch_ticker(market["symbol"])
-        except Exception as exc:
-            raise self.error(exc, what, sent=False) from exc
         near = ticker.get("ask") if side is OrderSide.BUY else ticker.get("bid")
         price = near or ticker.get("last") or ticker.get("close")
         return float(price) if price else None
 
     async def balance(self, currency: str, what: str) -> tuple[float, float]:
         """(free, total) of one currency in the account."""
-        try:
+        with self.translating(what, sent=False):
             balances = await self.exchange.fetch_balance()
-        except Exception as exc:
-            raise self.error(exc, what, sent=False) from exc
         entry = balances.get(currency) or {}
         return float(entry.get("free") or 0.0), float(entry.get("total") or 0.0)
 
     async def positions(self, market: Market, what: str) -> list[Position]:
-        try:
+        with self.translating(what, sent=False):
             raw = await self.exchange.fetch_positions([market["symbol"]])
-        except Exception as exc:
-            raise self.error(exc, what, sent=False) from exc
         found = []
         for entry in raw:
             contracts = float(entry.get("contracts") or 0.0)
@@ -158,10 +153,8 @@ class ExchangeTrader:
         return found
 
     async def open_orders(self, market: Market, what: str) -> list[CcxtOrder]:
-        try:
+        with self.translating(what, sent=False):
             raw = await self.exchange.fetch_open_orders(market["symbol"])
-        except Exception as exc:
-            raise self.error(exc, what, sent=False) from exc
         return [CcxtOrder.parse(entry) for entry in raw]
 
     async def cancel(
@@ -170,7 +163,7 @@ class ExchangeTrader:
         """Cancel these orders (`every_order`: they are all the symbol's open orders, so one
         cancel-all request may do it). A failure is temporary: cancelling again is harmless."""
         symbol = market["symbol"]
-        try:
+        with self.translating(what, sent=False):
             if every_order and self.exchange.has.get("cancelAllOrders"):
                 await self.exchange.cancel_all_orders(symbol)
                 return
@@ -179,8 +172,6 @@ class ExchangeTrader:
                     await self.exchange.cancel_order(order.id, symbol)
                 except ccxt.OrderNotFound:
                     continue
-        except Exception as exc:
-            raise self.error(exc, what, sent=False) from exc
 
     async def _refresh(self, order: CcxtOrder, symbol: str) -> CcxtOrder:
         """The exchange answered with an id only (okx, bybit): ask once how the order stands."""
@@ -190,11 +181,3 @@ class ExchangeTrader:
             return order
         fresh = CcxtOrder.parse(raw)
         return fresh if fresh.id is not None else order
-
-    def _retry_after(self) -> float | None:
-        headers = getattr(self.exchange, "last_response_headers", None) or {}
-        value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
-        try:
-            return float(value) if value is not None else None
-        except ValueError:
-            return None

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import ccxt.async_support as ccxt
 import pytest
 
-from plugins.ccxt.errors import exchange_redactor, is_duplicate_client_id, translate
+from plugins.ccxt.errors import exchange_redactor, is_duplicate_client_id, translate, translated
 from plugins.errors import (
     ExecutionError,
     InsufficientFunds,
@@ -19,7 +21,7 @@ from plugins.errors import (
 WHAT = "buy 0.1 BTC/USDT on binance"
 
 
-def translated(exc: Exception, *, sent: bool = True) -> ExecutionError:
+def translation(exc: Exception, *, sent: bool = True) -> ExecutionError:
     return translate(exc, WHAT, sent=sent, redact=exchange_redactor())
 
 
@@ -38,7 +40,7 @@ def translated(exc: Exception, *, sent: bool = True) -> ExecutionError:
     ],
 )
 def test_refusals_are_final(vendor: type[Exception], ours: type[ExecutionError]) -> None:
-    error = translated(vendor("binance says no"), sent=True)
+    error = translation(vendor("binance says no"), sent=True)
 
     assert type(error) is ours
     assert str(error).startswith(WHAT)
@@ -46,12 +48,12 @@ def test_refusals_are_final(vendor: type[Exception], ours: type[ExecutionError])
 
 @pytest.mark.parametrize("vendor", [ccxt.RateLimitExceeded, ccxt.DDoSProtection])
 def test_rate_limits_are_retryable_even_after_sending(vendor: type[Exception]) -> None:
-    assert type(translated(vendor("429"), sent=True)) is RateLimited
+    assert type(translation(vendor("429"), sent=True)) is RateLimited
 
 
 @pytest.mark.parametrize("vendor", [ccxt.OnMaintenance, ccxt.InvalidNonce])
 def test_explicit_refusals_to_process_now_are_retryable(vendor: type[Exception]) -> None:
-    assert type(translated(vendor("later"), sent=True)) is TemporaryError
+    assert type(translation(vendor("later"), sent=True)) is TemporaryError
 
 
 @pytest.mark.parametrize(
@@ -66,8 +68,8 @@ def test_explicit_refusals_to_process_now_are_retryable(vendor: type[Exception])
     ],
 )
 def test_network_failures_after_sending_leave_the_outcome_unknown(vendor: type[Exception]) -> None:
-    assert type(translated(vendor("timed out"), sent=True)) is OutcomeUnknown
-    assert type(translated(vendor("timed out"), sent=False)) is TemporaryError
+    assert type(translation(vendor("timed out"), sent=True)) is OutcomeUnknown
+    assert type(translation(vendor("timed out"), sent=False)) is TemporaryError
 
 
 def test_duplicate_client_ids_are_recognised() -> None:
@@ -97,10 +99,30 @@ def test_an_exchange_error_raised_by_the_http_client_is_a_network_failure() -> N
         except ConnectionResetError as cause:
             raise ccxt.ExchangeError("binance POST /api/v3/order") from cause
     except ccxt.ExchangeError as exc:
-        assert type(translated(exc, sent=True)) is OutcomeUnknown
+        assert type(translation(exc, sent=True)) is OutcomeUnknown
 
 
 def test_url_encoded_secrets_are_redacted_too() -> None:
     redact = exchange_redactor(["pass/phrase+1"])
 
     assert redact("passphrase=pass%2Fphrase%2B1 or pass/phrase+1") == "passphrase=*** or ***"
+
+
+def test_a_failure_inside_translated_is_raised_as_ours_from_the_original() -> None:
+    exchange = SimpleNamespace(last_response_headers={"Retry-After": "2"})
+    vendor = ccxt.RateLimitExceeded("429 my-api-key-123")
+    with pytest.raises(RateLimited) as raised:
+        with translated(WHAT, sent=True, redact=exchange_redactor(["my-api-key-123"]),
+                        exchange=exchange):  # fmt: skip
+            raise vendor
+    assert str(raised.value) == f"{WHAT}: RateLimitExceeded: 429 ***"
+    assert raised.value.retry_after == 2.0
+    assert raised.value.__cause__ is vendor
+
+
+def test_our_own_errors_pass_through_translated_unchanged() -> None:
+    ours = OutcomeUnknown("already ours")
+    with pytest.raises(OutcomeUnknown) as raised:
+        with translated(WHAT, sent=False, redact=exchange_redactor(), exchange=None):
+            raise ours
+    assert raised.value is ours
