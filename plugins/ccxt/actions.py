@@ -49,9 +49,11 @@ _MARKET_TIME_IN_FORCE = {TimeInForce.GTC, TimeInForce.IOC}
 
 
 class Actions:
-    def __init__(self, trader: ExchangeTrader) -> None:
+    def __init__(self, trader: ExchangeTrader, *, native_brackets: bool) -> None:
         self.trader = trader
         self.unit = trader.config.quantity_unit
+        self.native_brackets = native_brackets
+        """The plugin's `native_stop_loss_take_profit`: brackets travel with the entry."""
         self.awaiting_protection: dict[str, tuple[Order, Market]] = {}
         """Entries whose outcome was unknown and whose bracket still has to be placed once a
         lookup finds them filled, by client order id."""
@@ -62,7 +64,7 @@ class Actions:
         what = order.describe(market["symbol"], on=self.trader.exchange_id)
         check_quantity_unit(market, self.unit, what)
         factor = contract_factor(market, self.unit)
-        mode = bracket_mode(exchange, market)
+        mode = bracket_mode(self.native_brackets, exchange, market)
         refuse_unprotectable(order, market, mode, what)
         amount = amount_at_precision(exchange, market, order.quantity / factor, what)
         order_type, price, params = self._shape(order, market, what)
@@ -96,7 +98,7 @@ class Actions:
         self, order: Order, market: Market, result: ExecutionResult, base_fee: float
     ) -> ExecutionResult:
         """Place the separate bracket for what the entry filled; report a failure in `error`."""
-        mode = bracket_mode(self.trader.exchange, market)
+        mode = bracket_mode(self.native_brackets, self.trader.exchange, market)
         factor = contract_factor(market, self.unit)
         filled = result.filled_quantity / factor
         if market.get("spot"):

@@ -1,7 +1,8 @@
 """Stop-loss and take-profit for an entry, in one of three ways:
 
-- native: they travel with the entry (ccxt's `stopLoss` / `takeProfit` parameters) on exchanges
-  that declare `createOrderWithTakeProfitAndStopLoss`;
+- native: they travel with the entry (ccxt's `stopLoss` / `takeProfit` parameters) when the
+  plugin declares `native_stop_loss_take_profit` (on exchanges whose ccxt class has
+  `createOrderWithTakeProfitAndStopLoss`);
 - oco: on Binance spot, both go in one OCO order list once the entry has filled, so that they
   share the amount bought and the first to trigger cancels the other;
 - separate: once the entry has filled, reduce-only trigger orders on contract markets; on other
@@ -29,8 +30,9 @@ class BracketMode(StrEnum):
     SEPARATE = "separate"
 
 
-def bracket_mode(exchange: Any, market: Market) -> BracketMode:
-    if exchange.has.get("createOrderWithTakeProfitAndStopLoss"):
+def bracket_mode(native: bool, exchange: Any, market: Market) -> BracketMode:
+    """`native` is the plugin's `native_stop_loss_take_profit` capability."""
+    if native:
         return BracketMode.NATIVE
     if market.get("spot") and hasattr(exchange, "private_post_orderlist_oco"):
         return BracketMode.OCO

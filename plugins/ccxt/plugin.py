@@ -79,7 +79,7 @@ class CcxtPlugin(ExecutionPlugin[CcxtConfig]):
         self.capabilities = self.capabilities.model_copy(
             update={"native_stop_loss_take_profit": native, "positions": positions}
         )
-        self._actions = Actions(ExchangeTrader(exchange, config, redact))
+        self._actions = Actions(ExchangeTrader(exchange, config, redact), native_brackets=native)
 
     @property
     def exchange(self) -> Any:
