@@ -26,10 +26,12 @@ system-packages:
 test: system-packages $(STAMP)
 	$(BIN)/ruff check webhook plugins tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/mkdocs build --strict --quiet --site-dir .site
 	$(BIN)/pytest
 
 bench: system-packages $(STAMP)
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .site

@@ -16,7 +16,7 @@ import httpx
 from tests.e2e.server import start_server
 from tests.fakes import binance
 from tests.fakes.binance import FakeBinance
-from webhook.auth import signature_headers
+from webhook.auth.signatures import signature_headers
 
 CONFIG = """
 default_plugin = "exchange"

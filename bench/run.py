@@ -23,8 +23,8 @@ import httpx
 
 from bench.exchange_latency import OrderLatency, measure_order_latency
 from tests.e2e.server import TEST_SECRET, free_port, start_server
-from tests.webhook.postgres_helpers import scratch_schema
-from webhook.auth import WebhookSecret, sign
+from tests.webhook.journal.postgres_helpers import scratch_schema
+from webhook.auth.signatures import WebhookSecret, sign
 
 HERE = Path(__file__).parent
 DURATION = int(os.environ.get("BENCH_SECONDS", "10"))

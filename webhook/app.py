@@ -14,19 +14,19 @@ from starlette.staticfiles import StaticFiles
 from plugins.errors import PluginConfigError
 from plugins.loader import start_plugin, validate_plugin_config
 from plugins.registry import PluginRegistry
-from webhook import admin, receiving
-from webhook.answers import EXCEPTION_HANDLERS
-from webhook.dashboard import STATIC_DIRECTORY, live, pages
+from webhook.config.settings import Settings
+from webhook.decide.kill_switch import KillSwitch
+from webhook.decide.pipeline import SignalPipeline
 from webhook.errors import JournalError
-from webhook.events import SignalEvents
-from webhook.executor import Executor
+from webhook.execute.executor import Executor
+from webhook.http import admin_api, signals
+from webhook.http.answers import EXCEPTION_HANDLERS
+from webhook.http.dashboard import STATIC_DIRECTORY, live, pages
+from webhook.http.state import Services
 from webhook.journal import SignalJournal, open_journal
-from webhook.kill_switch import KillSwitch
-from webhook.metrics import Metrics
-from webhook.notify.sender import Notifier
-from webhook.pipeline import SignalPipeline
-from webhook.services import Services
-from webhook.settings import Settings
+from webhook.observe.events import SignalEvents
+from webhook.observe.metrics import Metrics
+from webhook.observe.notify.sender import Notifier
 
 logger = logging.getLogger("tradehook")
 SHUTDOWN_GRACE = 10.0
@@ -68,17 +68,17 @@ def create_app(settings: Settings, *, journal: SignalJournal | None = None) -> S
             yield
 
     routes = [
-        Route("/webhook", receiving.receive_signed, methods=["POST"]),
-        Route("/webhook/{token}", receiving.receive_from_source, methods=["POST"]),
-        Route("/health", admin.health, methods=["GET"]),
-        Route("/ready", admin.ready, methods=["GET"]),
-        Route("/api/signals", admin.list_signals, methods=["GET"]),
-        Route("/api/signals/{signal_id}", admin.get_signal, methods=["GET"]),
-        Route("/api/plugins", admin.list_plugins, methods=["GET"]),
-        Route("/api/kill-switch", admin.kill_switch_state, methods=["GET"]),
-        Route("/api/kill-switch", admin.set_kill_switch, methods=["POST"]),
+        Route("/webhook", signals.receive_signed, methods=["POST"]),
+        Route("/webhook/{token}", signals.receive_from_source, methods=["POST"]),
+        Route("/health", admin_api.health, methods=["GET"]),
+        Route("/ready", admin_api.ready, methods=["GET"]),
+        Route("/api/signals", admin_api.list_signals, methods=["GET"]),
+        Route("/api/signals/{signal_id}", admin_api.get_signal, methods=["GET"]),
+        Route("/api/plugins", admin_api.list_plugins, methods=["GET"]),
+        Route("/api/kill-switch", admin_api.kill_switch_state, methods=["GET"]),
+        Route("/api/kill-switch", admin_api.set_kill_switch, methods=["POST"]),
         Route("/api/events", live.signal_events, methods=["GET"]),
-        Route("/metrics", admin.metrics, methods=["GET"]),
+        Route("/metrics", admin_api.metrics, methods=["GET"]),
         Route("/", pages.index, methods=["GET"]),
         Route("/login", pages.login, methods=["POST"]),
         Route("/logout", pages.logout, methods=["POST"]),

@@ -17,13 +17,13 @@ from pathlib import Path
 
 from plugins.errors import PluginConfigError
 from plugins.loader import start_plugin, validate_plugin_config
-from webhook.auth import WebhookSecret, signature_headers
-from webhook.config import ENV_PREFIX, LOCAL_SECRETS_FILE, load_settings
+from webhook.auth.signatures import WebhookSecret, signature_headers
+from webhook.config.first_run import ensure_local_secrets, source_url, welcome
+from webhook.config.loader import ENV_PREFIX, LOCAL_SECRETS_FILE, load_settings
+from webhook.config.settings import Settings
 from webhook.errors import ConfigError, JournalError, WebhookError
-from webhook.first_run import ensure_local_secrets, source_url, welcome
 from webhook.journal import SignalRecord, SignalStatus, open_journal
-from webhook.logs import configure_logging
-from webhook.settings import Settings
+from webhook.observe.logs import configure_logging
 
 DEFAULT_URL = "http://127.0.0.1:8000/webhook"
 

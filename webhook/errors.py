@@ -11,7 +11,7 @@
     ├── LeaseLost              an executor's claim on a signal expired and another took it
     └── ConfigError            the configuration is wrong; raised at start, naming the key
 
-`webhook.answers` is the one place that turns these into HTTP answers.
+`webhook.http.answers` is the one place that turns these into HTTP answers.
 """
 
 from __future__ import annotations

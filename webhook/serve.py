@@ -9,8 +9,8 @@ from types import FrameType
 import uvicorn
 from starlette.applications import Starlette
 
-from webhook.events import SignalEvent
-from webhook.settings import Settings
+from webhook.config.settings import Settings
+from webhook.observe.events import SignalEvent
 
 GRACEFUL_SHUTDOWN_SECONDS = 5
 GC_THRESHOLDS = (100_000, 50, 1000)
@@ -40,7 +40,7 @@ class _Server(uvicorn.Server):
 def serve(app: Starlette, settings: Settings) -> None:
     # No access log: source URLs carry their token in the path. Our logging, not uvicorn's
     # (log_config=None), so its lines are JSON and redacted too. X-Forwarded-For is read by
-    # webhook.client_address from configured trusted proxies only, never by uvicorn.
+    # webhook.auth.client_address from configured trusted proxies only, never by uvicorn.
     config = uvicorn.Config(
         app, host=settings.host, port=settings.port, access_log=False, log_config=None,
         log_level=settings.log_level, proxy_headers=False, server_header=False,

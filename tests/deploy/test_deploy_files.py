@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import skip_unless_available
-from webhook.auth import WebhookSecret
-from webhook.config import load_settings, read_env_file
+from webhook.auth.signatures import WebhookSecret
+from webhook.config.loader import load_settings, read_env_file
 
 DEPLOY = Path(__file__).parents[2] / "deploy"
 TRADEHOOK = Path(sys.executable).with_name("tradehook")

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from webhook.auth import WebhookSecret, signature_headers
+from webhook.auth.signatures import WebhookSecret, signature_headers
 
 TERMINAL = {"filled", "partially_filled", "placed", "failed", "cancelled", "unknown"}
 # base64 of "test-secret-for-tradehook-e2e"

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.e2e.server import RunningServer, start_server
-from webhook.auth import WebhookSecret, sign, signature_headers
+from webhook.auth.signatures import WebhookSecret, sign, signature_headers
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "alerts"
 BODY = b"buy 0.1 BTC/USDT"

@@ -22,8 +22,8 @@ import pytest
 from tests.conftest import skip_unless_available
 from tests.e2e.proxy_setup import NGINX, Certificates, RunningNginx, make_certificates, start_nginx
 from tests.e2e.server import RunningServer, start_server
-from webhook.auth import signature_headers
-from webhook.client_address import TRADINGVIEW_ADDRESSES
+from webhook.auth.client_address import TRADINGVIEW_ADDRESSES
+from webhook.auth.signatures import signature_headers
 
 pytestmark = pytest.mark.e2e
 ALLOWED, ATTACKER = "127.0.0.5", "127.0.0.6"

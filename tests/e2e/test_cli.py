@@ -12,7 +12,7 @@ import httpx
 
 from tests.conftest import skip_unless_available
 from tests.e2e.server import RunningServer, start_server
-from webhook.auth import verify_signature
+from webhook.auth.signatures import verify_signature
 
 
 def test_send_signs_posts_and_prints_the_answer(server: RunningServer) -> None:

@@ -35,7 +35,7 @@ from tests.e2e.delivery import (
 )
 from tests.e2e.server import RunningServer
 from tests.fakes.binance import FakeBinance
-from webhook.auth import WebhookSecret, signature_headers
+from webhook.auth.signatures import WebhookSecret, signature_headers
 
 pytestmark = pytest.mark.e2e
 

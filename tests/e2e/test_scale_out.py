@@ -23,8 +23,8 @@ from tests.e2e.delivery import (
 )
 from tests.e2e.server import RunningServer, start_server
 from tests.fakes.binance import FakeBinance
-from tests.webhook.postgres_helpers import scratch_schema
-from webhook.auth import signature_headers
+from tests.webhook.journal.postgres_helpers import scratch_schema
+from webhook.auth.signatures import signature_headers
 
 pytestmark = pytest.mark.e2e
 SIGNALS = 5_000

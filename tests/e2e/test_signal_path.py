@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 
 from tests.e2e.server import RunningServer
-from webhook.auth import WebhookSecret, signature_headers
+from webhook.auth.signatures import WebhookSecret, signature_headers
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "alerts"
 
@@ -63,7 +63,7 @@ def test_forged_source_token_is_refused(server: RunningServer) -> None:
     answer = httpx.post(forged, content=b"buy 1 BTCUSDT", headers={"content-type": "text/plain"})
     assert answer.status_code == 401
     other_key = WebhookSecret.generate()
-    from webhook.source_tokens import make_source_token
+    from webhook.auth.source_urls import make_source_token
 
     foreign = f"{server.url}/webhook/{make_source_token([other_key], 'tradingview')}"
     answer = httpx.post(foreign, content=b"buy 1 BTCUSDT", headers={"content-type": "text/plain"})

@@ -9,10 +9,10 @@ import pytest
 from starlette.testclient import TestClient
 
 from webhook.app import create_app
-from webhook.auth import WebhookSecret, signature_headers
+from webhook.auth.signatures import WebhookSecret, signature_headers
+from webhook.config.settings import Settings
 from webhook.errors import JournalError
 from webhook.journal import NewSignal, SqliteJournal, Stored
-from webhook.settings import Settings
 
 SECRET = WebhookSecret.generate()
 

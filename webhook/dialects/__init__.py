@@ -12,10 +12,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from webhook.dialects.common import ParsedSignal, check_placeholders
 from webhook.dialects.native import looks_native, parse_native
 from webhook.dialects.pineconnector import looks_like_pineconnector, parse_pineconnector
 from webhook.dialects.plain import ACTION_WORDS, OPEN_WORDS, parse_plain
+from webhook.dialects.signal import ParsedSignal, check_placeholders
 from webhook.dialects.traderspost import looks_like_traderspost, parse_traderspost
 from webhook.dialects.tradingview import looks_like_tradingview, parse_tradingview
 from webhook.errors import PayloadError

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from webhook.dialects.common import (
+from webhook.decide.quantities import parse_quantity_unit
+from webhook.dialects.signal import (
     ParsedSignal,
     build_order,
     check_placeholders,
@@ -21,7 +22,6 @@ from webhook.dialects.common import (
     to_text,
 )
 from webhook.errors import PayloadError
-from webhook.relative import parse_quantity_unit
 
 ORDER_FIELDS = frozenset(
     {

@@ -17,7 +17,8 @@ import re
 from typing import Any
 
 from plugins.orders import OrderSide
-from webhook.dialects.common import (
+from webhook.decide.quantities import PriceOffset, QuantityUnit, RelativeBracket, resolve_bracket
+from webhook.dialects.signal import (
     ParsedSignal,
     build_order,
     check_placeholders,
@@ -25,7 +26,6 @@ from webhook.dialects.common import (
     to_number,
 )
 from webhook.errors import PayloadError
-from webhook.relative import PriceOffset, QuantityUnit, RelativeBracket, resolve_bracket
 
 # command -> (action, side, order_type)
 COMMANDS: dict[str, tuple[str, str | None, str]] = {

@@ -17,7 +17,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from webhook.dialects.common import (
+from webhook.decide.quantities import parse_quantity_unit
+from webhook.dialects.signal import (
     ParsedSignal,
     build_order,
     check_placeholders,
@@ -25,7 +26,6 @@ from webhook.dialects.common import (
     to_number,
 )
 from webhook.errors import PayloadError
-from webhook.relative import parse_quantity_unit
 
 OPEN_WORDS = {"buy": "buy", "long": "buy", "sell": "sell", "short": "sell"}
 ACTION_WORDS = {"close": "close", "exit": "close", "flat": "close", "cancel": "cancel",

@@ -17,7 +17,13 @@ from __future__ import annotations
 from typing import Any
 
 from plugins.orders import OrderAction, OrderSide
-from webhook.dialects.common import (
+from webhook.decide.quantities import (
+    PriceOffset,
+    RelativeBracket,
+    parse_quantity_unit,
+    resolve_bracket,
+)
+from webhook.dialects.signal import (
     ParsedSignal,
     build_order,
     check_placeholders,
@@ -26,12 +32,6 @@ from webhook.dialects.common import (
     to_text,
 )
 from webhook.errors import PayloadError
-from webhook.relative import (
-    PriceOffset,
-    RelativeBracket,
-    parse_quantity_unit,
-    resolve_bracket,
-)
 
 ACTIONS = ("buy", "sell", "exit", "cancel", "add")
 SENTIMENTS = {"bullish": "long", "long": "long", "bearish": "short", "short": "short",

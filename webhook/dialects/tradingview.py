@@ -17,7 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 from plugins.orders import OrderAction
-from webhook.dialects.common import (
+from webhook.decide.quantities import parse_quantity_unit
+from webhook.dialects.signal import (
     ParsedSignal,
     build_order,
     check_placeholders,
@@ -26,7 +27,6 @@ from webhook.dialects.common import (
     to_text,
 )
 from webhook.errors import PayloadError
-from webhook.relative import parse_quantity_unit
 
 # Each order field and the names alerts use for it, in order of preference.
 ALIASES: dict[str, tuple[str, ...]] = {

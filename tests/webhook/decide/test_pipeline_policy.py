@@ -1,0 +1,98 @@
+"""The policy inside the running app: sizing kept in the journal, sources' rules, duplicates."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from webhook.app import create_app
+from webhook.auth.signatures import WebhookSecret, signature_headers
+from webhook.auth.source_urls import make_source_token
+from webhook.config.settings import Settings
+
+SECRET = WebhookSecret.generate()
+ADMIN = {"authorization": "Bearer admin-token"}
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    config: dict[str, Any] = {
+        "secret": [SECRET], "admin_token": "admin-token",
+        "journal": f"sqlite:///{tmp_path / 'j.db'}",
+        "plugins": {"paper": {"type": "mock", "delay_ms": 0, "prices": {"ETHUSDT": 2000}}},
+        "sources": {
+            "tv": {"passphrase": "open sesame"},
+            "signed": {"risk": {"max_signals_per_minute": 2}},
+        },
+    }
+    with TestClient(create_app(Settings.model_validate(config))) as running:
+        yield running
+
+
+def signed(client: TestClient, body: str, msg_id: str | None = None) -> Any:
+    raw = body.encode()
+    headers = {**signature_headers(SECRET, raw, msg_id=msg_id), "content-type": "text/plain"}
+    return client.post("/webhook", content=raw, headers=headers)
+
+
+def from_source(client: TestClient, body: str, source: str = "tv") -> Any:
+    token = make_source_token([SECRET], source)
+    return client.post(f"/webhook/{token}", content=body.encode(),
+                       headers={"content-type": "text/plain"})
+
+
+def record(client: TestClient, answer: Any) -> Any:
+    return client.get(f"/api/signals/{answer.json()['signal_id']}", headers=ADMIN).json()
+
+
+def test_how_the_quantity_was_computed_is_journaled(client: TestClient) -> None:
+    answer = signed(client, "buy 1000 ETHUSDT limit 2000 unit quote")
+    assert answer.status_code == 202, answer.text
+    stored = record(client, answer)
+    assert stored["order"]["quantity"] == 0.5
+    assert stored["sizing"] == "1000 quote / 2000 (limit price) = 0.5 (the alert)"
+
+
+def test_pineconnector_secret_is_the_sources_passphrase_and_is_redacted(
+    client: TestClient,
+) -> None:
+    answer = from_source(client, "60123,buy,ETHUSDT,risk=1,secret=open sesame")
+    assert answer.status_code == 202, answer.text
+    assert "open sesame" not in record(client, answer)["raw_body"]
+    assert from_source(client, "60123,buy,ETHUSDT,risk=1,secret=wrong").status_code == 403
+
+
+def test_url_source_may_not_choose_a_plugin_unless_allowed(client: TestClient) -> None:
+    body = json.dumps({"ticker": "ETHUSDT", "action": "buy", "quantity": 1, "plugin": "paper",
+                       "passphrase": "open sesame"})
+    answer = from_source(client, body)
+    assert answer.status_code == 400
+    assert answer.json()["field"] == "plugin"
+    assert signed(client, "buy 1 ETHUSDT plugin paper").status_code == 202
+
+
+def test_a_duplicate_does_not_use_up_the_rate(client: TestClient) -> None:
+    first = signed(client, "buy 1 ETHUSDT", msg_id="msg_rate_1")
+    again = signed(client, "buy 1 ETHUSDT", msg_id="msg_rate_1")
+    other = signed(client, "buy 1 ETHUSDT", msg_id="msg_rate_2")
+    assert [first.status_code, again.json()["status"], other.status_code] == [
+        202, "duplicate", 202
+    ]
+    third = signed(client, "buy 1 ETHUSDT", msg_id="msg_rate_3")
+    assert third.json()["status"] == "rejected"
+    assert third.json()["rule"] == "sources.signed.risk.max_signals_per_minute"
+
+
+def test_rejection_answer_names_the_rule(client: TestClient) -> None:
+    body = '{"ticker": "ETHUSDT", "action": "sell", "quantity": 50, "quantityType": ' \
+           '"percent_of_position"}'
+    answer = signed(client, body)
+    assert answer.status_code == 200
+    assert answer.json()["status"] == "rejected"
+    assert answer.json()["rule"] == "sizing"
+    assert record(client, answer)["reason"].startswith("sizing: 50% of the position")

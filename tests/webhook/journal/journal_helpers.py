@@ -1,0 +1,28 @@
+"""Building journal rows for tests."""
+
+from __future__ import annotations
+
+import time
+
+from plugins.orders import Order
+from webhook.journal import NewSignal, SignalStatus
+from webhook.journal.ids import new_signal_id
+
+
+def queued_signal(
+    symbol: str = "BTC/USDT",
+    *,
+    key: str | None = None,
+    plugin: str = "paper",
+    source: str = "signed",
+    status: SignalStatus = SignalStatus.QUEUED,
+) -> NewSignal:
+    signal_id = new_signal_id()
+    order = Order.model_validate(
+        {"symbol": symbol, "side": "buy", "quantity": 1, "client_order_id": signal_id}
+    )
+    return NewSignal(
+        id=signal_id, received_at=time.time(), source=source, dialect="native",
+        idempotency_key=key, content_type="application/json",
+        raw_body=order.model_dump_json().encode(), order=order, plugin=plugin, status=status,
+    )

@@ -1,0 +1,118 @@
+"""Logs: JSON lines with the signal id, text on a terminal, and never a secret."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from webhook.auth.signatures import WebhookSecret
+from webhook.auth.source_urls import make_source_token
+from webhook.config.settings import Settings
+from webhook.observe.logs import LogFormat, bind_signal, configure_logging
+
+SECRET = WebhookSecret.generate()
+SETTINGS = Settings.model_validate({
+    "secret": [SECRET], "admin_token": "admin-token-that-must-not-leak",
+    "sources": {"tv": {"passphrase": "pass-phrase-9"}},
+    "notifications": {"chat": {"kind": "slack", "url": "https://hooks.slack.com/services/T0/B0/XyZ"}},
+})
+
+
+@contextmanager
+def installed(log_format: LogFormat | None) -> Iterator[io.StringIO]:
+    """Our logging on the root logger, writing into a string, for the duration."""
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved_handlers, saved_level = list(root.handlers), root.level
+    configure_logging(SETTINGS, stream=stream, log_format=log_format)
+    try:
+        yield stream
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in saved_handlers:
+            root.addHandler(handler)
+        root.setLevel(saved_level)
+        bind_signal(None)
+
+
+@pytest.fixture
+def captured() -> Iterator[io.StringIO]:
+    with installed("json") as stream:
+        yield stream
+
+
+def lines(stream: io.StringIO) -> list[dict[str, str]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def test_json_line_carries_the_bound_signal_id(captured: io.StringIO) -> None:
+    async def handle(signal_id: str) -> None:
+        bind_signal(signal_id)
+        logging.getLogger("tradehook.pipeline").info("stored")
+
+    async def both() -> None:
+        await asyncio.gather(handle("SIG-A"), handle("SIG-B"))
+        logging.getLogger("tradehook").info("not about a signal")
+
+    asyncio.run(both())
+    found = lines(captured)
+    assert [(line["message"], line.get("signal_id")) for line in found] == [
+        ("stored", "SIG-A"), ("stored", "SIG-B"), ("not about a signal", None),
+    ]
+    assert found[0]["level"] == "info" and found[0]["logger"] == "tradehook.pipeline"
+
+
+def test_configured_secrets_are_redacted(captured: io.StringIO) -> None:
+    log = logging.getLogger("tradehook")
+    log.info("secret %s key %s", SECRET, str(SECRET).removeprefix("whsec_"))
+    log.info("token admin-token-that-must-not-leak and pass-phrase-9")
+    log.warning("posting to https://hooks.slack.com/services/T0/B0/XyZ failed")
+    text = captured.getvalue()
+    for secret in (str(SECRET), "admin-token-that-must-not-leak", "pass-phrase-9", "XyZ"):
+        assert secret not in text
+    assert text.count("[redacted]") >= 4
+
+
+def test_secret_shaped_text_is_redacted_even_when_not_configured(captured: io.StringIO) -> None:
+    other = WebhookSecret.generate()
+    token = make_source_token([other], "tv")
+    log = logging.getLogger("uvicorn.error")
+    log.info("POST /webhook/%s failed", token)
+    log.info("Authorization: Bearer abc.def.ghi")
+    log.info("https://api.telegram.org/bot123456:ABC-DEF/sendMessage and %s", other)
+    text = captured.getvalue()
+    for leaked in (token, "abc.def.ghi", "123456:ABC-DEF", str(other)):
+        assert leaked not in text
+    assert "/webhook/[redacted]" in text
+
+
+def test_traceback_is_redacted(captured: io.StringIO) -> None:
+    try:
+        raise RuntimeError("failed with admin-token-that-must-not-leak")
+    except RuntimeError:
+        logging.getLogger("tradehook").exception("boom")
+    (line,) = lines(captured)
+    assert "RuntimeError" in line["exception"]
+    assert "admin-token-that-must-not-leak" not in captured.getvalue()
+
+
+def test_text_format_is_one_readable_line_with_the_signal_id() -> None:
+    with installed("text") as stream:
+        bind_signal("SIG-T")
+        logging.getLogger("tradehook.executor").info("attempt 1 result -> filled")
+    line = stream.getvalue().strip()
+    assert not line.startswith("{")
+    assert "INFO" in line and "[SIG-T]" in line and line.endswith("attempt 1 result -> filled")
+
+
+def test_auto_format_is_json_when_not_a_terminal() -> None:
+    with installed(None) as stream:
+        logging.getLogger("tradehook").warning("hello")
+    assert json.loads(stream.getvalue())["message"] == "hello"

@@ -1,0 +1,81 @@
+"""Zero-configuration start: make the missing secrets and say how to send a first signal."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from webhook.auth.signatures import WebhookSecret
+from webhook.auth.source_urls import make_source_token
+from webhook.config.loader import ENV_PREFIX, read_env_file
+from webhook.config.settings import Settings
+from webhook.journal.postgres_url import shown_journal_url
+
+
+def ensure_local_secrets(settings: Settings, path: Path) -> bool:
+    """Write a webhook secret and an admin token, where none is configured, into `path`
+    (created 0600, in the `KEY=VALUE` form systemd's EnvironmentFile reads). True if written."""
+    values = read_env_file(path) if path.is_file() else {}
+    added = False
+    if not settings.secret and not values.get(ENV_PREFIX + "SECRET"):
+        values[ENV_PREFIX + "SECRET"] = str(WebhookSecret.generate())
+        added = True
+    if settings.admin_token is None and not values.get(ENV_PREFIX + "ADMIN_TOKEN"):
+        values[ENV_PREFIX + "ADMIN_TOKEN"] = secrets.token_urlsafe(32)
+        added = True
+    if not added:
+        return False
+    text = "# Made by `tradehook serve`. Keep it private.\n" + "".join(
+        f"{key}={value}\n" for key, value in values.items()
+    )
+    temporary = path.with_name(path.name + ".tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    return True
+
+
+def base_url(settings: Settings) -> str:
+    if settings.public_url:
+        return settings.public_url.rstrip("/")
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host  # noqa: S104
+    return f"http://{host}:{settings.port}"
+
+
+def source_url(settings: Settings, source: str, base: str | None = None) -> str:
+    generation = settings.sources[source].generation
+    token = make_source_token(settings.secret, source, generation)
+    return f"{(base or base_url(settings)).rstrip('/')}/webhook/{token}"
+
+
+def welcome(
+    settings: Settings,
+    secrets_file: Path | None,
+    *,
+    command: str = "tradehook",
+    show_urls: bool = True,
+) -> str:
+    """What `serve` prints at start: how to send a first signal, and the TradingView URLs
+    (or, with `show_urls` off, how to print them: a service's output ends up in its logs)."""
+    base = base_url(settings)
+    lines = [
+        f"tradehook is listening on {base} (journal {shown_journal_url(settings.journal)}, "
+        f"default plugin {settings.default_plugin!r})",
+        "",
+        "Send a first signal from another terminal:",
+        f"  {command} send --url {base}/webhook 'buy 0.1 BTC/USDT'",
+        "",
+        "TradingView alert webhook URL (keep it private; it works as a password):",
+    ]
+    if show_urls:
+        lines += [f"  {name}: {source_url(settings, name)}" for name in settings.sources]
+    else:
+        lines += [f"  print it with: {command} url {name}" for name in settings.sources]
+    lines += ["", f"See what happened:  {command} signals"]
+    if secrets_file is not None:
+        lines.append(f"Secrets and the admin token are in {secrets_file} (mode 0600).")
+    return "\n".join(lines)

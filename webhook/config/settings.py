@@ -1,0 +1,232 @@
+"""The configuration model: what a `tradehook.toml` and `TRADEHOOK_*` variables may say.
+
+Loading (file, environment, secret files, checks that name the key) is `webhook.config.loader`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from webhook.auth.client_address import AddressAllowlist, TrustedProxies
+from webhook.auth.signatures import WebhookSecret
+from webhook.decide.risk_limits import RiskLimits
+from webhook.decide.sizing import SizingSettings
+from webhook.decide.symbols import check_patterns
+from webhook.journal.postgres_url import parse_postgres_url
+from webhook.observe.notify.targets import NotificationTarget
+
+Dialect = Literal["auto", "native", "tradingview", "traderspost", "pineconnector", "plain"]
+Threshold = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+DEFAULT_SOURCE = "tradingview"
+DEFAULT_PLUGIN = "mock"
+
+
+def _invalid(key: str, message: str) -> PydanticCustomError:
+    """An error found by a cross-field check; `ctx` carries the key it is about."""
+    template = message.replace("{", "(").replace("}", ")")
+    return PydanticCustomError("invalid_setting", template, {"key": key})
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceSettings(_Strict):
+    """One sender that posts to a signed URL (`/webhook/{token}`)."""
+
+    dialect: Dialect = "auto"
+    plugin: str | None = None
+    """Where this source's orders go unless the alert names a plugin; else the default plugin."""
+    confidence_threshold: Threshold | None = None
+    """Overrides the global threshold for this source."""
+    passphrase: SecretStr | None = None
+    """When set, the body must carry it in a `passphrase` field (JSON) or `passphrase=` (text)."""
+    generation: Annotated[int, Field(ge=1)] = 1
+    """Raise it to revoke every URL made for this source before."""
+    dedup_seconds: Annotated[float, Field(gt=0, le=3600)] | None = None
+    """Alerts with no id of their own: the same body again within this many seconds is a
+    duplicate (remembered by this receiver)."""
+    enabled: bool = True
+    ip_allowlist: AddressAllowlist = ()
+    """When set, only these addresses or networks may post; `"tradingview"` stands for
+    TradingView's four. Behind a proxy, list it in the top-level `trusted_proxies`."""
+    require_tradingview_certificate: bool = False
+    """Refuse requests for which the (trusted) proxy did not verify TradingView's TLS client
+    certificate; see deploy/nginx.conf."""
+    allow_plugin_field: bool | None = None
+    """Let alerts name their plugin with a `plugin` field (else such alerts are invalid).
+    Default: no for URL sources, yes for signed (HMAC) senders (`[sources.signed]`)."""
+    routes: dict[str, str] = Field(default_factory=dict)
+    """Symbol pattern -> plugin, before `plugin`; the most specific pattern wins."""
+    sizing: SizingSettings = Field(default_factory=SizingSettings)
+    risk: RiskLimits = Field(default_factory=RiskLimits)
+    """Limits on this source's signals, by the symbol as the alert names it."""
+
+    @field_validator("routes")
+    @classmethod
+    def _check_route_patterns(cls, value: dict[str, str]) -> dict[str, str]:
+        check_patterns(value)
+        return value
+
+
+class PluginSettings(BaseModel):
+    """A `[plugins.NAME]` table: its `type` and that type's own options."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    type: str
+    risk: RiskLimits = Field(default_factory=RiskLimits)
+    """Limits on every order this plugin executes, by the symbol as the broker names it."""
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class ExecutionSettings(_Strict):
+    max_attempts: Annotated[int, Field(ge=1, le=100)] = 5
+    """Tries per signal for temporary broker failures."""
+    retry_base_delay: Annotated[float, Field(gt=0, le=60)] = 0.5
+    retry_max_delay: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    concurrency: Annotated[int, Field(ge=1, le=1000)] = 32
+    """Signals executed at once (never two for the same plugin and symbol)."""
+    enabled: bool = True
+    """False for a receiver that only stores signals, leaving execution to other instances
+    that share its journal."""
+    instance: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    """This executor's name in the journal's leases (default: host name and port). A restart
+    under the same name takes its signals back at once; two running executors need two names."""
+    lease_seconds: Annotated[float, Field(ge=1, le=3600)] = 30.0
+    """How long a claim on a signal lasts without renewal; after a crash, another executor
+    takes the signal over this long after the last renewal."""
+    poll_interval: Annotated[float, Field(gt=0, le=60)] = 1.0
+    """How often to look for signals that other receivers stored or crashed executors left."""
+    breaker_failures: Annotated[int, Field(ge=1, le=1000)] = 5
+    """Consecutive failed attempts on one plugin that open its circuit breaker."""
+    breaker_cooldown: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    """Seconds an open breaker waits before letting one attempt through again."""
+
+
+class Settings(_Strict):
+    secret: list[WebhookSecret] = Field(default_factory=list)
+    """Webhook secrets (`whsec_...`); the first signs new source URLs, all verify."""
+    admin_token: SecretStr | None = None
+    journal: str = "sqlite:///tradehook.db"
+    confidence_threshold: Threshold = 0.6
+    default_plugin: str = DEFAULT_PLUGIN
+    plugins: dict[str, PluginSettings] = Field(
+        default_factory=lambda: {DEFAULT_PLUGIN: PluginSettings(type="mock")}
+    )
+    sources: dict[str, SourceSettings] = Field(
+        default_factory=lambda: {DEFAULT_SOURCE: SourceSettings()}
+    )
+    trusted_proxies: TrustedProxies = ()
+    """Proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed (addresses or
+    networks); from anyone else those headers are ignored."""
+    notifications: dict[str, NotificationTarget] = Field(default_factory=dict)
+    log_format: Literal["auto", "json", "text"] = "auto"
+    """`auto`: text on a terminal, JSON lines otherwise."""
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, le=65535)] = 8000
+    public_url: str | None = None
+    """The address senders use (e.g. https://hooks.example.com), for printed URLs."""
+    max_body_bytes: Annotated[int, Field(ge=256, le=16 * 1024 * 1024)] = 64 * 1024
+    execution: ExecutionSettings = Field(default_factory=ExecutionSettings)
+    routes: dict[str, str] = Field(default_factory=dict)
+    """Symbol pattern -> plugin for every source, after a source's own `routes` and `plugin`."""
+    symbol_maps: dict[str, dict[str, Annotated[str, Field(min_length=1, max_length=64)]]] = (
+        Field(default_factory=dict)
+    )
+    """Plugin -> {alert symbol -> broker symbol}, e.g. `[symbol_maps.ninjatrader] "ES1!" =
+    "ES 12-25"`."""
+    kill_switch: bool = False
+    """Engage the kill switch from the start: signals are stored and rejected, none executed.
+    While set, the admin API cannot release it."""
+    broker_lookup_timeout: Annotated[float, Field(gt=0, le=2.5)] = 1.5
+    """Seconds to wait for a plugin's price, balance or position while deciding a signal
+    (TradingView gives up on an answer after 3 s)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    @field_validator("secret", mode="before")
+    @classmethod
+    def _parse_secrets(cls, value: Any) -> list[WebhookSecret]:
+        if isinstance(value, str):
+            value = value.replace(",", " ").split()
+        if not isinstance(value, list):
+            raise ValueError("expected one or more 'whsec_...' secrets")
+        return [v if isinstance(v, WebhookSecret) else WebhookSecret.parse(str(v)) for v in value]
+
+    @field_validator("journal")
+    @classmethod
+    def _check_journal(cls, value: str) -> str:
+        if value.startswith(("postgresql://", "postgres://")):
+            parse_postgres_url(value)  # its errors never repeat the URL, which may hold a password
+            return value
+        if not value.startswith("sqlite:///"):
+            raise ValueError(
+                "the journal must be 'sqlite:///PATH' or 'postgresql://USER@HOST[:PORT]/DATABASE'"
+            )
+        if value == "sqlite:///":
+            raise ValueError("the journal path is empty")
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_to_the_only_plugin(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "default_plugin" not in data:
+            plugins = data.get("plugins")
+            if isinstance(plugins, dict) and len(plugins) == 1:
+                data = {**data, "default_plugin": next(iter(plugins))}
+        return data
+
+    @model_validator(mode="after")
+    def _check_references(self) -> Settings:
+        configured = ", ".join(sorted(self.plugins)) or "none"
+        if self.default_plugin not in self.plugins:
+            raise _invalid(
+                "default_plugin",
+                f"{self.default_plugin!r} is not a configured plugin (configured: {configured})",
+            )
+        for name, source in self.sources.items():
+            if source.plugin is not None and source.plugin not in self.plugins:
+                raise _invalid(
+                    f"sources.{name}.plugin",
+                    f"no plugin named {source.plugin!r} (configured: {configured})",
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _check_routing(self) -> Settings:
+        configured = ", ".join(sorted(self.plugins)) or "none"
+        tables = [("routes", self.routes)] + [
+            (f"sources.{name}.routes", source.routes) for name, source in self.sources.items()
+        ]
+        for key, routes in tables:
+            check_patterns(routes)
+            for pattern, plugin in routes.items():
+                if plugin not in self.plugins:
+                    raise _invalid(f'{key}."{pattern}"',
+                                   f"no plugin named {plugin!r} (configured: {configured})")
+        for plugin in self.symbol_maps:
+            if plugin not in self.plugins:
+                raise _invalid(f"symbol_maps.{plugin}",
+                               f"no plugin named {plugin!r} (configured: {configured})")
+        return self
+
+    @property
+    def journal_path(self) -> str | None:
+        """The SQLite journal's file; None for a journal that is not a file (PostgreSQL)."""
+        if not self.journal.startswith("sqlite:///"):
+            return None
+        return self.journal.removeprefix("sqlite:///")
+
+    def threshold_for(self, source: str | None) -> float:
+        configured = self.sources.get(source) if source else None
+        if configured is not None and configured.confidence_threshold is not None:
+            return configured.confidence_threshold
+        return self.confidence_threshold

@@ -1,0 +1,156 @@
+"""The policy: what happens to a routed signal, decided before it is stored and answered.
+
+In order: the confidence threshold (`filtered`), the kill switch, then for the source's and the
+plugin's risk tables the trading hours and allowed symbols, the sizing (which may ask the plugin
+for a price, the equity or the position), the quantity, notional and position limits, and the
+signals-per-minute limits; a `test` alert that passed them all is not executed either. Any
+refusal is `rejected` with the rule's key and the numbers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager, nullcontext
+from dataclasses import dataclass
+
+from plugins.orders import Order
+from plugins.registry import PluginRegistry
+from webhook.config.settings import Settings
+from webhook.decide.broker_lookup import BrokerFacts
+from webhook.decide.kill_switch import KillSwitch
+from webhook.decide.quantities import QuantityUnit
+from webhook.decide.rate_window import RateWindows, Reservation
+from webhook.decide.risk import (
+    Rejection,
+    RiskScope,
+    check_hours_and_symbols,
+    check_rate,
+    check_size,
+)
+from webhook.decide.sizing import SizingError, size_order
+from webhook.dialects import ParsedSignal
+from webhook.journal import SignalStatus
+
+QueuedOrders = Callable[[str, str], Sequence[Order]]
+"""(plugin, broker symbol) -> orders queued there and not yet executed."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: SignalStatus
+    order: Order
+    reason: str | None = None
+    rule: str | None = None
+    sizing: str | None = None
+    reservation: Reservation | None = None
+    """Rate-limit slots this signal took; release them if it is not stored after all."""
+
+    def release(self) -> None:
+        if self.reservation is not None:
+            self.reservation.release()
+
+
+class SignalPolicy:
+    def __init__(
+        self,
+        settings: Settings,
+        registry: PluginRegistry,
+        kill_switch: KillSwitch,
+        queued_orders: QueuedOrders = lambda plugin, symbol: (),
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._settings = settings
+        self._registry = registry
+        self._kill_switch = kill_switch
+        self._queued_orders = queued_orders
+        self._clock = clock
+        self._windows = RateWindows()
+        self._position_locks: dict[tuple[str, str], asyncio.Lock] = {}
+
+    def serialized(
+        self, source: str, plugin: str, symbol: str
+    ) -> AbstractAsyncContextManager[object]:
+        """Hold while deciding, storing and queueing a signal where a position limit applies,
+        so that two signals cannot both fit under it by not seeing each other."""
+        if not self._limits_positions(source, plugin):
+            return nullcontext()
+        return self._position_locks.setdefault((plugin, symbol), asyncio.Lock())
+
+    async def decide(
+        self, parsed: ParsedSignal, order: Order, source: str, plugin: str
+    ) -> Verdict:
+        """`order` is the parsed order as routed, with the broker's symbol."""
+        threshold = self._settings.threshold_for(source)
+        confidence = order.confidence
+        if confidence < threshold:
+            short = round(threshold - confidence, 6)
+            reason = f"confidence {confidence:g} is below the threshold {threshold:g} by {short:g}"
+            return Verdict(SignalStatus.FILTERED, order, reason=reason)
+        if self._kill_switch.engaged:
+            reason = (f"kill_switch: {self._kill_switch.describe()}; signals are stored but "
+                      "not executed")
+            return Verdict(SignalStatus.REJECTED, order, reason=reason, rule="kill_switch")
+        now = self._clock()
+        scopes = self._scopes(parsed.order.symbol, order.symbol, source, plugin)
+        for scope in scopes:
+            if (refused := check_hours_and_symbols(scope, now)) is not None:
+                return _rejected(order, refused)
+        facts = BrokerFacts(
+            self._registry.get(plugin), order.symbol,
+            timeout=self._settings.broker_lookup_timeout,
+            queued=lambda: self._queued_orders(plugin, order.symbol),
+        )
+        configured = self._settings.sources.get(source)
+        default_unit = configured.sizing.unit if configured else QuantityUnit.UNITS
+        origin = f"sources.{source}.sizing.quantity" if parsed.default_quantity else "the alert"
+        try:
+            sized = await size_order(
+                order, parsed.quantity_unit or default_unit, facts,
+                bracket=parsed.bracket, origin=origin,
+            )
+        except SizingError as exc:
+            return _rejected(order, Rejection("sizing", str(exc)))
+        order = sized.order
+        for scope in scopes:
+            if (refused := await check_size(scope, order, facts)) is not None:
+                return _rejected(order, refused, sized.note)
+        now = self._clock()
+        for scope in scopes:
+            if (refused := check_rate(scope, self._windows, now)) is not None:
+                return _rejected(order, refused, sized.note)
+        if parsed.test:
+            reason = ("test: the alert is a test (test: true); it passed every check and was "
+                      "stored, but is not executed")
+            return Verdict(SignalStatus.REJECTED, order, reason, "test", sized.note)
+        limited = [s.rate_key for s in scopes if s.limits.max_signals_per_minute is not None]
+        reservation = self._windows.reserve(limited, now) if limited else None
+        return Verdict(SignalStatus.QUEUED, order, sizing=sized.note, reservation=reservation)
+
+    def _scopes(self, alert_symbol: str, broker_symbol: str, source: str, plugin: str
+                ) -> list[RiskScope]:
+        scopes = []
+        configured = self._settings.sources.get(source)
+        if configured is not None and not configured.risk.empty:
+            scopes.append(RiskScope(f"sources.{source}.risk", configured.risk, alert_symbol,
+                                    f"source:{source}", f"source {source!r}"))
+        plugin_settings = self._settings.plugins.get(plugin)
+        if plugin_settings is not None and not plugin_settings.risk.empty:
+            scopes.append(RiskScope(f"plugins.{plugin}.risk", plugin_settings.risk,
+                                    broker_symbol, f"plugin:{plugin}", f"plugin {plugin!r}"))
+        return scopes
+
+    def _limits_positions(self, source: str, plugin: str) -> bool:
+        configured = self._settings.sources.get(source)
+        tables = [configured.risk] if configured else []
+        if plugin in self._settings.plugins:
+            tables.append(self._settings.plugins[plugin].risk)
+        return any(
+            t.max_position is not None or any(s.max_position for s in t.symbols.values())
+            for t in tables
+        )
+
+
+def _rejected(order: Order, refused: Rejection, sizing: str | None = None) -> Verdict:
+    return Verdict(SignalStatus.REJECTED, order, refused.text(), refused.rule, sizing)

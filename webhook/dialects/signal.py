@@ -1,0 +1,104 @@
+"""What every dialect produces, and the helpers they share."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from plugins.orders import Order, OrderAction
+from webhook.decide.quantities import QuantityUnit, RelativeBracket
+from webhook.errors import PayloadError
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
+
+
+class ParsedSignal(BaseModel):
+    """An alert turned into an order, with what the alert said about routing and identity."""
+
+    model_config = ConfigDict(frozen=True)
+
+    order: Order
+    dialect: str
+    plugin: str | None = None
+    idempotency_key: str | None = None
+    passphrase: str | None = None
+    quantity_unit: QuantityUnit | None = None
+    """The unit the alert gave its quantity in; None: the source's `sizing.unit`."""
+    default_quantity: bool = False
+    """The alert had no quantity and the source's `sizing.quantity` was used."""
+    bracket: RelativeBracket | None = None
+    """Stop-loss / take-profit distances still to be measured from the broker's price."""
+    test: bool = False
+    """A test alert: checked and stored, never executed."""
+
+
+def check_placeholders(field: str, value: str) -> None:
+    """Refuse a TradingView placeholder that was sent as written, e.g. a literal `{{ticker}}`."""
+    match = _PLACEHOLDER.search(value)
+    if match:
+        raise PayloadError(
+            field,
+            f"TradingView did not fill in the placeholder {{{{{match.group(1)}}}}}: placeholders "
+            "work only where TradingView supports them (strategy placeholders need a strategy "
+            "alert, not an indicator alert)",
+        )
+
+
+def to_number(field: str, value: Any) -> float:
+    """A number from JSON or text; TradingView sends numbers as strings."""
+    if isinstance(value, bool):
+        raise PayloadError(field, f"expected a number, got {value!r}")
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip().replace("_", ""))
+        except ValueError:
+            raise PayloadError(field, f"expected a number, got {value[:40]!r}") from None
+    else:
+        raise PayloadError(field, f"expected a number, got {type(value).__name__}")
+    if not math.isfinite(number):
+        raise PayloadError(field, f"expected a finite number, got {value!r}")
+    return number
+
+
+def to_text(field: str, value: Any, *, limit: int = 256) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise PayloadError(field, f"expected text, got {type(value).__name__}")
+    if len(value) > limit:
+        raise PayloadError(field, f"longer than {limit} characters")
+    return value.strip()
+
+
+def build_order(
+    fields: dict[str, Any],
+    *,
+    renamed: dict[str, str] | None = None,
+    default_quantity: float | None = None,
+) -> Order:
+    """Validate order fields, turning pydantic's errors into one `PayloadError` that names the
+    field as the sender wrote it (`renamed` maps order fields back to the alert's names).
+    `default_quantity` fills in the quantity of an opening order that has none."""
+    if default_quantity is not None and needs_default_quantity(fields):
+        fields = {**fields, "quantity": default_quantity}
+    try:
+        return Order.model_validate(fields)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        ctx = error.get("ctx") or {}
+        field = str(ctx["field"]) if "field" in ctx else ".".join(str(p) for p in error["loc"])
+        field = (renamed or {}).get(field, field) or "body"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown field"
+        raise PayloadError(field, message) from exc
+
+
+def needs_default_quantity(fields: dict[str, Any]) -> bool:
+    action = fields.get("action", OrderAction.OPEN.value)
+    return fields.get("quantity") is None and action == OrderAction.OPEN.value

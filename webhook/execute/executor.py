@@ -1,0 +1,188 @@
+"""The executor: claims queued signals from the journal and runs them in the background.
+
+Signals are leased from the journal (`SignalJournal.claim`), which hands out only the oldest
+pending signal of each (plugin, symbol): a close cannot overtake the open before it, different
+symbols run in parallel up to a bound, and several executors can share one journal. The
+receiving side wakes the executor when it stores a queued signal; a slow poll picks up what
+other receivers stored and what crashed executors left behind. Leases are renewed while a
+signal runs and given back on shutdown. A plugin whose circuit breaker is open is not claimed
+for: its signals wait in the journal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import socket
+
+from plugins.orders import Order
+from plugins.registry import PluginRegistry
+from webhook.config.settings import ExecutionSettings
+from webhook.decide.kill_switch import KillSwitch
+from webhook.errors import JournalError, LeaseLost
+from webhook.execute.attempts import AttemptRunner, Job
+from webhook.execute.breaker import CircuitBreakers
+from webhook.journal import SignalJournal
+from webhook.observe.events import SignalEvents
+from webhook.observe.logs import bind_signal
+
+__all__ = ["Executor", "Job"]
+logger = logging.getLogger("tradehook.executor")
+MAX_REMEMBERED = 100_000
+"""Received signals kept in memory for `queued_orders` (the max-position rule)."""
+
+
+class Executor:
+    def __init__(
+        self,
+        journal: SignalJournal,
+        registry: PluginRegistry,
+        settings: ExecutionSettings,
+        *,
+        events: SignalEvents | None = None,
+        kill_switch: KillSwitch | None = None,
+        owner: str | None = None,
+    ) -> None:
+        self.owner = owner or settings.instance or socket.gethostname()
+        self._journal = journal
+        self._settings = settings
+        self.breakers = CircuitBreakers(
+            failures=settings.breaker_failures, cooldown=settings.breaker_cooldown
+        )
+        self._runner = AttemptRunner(
+            journal, registry, settings, self.breakers,
+            owner=self.owner, events=events, kill_switch=kill_switch,
+        )
+        self._received: dict[str, Job] = {}
+        self._received_by_lane: dict[tuple[str, str], dict[str, Job]] = {}
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._running_lanes: set[tuple[str, str]] = set()
+        self._wakeup = asyncio.Event()
+        self._loops: list[asyncio.Task[None]] = []
+        self._stopping = False
+
+    @property
+    def backlog(self) -> int:
+        """Signals this instance received or claimed that are not final yet."""
+        return len(self._received.keys() | self._running.keys())
+
+    def queued_orders(self, plugin: str, symbol: str) -> list[Order]:
+        """Orders this instance received for (plugin, symbol) that are not final yet."""
+        return [job.order for job in self._received_by_lane.get((plugin, symbol), {}).values()]
+
+    def submit(self, job: Job) -> None:
+        """A queued signal was stored: claim it soon (or when its lane's running signal ends)."""
+        if self._settings.enabled and not self._stopping:
+            lane = (job.plugin, job.order.symbol)
+            self._received[job.signal_id] = job
+            self._received_by_lane.setdefault(lane, {})[job.signal_id] = job
+            if len(self._received) > MAX_REMEMBERED:
+                # Signals another executor ran never come back here: forget the oldest.
+                self._forget(next(iter(self._received.values())))
+            if lane not in self._running_lanes:
+                self._wakeup.set()
+
+    async def start(self) -> None:
+        if not self._settings.enabled:
+            return
+        self._loops = [
+            asyncio.create_task(self._claim_forever(), name="executor-claims"),
+            asyncio.create_task(self._renew_forever(), name="executor-leases"),
+        ]
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Claim nothing more, let running signals finish for up to `grace` seconds, then stop
+        the rest and give their leases back: they stay queued or executing in the journal, and
+        whoever claims them next asks the broker before resending."""
+        self._stopping = True
+        for loop in self._loops:
+            loop.cancel()
+        await asyncio.gather(*self._loops, return_exceptions=True)
+        if not self._running:
+            return
+        _, unfinished = await asyncio.wait(set(self._running.values()), timeout=grace)
+        left = [signal_id for signal_id, task in self._running.items() if task in unfinished]
+        for task in unfinished:
+            task.cancel()
+        await asyncio.gather(*unfinished, return_exceptions=True)
+        self._received.clear()
+        self._received_by_lane.clear()
+        with contextlib.suppress(JournalError):
+            await self._journal.release(self.owner, left)
+
+    async def _claim_forever(self) -> None:
+        while True:
+            self._wakeup.clear()
+            try:
+                await self._claim_once()
+            except JournalError as exc:
+                logger.warning("cannot claim signals: %s", exc)
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), self._settings.poll_interval)
+            except TimeoutError:
+                pass
+
+    async def _claim_once(self) -> None:
+        free = self._settings.concurrency - len(self._running)
+        if free <= 0:
+            return
+        claimed = await self._journal.claim(
+            self.owner,
+            lease_seconds=self._settings.lease_seconds,
+            # Our own running signals come back too (they head their lanes): skip them.
+            limit=free + len(self._running),
+            exclude_plugins=self.breakers.open_plugins(),
+        )
+        for record in claimed:
+            if record.id in self._running or len(self._running) >= self._settings.concurrency:
+                continue
+            job = Job.of(record)
+            task = asyncio.create_task(self._run(job), name=f"signal {job.signal_id}")
+            self._running[job.signal_id] = task
+            self._running_lanes.add((job.plugin, job.order.symbol))
+            task.add_done_callback(functools.partial(self._done, job))
+
+    def _done(self, job: Job, _task: asyncio.Task[None]) -> None:
+        signal_id = job.signal_id
+        self._running.pop(signal_id, None)
+        self._running_lanes.discard((job.plugin, job.order.symbol))
+        self._forget(job)
+        self._wakeup.set()  # the next signal of its lane may be claimed now
+
+    def _forget(self, job: Job) -> None:
+        lane = (job.plugin, job.order.symbol)
+        self._received.pop(job.signal_id, None)
+        waiting = self._received_by_lane.get(lane, {})
+        waiting.pop(job.signal_id, None)
+        if not waiting:
+            self._received_by_lane.pop(lane, None)
+
+    async def _run(self, job: Job) -> None:
+        bind_signal(job.signal_id)
+        try:
+            await self._runner.run(job)
+        except LeaseLost as exc:
+            logger.warning("signal %s: left to another executor: %s", job.signal_id, exc)
+        except JournalError:
+            # The signal stays pending in the journal; it is claimed again when the lease ends.
+            logger.exception("signal %s: journal unavailable during execution", job.signal_id)
+        except Exception:
+            logger.exception("signal %s: unexpected executor failure", job.signal_id)
+
+    async def _renew_forever(self) -> None:
+        interval = self._settings.lease_seconds / 3
+        while True:
+            await asyncio.sleep(interval)
+            if not self._running:
+                continue
+            try:
+                lost = await self._journal.renew(
+                    self.owner, list(self._running), lease_seconds=self._settings.lease_seconds
+                )
+            except JournalError as exc:
+                logger.warning("cannot renew leases: %s", exc)
+                continue
+            for signal_id in lost:
+                logger.warning("signal %s: lease lost while running", signal_id)

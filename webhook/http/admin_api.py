@@ -1,0 +1,197 @@
+"""The admin API and the open health and metrics endpoints.
+
+Admin requests carry `Authorization: Bearer <admin token>`, or come from the dashboard with its
+session cookie (and, when they change anything, its CSRF token).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from plugins.orders import ExecutionResult, Order
+from webhook.auth.sessions import SAFE_METHODS, check_csrf, read_session
+from webhook.decide.kill_switch import HeldByConfiguration, KillSwitchRequest
+from webhook.errors import AuthError, JournalError, PayloadError
+from webhook.http.state import Services
+from webhook.journal import Attempt, SignalRecord, SignalStatus
+from webhook.observe.events import SignalEvent
+
+logger = logging.getLogger("tradehook.admin")
+MAX_LIST = 500
+METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class SignalView(BaseModel):
+    """A signal as the API shows it."""
+
+    id: str
+    received_at: float
+    updated_at: float
+    source: str
+    dialect: str | None
+    status: SignalStatus
+    needs_attention: bool
+    symbol: str | None
+    plugin: str | None
+    order: Order | None
+    reason: str | None
+    error: str | None
+    sizing: str | None = None
+    """How the quantity was computed."""
+    result: ExecutionResult | None
+    raw_body: str | None = None
+    content_type: str | None = None
+    attempts: list[Attempt] | None = None
+
+    @classmethod
+    def of(cls, record: SignalRecord, *, full: bool) -> SignalView:
+        view = cls(
+            id=record.id, received_at=record.received_at, updated_at=record.updated_at,
+            source=record.source, dialect=record.dialect, status=record.status,
+            needs_attention=record.status is SignalStatus.UNKNOWN, symbol=record.symbol,
+            plugin=record.plugin, order=record.order, reason=record.reason, error=record.error,
+            sizing=record.sizing, result=record.result,
+        )
+        if full:
+            view.raw_body = record.raw_body.decode("utf-8", errors="replace")
+            view.content_type = record.content_type
+            view.attempts = record.attempts
+        return view
+
+
+class SignalQuery(BaseModel):
+    status: SignalStatus | None = None
+    source: str | None = None
+    symbol: str | None = None
+    limit: int = 50
+    before: str | None = None
+
+
+def require_admin(request: Request) -> Services:
+    services = Services.of(request)
+    token = services.settings.admin_token
+    if token is None:
+        raise AuthError("the admin API is off: no admin token is configured")
+    if "authorization" not in request.headers:
+        session = read_session(request, token)
+        if session is not None:
+            if request.method not in SAFE_METHODS:
+                check_csrf(request, session)
+            return services
+    scheme, _, offered = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        offered.strip().encode(), token.get_secret_value().encode()
+    ):
+        raise AuthError("admin token required: Authorization: Bearer <token>")
+    return services
+
+
+async def list_signals(request: Request) -> Response:
+    services = require_admin(request)
+    try:
+        query = SignalQuery.model_validate(dict(request.query_params))
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise PayloadError(str(error["loc"][0]), str(error["msg"])) from exc
+    if not 1 <= query.limit <= MAX_LIST:
+        raise PayloadError("limit", f"must be between 1 and {MAX_LIST}")
+    records = await services.journal.list_signals(**query.model_dump())
+    views = [SignalView.of(r, full=False).model_dump(mode="json") for r in records]
+    return JSONResponse({"signals": views})
+
+
+async def get_signal(request: Request) -> Response:
+    services = require_admin(request)
+    record = await services.journal.get(request.path_params["signal_id"])
+    if record is None:
+        return JSONResponse({"error": "no such signal"}, status_code=404)
+    return JSONResponse(SignalView.of(record, full=True).model_dump(mode="json"))
+
+
+async def list_plugins(request: Request) -> Response:
+    services = require_admin(request)
+    health = await services.registry.health_check_all()
+    plugins: list[dict[str, Any]] = [
+        {
+            "name": name,
+            "type": services.settings.plugins[name].type,
+            "default": name == services.registry.default_name,
+            "healthy": health.get(name, False),
+            "capabilities": services.registry.get(name).capabilities.model_dump(),
+        }
+        for name in services.registry.names()
+    ]
+    return JSONResponse({"plugins": plugins, "default": services.registry.default_name})
+
+
+async def kill_switch_state(request: Request) -> Response:
+    services = require_admin(request)
+    return JSONResponse(_kill_switch_view(services))
+
+
+async def set_kill_switch(request: Request) -> Response:
+    """`{"engaged": true, "reason": "..."}`; answers once the new state is durable."""
+    services = require_admin(request)
+    body = await request.body()
+    try:
+        wanted = KillSwitchRequest.model_validate_json(body or b"{}")
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"]) or "body"
+        message = "unknown field" if error["type"] == "extra_forbidden" else str(error["msg"])
+        raise PayloadError(field, message) from exc
+    try:
+        state = await services.pipeline.kill_switch.set(wanted)
+    except HeldByConfiguration as exc:
+        return JSONResponse({"error": str(exc), **_kill_switch_view(services)}, status_code=409)
+    except JournalError as exc:
+        logger.error("kill switch not changed: %s", exc)
+        return JSONResponse(
+            {"error": "the journal could not store the change, so the kill switch is unchanged"},
+            status_code=503,
+        )
+    services.events.publish(SignalEvent(kind="kill_switch", engaged=state.engaged,
+                                        reason=state.reason))
+    return JSONResponse(_kill_switch_view(services))
+
+
+def _kill_switch_view(services: Services) -> dict[str, Any]:
+    switch = services.pipeline.kill_switch
+    return {**switch.state.model_dump(mode="json"), "configured": switch.configured}
+
+
+async def health(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def ready(request: Request) -> Response:
+    services = Services.of(request)
+    journal_ok = await services.journal.healthy()
+    plugins = await services.registry.health_check_all()
+    default_ok = plugins.get(services.registry.default_name or "", False)
+    ok = journal_ok and default_ok
+    body = {
+        "status": "ready" if ok else "not ready",
+        "journal": journal_ok,
+        "plugins": plugins,
+        "breakers": services.executor.breakers.states(),
+        "backlog": services.executor.backlog,
+        "executing": services.settings.execution.enabled,
+    }
+    return JSONResponse(body, status_code=200 if ok else 503)
+
+
+async def metrics(request: Request) -> Response:
+    services = Services.of(request)
+    health = await services.registry.health_check_all(per_plugin_timeout=2.0)
+    text = services.metrics.render(
+        queue_depth=services.executor.backlog, plugin_health=health,
+        kill_switch=services.pipeline.kill_switch.engaged,
+    )
+    return Response(text, media_type=METRICS_CONTENT_TYPE)

@@ -1,0 +1,79 @@
+"""The one place where outcomes and errors become HTTP answers."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from webhook.decide.pipeline import Decision
+from webhook.errors import JournalError, PayloadError, RequestRefused
+from webhook.journal import SignalStatus
+
+logger = logging.getLogger("tradehook.http")
+
+_STATUS_CODES = {
+    SignalStatus.QUEUED: 202,
+    SignalStatus.FILTERED: 200,
+    SignalStatus.REJECTED: 200,
+    SignalStatus.DUPLICATE: 200,
+    SignalStatus.INVALID: 400,
+}
+
+
+def decision_answer(decision: Decision) -> JSONResponse:
+    body: dict[str, str] = {"status": decision.status.value, "signal_id": decision.signal_id}
+    if decision.reason:
+        body["reason"] = decision.reason
+    if decision.rule:
+        body["rule"] = decision.rule
+    if decision.error:
+        body["error"] = decision.error
+    if decision.field:
+        body["field"] = decision.field
+    if decision.plugin and decision.status is SignalStatus.QUEUED:
+        body["plugin"] = decision.plugin
+    return JSONResponse(body, status_code=_STATUS_CODES.get(decision.status, 200))
+
+
+def status_for(exc: Exception) -> int:
+    """The HTTP status the handlers below answer `exc` with."""
+    if isinstance(exc, RequestRefused):
+        return exc.status_code
+    if isinstance(exc, PayloadError):
+        return 400
+    if isinstance(exc, JournalError):
+        return 503
+    return 500
+
+
+async def refused(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestRefused)  # noqa: S101 - registered for this class only
+    return JSONResponse({"error": str(exc)}, status_code=exc.status_code)
+
+
+async def bad_request(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, PayloadError)  # noqa: S101 - registered for this class only
+    return JSONResponse({"error": str(exc), "field": exc.field}, status_code=400)
+
+
+async def journal_unavailable(request: Request, exc: Exception) -> Response:
+    logger.error("journal unavailable: %s", exc)
+    return JSONResponse(
+        {"error": "the signal could not be stored, so it was not accepted; send it again"},
+        status_code=503,
+    )
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONResponse({"error": "internal error"}, status_code=500)
+
+
+EXCEPTION_HANDLERS = {
+    RequestRefused: refused,
+    PayloadError: bad_request,
+    JournalError: journal_unavailable,
+    Exception: server_error,
+}

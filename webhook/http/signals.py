@@ -1,0 +1,115 @@
+"""The signal endpoints: `POST /webhook` (signed) and `POST /webhook/{token}` (source URL).
+
+Size and content type are checked first, then who sent the request, on the raw bytes and
+before any parsing; only then does the pipeline see the body.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from webhook.auth.client_address import client_address, is_allowed, tradingview_certificate_verified
+from webhook.auth.signatures import verify_signature
+from webhook.auth.source_urls import read_source_token
+from webhook.config.settings import SourceSettings
+from webhook.decide.pipeline import SIGNED_SOURCE, Decision, Incoming
+from webhook.errors import AuthError, BodyTooLarge, Forbidden, UnsupportedMediaType, WebhookError
+from webhook.http.answers import decision_answer, status_for
+from webhook.http.state import Services
+from webhook.observe.events import SignalEvent
+
+ACCEPTED_TYPES = frozenset(
+    {"application/json", "text/plain", "application/x-www-form-urlencoded"}
+)
+"""What TradingView sends, plus curl's default for `-d` (whose body is taken as it is)."""
+
+
+def _observed(
+    endpoint: str, receive: Callable[[Request, Services], Awaitable[Decision]]
+) -> Callable[[Request], Awaitable[Response]]:
+    """Time the answer, count what was refused, and tell the listeners what was decided."""
+
+    async def handle(request: Request) -> Response:
+        services = Services.of(request)
+        started = time.perf_counter()
+        try:
+            decision = await receive(request, services)
+        except WebhookError as exc:
+            services.metrics.refused.labels(str(status_for(exc))).inc()
+            raise
+        finally:
+            services.metrics.answer_seconds.labels(endpoint).observe(time.perf_counter() - started)
+        services.events.publish(SignalEvent(
+            kind="decided", signal_id=decision.signal_id, status=decision.status,
+            source=request.state.source, dialect=decision.dialect, plugin=decision.plugin,
+            reason=decision.reason, error=decision.error,
+        ))
+        return decision_answer(decision)
+
+    return handle
+
+
+async def _receive_signed(request: Request, services: Services) -> Decision:
+    request.state.source = SIGNED_SOURCE
+    body, content_type = await _read(request, services.settings.max_body_bytes)
+    if not services.settings.secret:
+        raise AuthError("no webhook secret is configured")
+    webhook_id = verify_signature(services.settings.secret, request.headers, body)
+    incoming = Incoming(SIGNED_SOURCE, body, content_type, webhook_id=webhook_id)
+    return await services.pipeline.receive(incoming)
+
+
+async def _receive_from_source(request: Request, services: Services) -> Decision:
+    body, content_type = await _read(request, services.settings.max_body_bytes)
+    token = read_source_token(services.settings.secret, request.path_params["token"])
+    source = services.settings.sources.get(token.source)
+    if source is None:
+        raise Forbidden(f"source {token.source!r} is not configured")
+    if not source.enabled:
+        raise Forbidden(f"source {token.source!r} is disabled")
+    if token.generation != source.generation:
+        raise Forbidden(f"this URL for source {token.source!r} was revoked; make a new one")
+    _check_sender(request, services, token.source, source)
+    request.state.source = token.source
+    incoming = Incoming(token.source, body, content_type)
+    return await services.pipeline.receive(incoming)
+
+
+def _check_sender(request: Request, services: Services, name: str, source: SourceSettings) -> None:
+    """The source's own network checks: its IP allowlist and TradingView's client certificate."""
+    trusted = services.settings.trusted_proxies
+    if source.ip_allowlist:
+        address = client_address(request, trusted)
+        if not is_allowed(address, source.ip_allowlist):
+            raise Forbidden(f"address {address or 'unknown'} is not allowed for source {name!r}")
+    if source.require_tradingview_certificate and not tradingview_certificate_verified(
+        request, trusted
+    ):
+        raise Forbidden(f"source {name!r} requires TradingView's TLS client certificate")
+
+
+receive_signed = _observed("signed", _receive_signed)
+receive_from_source = _observed("source", _receive_from_source)
+
+
+async def _read(request: Request, limit: int) -> tuple[bytes, str | None]:
+    content_type = request.headers.get("content-type")
+    media_type = (content_type or "").partition(";")[0].strip().lower()
+    if media_type and media_type not in ACCEPTED_TYPES and not media_type.endswith("+json"):
+        raise UnsupportedMediaType(
+            f"content type {media_type!r} is not accepted; send application/json or text/plain"
+        )
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(f"body larger than {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(f"body larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks), content_type

@@ -1,0 +1,145 @@
+"""Logs: JSON lines for machines, plain lines for a terminal, secrets never in either.
+
+Every line about a signal carries its id (`signal_id`): the pipeline and the executor bind the
+id to the task that handles the signal with `bind_signal`, and the formatters read it from
+there. Redaction happens in the formatter, on the finished message and traceback, so it covers
+every logger (uvicorn's and libraries' too): the configured secrets and tokens are replaced, and
+so is anything shaped like one (a source URL's token, a `whsec_` secret, a bearer token, a chat
+webhook URL).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from collections.abc import Iterable
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Literal, TextIO
+
+from webhook.config.settings import Settings
+
+LogFormat = Literal["auto", "json", "text"]
+REDACTED = "[redacted]"
+MIN_SECRET_LENGTH = 4
+_signal_id: ContextVar[str | None] = ContextVar("tradehook_signal_id", default=None)
+_PATTERNS = (
+    (re.compile(r"(/webhook/)[^\s/?#\"']+"), r"\1" + REDACTED),
+    (re.compile(r"whsec_[A-Za-z0-9+/=]+"), REDACTED),
+    (re.compile(r"(?i)(bearer\s+)[^\s\"']+"), r"\1" + REDACTED),
+    (re.compile(r"(api\.telegram\.org/bot)[^/\s\"']+"), r"\1" + REDACTED),
+    (re.compile(r"(discord(?:app)?\.com/api/webhooks/)[^\s\"']+"), r"\1" + REDACTED),
+    (re.compile(r"(hooks\.slack\.com/)[^\s\"']+"), r"\1" + REDACTED),
+)
+_QUIET_LOGGERS = ("httpx", "httpcore", "multipart")
+
+
+def bind_signal(signal_id: str | None) -> None:
+    """Tag the log lines of the current task (and the tasks it starts) with a signal id."""
+    _signal_id.set(signal_id)
+
+
+def current_signal() -> str | None:
+    return _signal_id.get()
+
+
+class Redactor:
+    """Replaces known secret values and secret-shaped text."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        known = {s for s in secrets if len(s) >= MIN_SECRET_LENGTH}
+        self._known = sorted(known, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for secret in self._known:
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        for pattern, replacement in _PATTERNS:
+            text = pattern.sub(replacement, text)
+        return text
+
+
+def secrets_of(settings: Settings) -> list[str]:
+    """Every configured value that must never be shown."""
+    found = [str(s) for s in settings.secret]
+    found += [str(s).removeprefix("whsec_") for s in settings.secret]
+    if settings.admin_token is not None:
+        found.append(settings.admin_token.get_secret_value())
+    found += [s.passphrase.get_secret_value() for s in settings.sources.values() if s.passphrase]
+    for target in settings.notifications.values():
+        found.append(target.url.get_secret_value())
+        if target.secret is not None:
+            found += [str(target.secret), str(target.secret).removeprefix("whsec_")]
+    return found
+
+
+class _RedactingFormatter(logging.Formatter):
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self.redact = redactor
+
+    def parts(self, record: logging.LogRecord) -> tuple[str, str | None, str | None]:
+        """The redacted message, the record's signal id, and the redacted traceback."""
+        message = self.redact(record.getMessage())
+        signal_id = getattr(record, "signal_id", None) or record.__dict__.get("_signal_id")
+        trace = None
+        if record.exc_info:
+            trace = self.redact(self.formatException(record.exc_info))
+        return message, signal_id, trace
+
+
+class JsonFormatter(_RedactingFormatter):
+    def format(self, record: logging.LogRecord) -> str:
+        message, signal_id, trace = self.parts(record)
+        line: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": message,
+        }
+        if signal_id:
+            line["signal_id"] = signal_id
+        if trace:
+            line["exception"] = trace
+        return json.dumps(line, ensure_ascii=False)
+
+
+class TextFormatter(_RedactingFormatter):
+    def format(self, record: logging.LogRecord) -> str:
+        message, signal_id, trace = self.parts(record)
+        when = datetime.fromtimestamp(record.created).strftime("%H:%M:%S")
+        tag = f" [{signal_id}]" if signal_id and signal_id not in message else ""
+        line = f"{when} {record.levelname:<7} {record.name}{tag}: {message}"
+        return f"{line}\n{trace}" if trace else line
+
+
+class _SignalContext(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not getattr(record, "signal_id", None):
+            record._signal_id = _signal_id.get()
+        return True
+
+
+def configure_logging(
+    settings: Settings, *, stream: TextIO | None = None, log_format: LogFormat | None = None
+) -> logging.Handler:
+    """Send every logger's records to `stream` (stderr) as JSON lines, or as text when the
+    format is `text`, or `auto` and the stream is a terminal."""
+    stream = stream or sys.stderr
+    chosen = log_format or settings.log_format
+    if chosen == "auto":
+        chosen = "text" if stream.isatty() else "json"
+    redactor = Redactor(secrets_of(settings))
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter(redactor) if chosen == "json" else TextFormatter(redactor))
+    handler.addFilter(_SignalContext())
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(settings.log_level.upper())
+    for name in _QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    return handler

@@ -1,0 +1,106 @@
+"""What a notification says, and how each kind of receiver wants it posted."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from webhook.auth.signatures import signature_headers
+from webhook.journal import SignalRecord, SignalStatus
+from webhook.observe.events import SignalEvent
+from webhook.observe.notify.targets import NotificationEvent, NotificationTarget
+
+_HEADLINES = {
+    "filled": "FILLED",
+    "partially_filled": "PARTIALLY FILLED",
+    "placed": "PLACED",
+    "cancelled": "CANCELLED",
+    "failed": "FAILED",
+    "unknown": "NEEDS ATTENTION",
+    "rejected": "REJECTED",
+}
+
+
+class Notification(BaseModel):
+    """One message, the same for every target; `id` stays the same across retries."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    event: NotificationEvent
+    at: float
+    text: str
+    signal_id: str | None = None
+    data: dict[str, Any] = {}
+
+
+def notification_for(event: SignalEvent, record: SignalRecord | None) -> Notification | None:
+    """The notification an event deserves, or None (most events deserve none)."""
+    if event.kind == "kill_switch" and event.engaged is not None:
+        state = "ENGAGED: no order will be executed" if event.engaged else "released"
+        return Notification(
+            id=f"ntf_kill_switch_{int(event.at * 1000)}", event="kill_switch", at=event.at,
+            text=f"tradehook: kill switch {state}", data={"engaged": event.engaged},
+        )
+    status = event.status
+    wanted = event.final or (event.kind == "decided" and status is SignalStatus.REJECTED)
+    if not wanted or status is None or event.signal_id is None:
+        return None
+    name: NotificationEvent = status.value  # type: ignore[assignment]
+    detail = event.reason or event.error
+    if record is not None and record.result is not None and not detail:
+        result = record.result
+        price = f" at {result.average_price:g}" if result.average_price else ""
+        detail = f"order {result.order_id}{price}" if result.order_id else None
+    text = f"tradehook: {_HEADLINES[name]} {_describe(event, record)}"
+    if status is SignalStatus.UNKNOWN:
+        text += " (the broker may or may not hold this order: check it)"
+    if detail:
+        text += f": {detail}"
+    text += f" (signal {event.signal_id})"
+    data: dict[str, Any] = {"status": name, "plugin": event.plugin, "reason": event.reason,
+                            "error": event.error, "source": event.source}
+    if record is not None:
+        data["order"] = record.order.model_dump(mode="json") if record.order else None
+        data["result"] = record.result.model_dump(mode="json") if record.result else None
+    return Notification(
+        id=f"ntf_{event.signal_id}_{name}", event=name, at=event.at, text=text,
+        signal_id=event.signal_id, data=data,
+    )
+
+
+def _describe(event: SignalEvent, record: SignalRecord | None) -> str:
+    order = record.order if record is not None else None
+    if order is None:
+        what = event.symbol or "signal"
+    else:
+        parts = [order.action.value if order.action.value != "open" else "", order.side,
+                 f"{order.quantity:g}" if order.quantity else "", order.symbol]
+        what = " ".join(p for p in parts if p)
+    return f"{what} via {event.plugin}" if event.plugin else what
+
+
+def request_for(target: NotificationTarget, note: Notification) -> tuple[bytes, dict[str, str]]:
+    """The body and headers to post to `target`."""
+    payload: dict[str, Any]
+    if target.kind == "telegram":
+        payload = {"chat_id": target.chat_id, "text": note.text,
+                   "disable_web_page_preview": True}
+    elif target.kind == "discord":
+        payload = {"content": note.text[:2000], "allowed_mentions": {"parse": []}}
+    elif target.kind == "slack":
+        payload = {"text": note.text}
+    else:
+        payload = {
+            "type": f"signal.{note.event}" if note.signal_id else note.event,
+            "timestamp": datetime.fromtimestamp(note.at, UTC).isoformat(),
+            "data": {"signal_id": note.signal_id, "text": note.text, **note.data},
+        }
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    headers = {"content-type": "application/json", "user-agent": "tradehook"}
+    if target.kind == "webhook" and target.secret is not None:
+        headers.update(signature_headers(target.secret, body, msg_id=note.id))
+    return body, headers
