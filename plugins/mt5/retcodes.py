@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import Enum
 
 from plugins.errors import (
+    ExecutionError,
     InsufficientFunds,
     OrderRejected,
     OutcomeUnknown,
@@ -91,7 +92,7 @@ def describe(retcode: int, broker_comment: str = "") -> str:
     return f"{name} ({retcode}): {meaning}{said}"
 
 
-def error_for(retcode: int, what: str, broker_comment: str = "") -> Exception:
+def error_for(retcode: int, what: str, broker_comment: str = "") -> ExecutionError:
     """The error for a failed request; `what` names it ("buy 0.1 EURUSD")."""
     message = f"MetaTrader 5 refused {what}: {describe(retcode, broker_comment)}"
     kind = outcome(retcode)
