@@ -15,14 +15,14 @@ from plugins.errors import PluginConfigError
 from plugins.loader import start_plugin, validate_plugin_config
 from plugins.registry import PluginRegistry
 from webhook.config.settings import Settings
-from webhook.decide.kill_switch import KillSwitch
 from webhook.decide.pipeline import SignalPipeline
 from webhook.errors import JournalError
 from webhook.execute.executor import Executor
+from webhook.execute.kill_switch import KillSwitch
 from webhook.http import admin_api, signals
 from webhook.http.answers import EXCEPTION_HANDLERS
 from webhook.http.dashboard import STATIC_DIRECTORY, live, pages
-from webhook.http.state import Services
+from webhook.http.state import ServerState
 from webhook.journal import SignalJournal, open_journal
 from webhook.observe.events import SignalEvents
 from webhook.observe.metrics import Metrics
@@ -61,7 +61,7 @@ def create_app(settings: Settings, *, journal: SignalJournal | None = None) -> S
             )
             stack.push_async_callback(executor.stop, SHUTDOWN_GRACE)
             pipeline = SignalPipeline(settings, registry, store, executor, kill_switch=kill_switch)
-            app.state.services = Services(
+            app.state.services = ServerState(
                 settings, store, registry, executor, pipeline, events=events, metrics=metrics
             )
             await executor.start()

@@ -9,7 +9,17 @@
     ├── PayloadError           400: authenticated but unusable; stored as `invalid`
     ├── JournalError           503: the signal could not be stored, so nothing is acknowledged
     ├── LeaseLost              an executor's claim on a signal expired and another took it
-    └── ConfigError            the configuration is wrong; raised at start, naming the key
+    ├── ConfigError            the configuration is wrong; raised at start, naming the key
+    ├── DecisionError          the policy could not decide with what it could learn
+    │   ├── FactUnavailable    the plugin could not give a price, a balance or a position
+    │   └── SizingError        the quantity or the bracket could not be computed
+    ├── HeldByConfiguration    409: the configuration engages the kill switch; the API cannot
+    │                          release it
+    └── DeliveryFailed         a notification did not reach its receiver (`retry` says whether
+                               trying again may help)
+
+Errors of the plugins (`plugins.errors.ExecutionError`) stay in their own tree: the executor
+reads them, and `webhook.execute.attempts` is where they become a signal's status.
 
 `webhook.http.answers` is the one place that turns these into HTTP answers.
 """
@@ -60,3 +70,28 @@ class LeaseLost(WebhookError):
 
 class ConfigError(WebhookError):
     """A wrong configuration value; the message starts with the key."""
+
+
+class DecisionError(WebhookError):
+    """The policy could not decide about a signal; it is rejected with this message."""
+
+
+class FactUnavailable(DecisionError):
+    """The plugin could not say what the policy needed; the message says what and why."""
+
+
+class SizingError(DecisionError):
+    """The quantity or the bracket could not be computed; the message says why."""
+
+
+class HeldByConfiguration(WebhookError):
+    """The setting engages the kill switch, so the API cannot release it."""
+
+
+class DeliveryFailed(WebhookError):
+    """A notification was not delivered; `retry` says whether trying again may help."""
+
+    def __init__(self, reason: str, *, retry: bool, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry = retry
+        self.retry_after = retry_after

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Sequence
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from pydantic import BaseModel, SecretStr, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from webhook.auth.client_address import request_scheme
+from webhook.auth.client_address import IPNetwork, request_scheme
 from webhook.errors import Forbidden
-from webhook.http.state import Services
 
 SESSION_COOKIE = "tradehook_session"
 LOGIN_COOKIE = "tradehook_login"
@@ -89,9 +89,11 @@ def login_token_matches(request: Request, admin_token: SecretStr, offered: str |
     return isinstance(expected, str) and same_token(offered, expected)
 
 
-def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
-    services = Services.of(request)
-    secure = request_scheme(request, services.settings.trusted_proxies) == "https"
+def set_cookie(
+    request: Request, response: Response, name: str, value: str, max_age: int,
+    *, trusted_proxies: Sequence[IPNetwork],
+) -> None:
+    secure = request_scheme(request, trusted_proxies) == "https"
     response.set_cookie(
         name, value, max_age=max_age, path="/", httponly=True, samesite="strict", secure=secure
     )

@@ -15,6 +15,7 @@ from webhook.auth.signatures import WebhookSecret
 from webhook.decide.risk_limits import RiskLimits
 from webhook.decide.sizing import SizingSettings
 from webhook.decide.symbols import check_patterns
+from webhook.execute.settings import ExecutionSettings
 from webhook.journal.postgres_url import parse_postgres_url
 from webhook.observe.notify.targets import NotificationTarget
 
@@ -84,30 +85,6 @@ class PluginSettings(BaseModel):
     @property
     def options(self) -> dict[str, Any]:
         return dict(self.model_extra or {})
-
-
-class ExecutionSettings(_Strict):
-    max_attempts: Annotated[int, Field(ge=1, le=100)] = 5
-    """Tries per signal for temporary broker failures."""
-    retry_base_delay: Annotated[float, Field(gt=0, le=60)] = 0.5
-    retry_max_delay: Annotated[float, Field(gt=0, le=3600)] = 30.0
-    concurrency: Annotated[int, Field(ge=1, le=1000)] = 32
-    """Signals executed at once (never two for the same plugin and symbol)."""
-    enabled: bool = True
-    """False for a receiver that only stores signals, leaving execution to other instances
-    that share its journal."""
-    instance: Annotated[str, Field(min_length=1, max_length=100)] | None = None
-    """This executor's name in the journal's leases (default: host name and port). A restart
-    under the same name takes its signals back at once; two running executors need two names."""
-    lease_seconds: Annotated[float, Field(ge=1, le=3600)] = 30.0
-    """How long a claim on a signal lasts without renewal; after a crash, another executor
-    takes the signal over this long after the last renewal."""
-    poll_interval: Annotated[float, Field(gt=0, le=60)] = 1.0
-    """How often to look for signals that other receivers stored or crashed executors left."""
-    breaker_failures: Annotated[int, Field(ge=1, le=1000)] = 5
-    """Consecutive failed attempts on one plugin that open its circuit breaker."""
-    breaker_cooldown: Annotated[float, Field(gt=0, le=3600)] = 30.0
-    """Seconds an open breaker waits before letting one attempt through again."""
 
 
 class Settings(_Strict):
@@ -230,3 +207,16 @@ class Settings(_Strict):
         if configured is not None and configured.confidence_threshold is not None:
             return configured.confidence_threshold
         return self.confidence_threshold
+
+    def secret_values(self) -> list[str]:
+        """Every configured value that must never be shown (in logs, answers or the journal)."""
+        found = [str(s) for s in self.secret]
+        found += [str(s).removeprefix("whsec_") for s in self.secret]
+        if self.admin_token is not None:
+            found.append(self.admin_token.get_secret_value())
+        found += [s.passphrase.get_secret_value() for s in self.sources.values() if s.passphrase]
+        for target in self.notifications.values():
+            found.append(target.url.get_secret_value())
+            if target.secret is not None:
+                found += [str(target.secret), str(target.secret).removeprefix("whsec_")]
+        return found

@@ -8,69 +8,71 @@ or is too slow yields `FactUnavailable`, which the policy turns into a rejection
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Sequence
 from typing import TypeVar
 
-from plugins.base import ExecutionPlugin
+from plugins.errors import NotSupported
 from plugins.orders import AccountBalance, Order, OrderAction, OrderSide
+from plugins.registry import PluginRegistry
+from webhook.errors import FactUnavailable
 
 T = TypeVar("T")
 
 
-class FactUnavailable(Exception):
-    """The plugin could not say what the policy needed; the message says what and why."""
-
-
-class BrokerFacts:
-    """Lazily asks one plugin about one symbol, remembering the answers."""
+class BrokerLookup:
+    """What one signal asks its plugin about one symbol, asked lazily through the registry and
+    remembered for the rest of the signal's decision."""
 
     def __init__(
         self,
-        plugin: ExecutionPlugin,
+        registry: PluginRegistry,
+        plugin: str,
         symbol: str,
         *,
         timeout: float,
-        queued: Callable[[], Sequence[Order]] = tuple,
+        queued: Sequence[Order] = (),
     ) -> None:
-        self._plugin = plugin
+        self._registry = registry
+        self._name = plugin
         self._symbol = symbol
         self._timeout = timeout
         self._queued = queued
-        """Asked only when a rule needs it: it can be long while a broker is slow."""
+        """Orders already queued for this plugin and symbol, for the position rules."""
         self._quote: tuple[float, str] | None = None
         self._balance: AccountBalance | None = None
         self._position: float | None = None
 
     @property
     def plugin_name(self) -> str:
-        return self._plugin.name
+        return self._name
 
     async def market_price(self, side: OrderSide | None) -> tuple[float, str]:
         """The price an order on `side` would trade at now (ask to buy, bid to sell), and where
         it came from."""
         if self._quote is None:
-            quote = await self._ask("a price", self._plugin.fetch_data(self._symbol))
+            quote = await self._ask("a price", self._registry.fetch_data(self._symbol, self._name))
             price, name = quote.last, "last price"
             if side is OrderSide.BUY and quote.ask > 0:
                 price, name = quote.ask, "ask"
             elif side is OrderSide.SELL and quote.bid > 0:
                 price, name = quote.bid, "bid"
             if not price > 0:
-                raise FactUnavailable(f"plugin {self._plugin.name!r} has no price for "
+                raise FactUnavailable(f"plugin {self._name!r} has no price for "
                                       f"{self._symbol}")
-            self._quote = (price, f"{name} from plugin {self._plugin.name!r}")
+            self._quote = (price, f"{name} from plugin {self._name!r}")
         return self._quote
 
     async def balance(self) -> AccountBalance:
         if self._balance is None:
-            self._balance = await self._ask("its balance", self._plugin.fetch_balance())
+            self._balance = await self._ask("its balance", self._registry.fetch_balance(self._name))
         return self._balance
 
     async def position(self) -> float:
         """The broker's net position in the symbol (positive long)."""
         if self._position is None:
             self._position = await self._ask(
-                f"its position in {self._symbol}", self._plugin.fetch_position(self._symbol)
+                f"its position in {self._symbol}",
+                self._registry.fetch_position(self._symbol, self._name),
             )
         return self._position
 
@@ -79,15 +81,15 @@ class BrokerFacts:
         symbol are done (closes are assumed not to fill, which errs on the safe side)."""
         now = await self.position()
         expected = now
-        for order in self._queued():
+        for order in self._queued:
             expected = position_after(expected, order, assume_closes=False)
         return now, expected
 
     async def _ask(self, what: str, call: Awaitable[T]) -> T:
-        name = self._plugin.name
+        name = self._name
         try:
             return await asyncio.wait_for(call, self._timeout)
-        except NotImplementedError:
+        except NotSupported:
             raise FactUnavailable(f"plugin {name!r} cannot report {what}") from None
         except TimeoutError:
             raise FactUnavailable(

@@ -1,33 +1,35 @@
 """The receiving pipeline: from an authenticated body to a stored decision.
 
-parse the dialect -> check the source's passphrase -> route to a plugin and map the symbol
-(`webhook.decide.routing`) -> apply the policy (threshold, kill switch, risk rules, sizing:
-`webhook.decide.policy`) -> store durably -> hand queued signals to the executor. The caller answers
-only after `receive` returns, so every answer describes a stored signal.
+`SignalPipeline.receive` reads top to bottom: parse the dialect -> authenticate the alert (the
+source's passphrase) -> dedupe (repeats of a body within the source's window) -> route to a plugin
+and map the symbol (`webhook.decide.routing`) -> decide (threshold, kill switch, risk rules,
+sizing: `webhook.decide.policy`) -> store durably -> hand queued signals to the executor. The
+caller answers only after `receive` returns, so every `Receipt` describes a stored signal.
 """
 
 from __future__ import annotations
 
-import hmac
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from plugins.orders import Order
 from plugins.registry import PluginRegistry
+from webhook.auth.passphrase import carries_passphrase, check_passphrase, redact_passphrase
 from webhook.config.settings import Settings, SourceSettings
-from webhook.decide.kill_switch import KillSwitch
-from webhook.decide.policy import SignalPolicy
+from webhook.decide.policy import PolicyVerdict, SignalPolicy
 from webhook.decide.repeat_window import RepeatWindow
 from webhook.decide.routing import SymbolRouter
 from webhook.dialects import ParsedSignal, parse_alert
 from webhook.errors import Forbidden, PayloadError
-from webhook.execute.executor import Executor, Job
+from webhook.execute.executor import ExecutionJob, Executor
+from webhook.execute.kill_switch import KillSwitch
 from webhook.journal import NewSignal, SignalJournal, SignalStatus
 from webhook.journal.ids import new_signal_id
 from webhook.observe.logs import bind_signal
 
 logger = logging.getLogger("tradehook.pipeline")
-REDACTED = b"[redacted]"
 SIGNED_SOURCE = "signed"
 """The source name recorded for requests verified by HMAC signature."""
 
@@ -43,7 +45,12 @@ class Incoming:
 
 
 @dataclass(frozen=True)
-class Decision:
+class Receipt:
+    """What receiving one signal came to, once it is stored: its id and final answer status, and
+    what the answer tells the sender. (The policy's `PolicyVerdict` comes before storing and
+    carries the sized order; a `Receipt` is what is left of it, or of a refusal, for the answer.)
+    """
+
     signal_id: str
     status: SignalStatus
     reason: str | None = None
@@ -66,104 +73,160 @@ class SignalPipeline:
         kill_switch: KillSwitch | None = None,
     ) -> None:
         self._settings = settings
-        self._registry = registry
         self._journal = journal
         self._executor = executor
         self.kill_switch = kill_switch or KillSwitch(journal, configured=settings.kill_switch)
         self._router = SymbolRouter(settings, registry)
         self._repeats = RepeatWindow()
-        self._policy = SignalPolicy(settings, registry, self.kill_switch, executor.queued_orders)
+        self._policy = SignalPolicy(settings, registry, self.kill_switch)
 
-    async def receive(self, incoming: Incoming) -> Decision:
+    async def receive(self, incoming: Incoming) -> Receipt:
         """Decide about one signal and store it. Raises `Forbidden` (nothing stored) for a wrong
         passphrase and `JournalError` when it could not be stored."""
-        source = self._settings.sources.get(incoming.source)
-        signal_id = new_signal_id()
-        bind_signal(signal_id)
-        body = incoming.body
+        signal = _Arrival(incoming, self._settings.sources.get(incoming.source), new_signal_id())
+        bind_signal(signal.id)
         try:
-            parsed = parse_alert(
-                body, source.dialect if source else "auto",
-                default_quantity=source.sizing.quantity if source else None,
-            )
+            parsed = self._parse(signal)
         except PayloadError as exc:
-            if source is not None and source.passphrase is not None:
-                body = _redact_or_refuse(body, source)
-            return await self._store_invalid(incoming, signal_id, body, exc)
-        if source is not None and source.passphrase is not None:
-            _check_passphrase(parsed, source)
-            body = body.replace(source.passphrase.get_secret_value().encode(), REDACTED)
+            return await self._store_invalid(signal, self._redacted_or_refused(signal), exc)
+        body = self._authenticated(signal, parsed)
         key = _idempotency_key(incoming, parsed)
-        dedup_seconds = source.dedup_seconds if source is not None and key is None else None
-        if dedup_seconds is not None:
-            first = self._repeats.first(incoming.source, incoming.body)
-            if first is not None:
-                logger.info("signal %s: repeats %s within %gs", signal_id, first, dedup_seconds)
-                return Decision(first, SignalStatus.DUPLICATE, dialect=parsed.dialect)
+        window = self._dedup_window(signal, key)
+        if window is not None and (first := self._repeats.first(incoming.source, incoming.body)):
+            logger.info("signal %s: repeats %s within %gs", signal.id, first, window)
+            return Receipt(first, SignalStatus.DUPLICATE, dialect=parsed.dialect)
         try:
-            plugin = self._router.route(
-                parsed, incoming.source, source, signed=incoming.webhook_id is not None
-            )
+            plugin = self._route(signal, parsed)
         except PayloadError as exc:
-            return await self._store_invalid(incoming, signal_id, body, exc, parsed, key)
-        broker_symbol = self._router.broker_symbol(plugin, parsed.order.symbol)
-        order = parsed.order.model_copy(
-            update={"client_order_id": signal_id, "symbol": broker_symbol}
+            return await self._store_invalid(signal, body, exc, parsed, key)
+        symbol = self._router.broker_symbol(plugin, parsed.order.symbol)
+        order = parsed.order.model_copy(update={"client_order_id": signal.id, "symbol": symbol})
+        async with self._policy.serialized(incoming.source, plugin, symbol):
+            verdict = await self._decide(signal, parsed, order, plugin)
+            stored = await self._store(signal, parsed, body, key, plugin, verdict)
+            if stored is not None:
+                return stored
+            if window is not None:
+                self._repeats.remember(incoming.source, incoming.body, signal.id, window)
+            self._hand_over(signal, plugin, verdict)
+        return Receipt(signal.id, verdict.status, reason=verdict.reason, plugin=plugin,
+                       dialect=parsed.dialect, rule=verdict.rule)
+
+    def _parse(self, signal: _Arrival) -> ParsedSignal:
+        source = signal.source
+        return parse_alert(
+            signal.incoming.body, source.dialect if source else "auto",
+            default_quantity=source.sizing.quantity if source else None,
         )
-        async with self._policy.serialized(incoming.source, plugin, broker_symbol):
-            verdict = await self._policy.decide(parsed, order, incoming.source, plugin)
-            order, status, reason = verdict.order, verdict.status, verdict.reason
-            signal = NewSignal(
-                id=signal_id, received_at=time.time(), source=incoming.source,
-                dialect=parsed.dialect, idempotency_key=key, content_type=incoming.content_type,
-                raw_body=body, order=order, plugin=plugin, status=status, reason=reason,
-                sizing=verdict.sizing,
-            )
-            try:
-                stored = await self._journal.record(signal)
-            except BaseException:
-                verdict.release()
-                raise
-            if stored.duplicate:
-                verdict.release()
-                logger.info("signal %s: duplicate of %s", signal_id, stored.signal_id)
-                return Decision(
-                    stored.signal_id, SignalStatus.DUPLICATE, plugin=plugin,
-                    dialect=parsed.dialect,
-                )
-            logger.info("signal %s: %s %s via %s", signal_id, status, order.symbol, plugin)
-            if dedup_seconds is not None:
-                self._repeats.remember(incoming.source, incoming.body, signal_id, dedup_seconds)
-            if status is SignalStatus.QUEUED:
-                self._executor.submit(Job(signal_id=signal_id, order=order, plugin=plugin))
-        return Decision(signal_id, status, reason=reason, plugin=plugin, dialect=parsed.dialect,
-                        rule=verdict.rule)
+
+    def _authenticated(self, signal: _Arrival, parsed: ParsedSignal) -> bytes:
+        """The body to store, once the alert's passphrase (where its source has one) is right."""
+        source = signal.source
+        if source is None or source.passphrase is None:
+            return signal.incoming.body
+        check_passphrase(parsed.passphrase, source.passphrase)
+        return redact_passphrase(signal.incoming.body, source.passphrase)
+
+    def _redacted_or_refused(self, signal: _Arrival) -> bytes:
+        """An unreadable body from a passphrase source is kept only if it carries the passphrase."""
+        source = signal.source
+        if source is None or source.passphrase is None:
+            return signal.incoming.body
+        if not carries_passphrase(signal.incoming.body, source.passphrase):
+            raise Forbidden("wrong or missing passphrase")
+        return redact_passphrase(signal.incoming.body, source.passphrase)
+
+    def _dedup_window(self, signal: _Arrival, key: str | None) -> float | None:
+        """Seconds within which the same body from the same source is a repeat; only for alerts
+        that carry no idempotency key of their own."""
+        if signal.source is None or key is not None:
+            return None
+        return signal.source.dedup_seconds
+
+    def _route(self, signal: _Arrival, parsed: ParsedSignal) -> str:
+        incoming = signal.incoming
+        return self._router.route(
+            parsed, incoming.source, signal.source, signed=incoming.webhook_id is not None
+        )
+
+    async def _decide(
+        self, signal: _Arrival, parsed: ParsedSignal, order: Order, plugin: str
+    ) -> PolicyVerdict:
+        source = signal.incoming.source
+        queued: Sequence[Order] = ()
+        if self._policy.limits_positions(source, plugin):
+            queued = self._executor.queued_orders(plugin, order.symbol)
+        return await self._policy.decide(parsed, order, source, plugin, queued=queued)
+
+    async def _store(
+        self,
+        signal: _Arrival,
+        parsed: ParsedSignal,
+        body: bytes,
+        key: str | None,
+        plugin: str,
+        verdict: PolicyVerdict,
+    ) -> Receipt | None:
+        """Store the decided signal; a `Receipt` when it turned out to be a duplicate."""
+        incoming = signal.incoming
+        record = NewSignal(
+            id=signal.id, received_at=time.time(), source=incoming.source,
+            dialect=parsed.dialect, idempotency_key=key, content_type=incoming.content_type,
+            raw_body=body, order=verdict.order, plugin=plugin, status=verdict.status,
+            reason=verdict.reason, sizing=verdict.sizing,
+        )
+        try:
+            stored = await self._journal.record(record)
+        except BaseException:
+            verdict.release()
+            raise
+        if stored.duplicate:
+            verdict.release()
+            logger.info("signal %s: duplicate of %s", signal.id, stored.signal_id)
+            return Receipt(stored.signal_id, SignalStatus.DUPLICATE, plugin=plugin,
+                           dialect=parsed.dialect)
+        logger.info("signal %s: %s %s via %s", signal.id, verdict.status, verdict.order.symbol,
+                    plugin)
+        return None
+
+    def _hand_over(self, signal: _Arrival, plugin: str, verdict: PolicyVerdict) -> None:
+        if verdict.status is SignalStatus.QUEUED:
+            self._executor.submit(ExecutionJob(signal.id, verdict.order, plugin))
 
     async def _store_invalid(
         self,
-        incoming: Incoming,
-        signal_id: str,
+        signal: _Arrival,
         body: bytes,
         exc: PayloadError,
         parsed: ParsedSignal | None = None,
         key: str | None = None,
-    ) -> Decision:
+    ) -> Receipt:
+        incoming = signal.incoming
         if key is None and incoming.webhook_id:
             key = _idempotency_key(incoming, None)
-        signal = NewSignal(
-            id=signal_id, received_at=time.time(), source=incoming.source,
+        record = NewSignal(
+            id=signal.id, received_at=time.time(), source=incoming.source,
             dialect=parsed.dialect if parsed else None, idempotency_key=key,
             content_type=incoming.content_type, raw_body=body,
             order=parsed.order if parsed else None, status=SignalStatus.INVALID, error=str(exc),
         )
-        stored = await self._journal.record(signal)
+        stored = await self._journal.record(record)
         if stored.duplicate:
-            return Decision(stored.signal_id, SignalStatus.DUPLICATE)
-        logger.info("signal %s: invalid: %s", signal_id, exc)
-        return Decision(
-            signal_id, SignalStatus.INVALID, error=str(exc), field=exc.field,
+            return Receipt(stored.signal_id, SignalStatus.DUPLICATE)
+        logger.info("signal %s: invalid: %s", signal.id, exc)
+        return Receipt(
+            signal.id, SignalStatus.INVALID, error=str(exc), field=exc.field,
             dialect=parsed.dialect if parsed else None,
         )
+
+
+@dataclass(frozen=True)
+class _Arrival:
+    """One request on its way through the pipeline: what came, from which source, its new id."""
+
+    incoming: Incoming
+    source: SourceSettings | None
+    id: str
 
 
 def _idempotency_key(incoming: Incoming, parsed: ParsedSignal | None) -> str | None:
@@ -173,20 +236,3 @@ def _idempotency_key(incoming: Incoming, parsed: ParsedSignal | None) -> str | N
     if parsed is not None and parsed.idempotency_key:
         return f"{incoming.source}:{parsed.idempotency_key}"
     return None
-
-
-def _check_passphrase(parsed: ParsedSignal, source: SourceSettings) -> None:
-    assert source.passphrase is not None  # noqa: S101 - checked by the caller
-    expected = source.passphrase.get_secret_value().encode()
-    offered = (parsed.passphrase or "").encode()
-    if not hmac.compare_digest(expected, offered):
-        raise Forbidden("wrong or missing passphrase")
-
-
-def _redact_or_refuse(body: bytes, source: SourceSettings) -> bytes:
-    """An unparsable body from a passphrase source is kept only if it carries the passphrase."""
-    assert source.passphrase is not None  # noqa: S101 - checked by the caller
-    secret = source.passphrase.get_secret_value().encode()
-    if secret not in body:
-        raise Forbidden("wrong or missing passphrase")
-    return body.replace(secret, REDACTED)

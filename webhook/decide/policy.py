@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from plugins.orders import Order
 from plugins.registry import PluginRegistry
 from webhook.config.settings import Settings
-from webhook.decide.broker_lookup import BrokerFacts
-from webhook.decide.kill_switch import KillSwitch
+from webhook.decide.broker_lookup import BrokerLookup
 from webhook.decide.quantities import QuantityUnit
 from webhook.decide.rate_window import RateWindows, Reservation
 from webhook.decide.risk import (
@@ -29,16 +28,19 @@ from webhook.decide.risk import (
     check_rate,
     check_size,
 )
-from webhook.decide.sizing import SizingError, size_order
+from webhook.decide.sizing import size_order
 from webhook.dialects import ParsedSignal
+from webhook.errors import SizingError
+from webhook.execute.kill_switch import KillSwitch
 from webhook.journal import SignalStatus
-
-QueuedOrders = Callable[[str, str], Sequence[Order]]
-"""(plugin, broker symbol) -> orders queued there and not yet executed."""
 
 
 @dataclass(frozen=True)
-class Verdict:
+class PolicyVerdict:
+    """The policy's ruling on one routed order, before anything is stored: the status it gets,
+    the order as sized, and the rate-limit slots it holds. The pipeline stores it and turns it
+    into the `Receipt` the sender is answered with."""
+
     status: SignalStatus
     order: Order
     reason: str | None = None
@@ -58,13 +60,11 @@ class SignalPolicy:
         settings: Settings,
         registry: PluginRegistry,
         kill_switch: KillSwitch,
-        queued_orders: QueuedOrders = lambda plugin, symbol: (),
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._settings = settings
         self._registry = registry
         self._kill_switch = kill_switch
-        self._queued_orders = queued_orders
         self._clock = clock
         self._windows = RateWindows()
         self._position_locks: dict[tuple[str, str], asyncio.Lock] = {}
@@ -74,33 +74,40 @@ class SignalPolicy:
     ) -> AbstractAsyncContextManager[object]:
         """Hold while deciding, storing and queueing a signal where a position limit applies,
         so that two signals cannot both fit under it by not seeing each other."""
-        if not self._limits_positions(source, plugin):
+        if not self.limits_positions(source, plugin):
             return nullcontext()
         return self._position_locks.setdefault((plugin, symbol), asyncio.Lock())
 
     async def decide(
-        self, parsed: ParsedSignal, order: Order, source: str, plugin: str
-    ) -> Verdict:
-        """`order` is the parsed order as routed, with the broker's symbol."""
+        self,
+        parsed: ParsedSignal,
+        order: Order,
+        source: str,
+        plugin: str,
+        *,
+        queued: Sequence[Order] = (),
+    ) -> PolicyVerdict:
+        """`order` is the parsed order as routed, with the broker's symbol; `queued` the orders
+        already queued for its plugin and symbol (needed only where `limits_positions`)."""
         threshold = self._settings.threshold_for(source)
         confidence = order.confidence
         if confidence < threshold:
             short = round(threshold - confidence, 6)
             reason = f"confidence {confidence:g} is below the threshold {threshold:g} by {short:g}"
-            return Verdict(SignalStatus.FILTERED, order, reason=reason)
+            return PolicyVerdict(SignalStatus.FILTERED, order, reason=reason)
         if self._kill_switch.engaged:
             reason = (f"kill_switch: {self._kill_switch.describe()}; signals are stored but "
                       "not executed")
-            return Verdict(SignalStatus.REJECTED, order, reason=reason, rule="kill_switch")
+            return PolicyVerdict(SignalStatus.REJECTED, order, reason=reason, rule="kill_switch")
         now = self._clock()
         scopes = self._scopes(parsed.order.symbol, order.symbol, source, plugin)
         for scope in scopes:
             if (refused := check_hours_and_symbols(scope, now)) is not None:
                 return _rejected(order, refused)
-        facts = BrokerFacts(
-            self._registry.get(plugin), order.symbol,
+        facts = BrokerLookup(
+            self._registry, plugin, order.symbol,
             timeout=self._settings.broker_lookup_timeout,
-            queued=lambda: self._queued_orders(plugin, order.symbol),
+            queued=queued,
         )
         configured = self._settings.sources.get(source)
         default_unit = configured.sizing.unit if configured else QuantityUnit.UNITS
@@ -123,10 +130,10 @@ class SignalPolicy:
         if parsed.test:
             reason = ("test: the alert is a test (test: true); it passed every check and was "
                       "stored, but is not executed")
-            return Verdict(SignalStatus.REJECTED, order, reason, "test", sized.note)
+            return PolicyVerdict(SignalStatus.REJECTED, order, reason, "test", sized.note)
         limited = [s.rate_key for s in scopes if s.limits.max_signals_per_minute is not None]
         reservation = self._windows.reserve(limited, now) if limited else None
-        return Verdict(SignalStatus.QUEUED, order, sizing=sized.note, reservation=reservation)
+        return PolicyVerdict(SignalStatus.QUEUED, order, sizing=sized.note, reservation=reservation)
 
     def _scopes(self, alert_symbol: str, broker_symbol: str, source: str, plugin: str
                 ) -> list[RiskScope]:
@@ -141,7 +148,8 @@ class SignalPolicy:
                                     broker_symbol, f"plugin:{plugin}", f"plugin {plugin!r}"))
         return scopes
 
-    def _limits_positions(self, source: str, plugin: str) -> bool:
+    def limits_positions(self, source: str, plugin: str) -> bool:
+        """Whether a position limit applies: then `decide` needs the orders already queued."""
         configured = self._settings.sources.get(source)
         tables = [configured.risk] if configured else []
         if plugin in self._settings.plugins:
@@ -152,5 +160,5 @@ class SignalPolicy:
         )
 
 
-def _rejected(order: Order, refused: Rejection, sizing: str | None = None) -> Verdict:
-    return Verdict(SignalStatus.REJECTED, order, refused.text(), refused.rule, sizing)
+def _rejected(order: Order, refused: Rejection, sizing: str | None = None) -> PolicyVerdict:
+    return PolicyVerdict(SignalStatus.REJECTED, order, refused.text(), refused.rule, sizing)

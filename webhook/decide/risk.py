@@ -10,11 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from plugins.orders import Order, OrderAction
-from webhook.decide.broker_lookup import BrokerFacts, FactUnavailable, position_after
+from webhook.decide.broker_lookup import BrokerLookup, position_after
 from webhook.decide.rate_window import RateWindows
 from webhook.decide.risk_limits import RiskLimits
 from webhook.decide.sizing import reference_price
 from webhook.decide.symbols import matches
+from webhook.errors import FactUnavailable
 
 TOLERANCE = 1e-9
 """Relative slack, so that a value equal to its limit is not refused for float noise."""
@@ -67,7 +68,7 @@ def check_rate(scope: RiskScope, windows: RateWindows, now: float) -> Rejection 
                      f"{scope.who} were accepted in the last 60 s; the limit is {limit}")
 
 
-async def check_size(scope: RiskScope, order: Order, facts: BrokerFacts) -> Rejection | None:
+async def check_size(scope: RiskScope, order: Order, facts: BrokerLookup) -> Rejection | None:
     """max_quantity, max_notional and max_position, for orders that open or reverse."""
     if order.action not in (OrderAction.OPEN, OrderAction.REVERSE):
         return None
@@ -100,7 +101,7 @@ async def check_size(scope: RiskScope, order: Order, facts: BrokerFacts) -> Reje
 
 
 async def _check_position(
-    rule: str, order: Order, facts: BrokerFacts, limit: float
+    rule: str, order: Order, facts: BrokerLookup, limit: float
 ) -> Rejection | None:
     now, expected = await facts.position_after_queued()
     after = position_after(expected, order)

@@ -20,8 +20,9 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from plugins.orders import Order, OrderAction, OrderType
-from webhook.decide.broker_lookup import BrokerFacts, FactUnavailable
+from webhook.decide.broker_lookup import BrokerLookup
 from webhook.decide.quantities import QuantityUnit, RelativeBracket, price_away
+from webhook.errors import FactUnavailable, SizingError
 
 PRICED_UNITS = frozenset(
     {QuantityUnit.QUOTE, QuantityUnit.PERCENT_OF_EQUITY, QuantityUnit.RISK_AMOUNT,
@@ -39,10 +40,6 @@ class SizingSettings(BaseModel):
     """The quantity (in `unit`) of opening alerts that carry none."""
 
 
-class SizingError(Exception):
-    """The quantity or the bracket could not be computed; the message says why."""
-
-
 @dataclass(frozen=True)
 class SizedOrder:
     order: Order
@@ -53,7 +50,7 @@ class SizedOrder:
 async def size_order(
     order: Order,
     unit: QuantityUnit,
-    facts: BrokerFacts,
+    facts: BrokerLookup,
     *,
     bracket: RelativeBracket | None = None,
     origin: str = "the alert",
@@ -91,7 +88,7 @@ async def size_order(
     return SizedOrder(sized, note)
 
 
-async def reference_price(order: Order, facts: BrokerFacts) -> tuple[float, str]:
+async def reference_price(order: Order, facts: BrokerLookup) -> tuple[float, str]:
     """The price sizing and notional limits measure with, and where it came from."""
     if order.order_type in (OrderType.LIMIT, OrderType.STOP_LIMIT) and order.price is not None:
         return order.price, "limit price"
@@ -108,7 +105,7 @@ async def reference_price(order: Order, facts: BrokerFacts) -> tuple[float, str]
 async def _quantity(
     amount: float,
     unit: QuantityUnit,
-    facts: BrokerFacts,
+    facts: BrokerLookup,
     entry: tuple[float, str] | None,
     stop_loss: float | None,
 ) -> tuple[float, str]:

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from plugins.errors import ExecutionError, OutcomeUnknown, TemporaryError
 from plugins.orders import ExecutionResult, Order
 from plugins.registry import PluginRegistry
-from webhook.config.settings import ExecutionSettings
-from webhook.decide.kill_switch import KillSwitch
 from webhook.execute.breaker import BreakerState, CircuitBreakers
+from webhook.execute.kill_switch import KillSwitch
+from webhook.execute.settings import ExecutionSettings
 from webhook.journal import SignalJournal, SignalRecord, SignalStatus
 from webhook.observe.events import SignalEvent, SignalEvents
 
@@ -28,7 +28,7 @@ logger = logging.getLogger("tradehook.executor")
 
 
 @dataclass(frozen=True)
-class Job:
+class ExecutionJob:
     signal_id: str
     order: Order
     plugin: str
@@ -36,7 +36,7 @@ class Job:
     """The signal was executing when its executor stopped: its order may be at the broker."""
 
     @classmethod
-    def of(cls, record: SignalRecord) -> Job:
+    def of(cls, record: SignalRecord) -> ExecutionJob:
         assert record.order is not None and record.plugin is not None  # noqa: S101 - queued rows have both
         return cls(
             signal_id=record.id,
@@ -67,7 +67,7 @@ class AttemptRunner:
         self._kill_switch = kill_switch
         self._attempt_started: dict[tuple[str, int], float] = {}
 
-    async def run(self, job: Job) -> None:
+    async def run(self, job: ExecutionJob) -> None:
         """Take the signal to a final status (or leave it pending if the journal fails)."""
         if job.plugin not in self._registry:
             number = await self._start_attempt(job)
@@ -122,7 +122,9 @@ class AttemptRunner:
         if self._breakers.state(plugin) is BreakerState.OPEN:
             await asyncio.sleep(self._breakers.seconds_until_half_open(plugin))
 
-    async def _reconciled(self, job: Job, number: int | None, error: str | None = None) -> bool:
+    async def _reconciled(
+        self, job: ExecutionJob, number: int | None, error: str | None = None
+    ) -> bool:
         """After an unknown outcome: True when the signal is settled (found at the broker, or
         marked unknown because the broker cannot be asked); False when it is safe to resend.
 
@@ -132,8 +134,8 @@ class AttemptRunner:
         if number is None:
             number = await self._start_attempt(job)
         doubt = error or "execution was interrupted"
-        plugin = self._registry.get(job.plugin)
-        if not plugin.capabilities.lookup_by_client_order_id:
+        declared = self._registry.capabilities(job.plugin)
+        if not (declared.lookup_by_client_order_id and declared.client_order_ids):
             message = (
                 f"{doubt}; plugin {job.plugin!r} cannot look up orders, so the broker may or may "
                 "not hold this order: check it by hand"
@@ -144,7 +146,9 @@ class AttemptRunner:
         while True:
             lookup += 1
             try:
-                found = await plugin.lookup_order(job.signal_id, job.order.symbol)
+                found = await self._registry.lookup_order(
+                    job.signal_id, job.order.symbol, job.plugin
+                )
             except TemporaryError as exc:
                 self._breakers.failed(job.plugin)
                 if lookup == self._settings.max_attempts:
@@ -175,7 +179,7 @@ class AttemptRunner:
 
     async def _finish(
         self,
-        job: Job,
+        job: ExecutionJob,
         number: int,
         outcome: str,
         status: SignalStatus,
@@ -195,7 +199,7 @@ class AttemptRunner:
                 seconds=None if started is None else time.monotonic() - started,
             ))
 
-    async def _start_attempt(self, job: Job) -> int:
+    async def _start_attempt(self, job: ExecutionJob) -> int:
         number = await self._journal.start_attempt(job.signal_id, time.time(), owner=self._owner)
         self._attempt_started[(job.signal_id, number)] = time.monotonic()
         return number

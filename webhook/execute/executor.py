@@ -19,16 +19,16 @@ import socket
 
 from plugins.orders import Order
 from plugins.registry import PluginRegistry
-from webhook.config.settings import ExecutionSettings
-from webhook.decide.kill_switch import KillSwitch
 from webhook.errors import JournalError, LeaseLost
-from webhook.execute.attempts import AttemptRunner, Job
+from webhook.execute.attempts import AttemptRunner, ExecutionJob
 from webhook.execute.breaker import CircuitBreakers
+from webhook.execute.kill_switch import KillSwitch
+from webhook.execute.settings import ExecutionSettings
 from webhook.journal import SignalJournal
 from webhook.observe.events import SignalEvents
 from webhook.observe.logs import bind_signal
 
-__all__ = ["Executor", "Job"]
+__all__ = ["Executor", "ExecutionJob"]
 logger = logging.getLogger("tradehook.executor")
 MAX_REMEMBERED = 100_000
 """Received signals kept in memory for `queued_orders` (the max-position rule)."""
@@ -55,8 +55,8 @@ class Executor:
             journal, registry, settings, self.breakers,
             owner=self.owner, events=events, kill_switch=kill_switch,
         )
-        self._received: dict[str, Job] = {}
-        self._received_by_lane: dict[tuple[str, str], dict[str, Job]] = {}
+        self._received: dict[str, ExecutionJob] = {}
+        self._received_by_lane: dict[tuple[str, str], dict[str, ExecutionJob]] = {}
         self._running: dict[str, asyncio.Task[None]] = {}
         self._running_lanes: set[tuple[str, str]] = set()
         self._wakeup = asyncio.Event()
@@ -72,7 +72,7 @@ class Executor:
         """Orders this instance received for (plugin, symbol) that are not final yet."""
         return [job.order for job in self._received_by_lane.get((plugin, symbol), {}).values()]
 
-    def submit(self, job: Job) -> None:
+    def submit(self, job: ExecutionJob) -> None:
         """A queued signal was stored: claim it soon (or when its lane's running signal ends)."""
         if self._settings.enabled and not self._stopping:
             lane = (job.plugin, job.order.symbol)
@@ -138,20 +138,20 @@ class Executor:
         for record in claimed:
             if record.id in self._running or len(self._running) >= self._settings.concurrency:
                 continue
-            job = Job.of(record)
+            job = ExecutionJob.of(record)
             task = asyncio.create_task(self._run(job), name=f"signal {job.signal_id}")
             self._running[job.signal_id] = task
             self._running_lanes.add((job.plugin, job.order.symbol))
             task.add_done_callback(functools.partial(self._done, job))
 
-    def _done(self, job: Job, _task: asyncio.Task[None]) -> None:
+    def _done(self, job: ExecutionJob, _task: asyncio.Task[None]) -> None:
         signal_id = job.signal_id
         self._running.pop(signal_id, None)
         self._running_lanes.discard((job.plugin, job.order.symbol))
         self._forget(job)
         self._wakeup.set()  # the next signal of its lane may be claimed now
 
-    def _forget(self, job: Job) -> None:
+    def _forget(self, job: ExecutionJob) -> None:
         lane = (job.plugin, job.order.symbol)
         self._received.pop(job.signal_id, None)
         waiting = self._received_by_lane.get(lane, {})
@@ -159,7 +159,7 @@ class Executor:
         if not waiting:
             self._received_by_lane.pop(lane, None)
 
-    async def _run(self, job: Job) -> None:
+    async def _run(self, job: ExecutionJob) -> None:
         bind_signal(job.signal_id)
         try:
             await self._runner.run(job)

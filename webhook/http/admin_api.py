@@ -6,7 +6,6 @@ session cookie (and, when they change anything, its CSRF token).
 
 from __future__ import annotations
 
-import hmac
 import logging
 from typing import Any
 
@@ -15,10 +14,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from plugins.orders import ExecutionResult, Order
-from webhook.auth.sessions import SAFE_METHODS, check_csrf, read_session
-from webhook.decide.kill_switch import HeldByConfiguration, KillSwitchRequest
-from webhook.errors import AuthError, JournalError, PayloadError
-from webhook.http.state import Services
+from webhook.auth.admin_token import check_admin
+from webhook.errors import HeldByConfiguration, JournalError, PayloadError
+from webhook.execute.kill_switch import KillSwitchRequest
+from webhook.http.state import ServerState
 from webhook.journal import Attempt, SignalRecord, SignalStatus
 from webhook.observe.events import SignalEvent
 
@@ -73,22 +72,10 @@ class SignalQuery(BaseModel):
     before: str | None = None
 
 
-def require_admin(request: Request) -> Services:
-    services = Services.of(request)
-    token = services.settings.admin_token
-    if token is None:
-        raise AuthError("the admin API is off: no admin token is configured")
-    if "authorization" not in request.headers:
-        session = read_session(request, token)
-        if session is not None:
-            if request.method not in SAFE_METHODS:
-                check_csrf(request, session)
-            return services
-    scheme, _, offered = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(
-        offered.strip().encode(), token.get_secret_value().encode()
-    ):
-        raise AuthError("admin token required: Authorization: Bearer <token>")
+def require_admin(request: Request) -> ServerState:
+    """The server's state, once the request is known to come from an administrator."""
+    services = ServerState.of(request)
+    check_admin(request, services.settings.admin_token)
     return services
 
 
@@ -123,7 +110,7 @@ async def list_plugins(request: Request) -> Response:
             "type": services.settings.plugins[name].type,
             "default": name == services.registry.default_name,
             "healthy": health.get(name, False),
-            "capabilities": services.registry.get(name).capabilities.model_dump(),
+            "capabilities": services.registry.capabilities(name).model_dump(),
         }
         for name in services.registry.names()
     ]
@@ -161,7 +148,7 @@ async def set_kill_switch(request: Request) -> Response:
     return JSONResponse(_kill_switch_view(services))
 
 
-def _kill_switch_view(services: Services) -> dict[str, Any]:
+def _kill_switch_view(services: ServerState) -> dict[str, Any]:
     switch = services.pipeline.kill_switch
     return {**switch.state.model_dump(mode="json"), "configured": switch.configured}
 
@@ -171,7 +158,7 @@ async def health(request: Request) -> Response:
 
 
 async def ready(request: Request) -> Response:
-    services = Services.of(request)
+    services = ServerState.of(request)
     journal_ok = await services.journal.healthy()
     plugins = await services.registry.health_check_all()
     default_ok = plugins.get(services.registry.default_name or "", False)
@@ -188,7 +175,7 @@ async def ready(request: Request) -> Response:
 
 
 async def metrics(request: Request) -> Response:
-    services = Services.of(request)
+    services = ServerState.of(request)
     health = await services.registry.health_check_all(per_plugin_timeout=2.0)
     text = services.metrics.render(
         queue_depth=services.executor.backlog, plugin_health=health,

@@ -7,7 +7,7 @@ import logging
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from webhook.decide.pipeline import Decision
+from webhook.decide.pipeline import Receipt
 from webhook.errors import JournalError, PayloadError, RequestRefused
 from webhook.journal import SignalStatus
 
@@ -22,7 +22,7 @@ _STATUS_CODES = {
 }
 
 
-def decision_answer(decision: Decision) -> JSONResponse:
+def decision_answer(decision: Receipt) -> JSONResponse:
     body: dict[str, str] = {"status": decision.status.value, "signal_id": decision.signal_id}
     if decision.reason:
         body["reason"] = decision.reason

@@ -16,10 +16,10 @@ from webhook.auth.client_address import client_address, is_allowed, tradingview_
 from webhook.auth.signatures import verify_signature
 from webhook.auth.source_urls import read_source_token
 from webhook.config.settings import SourceSettings
-from webhook.decide.pipeline import SIGNED_SOURCE, Decision, Incoming
+from webhook.decide.pipeline import SIGNED_SOURCE, Incoming, Receipt
 from webhook.errors import AuthError, BodyTooLarge, Forbidden, UnsupportedMediaType, WebhookError
 from webhook.http.answers import decision_answer, status_for
-from webhook.http.state import Services
+from webhook.http.state import ServerState
 from webhook.observe.events import SignalEvent
 
 ACCEPTED_TYPES = frozenset(
@@ -29,12 +29,12 @@ ACCEPTED_TYPES = frozenset(
 
 
 def _observed(
-    endpoint: str, receive: Callable[[Request, Services], Awaitable[Decision]]
+    endpoint: str, receive: Callable[[Request, ServerState], Awaitable[Receipt]]
 ) -> Callable[[Request], Awaitable[Response]]:
     """Time the answer, count what was refused, and tell the listeners what was decided."""
 
     async def handle(request: Request) -> Response:
-        services = Services.of(request)
+        services = ServerState.of(request)
         started = time.perf_counter()
         try:
             decision = await receive(request, services)
@@ -53,7 +53,7 @@ def _observed(
     return handle
 
 
-async def _receive_signed(request: Request, services: Services) -> Decision:
+async def _receive_signed(request: Request, services: ServerState) -> Receipt:
     request.state.source = SIGNED_SOURCE
     body, content_type = await _read(request, services.settings.max_body_bytes)
     if not services.settings.secret:
@@ -63,7 +63,7 @@ async def _receive_signed(request: Request, services: Services) -> Decision:
     return await services.pipeline.receive(incoming)
 
 
-async def _receive_from_source(request: Request, services: Services) -> Decision:
+async def _receive_from_source(request: Request, services: ServerState) -> Receipt:
     body, content_type = await _read(request, services.settings.max_body_bytes)
     token = read_source_token(services.settings.secret, request.path_params["token"])
     source = services.settings.sources.get(token.source)
@@ -79,7 +79,9 @@ async def _receive_from_source(request: Request, services: Services) -> Decision
     return await services.pipeline.receive(incoming)
 
 
-def _check_sender(request: Request, services: Services, name: str, source: SourceSettings) -> None:
+def _check_sender(
+    request: Request, services: ServerState, name: str, source: SourceSettings
+) -> None:
     """The source's own network checks: its IP allowlist and TradingView's client certificate."""
     trusted = services.settings.trusted_proxies
     if source.ip_allowlist:

@@ -1,4 +1,4 @@
-"""What a running app holds: settings, journal, plugins, executor and pipeline."""
+"""`ServerState`: the parts of a running server that its routes use."""
 
 from __future__ import annotations
 
@@ -16,7 +16,10 @@ from webhook.observe.metrics import Metrics
 
 
 @dataclass(frozen=True)
-class Services:
+class ServerState:
+    """Settings, journal, plugins, executor, pipeline, events and metrics of one running app,
+    built by the lifespan in `webhook.app` and kept on `app.state`."""
+
     settings: Settings
     journal: SignalJournal
     registry: PluginRegistry
@@ -26,6 +29,6 @@ class Services:
     metrics: Metrics = field(default_factory=Metrics)
 
     @staticmethod
-    def of(request: Request) -> Services:
-        services: Services = request.app.state.services
+    def of(request: Request) -> ServerState:
+        services: ServerState = request.app.state.services
         return services

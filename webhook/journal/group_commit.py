@@ -18,14 +18,14 @@ from typing import Any, TypeVar
 from webhook.errors import JournalError
 
 T = TypeVar("T")
-Job = tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]"]
+PendingWrite = tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]"]
 
 
 class GroupCommitter:
     def __init__(self, connect: Callable[[], sqlite3.Connection]) -> None:
         self._connect = connect
         self._connection: sqlite3.Connection | None = None
-        self._queued: list[Job] = []
+        self._queued: list[PendingWrite] = []
         self._wakeup = asyncio.Event()
         self._flusher: asyncio.Task[None] | None = None
         self._closing = False
@@ -72,7 +72,7 @@ class GroupCommitter:
             if self._closing and not self._queued:
                 return
 
-    async def _commit(self, batch: list[Job]) -> None:
+    async def _commit(self, batch: list[PendingWrite]) -> None:
         connection = self._connection
         assert connection is not None  # noqa: S101 - set while the flusher runs
         outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []

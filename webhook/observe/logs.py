@@ -17,22 +17,26 @@ import sys
 from collections.abc import Iterable
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Literal, TextIO
+from typing import TYPE_CHECKING, Literal, TextIO
 
-from webhook.config.settings import Settings
+from plugins.redaction import Redactor
+
+if TYPE_CHECKING:
+    from webhook.config.settings import Settings
+
 
 LogFormat = Literal["auto", "json", "text"]
 REDACTED = "[redacted]"
-MIN_SECRET_LENGTH = 4
 _signal_id: ContextVar[str | None] = ContextVar("tradehook_signal_id", default=None)
 _PATTERNS = (
-    (re.compile(r"(/webhook/)[^\s/?#\"']+"), r"\1" + REDACTED),
-    (re.compile(r"whsec_[A-Za-z0-9+/=]+"), REDACTED),
-    (re.compile(r"(?i)(bearer\s+)[^\s\"']+"), r"\1" + REDACTED),
-    (re.compile(r"(api\.telegram\.org/bot)[^/\s\"']+"), r"\1" + REDACTED),
-    (re.compile(r"(discord(?:app)?\.com/api/webhooks/)[^\s\"']+"), r"\1" + REDACTED),
-    (re.compile(r"(hooks\.slack\.com/)[^\s\"']+"), r"\1" + REDACTED),
+    re.compile(r"(/webhook/)[^\s/?#\"']+"),
+    re.compile(r"whsec_[A-Za-z0-9+/=]+"),
+    re.compile(r"(?i)(bearer\s+)[^\s\"']+"),
+    re.compile(r"(api\.telegram\.org/bot)[^/\s\"']+"),
+    re.compile(r"(discord(?:app)?\.com/api/webhooks/)[^\s\"']+"),
+    re.compile(r"(hooks\.slack\.com/)[^\s\"']+"),
 )
+"""Secret-shaped text in log lines: the first group (a label) is kept, the rest masked."""
 _QUIET_LOGGERS = ("httpx", "httpcore", "multipart")
 
 
@@ -45,34 +49,9 @@ def current_signal() -> str | None:
     return _signal_id.get()
 
 
-class Redactor:
-    """Replaces known secret values and secret-shaped text."""
-
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
-        known = {s for s in secrets if len(s) >= MIN_SECRET_LENGTH}
-        self._known = sorted(known, key=len, reverse=True)
-
-    def __call__(self, text: str) -> str:
-        for secret in self._known:
-            if secret in text:
-                text = text.replace(secret, REDACTED)
-        for pattern, replacement in _PATTERNS:
-            text = pattern.sub(replacement, text)
-        return text
-
-
-def secrets_of(settings: Settings) -> list[str]:
-    """Every configured value that must never be shown."""
-    found = [str(s) for s in settings.secret]
-    found += [str(s).removeprefix("whsec_") for s in settings.secret]
-    if settings.admin_token is not None:
-        found.append(settings.admin_token.get_secret_value())
-    found += [s.passphrase.get_secret_value() for s in settings.sources.values() if s.passphrase]
-    for target in settings.notifications.values():
-        found.append(target.url.get_secret_value())
-        if target.secret is not None:
-            found += [str(target.secret), str(target.secret).removeprefix("whsec_")]
-    return found
+def log_redactor(secrets: Iterable[str]) -> Redactor:
+    """The redactor of log lines: the configured secrets, and secret-shaped text."""
+    return Redactor(secrets, _PATTERNS, mask=REDACTED)
 
 
 class _RedactingFormatter(logging.Formatter):
@@ -131,7 +110,7 @@ def configure_logging(
     chosen = log_format or settings.log_format
     if chosen == "auto":
         chosen = "text" if stream.isatty() else "json"
-    redactor = Redactor(secrets_of(settings))
+    redactor = log_redactor(settings.secret_values())
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter(redactor) if chosen == "json" else TextFormatter(redactor))
     handler.addFilter(_SignalContext())

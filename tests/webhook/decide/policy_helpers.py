@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,10 +10,10 @@ from plugins.mock import MockConfig, MockPlugin
 from plugins.orders import Order
 from plugins.registry import PluginRegistry
 from webhook.config.settings import Settings
-from webhook.decide.kill_switch import KillSwitch
-from webhook.decide.policy import SignalPolicy, Verdict
+from webhook.decide.policy import PolicyVerdict, SignalPolicy
 from webhook.decide.routing import SymbolRouter
 from webhook.dialects import parse_alert
+from webhook.execute.kill_switch import KillSwitch
 from webhook.journal import SqliteJournal
 
 PRICES = {"BTCUSDT": 50_000.0, "BTC/USDT": 50_000.0, "ETHUSDT": 2_000.0, "ES": 5_000.0}
@@ -34,7 +33,7 @@ class PolicyBench:
         assert isinstance(plugin, MockPlugin)
         return plugin
 
-    async def decide(self, body: str | bytes, source: str = "tv") -> Verdict:
+    async def decide(self, body: str | bytes, source: str = "tv") -> PolicyVerdict:
         raw = body.encode() if isinstance(body, str) else body
         configured = self.settings.sources.get(source)
         parsed = parse_alert(
@@ -44,7 +43,8 @@ class PolicyBench:
         plugin = self.router.route(parsed, source, configured, signed=source == "signed")
         symbol = self.router.broker_symbol(plugin, parsed.order.symbol)
         order = parsed.order.model_copy(update={"symbol": symbol})
-        return await self.policy.decide(parsed, order, source, plugin)
+        queued = [o for o in self.queued if o.symbol == symbol]
+        return await self.policy.decide(parsed, order, source, plugin, queued=queued)
 
 
 async def policy_bench(
@@ -63,10 +63,6 @@ async def policy_bench(
     switch = kill_switch or KillSwitch(SqliteJournal(tmp_path / "unused.db"),
                                        configured=settings.kill_switch)
     bench: PolicyBench
-
-    def queued(plugin: str, symbol: str) -> Sequence[Order]:
-        return [o for o in bench.queued if o.symbol == symbol]
-
-    policy = SignalPolicy(settings, registry, switch, queued, clock=lambda: bench.now)
+    policy = SignalPolicy(settings, registry, switch, clock=lambda: bench.now)
     bench = PolicyBench(settings, registry, policy, SymbolRouter(settings, registry))
     return bench

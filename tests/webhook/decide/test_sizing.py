@@ -10,9 +10,11 @@ import pytest
 from plugins.base import ExecutionPlugin
 from plugins.mock import MockConfig, MockPlugin
 from plugins.orders import AccountBalance, MarketData, Order
-from webhook.decide.broker_lookup import BrokerFacts
+from plugins.registry import PluginRegistry
+from webhook.decide.broker_lookup import BrokerLookup
 from webhook.decide.quantities import PriceOffset, QuantityUnit, RelativeBracket
-from webhook.decide.sizing import SizingError, size_order
+from webhook.decide.sizing import size_order
+from webhook.errors import SizingError
 
 pytestmark = pytest.mark.anyio
 PRICE = 50_000.0  # mock quote: ask and bid are PRICE * (1 +/- 0.0001)
@@ -32,10 +34,13 @@ def order(**fields: Any) -> Order:
 async def sized(
     the_order: Order,
     unit: QuantityUnit,
-    plugin: ExecutionPlugin | None = None,
+    plugin: ExecutionPlugin[Any] | None = None,
     bracket: RelativeBracket | None = None,
 ) -> tuple[Order, str | None]:
-    facts = BrokerFacts(plugin or await paper(), "BTCUSDT", timeout=0.5)
+    registry = PluginRegistry()
+    chosen = plugin or await paper()
+    registry.register(chosen)
+    facts = BrokerLookup(registry, chosen.name, "BTCUSDT", timeout=0.5)
     result = await size_order(the_order, unit, facts, bracket=bracket)
     return result.order, result.note
 

@@ -11,8 +11,8 @@ from plugins.errors import OrderRejected, OutcomeUnknown, RateLimited, Temporary
 from plugins.orders import ExecutionResult, MarketData, Order
 from plugins.registry import PluginRegistry
 from tests.webhook.journal.journal_helpers import queued_signal
-from webhook.config.settings import ExecutionSettings
-from webhook.execute.executor import Executor, Job
+from webhook.execute.executor import ExecutionJob, Executor
+from webhook.execute.settings import ExecutionSettings
 from webhook.journal import NewSignal, SignalRecord, SignalStatus, SqliteJournal
 
 pytestmark = pytest.mark.anyio
@@ -83,7 +83,7 @@ async def run(journal: SqliteJournal, broker: BrokerStandIn, *signals: NewSignal
         for signal in signals:
             await journal.record(signal)
             assert signal.order is not None
-            executor.submit(Job(signal.id, signal.order, broker.name))
+            executor.submit(ExecutionJob(signal.id, signal.order, broker.name))
         return await settle(journal, executor, [s.id for s in signals])
     finally:
         await executor.stop(grace=1)
@@ -238,7 +238,7 @@ async def test_stop_leaves_unfinished_work_in_the_journal(journal: SqliteJournal
     for signal in signals:
         await journal.record(signal)
         assert signal.order is not None
-        executor.submit(Job(signal.id, signal.order, "paper"))
+        executor.submit(ExecutionJob(signal.id, signal.order, "paper"))
     await asyncio.sleep(0.2)
     await executor.stop(grace=0.1)
     statuses = [(await journal.get(s.id)).status for s in signals]  # type: ignore[union-attr]
@@ -260,7 +260,7 @@ async def test_two_executors_share_a_journal_without_doubles_or_reordering(
         await journal.record(signal)
         for executor in (first, second):
             assert signal.order is not None
-            executor.submit(Job(signal.id, signal.order, "paper"))
+            executor.submit(ExecutionJob(signal.id, signal.order, "paper"))
     records = await settle(journal, first, [s.id for s in signals])
     await first.stop()
     await second.stop()
@@ -294,7 +294,7 @@ async def test_broken_broker_opens_the_breaker_and_signals_wait(journal: SqliteJ
     executor = await started(journal, broker, settings)
     await journal.record(signal)
     assert signal.order is not None
-    executor.submit(Job(signal.id, signal.order, "paper"))
+    executor.submit(ExecutionJob(signal.id, signal.order, "paper"))
     for _ in range(200):
         if executor.breakers.states().get("paper") == "open":
             break

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from webhook.http.admin_api import SignalView, require_admin
-from webhook.http.state import Services
+from webhook.http.state import ServerState
 from webhook.observe.events import SignalEvent
 
 HEARTBEAT_SECONDS = 10.0
@@ -39,7 +39,7 @@ async def signal_events(request: Request) -> Response:
     )
 
 
-async def _stream(services: Services) -> AsyncIterator[bytes]:
+async def _stream(services: ServerState) -> AsyncIterator[bytes]:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + STREAM_SECONDS
     with services.events.subscribe() as subscription:
@@ -61,7 +61,7 @@ async def _stream(services: Services) -> AsyncIterator[bytes]:
                 yield frame
 
 
-async def _render(services: Services, event: SignalEvent) -> bytes | None:
+async def _render(services: ServerState, event: SignalEvent) -> bytes | None:
     if event.kind == "kill_switch":
         return _frame("kill_switch", {"engaged": event.engaged})
     if event.signal_id is None:

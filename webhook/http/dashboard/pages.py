@@ -26,7 +26,7 @@ from webhook.auth.sessions import (
     same_token,
     set_cookie,
 )
-from webhook.http.state import Services
+from webhook.http.state import ServerState
 
 TEMPLATES = Path(__file__).parent / "templates"
 MAX_FORM_BYTES = 4096
@@ -60,12 +60,13 @@ def _login_page(
         return _page("login.html", 503, csrf="", message=message)
     token, cookie = new_login_token(admin_token)
     response = _page("login.html", status_code, csrf=token, message=message)
-    set_cookie(request, response, LOGIN_COOKIE, cookie, LOGIN_SECONDS)
+    set_cookie(request, response, LOGIN_COOKIE, cookie, LOGIN_SECONDS,
+               trusted_proxies=ServerState.of(request).settings.trusted_proxies)
     return response
 
 
 async def index(request: Request) -> Response:
-    admin_token = Services.of(request).settings.admin_token
+    admin_token = ServerState.of(request).settings.admin_token
     session = read_session(request, admin_token)
     if session is None:
         return _login_page(request, admin_token)
@@ -83,7 +84,7 @@ async def _form(request: Request) -> dict[str, str]:
 
 
 async def login(request: Request) -> Response:
-    admin_token = Services.of(request).settings.admin_token
+    admin_token = ServerState.of(request).settings.admin_token
     if admin_token is None:
         return _login_page(request, admin_token)
     form = await _form(request)
@@ -93,13 +94,14 @@ async def login(request: Request) -> Response:
         return _login_page(request, admin_token, "Wrong admin token.", 401)
     value, _ = new_session(admin_token)
     response = RedirectResponse("/", status_code=303, headers=SECURITY_HEADERS)
-    set_cookie(request, response, SESSION_COOKIE, value, SESSION_SECONDS)
+    set_cookie(request, response, SESSION_COOKIE, value, SESSION_SECONDS,
+               trusted_proxies=ServerState.of(request).settings.trusted_proxies)
     response.delete_cookie(LOGIN_COOKIE, path="/")
     return response
 
 
 async def logout(request: Request) -> Response:
-    admin_token = Services.of(request).settings.admin_token
+    admin_token = ServerState.of(request).settings.admin_token
     session = read_session(request, admin_token)
     form = await _form(request)
     if session is None or not same_token(form.get("csrf"), session.csrf):

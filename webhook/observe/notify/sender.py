@@ -16,6 +16,7 @@ from collections.abc import Mapping
 
 import httpx
 
+from webhook.errors import DeliveryFailed
 from webhook.journal import SignalJournal, SignalRecord
 from webhook.observe.events import SignalEvent, SignalEvents, Subscription
 from webhook.observe.metrics import Metrics
@@ -28,11 +29,6 @@ RETRY_BASE_DELAY = 1.0
 RETRY_MAX_DELAY = 60.0
 
 
-class DeliveryFailed(Exception):
-    def __init__(self, reason: str, *, retry: bool, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.retry = retry
-        self.retry_after = retry_after
 
 
 class Notifier:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from webhook.errors import HeldByConfiguration
 from webhook.journal import SignalJournal
 
 logger = logging.getLogger("tradehook.kill_switch")
@@ -36,10 +37,6 @@ class KillSwitchRequest(BaseModel):
 
     engaged: bool
     reason: str | None = Field(default=None, max_length=500)
-
-
-class HeldByConfiguration(Exception):
-    """The setting engages the switch, so the API cannot release it."""
 
 
 class KillSwitch:

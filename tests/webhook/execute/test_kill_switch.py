@@ -13,7 +13,8 @@ from starlette.testclient import TestClient
 from webhook.app import create_app
 from webhook.auth.signatures import WebhookSecret, signature_headers
 from webhook.config.settings import Settings
-from webhook.decide.kill_switch import STATE_KEY, HeldByConfiguration, KillSwitch, KillSwitchRequest
+from webhook.errors import HeldByConfiguration
+from webhook.execute.kill_switch import STATE_KEY, KillSwitch, KillSwitchRequest
 from webhook.journal import SignalJournal, SqliteJournal
 
 SECRET = WebhookSecret.generate()
