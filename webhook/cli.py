@@ -20,7 +20,7 @@ from plugins.loader import start_plugin, validate_plugin_config
 from webhook.auth.signatures import WebhookSecret, signature_headers
 from webhook.config.first_run import ensure_local_secrets, source_url, welcome
 from webhook.config.loader import ENV_PREFIX, LOCAL_SECRETS_FILE, load_settings
-from webhook.config.settings import Settings
+from webhook.config.settings import SIGNED_SOURCE, Settings
 from webhook.errors import ConfigError, JournalError, WebhookError
 from webhook.journal import SignalRecord, SignalStatus, open_journal
 from webhook.observe.logs import configure_logging
@@ -99,9 +99,9 @@ def _serve(args: argparse.Namespace) -> int:
     settings = settings.model_copy(update=overrides)
     configure_logging(settings)
     shown = secrets_file.resolve() if secrets_file.is_file() else None
-    # Source URLs work as passwords: print them to a person (a terminal, or the first run that
-    # just made the secret), not into a service's log.
-    show_urls = first_run or sys.stdout.isatty()
+    # Source URLs work as passwords: print them to a person at a terminal, never into a
+    # service's log (journald, docker logs); elsewhere say how to print them (`tradehook url`).
+    show_urls = sys.stdout.isatty()
     print(welcome(settings, shown, command=_own_command(), show_urls=show_urls), flush=True)
     serve(create_app(settings), settings)
     return 0
@@ -173,6 +173,9 @@ def _url(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     if not settings.secret:
         raise ConfigError("secret: none configured; run `tradehook serve` once or set it")
+    if args.source == SIGNED_SOURCE:
+        raise ConfigError(f"sources.{SIGNED_SOURCE}: reserved for signed requests to POST "
+                          "/webhook; it has no URL (use `tradehook send` or `tradehook sign`)")
     if args.source not in settings.sources:
         known = ", ".join(sorted(settings.sources)) or "none"
         raise ConfigError(f"sources.{args.source}: no such source (configured: {known})")

@@ -4,8 +4,10 @@
     ├── RequestRefused         answered without storing anything
     │   ├── AuthError          401: no valid signature or source token
     │   ├── Forbidden          403: a revoked or unknown source, a wrong passphrase
+    │   ├── RequestTimeout     408: the body did not arrive in time
     │   ├── BodyTooLarge       413
-    │   └── UnsupportedMediaType  415
+    │   ├── UnsupportedMediaType  415
+    │   └── TooManyAttempts    429: too many wrong credentials from one address (Retry-After)
     ├── PayloadError           400: authenticated but unusable; stored as `invalid`
     ├── JournalError           503: the signal could not be stored, so nothing is acknowledged
     ├── LeaseLost              an executor's claim on a signal expired and another took it
@@ -34,6 +36,10 @@ class WebhookError(Exception):
 class RequestRefused(WebhookError):
     status_code = 400
 
+    def answer_headers(self) -> dict[str, str]:
+        """Headers the answer carries besides the error."""
+        return {}
+
 
 class AuthError(RequestRefused):
     status_code = 401
@@ -41,6 +47,26 @@ class AuthError(RequestRefused):
 
 class Forbidden(RequestRefused):
     status_code = 403
+
+
+class RequestTimeout(RequestRefused):
+    status_code = 408
+
+    def answer_headers(self) -> dict[str, str]:
+        return {"connection": "close"}
+
+
+class TooManyAttempts(RequestRefused):
+    """Wrong credentials came from one client address too often; `retry_after` is in seconds."""
+
+    status_code = 429
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    def answer_headers(self) -> dict[str, str]:
+        return {"retry-after": str(self.retry_after)}
 
 
 class BodyTooLarge(RequestRefused):

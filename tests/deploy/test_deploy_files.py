@@ -104,7 +104,7 @@ def test_settings_named_by_the_deploy_files_exist(
 def test_example_configuration_loads_with_the_example_environment(tmp_path: Path) -> None:
     env = read_env_file(DEPLOY / "tradehook.env.example")
     env["TRADEHOOK_SECRET"] = str(WebhookSecret.generate())
-    env["TRADEHOOK_ADMIN_TOKEN"] = "x" * 32
+    env["TRADEHOOK_ADMIN_TOKEN"] = "deploy-check-admin-token-5c1e8a"
     settings = load_settings(DEPLOY / "tradehook.toml.example",
                              {**env, "TRADEHOOK_SECRETS_FILE": str(tmp_path / "none")})
     assert [str(n) for n in settings.trusted_proxies] == ["127.0.0.1/32"]

@@ -17,10 +17,10 @@ import httpx
 
 from webhook.auth.signatures import WebhookSecret, signature_headers
 
-TERMINAL = {"filled", "partially_filled", "placed", "failed", "cancelled", "unknown"}
+TERMINAL = {"filled", "partially_filled", "placed", "failed", "cancelled", "unknown", "expired"}
 # base64 of "test-secret-for-tradehook-e2e"
 TEST_SECRET = "whsec_dGVzdC1zZWNyZXQtZm9yLXRyYWRlaG9vay1lMmU="
-TEST_ADMIN_TOKEN = "admin-token-for-tests"
+TEST_ADMIN_TOKEN = "admin-token-for-tests-7f3c9e1a5b"
 
 
 def tradehook_command() -> str:

@@ -110,9 +110,12 @@ def test_serve_with_no_configuration_makes_secrets_and_its_printed_command_works
         assert record["result"]["order_id"].startswith("MOCK-")
         token = secrets_file.read_text().split("TRADEHOOK_ADMIN_TOKEN=")[1].split()[0]
         assert token not in running.log
-        tv_url = re.search(r"tradingview: (\S+)", running.log)
-        assert tv_url is not None
-        answer = httpx.post(tv_url.group(1), content=b"sell 1 EURUSD",
+        # Not a terminal: the source URL (a credential) is not logged, only how to print it.
+        assert "/webhook/" not in running.log.replace(f"{running.url}/webhook ", "")
+        assert "url tradingview" in running.log
+        printed_url = running.run_cli("url", "tradingview", "--base", running.url)
+        assert printed_url.returncode == 0, printed_url.stderr
+        answer = httpx.post(printed_url.stdout.decode().strip(), content=b"sell 1 EURUSD",
                             headers={"content-type": "text/plain"})
         assert answer.status_code == 202
     finally:

@@ -15,6 +15,7 @@ from webhook.errors import JournalError
 from webhook.journal import NewSignal, SqliteJournal, Stored
 
 SECRET = WebhookSecret.generate()
+ADMIN_TOKEN = "app-test-admin-token-5e8c1a9f"
 
 
 class BrokenDiskJournal(SqliteJournal):
@@ -34,7 +35,7 @@ class BrokenDiskJournal(SqliteJournal):
 @pytest.fixture
 def broken(tmp_path: Path) -> Iterator[tuple[TestClient, BrokenDiskJournal]]:
     journal = BrokenDiskJournal(tmp_path / "j.db")
-    settings = Settings(secret=[SECRET], admin_token="t")  # type: ignore[arg-type]
+    settings = Settings(secret=[SECRET], admin_token=ADMIN_TOKEN)  # type: ignore[arg-type]
     with TestClient(create_app(settings, journal=journal)) as client:
         yield client, journal
 
@@ -98,9 +99,10 @@ def test_admin_api_is_off_without_an_admin_token(tmp_path: Path) -> None:
 
 
 def test_bad_query_parameters_are_named(tmp_path: Path) -> None:
-    settings = Settings(journal=f"sqlite:///{tmp_path}/j.db", admin_token="t")  # type: ignore[arg-type]
+    settings = Settings(journal=f"sqlite:///{tmp_path}/j.db",
+                        admin_token=ADMIN_TOKEN)  # type: ignore[arg-type]
     with TestClient(create_app(settings)) as client:
-        auth = {"authorization": "Bearer t"}
+        auth = {"authorization": f"Bearer {ADMIN_TOKEN}"}
         for query, field in (("status=done", "status"), ("limit=0", "limit"),
                              ("limit=x", "limit")):
             answer = client.get(f"/api/signals?{query}", headers=auth)

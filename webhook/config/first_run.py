@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from webhook.auth.signatures import WebhookSecret
 from webhook.auth.source_urls import make_source_token
 from webhook.config.loader import ENV_PREFIX, read_env_file
-from webhook.config.settings import Settings
+from webhook.config.settings import SIGNED_SOURCE, Settings
 from webhook.journal.postgres_url import shown_journal_url
 
 
@@ -29,14 +30,23 @@ def ensure_local_secrets(settings: Settings, path: Path) -> bool:
     text = "# Made by `tradehook serve`. Keep it private.\n" + "".join(
         f"{key}={value}\n" for key, value in values.items()
     )
-    temporary = path.with_name(path.name + ".tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    _write_private(path, text)
     return True
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Replace `path` with `text`, atomically, through a new file of mode 0600 that no one else
+    can have made first (`mkstemp` opens it with O_CREAT | O_EXCL)."""
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def base_url(settings: Settings) -> str:
@@ -71,10 +81,11 @@ def welcome(
         "",
         "TradingView alert webhook URL (keep it private; it works as a password):",
     ]
+    url_sources = [name for name in settings.sources if name != SIGNED_SOURCE]
     if show_urls:
-        lines += [f"  {name}: {source_url(settings, name)}" for name in settings.sources]
+        lines += [f"  {name}: {source_url(settings, name)}" for name in url_sources]
     else:
-        lines += [f"  print it with: {command} url {name}" for name in settings.sources]
+        lines += [f"  print it with: {command} url {name}" for name in url_sources]
     lines += ["", f"See what happened:  {command} signals"]
     if secrets_file is not None:
         lines.append(f"Secrets and the admin token are in {secrets_file} (mode 0600).")

@@ -5,17 +5,19 @@ Loading (file, environment, secret files, checks that name the key) is `webhook.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from webhook.auth.client_address import AddressAllowlist, TrustedProxies
+from webhook.auth.credentials import admin_token_problem, passphrase_problem
 from webhook.auth.signatures import WebhookSecret
 from webhook.decide.risk_limits import RiskLimits
 from webhook.decide.sizing import SizingSettings
 from webhook.decide.symbols import check_patterns
-from webhook.execute.settings import ExecutionSettings
+from webhook.execute.settings import ExecutionSettings, MaxLag, Seconds
 from webhook.journal.postgres_url import parse_postgres_url
 from webhook.observe.notify.targets import NotificationTarget
 
@@ -23,6 +25,10 @@ Dialect = Literal["auto", "native", "tradingview", "traderspost", "pineconnector
 Threshold = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 DEFAULT_SOURCE = "tradingview"
 DEFAULT_PLUGIN = "mock"
+SIGNED_SOURCE = "signed"
+"""The reserved source name of requests verified by HMAC signature: `[sources.signed]`
+configures them, and no source URL is ever made for or accepted under it."""
+SOURCE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def _invalid(key: str, message: str) -> PydanticCustomError:
@@ -65,11 +71,20 @@ class SourceSettings(_Strict):
     sizing: SizingSettings = Field(default_factory=SizingSettings)
     risk: RiskLimits = Field(default_factory=RiskLimits)
     """Limits on this source's signals, by the symbol as the alert names it."""
+    max_lag: MaxLag = MaxLag()
+    """How old this source's signals may be when sent (`market`, `resting` seconds)."""
 
     @field_validator("routes")
     @classmethod
     def _check_route_patterns(cls, value: dict[str, str]) -> dict[str, str]:
         check_patterns(value)
+        return value
+
+    @field_validator("passphrase")
+    @classmethod
+    def _check_passphrase(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and (problem := passphrase_problem(value.get_secret_value())):
+            raise ValueError(problem)
         return value
 
 
@@ -81,6 +96,10 @@ class PluginSettings(BaseModel):
     type: str
     risk: RiskLimits = Field(default_factory=RiskLimits)
     """Limits on every order this plugin executes, by the symbol as the broker names it."""
+    retry_budget: Seconds | None = None
+    """Seconds of temporary failures a signal may ride out here; default `[execution]`'s."""
+    max_lag: MaxLag = MaxLag()
+    """How old a signal may be when sent to this plugin (`market`, `resting` seconds)."""
 
     @property
     def options(self) -> dict[str, Any]:
@@ -112,6 +131,12 @@ class Settings(_Strict):
     public_url: str | None = None
     """The address senders use (e.g. https://hooks.example.com), for printed URLs."""
     max_body_bytes: Annotated[int, Field(ge=256, le=16 * 1024 * 1024)] = 64 * 1024
+    body_read_seconds: Annotated[float, Field(gt=0, le=60)] = 10.0
+    """Seconds a client may take to send a request's body; a slower one is answered 408."""
+    max_connections: Annotated[int, Field(ge=8, le=100_000)] = 1000
+    """Open connections (and requests in progress) beyond which new ones are answered 503."""
+    keep_alive_seconds: Annotated[float, Field(gt=0, le=300)] = 5.0
+    """How long an idle kept-alive connection stays open."""
     execution: ExecutionSettings = Field(default_factory=ExecutionSettings)
     routes: dict[str, str] = Field(default_factory=dict)
     """Symbol pattern -> plugin for every source, after a source's own `routes` and `plugin`."""
@@ -137,6 +162,22 @@ class Settings(_Strict):
         if not isinstance(value, list):
             raise ValueError("expected one or more 'whsec_...' secrets")
         return [v if isinstance(v, WebhookSecret) else WebhookSecret.parse(str(v)) for v in value]
+
+    @field_validator("admin_token")
+    @classmethod
+    def _check_admin_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and (problem := admin_token_problem(value.get_secret_value())):
+            raise ValueError(problem)
+        return value
+
+    @field_validator("sources")
+    @classmethod
+    def _check_source_names(cls, value: dict[str, SourceSettings]) -> dict[str, SourceSettings]:
+        for name in value:
+            if SOURCE_NAME.fullmatch(name) is None:
+                raise _invalid(f"sources.{name}", "a source name may hold only letters, digits, "
+                               "_ and - (at most 64)")
+        return value
 
     @field_validator("journal")
     @classmethod

@@ -30,8 +30,6 @@ from webhook.journal.ids import new_signal_id
 from webhook.observe.logs import bind_signal
 
 logger = logging.getLogger("tradehook.pipeline")
-SIGNED_SOURCE = "signed"
-"""The source name recorded for requests verified by HMAC signature."""
 
 
 @dataclass(frozen=True)
@@ -230,9 +228,10 @@ class _Arrival:
 
 
 def _idempotency_key(incoming: Incoming, parsed: ParsedSignal | None) -> str | None:
-    """The sender's key, namespaced so that different senders cannot collide."""
+    """The sender's key, namespaced so that different senders cannot collide: a source name
+    holds no `/` (`SOURCE_NAME`), so `source/NAME/` can never be `webhook-id:`'s prefix."""
     if incoming.webhook_id:
         return f"webhook-id:{incoming.webhook_id}"
     if parsed is not None and parsed.idempotency_key:
-        return f"{incoming.source}:{parsed.idempotency_key}"
+        return f"source/{incoming.source}/{parsed.idempotency_key}"
     return None

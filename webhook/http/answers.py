@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from webhook.decide.pipeline import Receipt
@@ -50,7 +50,16 @@ def status_for(exc: Exception) -> int:
 
 async def refused(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestRefused)  # noqa: S101 - registered for this class only
-    return JSONResponse({"error": str(exc)}, status_code=exc.status_code)
+    return JSONResponse(
+        {"error": str(exc)}, status_code=exc.status_code, headers=exc.answer_headers()
+    )
+
+
+async def client_gone(request: Request, exc: Exception) -> Response:
+    """A client that closed its connection before sending its whole body: one debug line (a
+    hostile client must not be able to fill the log), and an answer that nobody reads."""
+    logger.debug("client left during %s %s", request.method, request.url.path)
+    return Response(status_code=400)
 
 
 async def bad_request(request: Request, exc: Exception) -> Response:
@@ -73,6 +82,7 @@ async def server_error(request: Request, exc: Exception) -> Response:
 
 EXCEPTION_HANDLERS = {
     RequestRefused: refused,
+    ClientDisconnect: client_gone,
     PayloadError: bad_request,
     JournalError: journal_unavailable,
     Exception: server_error,

@@ -1,11 +1,16 @@
 """The signal endpoints: `POST /webhook` (signed) and `POST /webhook/{token}` (source URL).
 
-Size and content type are checked first, then who sent the request, on the raw bytes and
-before any parsing; only then does the pipeline see the body.
+Cheap checks come first, before a byte of the body is read: who the request claims to be (a
+source URL's token, or the signature headers' presence, form and timestamp), the source's own
+checks (enabled, IP allowlist, certificate), then the declared type and size. The body is read
+within a deadline (408 after it), then the signature is verified on the raw bytes; only then
+does the pipeline see the body. `[sources.signed]` configures the signed senders like any
+source; the name `signed` is never a source URL's.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
@@ -13,11 +18,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from webhook.auth.client_address import client_address, is_allowed, tradingview_certificate_verified
-from webhook.auth.signatures import verify_signature
+from webhook.auth.signatures import read_signature_headers, verify_signature
 from webhook.auth.source_urls import read_source_token
-from webhook.config.settings import SourceSettings
-from webhook.decide.pipeline import SIGNED_SOURCE, Incoming, Receipt
-from webhook.errors import AuthError, BodyTooLarge, Forbidden, UnsupportedMediaType, WebhookError
+from webhook.config.settings import SIGNED_SOURCE, Settings, SourceSettings
+from webhook.decide.pipeline import Incoming, Receipt
+from webhook.errors import (
+    AuthError,
+    BodyTooLarge,
+    Forbidden,
+    RequestTimeout,
+    UnsupportedMediaType,
+    WebhookError,
+)
 from webhook.http.answers import decision_answer, status_for
 from webhook.http.state import ServerState
 from webhook.observe.events import SignalEvent
@@ -55,18 +67,27 @@ def _observed(
 
 async def _receive_signed(request: Request, services: ServerState) -> Receipt:
     request.state.source = SIGNED_SOURCE
-    body, content_type = await _read(request, services.settings.max_body_bytes)
-    if not services.settings.secret:
+    settings = services.settings
+    if not settings.secret:
         raise AuthError("no webhook secret is configured")
-    webhook_id = verify_signature(services.settings.secret, request.headers, body)
+    signed = read_signature_headers(request.headers)
+    source = settings.sources.get(SIGNED_SOURCE)
+    if source is not None:
+        if not source.enabled:
+            raise Forbidden(f"source {SIGNED_SOURCE!r} is disabled")
+        _check_sender(request, services, SIGNED_SOURCE, source)
+    body, content_type = await _read(request, settings)
+    webhook_id = verify_signature(settings.secret, signed, body)
     incoming = Incoming(SIGNED_SOURCE, body, content_type, webhook_id=webhook_id)
     return await services.pipeline.receive(incoming)
 
 
 async def _receive_from_source(request: Request, services: ServerState) -> Receipt:
-    body, content_type = await _read(request, services.settings.max_body_bytes)
-    token = read_source_token(services.settings.secret, request.path_params["token"])
-    source = services.settings.sources.get(token.source)
+    settings = services.settings
+    token = read_source_token(settings.secret, request.path_params["token"])
+    if token.source == SIGNED_SOURCE:
+        raise Forbidden(f"{SIGNED_SOURCE!r} is reserved for signed requests to POST /webhook")
+    source = settings.sources.get(token.source)
     if source is None:
         raise Forbidden(f"source {token.source!r} is not configured")
     if not source.enabled:
@@ -75,6 +96,7 @@ async def _receive_from_source(request: Request, services: ServerState) -> Recei
         raise Forbidden(f"this URL for source {token.source!r} was revoked; make a new one")
     _check_sender(request, services, token.source, source)
     request.state.source = token.source
+    body, content_type = await _read(request, settings)
     incoming = Incoming(token.source, body, content_type)
     return await services.pipeline.receive(incoming)
 
@@ -98,7 +120,9 @@ receive_signed = _observed("signed", _receive_signed)
 receive_from_source = _observed("source", _receive_from_source)
 
 
-async def _read(request: Request, limit: int) -> tuple[bytes, str | None]:
+async def _read(request: Request, settings: Settings) -> tuple[bytes, str | None]:
+    """The body, once its declared type and size are acceptable, read within the deadline."""
+    limit = settings.max_body_bytes
     content_type = request.headers.get("content-type")
     media_type = (content_type or "").partition(";")[0].strip().lower()
     if media_type and media_type not in ACCEPTED_TYPES and not media_type.endswith("+json"):
@@ -109,9 +133,15 @@ async def _read(request: Request, limit: int) -> tuple[bytes, str | None]:
     if declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge(f"body larger than {limit} bytes")
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge(f"body larger than {limit} bytes")
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(settings.body_read_seconds):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise BodyTooLarge(f"body larger than {limit} bytes")
+                chunks.append(chunk)
+    except TimeoutError as exc:
+        raise RequestTimeout(
+            f"the body did not arrive within {settings.body_read_seconds:g} s"
+        ) from exc
     return b"".join(chunks), content_type

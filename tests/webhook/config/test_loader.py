@@ -37,12 +37,13 @@ def test_environment_sets_the_documented_keys() -> None:
     other = str(WebhookSecret.generate())
     settings = load_settings(env={
         "TRADEHOOK_SECRET": f"{SECRET}, {other}",
-        "TRADEHOOK_ADMIN_TOKEN": "tok",
+        "TRADEHOOK_ADMIN_TOKEN": "tok-3f9a1c7e5b2d8046a1c9e7f2",
         "TRADEHOOK_JOURNAL": "sqlite:////var/lib/tradehook/journal.db",
         "TRADEHOOK_CONFIDENCE_THRESHOLD": "0.75",
     })
     assert [str(s) for s in settings.secret] == [SECRET, other]
-    assert settings.admin_token is not None and settings.admin_token.get_secret_value() == "tok"
+    assert settings.admin_token is not None
+    assert settings.admin_token.get_secret_value() == "tok-3f9a1c7e5b2d8046a1c9e7f2"
     assert settings.journal_path == "/var/lib/tradehook/journal.db"
     assert settings.confidence_threshold == 0.75
 
@@ -125,13 +126,13 @@ def test_missing_config_file_is_named(tmp_path: Path) -> None:
 
 def test_secrets_come_from_files_named_in_the_config(tmp_path: Path) -> None:
     (tmp_path / "secret.txt").write_text(SECRET + "\n")
-    (tmp_path / "pass.txt").write_text("hunter2\n")
+    (tmp_path / "pass.txt").write_text("hunter2-horse-battery\n")
     path = write(tmp_path, f'secret_file = "{tmp_path}/secret.txt"\n'
                            f'[sources.tv]\npassphrase_file = "{tmp_path}/pass.txt"\n')
     settings = load_settings(path, env={})
     assert [str(s) for s in settings.secret] == [SECRET]
     passphrase = settings.sources["tv"].passphrase
-    assert passphrase is not None and passphrase.get_secret_value() == "hunter2"
+    assert passphrase is not None and passphrase.get_secret_value() == "hunter2-horse-battery"
 
 
 def test_unreadable_secret_file_is_named(tmp_path: Path) -> None:
@@ -142,12 +143,13 @@ def test_unreadable_secret_file_is_named(tmp_path: Path) -> None:
 
 def test_local_secrets_file_fills_what_is_not_configured(tmp_path: Path) -> None:
     (tmp_path / "tradehook.secrets").write_text(
-        f"# made by serve\nTRADEHOOK_SECRET={SECRET}\nTRADEHOOK_ADMIN_TOKEN=local\n"
+        f"# made by serve\nTRADEHOOK_SECRET={SECRET}\n"
+        "TRADEHOOK_ADMIN_TOKEN=local-7d41b9e02c5f8a36e1b4\n"
     )
-    settings = load_settings(env={"TRADEHOOK_ADMIN_TOKEN": "from-env"})
+    settings = load_settings(env={"TRADEHOOK_ADMIN_TOKEN": "from-env-9c2e7a1f4b6d8053e7a2"})
     assert [str(s) for s in settings.secret] == [SECRET]
     assert settings.admin_token is not None
-    assert settings.admin_token.get_secret_value() == "from-env"
+    assert settings.admin_token.get_secret_value() == "from-env-9c2e7a1f4b6d8053e7a2"
 
 
 def test_secret_values_never_appear_in_errors() -> None:

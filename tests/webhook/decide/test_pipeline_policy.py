@@ -16,13 +16,13 @@ from webhook.auth.source_urls import make_source_token
 from webhook.config.settings import Settings
 
 SECRET = WebhookSecret.generate()
-ADMIN = {"authorization": "Bearer admin-token"}
+ADMIN = {"authorization": "Bearer policy-admin-token-3e7b1c9a5f"}
 
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
     config: dict[str, Any] = {
-        "secret": [SECRET], "admin_token": "admin-token",
+        "secret": [SECRET], "admin_token": "policy-admin-token-3e7b1c9a5f",
         "journal": f"sqlite:///{tmp_path / 'j.db'}",
         "plugins": {"paper": {"type": "mock", "delay_ms": 0, "prices": {"ETHUSDT": 2000}}},
         "sources": {

@@ -18,7 +18,7 @@ from webhook.execute.kill_switch import STATE_KEY, KillSwitch, KillSwitchRequest
 from webhook.journal import SignalJournal, SqliteJournal
 
 SECRET = WebhookSecret.generate()
-ADMIN = {"authorization": "Bearer admin-token"}
+ADMIN = {"authorization": "Bearer switch-admin-token-9d4a2f6e1b"}
 
 
 async def opened(path: Path) -> SqliteJournal:
@@ -79,7 +79,7 @@ async def test_a_journal_without_state_keeps_it_in_memory(tmp_path: Path) -> Non
 
 
 def make_client(tmp_path: Path, **settings: Any) -> TestClient:
-    config = {"secret": [SECRET], "admin_token": "admin-token",
+    config = {"secret": [SECRET], "admin_token": "switch-admin-token-9d4a2f6e1b",
               "journal": f"sqlite:///{tmp_path / 'j.db'}", **settings}
     return TestClient(create_app(Settings.model_validate(config)))
 

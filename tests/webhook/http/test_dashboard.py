@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 from webhook.app import create_app
 from webhook.config.settings import Settings
 
-TOKEN = "dashboard-admin-token"
+TOKEN = "dashboard-admin-token-4b7e9c21"
 
 
 @pytest.fixture
@@ -104,7 +104,7 @@ def test_session_of_another_admin_token_is_worthless(client: TestClient, tmp_pat
     log_in(client)
     stolen = client.cookies["tradehook_session"]
     other = Settings.model_validate(
-        {"admin_token": "rotated-token", "journal": f"sqlite:///{tmp_path}/k.db"}
+        {"admin_token": "rotated-admin-token-8f3d2a6c1e", "journal": f"sqlite:///{tmp_path}/k.db"}
     )
     with TestClient(create_app(other), base_url="http://dash.test") as fresh:
         fresh.cookies.set("tradehook_session", stolen)

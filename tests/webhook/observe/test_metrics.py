@@ -13,7 +13,7 @@ from webhook.auth.signatures import WebhookSecret, signature_headers
 from webhook.config.settings import Settings
 
 SECRET = WebhookSecret.generate()
-ADMIN = {"authorization": "Bearer admin-t"}
+ADMIN = {"authorization": "Bearer metrics-admin-token-6a1d9e3f7c"}
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -34,7 +34,7 @@ def total(found: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str
 
 def test_counters_add_up_after_traffic(tmp_path: Path) -> None:
     settings = Settings.model_validate({
-        "secret": [SECRET], "admin_token": "admin-t", "journal": f"sqlite:///{tmp_path}/j.db",
+        "secret": [SECRET], "admin_token": "metrics-admin-token-6a1d9e3f7c", "journal": f"sqlite:///{tmp_path}/j.db",
     })
     bodies = [b"buy 1 BTCUSDT", b"sell 2 ETHUSDT", b"buy 0.5 SOLUSDT",
               b'{"symbol": "XRPUSDT", "side": "buy", "quantity": 3}',
@@ -82,7 +82,7 @@ def test_counters_add_up_after_traffic(tmp_path: Path) -> None:
 
 def test_kill_switch_gauge_follows_the_switch(tmp_path: Path) -> None:
     settings = Settings.model_validate({
-        "secret": [SECRET], "admin_token": "admin-t", "journal": f"sqlite:///{tmp_path}/j.db",
+        "secret": [SECRET], "admin_token": "metrics-admin-token-6a1d9e3f7c", "journal": f"sqlite:///{tmp_path}/j.db",
     })
     with TestClient(create_app(settings)) as client:
         answer = client.post("/api/kill-switch", json={"engaged": True}, headers=ADMIN)

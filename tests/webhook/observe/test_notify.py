@@ -27,7 +27,7 @@ from webhook.observe.notify.sender import Notifier
 from webhook.observe.notify.targets import NotificationTarget
 
 SIGNING = WebhookSecret.generate()
-ADMIN = {"authorization": "Bearer admin-t"}
+ADMIN = {"authorization": "Bearer notify-admin-token-2c8e5f1a9b"}
 
 
 class Receiver:
@@ -160,7 +160,7 @@ def test_fills_rejections_and_kill_switch_are_told_and_a_hung_receiver_delays_no
     receiver: Receiver, tmp_path: Path
 ) -> None:
     settings = Settings.model_validate({
-        "secret": [SIGNING], "admin_token": "admin-t", "journal": f"sqlite:///{tmp_path}/j.db",
+        "secret": [SIGNING], "admin_token": "notify-admin-token-2c8e5f1a9b", "journal": f"sqlite:///{tmp_path}/j.db",
         "notifications": {
             "hung": {"kind": "slack", "url": f"{receiver.url}/hang", "timeout": 20},
             "ops": {"kind": "webhook", "url": f"{receiver.url}/ops", "secret": str(SIGNING)},
