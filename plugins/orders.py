@@ -100,6 +100,9 @@ class Order(BaseModel):
     time_in_force: TimeInForce | None = None
     """None: the broker's default. A plugin that cannot honour the one asked for refuses the
     order (`OrderRejected`) rather than send it with another."""
+    alert_time: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    """Unix seconds at which the alert says it was made (TradingView's `{{timenow}}`,
+    TradersPost's `time`); how stale the order is gets measured from it."""
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Self:

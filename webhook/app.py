@@ -17,6 +17,7 @@ from plugins.registry import PluginRegistry
 from webhook.config.settings import Settings
 from webhook.decide.pipeline import SignalPipeline
 from webhook.errors import JournalError
+from webhook.execute.deadlines import DeliveryLimits
 from webhook.execute.executor import Executor
 from webhook.execute.kill_switch import KillSwitch
 from webhook.http import admin_api, signals
@@ -58,6 +59,7 @@ def create_app(settings: Settings, *, journal: SignalJournal | None = None) -> S
             executor = Executor(
                 store, registry, settings.execution, events=events, kill_switch=kill_switch,
                 owner=settings.execution.instance or f"{socket.gethostname()}:{settings.port}",
+                limits=_delivery_limits(settings),
             )
             stack.push_async_callback(executor.stop, SHUTDOWN_GRACE)
             pipeline = SignalPipeline(settings, registry, store, executor, kill_switch=kill_switch)
@@ -85,6 +87,17 @@ def create_app(settings: Settings, *, journal: SignalJournal | None = None) -> S
         Mount("/static", StaticFiles(directory=STATIC_DIRECTORY), name="static"),
     ]
     return Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
+
+
+def _delivery_limits(settings: Settings) -> DeliveryLimits:
+    plugins = settings.plugins
+    return DeliveryLimits(
+        settings.execution,
+        plugin_budgets={name: p.retry_budget for name, p in plugins.items()
+                        if p.retry_budget is not None},
+        plugin_lags={name: p.max_lag for name, p in plugins.items()},
+        source_lags={name: source.max_lag for name, source in settings.sources.items()},
+    )
 
 
 async def _start_plugins(settings: Settings, registry: PluginRegistry) -> None:

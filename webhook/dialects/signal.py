@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -73,6 +74,33 @@ def to_text(field: str, value: Any, *, limit: int = 256) -> str:
     if len(value) > limit:
         raise PayloadError(field, f"longer than {limit} characters")
     return value.strip()
+
+
+MILLISECONDS_FROM = 1e11
+"""A unix time above this is in milliseconds (1e11 seconds is the year 5138)."""
+
+
+def to_alert_time(field: str, value: Any) -> float:
+    """The time an alert says it was made, in unix seconds: ISO 8601 as TradingView's
+    `{{timenow}}` gives it (`2026-12-01T09:30:00Z`), or unix seconds or milliseconds."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+    else:
+        text = to_text(field, value, limit=64)
+        try:
+            number = float(text)
+        except ValueError:
+            try:
+                moment = datetime.fromisoformat(text)
+            except ValueError:
+                raise PayloadError(field, f"expected a time such as 2026-12-01T09:30:00Z or "
+                                   f"unix seconds, got {text!r}") from None
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)  # TradingView's times are UTC
+            return moment.timestamp()
+    if not math.isfinite(number) or number <= 0:
+        raise PayloadError(field, f"expected a time after 1970, got {value!r}")
+    return number / 1000 if number > MILLISECONDS_FROM else number
 
 
 def build_order(

@@ -28,6 +28,7 @@ from webhook.dialects.signal import (
     build_order,
     check_placeholders,
     needs_default_quantity,
+    to_alert_time,
     to_number,
     to_text,
 )
@@ -82,6 +83,8 @@ def parse_traderspost(
         if payload.get(key) not in (None, ""):
             fields[key] = to_number(key, payload[key]) if key == "confidence" else to_text(
                 key, payload[key])
+    if payload.get("time") not in (None, ""):
+        fields["alert_time"] = to_alert_time("time", payload["time"])  # `{{timenow}}`
     return ParsedSignal(
         order=build_order(fields, renamed=RENAMED, default_quantity=default_quantity),
         dialect="traderspost",

@@ -3,13 +3,15 @@
     {"ticker": "{{ticker}}", "exchange": "{{exchange}}", "action": "{{strategy.order.action}}",
      "contracts": "{{strategy.order.contracts}}", "price": "{{close}}",
      "position": "{{strategy.market_position}}", "order_id": "{{strategy.order.id}}",
-     "time": "{{timenow}}"}
+     "timenow": "{{timenow}}"}
 
 Numbers arrive as strings. The market position says what the strategy holds after the order:
 `flat` closes the position whatever size the last trade had; a sell that leaves the strategy
 long (or a buy that leaves it short) reduces the position by the contracts; a previous market
 position opposite to the new one (`prev_market_position`) reverses it, to `position_size`.
 Fields this dialect does not know are ignored, since alert messages often carry notes for people.
+`timenow` (when the alert fired) is the alert's own time, from which its staleness is measured;
+`time` is not, since users often fill it with `{{time}}`, the opening of the alert's bar.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from webhook.dialects.signal import (
     build_order,
     check_placeholders,
     needs_default_quantity,
+    to_alert_time,
     to_number,
     to_text,
 )
@@ -79,6 +82,9 @@ def parse_tradingview(
     for key in ("order_type", "time_in_force"):
         if isinstance(fields.get(key), str):
             fields[key] = fields[key].lower()
+    if payload.get("timenow") not in (None, ""):
+        # `{{timenow}}` is when the alert fired; `{{time}}` is its bar's opening, often older.
+        fields["alert_time"] = to_alert_time("timenow", payload["timenow"])
     unit = _text_or_none(payload, "quantity_unit")
     return ParsedSignal(
         order=build_order(fields, renamed=renamed, default_quantity=default_quantity),

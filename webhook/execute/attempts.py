@@ -1,10 +1,13 @@
 """Executing one claimed signal: attempts, retries, reconciliation, and the journal of each.
 
-Temporary failures are retried with exponential backoff and jitter. When the outcome of a
-send is unknown, the broker is asked for the order by its client order id (the signal id)
-before anything is sent again; a plugin that cannot be asked leaves the signal `unknown` for a
-person. Every attempt starts only while this executor still holds the signal's lease, so a
-stalled executor whose signal passed to another cannot send it a second time.
+Temporary failures are retried with capped exponential backoff and jitter for the signal's
+retry budget, in seconds (`webhook.execute.deadlines`); while the plugin's circuit breaker is
+open the signal waits without spending it, and it ends `failed` only once the budget is spent.
+Right before each send, a signal older than its max lag ends `expired`, unsent. When the
+outcome of a send is unknown, the broker is asked for the order by its client order id (the
+signal id) before anything is sent again; a plugin that cannot be asked leaves the signal
+`unknown` for a person. Every attempt starts only while this executor still holds the signal's
+lease, so a stalled executor whose signal passed to another cannot send it a second time.
 """
 
 from __future__ import annotations
@@ -19,12 +22,17 @@ from plugins.errors import ExecutionError, OutcomeUnknown, TemporaryError
 from plugins.orders import ExecutionResult, Order
 from plugins.registry import PluginRegistry
 from webhook.execute.breaker import BreakerState, CircuitBreakers
+from webhook.execute.deadlines import DeliveryLimits, RetryBudget
 from webhook.execute.kill_switch import KillSwitch
 from webhook.execute.settings import ExecutionSettings
 from webhook.journal import SignalJournal, SignalRecord, SignalStatus
 from webhook.observe.events import SignalEvent, SignalEvents
 
 logger = logging.getLogger("tradehook.executor")
+PROBE_WAIT = 0.05
+"""Seconds between looks at a half-open breaker whose probe another signal is sending."""
+STALE_WAIT = 1.0
+"""Longest wait on a breaker between two looks at the signal's age."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,8 @@ class ExecutionJob:
     plugin: str
     resumed: bool = False
     """The signal was executing when its executor stopped: its order may be at the broker."""
+    source: str | None = None
+    received_at: float | None = None
 
     @classmethod
     def of(cls, record: SignalRecord) -> ExecutionJob:
@@ -43,6 +53,8 @@ class ExecutionJob:
             order=record.order,
             plugin=record.plugin,
             resumed=record.status is SignalStatus.EXECUTING,  # an attempt was in flight
+            source=record.source,
+            received_at=record.received_at,
         )
 
 
@@ -57,6 +69,7 @@ class AttemptRunner:
         owner: str | None,
         events: SignalEvents | None = None,
         kill_switch: KillSwitch | None = None,
+        limits: DeliveryLimits | None = None,
     ) -> None:
         self._journal = journal
         self._registry = registry
@@ -65,6 +78,7 @@ class AttemptRunner:
         self._owner = owner
         self._events = events
         self._kill_switch = kill_switch
+        self._limits = limits or DeliveryLimits(settings)
         self._attempt_started: dict[tuple[str, int], float] = {}
 
     async def run(self, job: ExecutionJob) -> None:
@@ -75,61 +89,119 @@ class AttemptRunner:
             error = f"plugin {job.plugin!r} is no longer configured"
             await self._finish(job, number, "error", status, error=error)
             return
-        if job.resumed and await self._reconciled(job, None):
+        budget = RetryBudget(self._limits.retry_budget(job.plugin))
+        if job.resumed and await self._reconciled(job, None, budget):
             return
-        settings = self._settings
         last_error = ""
-        for attempt in range(1, settings.max_attempts + 1):
-            await self._wait_for_breaker(job.plugin)
-            if self._kill_switch is not None and self._kill_switch.engaged:
-                number = await self._start_attempt(job)
-                error = (f"not sent: the kill switch is {self._kill_switch.describe()}; "
-                         "nothing reached the broker")
-                await self._finish(job, number, "kill_switch", SignalStatus.REJECTED, error=error)
-                return
-            number = await self._start_attempt(job)
+        while True:
+            probe = await self._wait_for_breaker(job, budget)
             try:
-                result = await self._registry.execute_order(job.order, job.plugin)
-            except TemporaryError as exc:
-                self._breakers.failed(job.plugin)
-                last_error = str(exc)
-                await self._finish(job, number, "temporary", SignalStatus.QUEUED, error=last_error)
-                if attempt < settings.max_attempts:
-                    await asyncio.sleep(self._backoff(attempt, exc.retry_after))
-                continue
-            except OutcomeUnknown as exc:
-                self._breakers.failed(job.plugin)
-                if not await self._reconciled(job, number, error=str(exc)):
-                    continue
+                settled, failure = await self._attempt(job, budget, probe)
+            finally:
+                if probe:
+                    self._breakers.probe_ended(job.plugin)
+            if settled:
                 return
-            except ExecutionError as exc:
-                await self._finish(job, number, "error", SignalStatus.FAILED, error=str(exc))
-                return
-            except Exception as exc:  # noqa: BLE001 - a plugin bug must not stop the executor
-                logger.exception("signal %s: plugin %s raised", job.signal_id, job.plugin)
-                error = f"plugin {job.plugin!r} failed: {type(exc).__name__}: {exc}"
-                await self._finish(job, number, "error", SignalStatus.FAILED, error=error)
-                return
-            self._breakers.succeeded(job.plugin)
-            await self._finish(job, number, "result", SignalStatus.after(result), result=result)
-            return
-        error = f"gave up after {settings.max_attempts} attempts: {last_error}"
+            if failure is not None:
+                last_error = str(failure)
+            if budget.exhausted:
+                break
+            await self._back_off(job, budget, failure)
+        error = (f"gave up after {budget.spent:.1f} s of temporary failures (retry budget "
+                 f"{budget.seconds:g} s, {budget.failures} attempts): {last_error}")
         number = await self._start_attempt(job)
         await self._finish(job, number, "gave_up", SignalStatus.FAILED, error=error)
 
-    async def _wait_for_breaker(self, plugin: str) -> None:
-        """While the plugin's breaker is open, wait until it lets an attempt through."""
-        if self._breakers.state(plugin) is BreakerState.OPEN:
-            await asyncio.sleep(self._breakers.seconds_until_half_open(plugin))
+    async def _attempt(
+        self, job: ExecutionJob, budget: RetryBudget, probe: bool
+    ) -> tuple[bool, ExecutionError | None]:
+        """One send (unless the kill switch or the signal's age forbids it): whether the
+        signal is settled, and the temporary failure met if any."""
+        if self._kill_switch is not None and self._kill_switch.engaged:
+            number = await self._start_attempt(job)
+            error = (f"not sent: the kill switch is {self._kill_switch.describe()}; "
+                     "nothing reached the broker")
+            await self._finish(job, number, "kill_switch", SignalStatus.REJECTED, error=error)
+            return True, None
+        too_old = self._too_old(job)
+        if too_old is not None:
+            number = await self._start_attempt(job)
+            await self._finish(job, number, "expired", SignalStatus.EXPIRED, error=too_old)
+            return True, None
+        number = await self._start_attempt(job)
+        started = time.monotonic()
+        try:
+            result = await self._registry.execute_order(job.order, job.plugin)
+        except TemporaryError as exc:
+            self._breakers.failed(job.plugin)
+            budget.failed(charge_from=None if probe else started)
+            await self._finish(job, number, "temporary", SignalStatus.QUEUED, error=str(exc))
+            return False, exc
+        except OutcomeUnknown as exc:
+            self._breakers.failed(job.plugin)
+            budget.failed(charge_from=None if probe else started)
+            return await self._reconciled(job, number, budget, error=str(exc)), exc
+        except ExecutionError as exc:
+            self._breakers.succeeded(job.plugin)  # the broker answered: it is up
+            await self._finish(job, number, "error", SignalStatus.FAILED, error=str(exc))
+            return True, None
+        except Exception as exc:  # noqa: BLE001 - a plugin bug must not stop the executor
+            logger.exception("signal %s: plugin %s raised", job.signal_id, job.plugin)
+            error = f"plugin {job.plugin!r} failed: {type(exc).__name__}: {exc}"
+            await self._finish(job, number, "error", SignalStatus.FAILED, error=error)
+            return True, None
+        self._breakers.succeeded(job.plugin)
+        await self._finish(job, number, "result", SignalStatus.after(result), result=result)
+        return True, None
+
+    def _too_old(self, job: ExecutionJob) -> str | None:
+        return self._limits.too_old(
+            job.order, plugin=job.plugin, source=job.source, received_at=job.received_at,
+            now=time.time(),
+        )
+
+    async def _back_off(
+        self, job: ExecutionJob, budget: RetryBudget, failure: ExecutionError | None
+    ) -> None:
+        """Pause before the next try, within the budget; none when the breaker just opened
+        (the wait for it is free)."""
+        if self._breakers.state(job.plugin) is BreakerState.CLOSED:
+            hint = failure.retry_after if isinstance(failure, TemporaryError) else None
+            await asyncio.sleep(min(budget.left, self._backoff(budget.failures, hint)))
+
+    async def _wait_for_breaker(
+        self, job: ExecutionJob, budget: RetryBudget, *, sending: bool = True
+    ) -> bool:
+        """While the plugin's breaker holds signals back, wait without spending the budget
+        (looking at the signal's age now and then, so that one past its max lag ends then, not
+        when the broker is back). True when this signal's next request is the half-open probe.
+        """
+        plugin = job.plugin
+        while True:
+            state = self._breakers.state(plugin)
+            if state is BreakerState.CLOSED:
+                budget.resume()
+                return False
+            if state is BreakerState.HALF_OPEN and self._breakers.take_probe(plugin):
+                budget.resume()
+                return True
+            if sending and self._too_old(job) is not None:
+                return False  # the caller ends it `expired` before any send
+            budget.pause()
+            wait = (self._breakers.seconds_until_half_open(plugin)
+                    if state is BreakerState.OPEN else PROBE_WAIT)
+            await asyncio.sleep(min(STALE_WAIT, max(wait, PROBE_WAIT)))
 
     async def _reconciled(
-        self, job: ExecutionJob, number: int | None, error: str | None = None
+        self, job: ExecutionJob, number: int | None, budget: RetryBudget,
+        error: str | None = None,
     ) -> bool:
         """After an unknown outcome: True when the signal is settled (found at the broker, or
         marked unknown because the broker cannot be asked); False when it is safe to resend.
 
         While the broker cannot answer the lookup right now, the signal stays `executing` (so a
-        restart asks again before sending) and the lookup is retried with backoff.
+        restart asks again before sending) and the lookup is retried with backoff, within the
+        signal's retry budget.
         """
         if number is None:
             number = await self._start_attempt(job)
@@ -145,22 +217,23 @@ class AttemptRunner:
         lookup = 0
         while True:
             lookup += 1
+            # A lookup sends nothing: its signal may be at the broker, so it never expires.
+            probe = await self._wait_for_breaker(job, budget, sending=False)
+            started = time.monotonic()
             try:
-                found = await self._registry.lookup_order(
-                    job.signal_id, job.order.symbol, job.plugin
-                )
+                found = await self._ask(job, probe)
             except TemporaryError as exc:
                 self._breakers.failed(job.plugin)
-                if lookup == self._settings.max_attempts:
-                    message = (f"{doubt}; the broker could not be asked after {lookup} tries "
-                               f"({exc}): check it by hand")
+                budget.failed(charge_from=None if probe else started)
+                if budget.exhausted:
+                    message = (f"{doubt}; the broker could not be asked for {budget.spent:.1f} s "
+                               f"({lookup} tries, last: {exc}): check it by hand")
                     await self._finish(job, number, "unknown", SignalStatus.UNKNOWN, error=message)
                     return True
                 message = f"{doubt}; the broker cannot be asked yet ({exc}), asking again"
                 await self._finish(job, number, "lookup_failed", SignalStatus.EXECUTING,
                                    error=message)
-                await asyncio.sleep(self._backoff(lookup, exc.retry_after))
-                await self._wait_for_breaker(job.plugin)
+                await self._back_off(job, budget, exc)
                 number = await self._start_attempt(job)
                 continue
             except ExecutionError as exc:
@@ -176,6 +249,13 @@ class AttemptRunner:
             self._breakers.succeeded(job.plugin)
             await self._finish(job, number, "reconciled", SignalStatus.after(found), result=found)
             return True
+
+    async def _ask(self, job: ExecutionJob, probe: bool) -> ExecutionResult | None:
+        try:
+            return await self._registry.lookup_order(job.signal_id, job.order.symbol, job.plugin)
+        finally:
+            if probe:
+                self._breakers.probe_ended(job.plugin)
 
     async def _finish(
         self,

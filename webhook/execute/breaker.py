@@ -2,7 +2,9 @@
 
 After `failures` consecutive failed attempts (temporary errors, unknown outcomes) on one
 plugin, its breaker opens: nothing is sent to it for `cooldown` seconds. Then it is half open:
-attempts go through, and the first success closes it while another failure opens it again.
+one request goes through as a probe (`take_probe`) while every other signal keeps waiting; its
+success closes the breaker, its failure opens it again for another cooldown. A probe that
+failed is the breaker's, not its signal's: the signal is not charged for it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ class BreakerState(StrEnum):
 class _Breaker:
     failures: int = 0
     opened_at: float | None = None
+    probing: bool = False
 
 
 class CircuitBreakers:
@@ -48,8 +51,31 @@ class CircuitBreakers:
             return 0.0
         return max(0.0, breaker.opened_at + self._cooldown - self._clock())
 
+    def take_probe(self, plugin: str) -> bool:
+        """While half open: True for the one caller that may send the probe, False for the
+        others (they wait until the probe has ended)."""
+        breaker = self._breakers.get(plugin)
+        if breaker is None or self.state(plugin) is not BreakerState.HALF_OPEN:
+            return False
+        if breaker.probing:
+            return False
+        breaker.probing = True
+        return True
+
+    def probe_ended(self, plugin: str) -> None:
+        """The probe's holder stopped without a verdict (a bug, a cancelled task)."""
+        breaker = self._breakers.get(plugin)
+        if breaker is not None:
+            breaker.probing = False
+
     def open_plugins(self) -> set[str]:
         return {name for name in self._breakers if self.state(name) is BreakerState.OPEN}
+
+    def waiting_plugins(self) -> set[str]:
+        """Plugins whose signals are held back now: open, or half open with a probe out."""
+        return {name for name, breaker in self._breakers.items()
+                if self.state(name) is BreakerState.OPEN
+                or (self.state(name) is BreakerState.HALF_OPEN and breaker.probing)}
 
     def states(self) -> dict[str, str]:
         return {name: self.state(name).value for name in self._breakers}
@@ -63,3 +89,4 @@ class CircuitBreakers:
         half_open = self.state(plugin) is BreakerState.HALF_OPEN
         if half_open or breaker.failures >= self._threshold:
             breaker.opened_at = self._clock()
+        breaker.probing = False

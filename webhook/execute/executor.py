@@ -6,7 +6,8 @@ symbols run in parallel up to a bound, and several executors can share one journ
 receiving side wakes the executor when it stores a queued signal; a slow poll picks up what
 other receivers stored and what crashed executors left behind. Leases are renewed while a
 signal runs and given back on shutdown. A plugin whose circuit breaker is open is not claimed
-for: its signals wait in the journal.
+for: its signals wait in the journal. While the journal cannot be reached, nothing is claimed
+and running signals keep their leases until they end or the journal answers `LeaseLost`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from plugins.registry import PluginRegistry
 from webhook.errors import JournalError, LeaseLost
 from webhook.execute.attempts import AttemptRunner, ExecutionJob
 from webhook.execute.breaker import CircuitBreakers
+from webhook.execute.deadlines import DeliveryLimits
 from webhook.execute.kill_switch import KillSwitch
 from webhook.execute.settings import ExecutionSettings
 from webhook.journal import SignalJournal
@@ -44,6 +46,7 @@ class Executor:
         events: SignalEvents | None = None,
         kill_switch: KillSwitch | None = None,
         owner: str | None = None,
+        limits: DeliveryLimits | None = None,
     ) -> None:
         self.owner = owner or settings.instance or socket.gethostname()
         self._journal = journal
@@ -54,11 +57,15 @@ class Executor:
         self._runner = AttemptRunner(
             journal, registry, settings, self.breakers,
             owner=self.owner, events=events, kill_switch=kill_switch,
+            limits=limits or DeliveryLimits(settings),
         )
+        self.journal_trouble: str | None = None
+        """Why the last claim or renewal could not reach the journal; None once it answers."""
         self._received: dict[str, ExecutionJob] = {}
         self._received_by_lane: dict[tuple[str, str], dict[str, ExecutionJob]] = {}
         self._running: dict[str, asyncio.Task[None]] = {}
         self._running_lanes: set[tuple[str, str]] = set()
+        self._running_plugins: dict[str, str] = {}
         self._wakeup = asyncio.Event()
         self._loops: list[asyncio.Task[None]] = []
         self._stopping = False
@@ -67,6 +74,17 @@ class Executor:
     def backlog(self) -> int:
         """Signals this instance received or claimed that are not final yet."""
         return len(self._received.keys() | self._running.keys())
+
+    def held_by_breakers(self) -> dict[str, int]:
+        """Plugin -> signals of this instance waiting because its breaker holds them back."""
+        held = self.breakers.waiting_plugins()
+        counts = dict.fromkeys(sorted(held), 0)
+        for signal_id in self._received.keys() | self._running.keys():
+            job = self._received.get(signal_id)
+            plugin = job.plugin if job is not None else self._running_plugins.get(signal_id)
+            if plugin in counts:
+                counts[plugin] += 1
+        return counts
 
     def queued_orders(self, plugin: str, symbol: str) -> list[Order]:
         """Orders this instance received for (plugin, symbol) that are not final yet."""
@@ -118,7 +136,13 @@ class Executor:
             try:
                 await self._claim_once()
             except JournalError as exc:
-                logger.warning("cannot claim signals: %s", exc)
+                if self.journal_trouble is None:
+                    logger.warning("cannot claim signals: %s", exc)
+                self.journal_trouble = str(exc)
+            else:
+                if self.journal_trouble is not None:
+                    logger.warning("the journal answers again: claiming signals")
+                self.journal_trouble = None
             try:
                 await asyncio.wait_for(self._wakeup.wait(), self._settings.poll_interval)
             except TimeoutError:
@@ -141,12 +165,14 @@ class Executor:
             job = ExecutionJob.of(record)
             task = asyncio.create_task(self._run(job), name=f"signal {job.signal_id}")
             self._running[job.signal_id] = task
+            self._running_plugins[job.signal_id] = job.plugin
             self._running_lanes.add((job.plugin, job.order.symbol))
             task.add_done_callback(functools.partial(self._done, job))
 
     def _done(self, job: ExecutionJob, _task: asyncio.Task[None]) -> None:
         signal_id = job.signal_id
         self._running.pop(signal_id, None)
+        self._running_plugins.pop(signal_id, None)
         self._running_lanes.discard((job.plugin, job.order.symbol))
         self._forget(job)
         self._wakeup.set()  # the next signal of its lane may be claimed now
@@ -183,6 +209,7 @@ class Executor:
                 )
             except JournalError as exc:
                 logger.warning("cannot renew leases: %s", exc)
+                self.journal_trouble = str(exc)
                 continue
             for signal_id in lost:
                 logger.warning("signal %s: lease lost while running", signal_id)

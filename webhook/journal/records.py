@@ -23,6 +23,8 @@ class SignalStatus(StrEnum):
     CANCELLED = "cancelled"
     UNKNOWN = "unknown"
     """The broker may or may not have the order and cannot be asked: a person must look."""
+    EXPIRED = "expired"
+    """Older than its max lag when its turn came: never sent, nothing reached the broker."""
 
     @classmethod
     def after(cls, result: ExecutionResult) -> SignalStatus:

@@ -30,6 +30,7 @@ TERMINAL_STATUSES = frozenset(
         SignalStatus.FAILED,
         SignalStatus.CANCELLED,
         SignalStatus.UNKNOWN,
+        SignalStatus.EXPIRED,
     }
 )
 

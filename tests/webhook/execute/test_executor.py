@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -16,7 +14,7 @@ from webhook.execute.settings import ExecutionSettings
 from webhook.journal import NewSignal, SignalRecord, SignalStatus, SqliteJournal
 
 pytestmark = pytest.mark.anyio
-FAST = ExecutionSettings(max_attempts=3, retry_base_delay=0.01, retry_max_delay=0.05)
+FAST = ExecutionSettings(retry_budget=0.3, retry_base_delay=0.01, retry_max_delay=0.05)
 
 
 class BrokerStandIn(ExecutionPlugin):
@@ -68,14 +66,6 @@ class BlindBroker(BrokerStandIn):
     capabilities = PluginCapabilities()
 
 
-@pytest.fixture
-async def journal(tmp_path: Path) -> AsyncIterator[SqliteJournal]:
-    store = SqliteJournal(tmp_path / "journal.db")
-    await store.open()
-    yield store
-    await store.close()
-
-
 async def run(journal: SqliteJournal, broker: BrokerStandIn, *signals: NewSignal,
               settings: ExecutionSettings = FAST) -> list[SignalRecord]:
     executor = await started(journal, broker, settings)
@@ -125,12 +115,17 @@ async def test_temporary_failures_are_retried_then_succeed(journal: SqliteJourna
     assert record.attempts[0].error == "429"
 
 
-async def test_retries_stop_at_the_limit(journal: SqliteJournal) -> None:
-    broker = BrokerStandIn(script=[TemporaryError("down")] * 5)
-    (record,) = await run(journal, broker, queued_signal())
+async def test_retries_stop_once_the_retry_budget_is_spent(journal: SqliteJournal) -> None:
+    settings = FAST.model_copy(update={"breaker_failures": 1000})
+    broker = BrokerStandIn(script=[TemporaryError("down")] * 1000)
+    (record,) = await run(journal, broker, queued_signal(), settings=settings)
     assert record.status is SignalStatus.FAILED
-    assert record.error is not None and "gave up after 3 attempts: down" in record.error
-    assert len(broker.calls) == 3
+    assert record.error is not None and "(retry budget 0.3 s," in record.error
+    assert record.error.endswith(": down")
+    tries = [a for a in record.attempts if a.outcome == "temporary"]
+    assert len(tries) == len(broker.calls) > 3  # tried for the whole budget, not a count
+    last = tries[-1].finished_at
+    assert last is not None and last - tries[0].started_at >= 0.3
 
 
 async def test_final_refusal_fails_without_retry(journal: SqliteJournal) -> None:
@@ -287,7 +282,7 @@ async def test_signal_of_a_crashed_executor_is_taken_over_when_its_lease_ends(
 
 
 async def test_broken_broker_opens_the_breaker_and_signals_wait(journal: SqliteJournal) -> None:
-    settings = FAST.model_copy(update={"max_attempts": 50, "breaker_failures": 3,
+    settings = FAST.model_copy(update={"retry_budget": 50, "breaker_failures": 3,
                                        "breaker_cooldown": 0.3})
     broker = BrokerStandIn(script=[TemporaryError("503")] * 4)
     signal = queued_signal()
@@ -341,7 +336,9 @@ async def test_lookup_that_never_answers_ends_unknown_without_a_resend(
         raise TemporaryError("503")
 
     broker.lookup_order = down  # type: ignore[method-assign]
-    (record,) = await run(journal, broker, queued_signal())
+    settings = FAST.model_copy(update={"breaker_failures": 1000})  # the budget, not the breaker
+    (record,) = await run(journal, broker, queued_signal(), settings=settings)
     assert record.status is SignalStatus.UNKNOWN
     assert len(broker.calls) == 1
-    assert record.error is not None and "could not be asked after 3 tries" in record.error
+    assert record.error is not None and "the broker could not be asked for" in record.error
+    assert "tries, last: 503): check it by hand" in record.error

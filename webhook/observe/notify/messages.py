@@ -21,6 +21,7 @@ _HEADLINES = {
     "failed": "FAILED",
     "unknown": "NEEDS ATTENTION",
     "rejected": "REJECTED",
+    "expired": "EXPIRED (not sent)",
 }
 
 

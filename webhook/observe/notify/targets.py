@@ -3,7 +3,7 @@
     [notifications.phone]
     kind = "telegram"            # telegram | discord | slack | webhook
     chat_id = "123456789"        # telegram only
-    events = ["filled", "failed", "unknown", "kill_switch"]
+    events = ["filled", "failed", "unknown", "expired", "kill_switch"]
     # url from TRADEHOOK_NOTIFICATIONS__PHONE__URL or url_file: it carries the bot token
 
 The `url` (and a `webhook` target's `secret`, which signs each message with the Standard
@@ -21,7 +21,7 @@ from webhook.auth.signatures import WebhookSecret
 NotificationKind = Literal["telegram", "discord", "slack", "webhook"]
 NotificationEvent = Literal[
     "filled", "partially_filled", "placed", "cancelled", "failed", "unknown", "rejected",
-    "kill_switch",
+    "kill_switch", "expired",
 ]
 ALL_EVENTS: tuple[NotificationEvent, ...] = get_args(NotificationEvent)
 
