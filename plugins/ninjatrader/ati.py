@@ -16,6 +16,13 @@ from typing import Protocol, TypeVar
 
 T = TypeVar("T")
 FINAL_STATES = frozenset({"FILLED", "CANCELLED", "REJECTED"})
+RESTING_STATES = frozenset({
+    "ACCEPTED", "WORKING", "SUSPENDED", "TRIGGERPENDING", "PARTFILLED", "CHANGEPENDING",
+    "CHANGESUBMITTED",
+})  # fmt: skip
+"""States of an order that rests at the broker or exchange (Order State Definitions: Accepted
+is "confirmation received by broker", where stop orders commonly stay; Suspended is "held by
+broker and ready to be submitted when triggered")."""
 _SAFE_ID = re.compile(r"^[A-Za-z0-9]{1,40}$")
 
 
@@ -30,7 +37,7 @@ def order_id_for(client_order_id: str) -> str:
 def price_text(price: float | None) -> str:
     if price is None:
         return ""
-    return f"{price:.10f}".rstrip("0").rstrip(".")
+    return f"{price:.10f}".rstrip("0").rstrip(".") or "0"
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,10 @@ class Command:
             for v in astuple(self)
         ]
         return ";".join(fields)
+
+    def describe(self) -> str:
+        return " ".join(str(p) for p in (self.command, self.action, self.quantity or "",
+                                         self.instrument, self.order_id) if p)  # fmt: skip
 
 
 def place(
@@ -83,10 +94,11 @@ def cancel(order_id: str) -> Command:
     return Command("CANCEL", order_id=order_id)
 
 
-def change(order_id: str, quantity: int, limit: float | None, stop: float | None) -> Command:
-    return Command(
-        "CHANGE", quantity=quantity, limit_price=limit, stop_price=stop, order_id=order_id
-    )
+def change(order_id: str, quantity: int, strategy_id: str = "") -> Command:
+    """A new quantity for a working order. Prices are sent as 0, which the documentation
+    (Commands and Valid Parameters, CHANGE) defines as "do not change"; a blank field is not."""
+    return Command("CHANGE", quantity=quantity, limit_price=0.0, stop_price=0.0,
+                   order_id=order_id, strategy_id=strategy_id)  # fmt: skip
 
 
 def close_position(account: str, instrument: str) -> Command:
@@ -110,11 +122,16 @@ class OrderState:
     def final(self) -> bool:
         return self.state in FINAL_STATES
 
+    @property
+    def resting(self) -> bool:
+        return self.state in RESTING_STATES
+
     @classmethod
     def parse(cls, text: str) -> OrderState | None:
-        """An order state file's content; None while it is being written."""
+        """An order state file's content (`STATE;FILLED;AVERAGE PRICE`, and any fields after
+        those, which are ignored); None while it is being written."""
         parts = text.strip().split(";")
-        if len(parts) != 3 or not parts[0]:
+        if len(parts) < 3 or not parts[0]:
             return None
         try:
             return cls(normal_state(parts[0]), int(float(parts[1] or 0)), float(parts[2] or 0))
@@ -138,11 +155,12 @@ class Link(Protocol):
         """The order's last reported state; None when NinjaTrader reported none."""
 
     def position(self, instrument: str, account: str) -> int:
-        """The net position in contracts: positive long, negative short, 0 flat."""
+        """The net position in contracts: positive long, negative short, 0 flat. Raises
+        TemporaryError when NinjaTrader has not reported it, rather than guess flat."""
 
-    @property
-    def authoritative(self) -> bool:
-        """True when an order it does not report surely does not exist at NinjaTrader."""
+    def surely_absent(self, order_id: str) -> bool:
+        """True only when NinjaTrader certainly has no such order, so sending it again cannot
+        duplicate it. Raises TemporaryError when NinjaTrader cannot be asked right now."""
 
     def withdraw(self, tag: str) -> bool:
         """Take back commands that NinjaTrader has not picked up; True when that worked, so

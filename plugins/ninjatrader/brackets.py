@@ -32,10 +32,16 @@ class WorkingOrder:
     order_type: str
     limit: float | None = None
     stop: float | None = None
+    quantity: int = 0
 
     @property
     def bracket_leg(self) -> bool:
         return self.order_id.endswith(("-SL", "-TP"))
+
+    @property
+    def entry_id(self) -> str:
+        """The entry a bracket leg protects (`TH<id>` for `TH<id>-SL`)."""
+        return self.order_id.rsplit("-", 1)[0] if self.bracket_leg else self.order_id
 
 
 class WorkingOrders:
@@ -93,7 +99,8 @@ class Brackets:
                 problems.append(f"{what} was {state.state.lower()}")
             elif not state.final:
                 self.working.add(instrument, WorkingOrder(
-                    leg.order_id, leg.action, leg.order_type, leg.limit_price, leg.stop_price
+                    leg.order_id, leg.action, leg.order_type, leg.limit_price, leg.stop_price,
+                    filled,
                 ))  # fmt: skip
         if problems:
             log.error("position in %s left unprotected: %s", instrument, "; ".join(problems))
@@ -115,12 +122,30 @@ class Brackets:
         self.working.forget(instrument, oid)
         await self.place(order, instrument, oid, state.filled)
 
-    async def resize(self, instrument: str, remaining: int, tag: str) -> None:
-        """Change the working bracket legs to the position's remaining quantity."""
-        legs = [w for w in self.working.of(instrument) if w.bracket_leg]
-        if legs and remaining > 0:
-            await self._send([ati.change(w.order_id, remaining, w.limit, w.stop) for w in legs],
-                             f"{tag}-change")  # fmt: skip
+    async def shrink(self, instrument: str, closed: int, tag: str) -> None:
+        """After `closed` contracts were sold back, take them off the working brackets, each
+        OCO pair by its own share: the newest entry's pair first, a pair that covers no more
+        contracts is cancelled, and no pair ever covers more than its own entry did."""
+        pairs: dict[str, list[WorkingOrder]] = {}
+        for leg in self.working.of(instrument):
+            if leg.bracket_leg:
+                pairs.setdefault(leg.entry_id, []).append(leg)
+        commands = []
+        for legs in reversed(pairs.values()):
+            if closed <= 0:
+                break
+            covered = max(leg.quantity for leg in legs)
+            taken = min(covered, closed)
+            closed -= taken
+            for leg in legs:
+                if covered - taken > 0:
+                    commands.append(ati.change(leg.order_id, covered - taken))
+                    leg.quantity = covered - taken
+                else:
+                    commands.append(ati.cancel(leg.order_id))
+                    self.working.forget(instrument, leg.order_id)
+        if commands:
+            await self._send(commands, f"{tag}-change")
 
     async def close(self) -> None:
         for task in self._watchers:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes
+import sys
+import uuid
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -16,7 +19,36 @@ DEFAULT_QUARTERLY_ROOTS = (
 WINDOWS_DLL = Path("C:/Program Files/NinjaTrader 8/bin/NinjaTrader.Client.dll")
 
 
+FOLDERID_DOCUMENTS = uuid.UUID("FDD39AD0-238F-46AF-ADB4-6C85480369C7")
+"""The Documents known folder (KNOWNFOLDERID in Windows' Shell documentation)."""
+
+
+class _Guid(ctypes.Structure):
+    _fields_ = [("data", ctypes.c_ubyte * 16)]  # noqa: RUF012 - ctypes declares fields so
+
+
+def windows_documents() -> Path:
+    """The user's Documents folder as Windows knows it (`SHGetKnownFolderPath`), which follows
+    OneDrive and folder redirection, unlike `~/Documents`."""
+    windll: Any = getattr(ctypes, "windll")  # noqa: B009 - exists only on Windows
+    guid = _Guid()
+    ctypes.memmove(ctypes.byref(guid), FOLDERID_DOCUMENTS.bytes_le, 16)
+    found = ctypes.c_wchar_p()
+    result = windll.shell32.SHGetKnownFolderPath(ctypes.byref(guid), 0, None, ctypes.byref(found))
+    try:
+        if result != 0 or not found.value:
+            raise OSError(f"SHGetKnownFolderPath(FOLDERID_Documents) failed with {result:#x}")
+        return Path(found.value)
+    finally:
+        windll.ole32.CoTaskMemFree(found)
+
+
 def default_documents() -> Path:
+    if sys.platform == "win32":
+        try:
+            return windows_documents() / "NinjaTrader 8"
+        except OSError:
+            pass  # no known folder (a service account without a profile): the home folder
     return Path.home() / "Documents" / "NinjaTrader 8"
 
 

@@ -2,14 +2,23 @@
 
 `Client.SetUp(host, port)` connects to NinjaTrader's ATI server (port 36973 by default),
 `Connected(0)` is 0 once it answers, `Command` takes the 13 fields of an order instruction,
-and `OrderStatus`, `Filled`, `AvgFillPrice` and `MarketPosition` read the results. pythonnet is
-imported only here, and the .NET runtime is Mono except on Windows.
+and `OrderStatus`, `Filled`, `AvgFillPrice`, `MarketPosition` and `Orders` read the results
+(NinjaTrader 8 Help Guide, DLL Interface > Functions). pythonnet is imported only here, and the
+.NET runtime is Mono except on Windows.
+
+The client answers those reads from values the server pushes to it, and while it is not
+connected (including the seconds it waits before it tries again) it answers "" and 0, exactly
+as for an order or a position that does not exist. So an empty answer is believed only while
+`Connected(0)` is 0, before and after the read; otherwise NinjaTrader cannot be asked now. The
+real `SetUp` shows a message box when it cannot connect (blocking under a service, throwing
+without a desktop), so the port is tried first and SetUp is called only when it answers.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
+import socket
 import sys
 import threading
 import time
@@ -17,13 +26,14 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from plugins.errors import PluginConfigError, TemporaryError
+from plugins.errors import OutcomeUnknown, PluginConfigError, TemporaryError
 from plugins.ninjatrader.ati import Command, OrderState, normal_state
 from plugins.ninjatrader.config import WINDOWS_DLL, NinjaTraderConfig
 
 log = logging.getLogger(__name__)
 _MONO_HINT = "on Debian: apt-get install mono-runtime libmonosgen-2.0-1 mono-devel"
 _QUOTE_WAIT = 2.0
+_PROBE_TIMEOUT = 3.0
 
 
 def start_runtime(config: NinjaTraderConfig) -> None:
@@ -86,32 +96,53 @@ class DllLink:
 
     @classmethod
     def open(cls, config: NinjaTraderConfig) -> DllLink:
-        client = load_client_class(config)()
+        client_class = load_client_class(config)
         where = f"{config.host}:{config.port}"
+        problem = f"NinjaTrader's ATI at {where} does not answer"
+        hint = ("is NinjaTrader running, with Tools > Options > Automated trading interface > "
+                "AT Interface enabled?")  # fmt: skip
+        try:
+            socket.create_connection((config.host, config.port), _PROBE_TIMEOUT).close()
+        except OSError as exc:
+            raise PluginConfigError(f"{problem} ({exc}): {hint}") from exc
+        client = client_class()
         if client.SetUp(config.host, config.port) != 0 or client.Connected(0) != 0:
             client.TearDown()
-            raise PluginConfigError(
-                f"NinjaTrader's ATI at {where} does not answer: is NinjaTrader running, with "
-                "Tools > Options > Automated trading interface > AT Interface enabled?"
-            )
+            raise PluginConfigError(f"{problem}: {hint}")
         return cls(client, config.account)
 
     def send(self, commands: Sequence[Command], tag: str) -> None:
-        for c in commands:
+        for sent, c in enumerate(commands):
             answer = self.client.Command(
                 c.command, c.account, c.instrument, c.action, c.quantity or 0, c.order_type,
                 c.limit_price or 0.0, c.stop_price or 0.0, c.time_in_force, c.oco_id,
                 c.order_id, c.strategy, c.strategy_id,
             )  # fmt: skip
-            if answer != 0:
-                raise TemporaryError(
-                    f"NinjaTrader.Client refused {c.command} {c.action} {c.quantity or ''} "
-                    f"{c.instrument} ({answer}): is NinjaTrader still connected?"
-                )
+            if answer == 0:
+                continue
+            refused = f"NinjaTrader.Client refused {c.describe()} ({answer})"
+            if sent == 0:
+                raise TemporaryError(f"{refused}: is NinjaTrader still connected?")
+            handed = ", ".join(done.describe() for done in commands[:sent])
+            raise OutcomeUnknown(
+                f"{refused} after it took {handed}: check NinjaTrader before sending again"
+            )
 
-    @property
-    def authoritative(self) -> bool:
-        return True  # NinjaTrader answers OrderStatus for every order of its session
+    def connected(self) -> bool:
+        return bool(self.client.Connected(0) == 0)
+
+    def _asked(self, what: str) -> None:
+        if not self.connected():
+            raise TemporaryError(
+                f"NinjaTrader.Client is not connected to the ATI, so it cannot tell {what}; "
+                "it reconnects by itself"
+            )
+
+    def surely_absent(self, order_id: str) -> bool:
+        self._asked(f"whether order {order_id} exists")
+        listed = str(self.client.Orders(self.account) or "").split("|")
+        self._asked(f"whether order {order_id} exists")
+        return order_id not in listed
 
     def withdraw(self, tag: str) -> bool:
         return False  # a command sent over the socket cannot be taken back
@@ -121,10 +152,17 @@ class DllLink:
         if not state:
             return None
         filled = int(self.client.Filled(order_id))
-        return OrderState(normal_state(state), filled, float(self.client.AvgFillPrice(order_id)))
+        average = float(self.client.AvgFillPrice(order_id))
+        if not self.connected():
+            return None  # the figures may be the zeros of a client that lost its connection
+        return OrderState(normal_state(state), filled, average)
 
     def position(self, instrument: str, account: str) -> int:
-        return int(self.client.MarketPosition(instrument, account))
+        what = f"the position in {instrument} for {account}"
+        self._asked(what)
+        held = int(self.client.MarketPosition(instrument, account))
+        self._asked(what)
+        return held
 
     def quote(self, instrument: str) -> tuple[float, float, float]:
         if instrument not in self._subscribed:
@@ -141,7 +179,7 @@ class DllLink:
             time.sleep(0.05)
 
     def healthy(self) -> bool:
-        return bool(self.client.Connected(0) == 0)
+        return self.connected()
 
     def close(self) -> None:
         for instrument in self._subscribed:

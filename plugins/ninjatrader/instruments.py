@@ -1,8 +1,9 @@
 """From a signal's symbol to a NinjaTrader instrument name (`ROOT MM-YY`).
 
 `ES1!` (TradingView's continuous front month) is the quarterly contract that has not yet
-rolled: contracts expire on the third Friday of March, June, September and December, and roll
-`roll_days` before. `ES2!` is the one after. `ESZ2025` and `ESZ25` are December 2025. An
+rolled: contracts expire on the third Friday of March, June, September and December (NKD, the
+CME's dollar Nikkei, on the business day before the second Friday), and roll `roll_days`
+before. `ES2!` is the one after. `ESZ2025` and `ESZ25` are December 2025. An
 explicit mapping wins over all of this.
 """
 
@@ -21,9 +22,25 @@ _CONTRACT = re.compile(r"^([A-Z][A-Z0-9]{0,3}?)([FGHJKMNQUVXZ])(\d{4}|\d{2})$")
 _NINJATRADER = re.compile(r"^[A-Z][A-Z0-9]{0,4} \d{2}-\d{2}$")
 
 
+SECOND_FRIDAY_ROOTS = frozenset({"NKD"})
+"""CME Nikkei/USD futures: "Business Day prior to 2nd Friday of the contract month" (CME's
+contract specifications), a Thursday unless it is a holiday, which is not modelled."""
+
+
 def third_friday(year: int, month: int) -> date:
+    return nth_friday(year, month, 3)
+
+
+def nth_friday(year: int, month: int, n: int) -> date:
     first = date(year, month, 1)
-    return first + timedelta(days=(4 - first.weekday()) % 7 + 14)
+    return first + timedelta(days=(4 - first.weekday()) % 7 + 7 * (n - 1))
+
+
+def expiry(root: str, year: int, month: int) -> date:
+    """The last trading day of the root's contract for that month."""
+    if root in SECOND_FRIDAY_ROOTS:
+        return nth_friday(year, month, 2) - timedelta(days=1)
+    return third_friday(year, month)
 
 
 def quarterly_contract(root: str, today: date, roll_days: int, ahead: int = 0) -> str:
@@ -31,7 +48,7 @@ def quarterly_contract(root: str, today: date, roll_days: int, ahead: int = 0) -
     year, month = today.year, today.month
     month = next(m for m in QUARTERLY_MONTHS if m >= month)
     while True:
-        if today < third_friday(year, month) - timedelta(days=roll_days):
+        if today < expiry(root, year, month) - timedelta(days=roll_days):
             if ahead == 0:
                 return f"{root} {month:02d}-{year % 100:02d}"
             ahead -= 1

@@ -1,31 +1,46 @@
 """The file interface: order instruction files in, state and position files out.
 
-NinjaTrader processes any `oif*.txt` in its incoming folder the moment it sees one, so a file
-must never be seen half written: each is written and flushed to disk under a name NinjaTrader
-ignores, then renamed into place (an atomic step on one file system). NinjaTrader reports
-orders that carry an order id in `outgoing/<order id>.txt` (`STATE;FILLED;AVERAGE PRICE`) and
-positions in `outgoing/<instrument> <exchange>_<account>_position.txt`
-(`LONG|SHORT|FLAT;QUANTITY;AVERAGE PRICE`).
+NinjaTrader processes any `oif*.txt` in its incoming folder the moment it sees one (Order
+Instruction Files), so a file must never be seen half written: each is written and flushed to
+disk beside `incoming` (in its parent folder, on the same file system) and then moved in, so
+that it appears in `incoming` whole, as a created file and not as one renamed there.
+
+NinjaTrader reports orders that carry an order id in `outgoing/<order id>.txt` (Information
+Update Files); independent NT8 clients read `outgoing/<account>_<order id>.txt`, so both names
+are read. The first three `;` fields are `STATE;FILLED;AVERAGE PRICE`; any after them are
+ignored. Positions are in `outgoing/<instrument> <exchange>_<account>_Position.txt`
+(`LONG|SHORT|FLAT;QUANTITY;AVERAGE PRICE`), written only when a position changes and deleted
+with the rest of `outgoing` when NinjaTrader restarts: a missing file means "not reported",
+never "flat".
 """
 
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
-from plugins.errors import NotSupported, PluginConfigError, TemporaryError
+from plugins.errors import NotSupported, OrderRejected, PluginConfigError, TemporaryError
 from plugins.ninjatrader.ati import Command, OrderState, stacked
 from plugins.ninjatrader.config import NinjaTraderConfig
 
 _SIGNS = {"LONG": 1, "SHORT": -1, "FLAT": 0}
+REWRITE_TRIES = 10
+REWRITE_PAUSE = 0.02
+"""A report caught while NinjaTrader rewrites it is read again this many times, this many
+seconds apart (at most 0.2 s in all)."""
 
 
 class OifLink:
-    def __init__(self, incoming: Path, outgoing: Path, connection: str | None = None) -> None:
+    def __init__(
+        self, incoming: Path, outgoing: Path, account: str = "Sim101",
+        connection: str | None = None,
+    ) -> None:  # fmt: skip
         self.incoming = incoming
         self.outgoing = outgoing
+        self.account = account
         self.connection = connection
 
     @classmethod
@@ -36,17 +51,24 @@ class OifLink:
                 f"incoming_dir: NinjaTrader's incoming folder {str(incoming)!r} does not exist; "
                 "is NinjaTrader 8 installed there (documents_dir), or the share mounted?"
             )
-        return cls(incoming, config.outgoing, config.connection)
+        return cls(incoming, config.outgoing, config.account, config.connection)
 
     def file_name(self, tag: str) -> str:
         return f"oif_{tag}.txt"
 
     def send(self, commands: Sequence[Command], tag: str) -> None:
         target = self.incoming / self.file_name(tag)
-        temporary = self.incoming / f".{tag}.{uuid.uuid4().hex}.tmp"
         try:
-            with open(temporary, "w", encoding="ascii", newline="") as file:
-                file.write(stacked(commands))
+            data = stacked(commands).encode("ascii")
+        except UnicodeEncodeError as exc:
+            raise OrderRejected(
+                f"cannot write {commands[0].describe()}: NinjaTrader's order instruction files "
+                f"are ASCII, and {exc.object[exc.start:exc.end]!r} is not"
+            ) from exc
+        temporary = self.incoming.parent / f".tradehook-{tag}.{uuid.uuid4().hex}.tmp"
+        try:
+            with open(temporary, "wb") as file:
+                file.write(data)
                 file.flush()
                 os.fsync(file.fileno())
             os.replace(temporary, target)
@@ -56,14 +78,13 @@ class OifLink:
                 f"cannot write the order instruction file {target.name} to {self.incoming}: {exc}"
             ) from exc
 
-    @property
-    def authoritative(self) -> bool:
-        return False  # reports lag behind, and NinjaTrader clears them when it restarts
+    def surely_absent(self, order_id: str) -> bool:
+        return False  # reports lag behind, and NinjaTrader deletes them when it restarts
 
     def withdraw(self, tag: str) -> bool:
         """Move the file away unless NinjaTrader has already taken it."""
         source = self.incoming / self.file_name(tag)
-        parked = self.incoming / f".{tag}.{uuid.uuid4().hex}.withdrawn"
+        parked = self.incoming.parent / f".tradehook-{tag}.{uuid.uuid4().hex}.withdrawn"
         try:
             os.replace(source, parked)
         except OSError:
@@ -72,23 +93,30 @@ class OifLink:
         return True
 
     def order_state(self, order_id: str) -> OrderState | None:
-        try:
-            text = (self.outgoing / f"{order_id}.txt").read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return None
-        return OrderState.parse(text)
+        for name in (f"{order_id}.txt", f"{self.account}_{order_id}.txt"):
+            try:
+                text = (self.outgoing / name).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            return OrderState.parse(text)
+        return None
 
     def position(self, instrument: str, account: str) -> int:
         prefix, suffix = f"{instrument} ".lower(), f"_{account}_position.txt".lower()
         try:
             names = [p for p in self.outgoing.iterdir() if p.is_file()]
-        except OSError:
-            return 0
+        except OSError as exc:
+            raise TemporaryError(f"cannot read NinjaTrader's outgoing folder: {exc}") from exc
         for path in names:
             name = path.name.lower()
             if name.startswith(prefix) and name.endswith(suffix):
                 return _parse_position(path)
-        return 0
+        raise TemporaryError(
+            f"NinjaTrader has reported no position in {instrument} for {account}: it writes "
+            f"the position file only when the position changes and deletes {self.outgoing} "
+            "when it restarts, so the position is unknown until it next changes; check "
+            "NinjaTrader's Positions tab"
+        )
 
     def quote(self, instrument: str) -> tuple[float, float, float]:
         raise NotSupported(
@@ -102,17 +130,19 @@ class OifLink:
         if self.connection is None:
             return True
         try:
-            state = (self.outgoing / f"{self.connection}.txt").read_text().strip().upper()
-        except OSError:
+            state = (self.outgoing / f"{self.connection}.txt").read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
             return False
-        return state == "CONNECTED"
+        return state.strip().upper() == "CONNECTED"
 
     def close(self) -> None:
         return None
 
 
 def _parse_position(path: Path) -> int:
-    for _ in range(3):  # NinjaTrader may be rewriting it
+    for attempt in range(REWRITE_TRIES):  # NinjaTrader may be rewriting it
+        if attempt:
+            time.sleep(REWRITE_PAUSE)
         try:
             parts = path.read_text(encoding="utf-8", errors="replace").strip().split(";")
             return _SIGNS[parts[0].strip().upper()] * int(float(parts[1]))

@@ -17,8 +17,6 @@ from plugins.ninjatrader.ati import Link, OrderState, RunBlocking
 from plugins.ninjatrader.config import NinjaTraderConfig
 from plugins.orders import ExecutionResult, ExecutionStatus
 
-RESTING_STATES = frozenset({"WORKING", "TRIGGERPENDING", "PARTFILLED"})
-
 
 class Reports:
     def __init__(self, link: Link, config: NinjaTraderConfig, io: RunBlocking) -> None:
@@ -41,7 +39,7 @@ class Reports:
         while True:
             state = await self.order_state(order_id)
             last = state or last
-            if state is not None and (state.final or resting_ok and state.state in RESTING_STATES):
+            if state is not None and (state.final or resting_ok and state.resting):
                 return state
             if loop.time() >= deadline:
                 break
@@ -50,10 +48,19 @@ class Reports:
             return last
         raise await self.unanswered(f"NinjaTrader did not report order {order_id} ({what})", tag)
 
+    async def known_position(self, instrument: str) -> int | None:
+        """The position, or None while NinjaTrader has not reported it."""
+        try:
+            return await self.position(instrument)
+        except TemporaryError:
+            return None
+
     async def until_flat(self, instrument: str, what: str, tag: str) -> None:
+        """Until NinjaTrader reports the instrument flat; a position it has not reported is
+        waited for like one that is not flat yet."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.config.fill_timeout
-        while await self.position(instrument) != 0:
+        while await self.known_position(instrument) != 0:
             if loop.time() >= deadline:
                 raise await self.unanswered(f"{instrument} is not flat after {what}", tag)
             await asyncio.sleep(self.config.poll_interval)

@@ -70,8 +70,9 @@ class NinjaTraderTrader:
 
     async def lookup(self, client_order_id: str) -> ExecutionResult | None:
         """What NinjaTrader reports for the signal's order. None only when it surely has none:
-        its instruction was withdrawn unread, or the link answers for every order (dll). An
-        order this plugin sent but NinjaTrader never reported is waited for, then unknown."""
+        its instruction was withdrawn unread, or (dll) the client is connected and the id is
+        not among the account's orders. An order this plugin sent but NinjaTrader never
+        reported is waited for, then unknown."""
         oid = order_id_for(client_order_id)
         state = await self.reports.order_state(oid)
         if state is None and client_order_id in self._closing:
@@ -82,11 +83,11 @@ class NinjaTraderTrader:
             what = f"order {oid}"
             state = await self.reports.until_reported(oid, what, oid, resting_ok=True)
         if state is None:
-            if self.link.authoritative:
+            if await self._io(lambda: self.link.surely_absent(oid)):
                 return None
             raise OutcomeUnknown(
-                f"NinjaTrader reports no order {oid}, but its file interface cannot tell an "
-                "order it never took from one it has not reported: check NinjaTrader"
+                f"NinjaTrader reports no order {oid}, but cannot say that it has none (its "
+                "file interface never can; the DLL only while connected): check NinjaTrader"
             )
         try:
             return result_of(state, oid, client_order_id, f"order {oid}")
@@ -115,13 +116,15 @@ class NinjaTraderTrader:
 
     async def _open(
         self, order: Order, instrument: str, oid: str, what: str, quantity: float,
-        command: str = "PLACE", before: tuple[Command, ...] = (),
+        command: str = "PLACE", before: tuple[Command, ...] = (), opens: bool = True,
     ) -> ExecutionResult:  # fmt: skip
+        """Place an order; `opens` False for one that reduces a position, which never starts
+        an ATM strategy."""
         assert order.side is not None  # noqa: S101 - Order checks
         seen = await self.reports.order_state(oid)
         if seen is not None:
             return result_of(seen, oid, order.client_order_id, what)
-        atm = self.config.atm_strategy or ""
+        atm = (self.config.atm_strategy or "") if opens else ""
         kind = _TYPES[order.order_type]
         limited = order.order_type in (OrderType.LIMIT, OrderType.STOP_LIMIT)
         stopped = order.order_type in (OrderType.STOP, OrderType.STOP_LIMIT)
@@ -138,7 +141,8 @@ class NinjaTraderTrader:
         state = await self.reports.until_reported(oid, what, oid, resting_ok=resting_ok)
         result = result_of(state, oid, order.client_order_id, what)
         if not state.final:
-            self.working.add(instrument, WorkingOrder(oid, entry.action, kind, limit, stop))
+            self.working.add(instrument, WorkingOrder(oid, entry.action, kind, limit, stop,
+                                                      entry.quantity or 0))  # fmt: skip
         if atm or (order.stop_loss is None and order.take_profit is None):
             return result
         if state.final:
@@ -160,7 +164,10 @@ class NinjaTraderTrader:
     # --- close, reverse, cancel -------------------------------------------------------------
 
     async def _close(self, order: Order, instrument: str, cid: str, what: str) -> ExecutionResult:
-        held = await self._position(instrument)
+        known = await self.reports.known_position(instrument)
+        if known is None:
+            return await self._close_unreported(order, instrument, cid, what)
+        held = known
         wanted = {None: held != 0, OrderSide.SELL: held > 0, OrderSide.BUY: held < 0}[order.side]
         if not wanted:
             if cid in self._closing and held == 0:
@@ -171,11 +178,18 @@ class NinjaTraderTrader:
             raise OrderRejected(f"no open {which}position in {instrument} to close")
         oid = order_id_for(cid)
         if order.quantity is not None and contracts(order.quantity, what) < abs(held):
+            if self.config.atm_strategy:
+                raise OrderRejected(
+                    f"cannot {what}: under the ATM strategy {self.config.atm_strategy!r} a "
+                    "partial close would leave its stop and target at full size; close the "
+                    "whole position, or scale out in NinjaTrader"
+                )
             side = OrderSide.SELL if held > 0 else OrderSide.BUY
             reducing = order.model_copy(update={"side": side, "order_type": OrderType.MARKET,
                                                "stop_loss": None, "take_profit": None})
-            result = await self._open(reducing, instrument, oid, what, order.quantity)
-            await self.brackets.resize(instrument, abs(held) - int(result.filled_quantity), oid)
+            result = await self._open(reducing, instrument, oid, what, order.quantity,
+                                      opens=False)  # fmt: skip
+            await self.brackets.shrink(instrument, int(result.filled_quantity), oid)
             return result
         self._closing[cid] = (instrument, abs(held))
         await self._send([ati.close_position(self.config.account, instrument)], f"{oid}-close")
@@ -185,13 +199,40 @@ class NinjaTraderTrader:
             update={"client_order_id": order.client_order_id}
         )
 
+    async def _close_unreported(
+        self, order: Order, instrument: str, cid: str, what: str
+    ) -> ExecutionResult:
+        """A close while NinjaTrader has not reported the position (it restarted since it
+        last changed). A full close is `CLOSEPOSITION`, which flattens whatever is held; a
+        partial one cannot be sized and is refused."""
+        if cid in self._closes:
+            return self._closes[cid]
+        if order.quantity is not None:
+            raise OrderRejected(
+                f"cannot {what}: NinjaTrader has not reported the position in {instrument} "
+                "since it restarted, so a partial close cannot be sized; close the whole "
+                "position, or reduce it in NinjaTrader"
+            )
+        oid = order_id_for(cid)
+        self._closing[cid] = (instrument, 0)
+        await self._send([ati.close_position(self.config.account, instrument)], f"{oid}-close")
+        await self.reports.until_flat(instrument, what, f"{oid}-close")
+        self.working.forget_all(instrument)
+        return self._closed(cid, 0).model_copy(update={"client_order_id": order.client_order_id})
+
     async def _reverse(self, order: Order, instrument: str, cid: str, what: str) -> ExecutionResult:
         assert order.side is not None  # noqa: S101 - Order checks
         oid = order_id_for(cid)
         seen = await self.reports.order_state(oid)
         if seen is not None:
             return result_of(seen, oid, order.client_order_id, what)
-        held = await self._position(instrument)
+        held = await self.reports.known_position(instrument)
+        if held is None:
+            raise OrderRejected(
+                f"cannot {what}: NinjaTrader has not reported the position in {instrument} "
+                "since it restarted (it writes it only when it changes), so a reverse could "
+                "open instead of reversing; close first, then open"
+            )
         sign = 1 if order.side is OrderSide.BUY else -1
         if held * sign > 0:
             raise OrderRejected(

@@ -69,7 +69,7 @@ def test_one_signed_alert_becomes_one_order_in_ninjatrader(
     assert entry == ["PLACE", "Sim101", ES, "BUY", "2", "MARKET", "", "", "GTC", "",
                      f"TH{signal_id}", "", ""]  # fmt: skip
     legs = {o.order_id: o.state for o in platform.sim.orders.values()}
-    assert legs[f"TH{signal_id}-SL"] == legs[f"TH{signal_id}-TP"] == "WORKING"
+    assert (legs[f"TH{signal_id}-SL"], legs[f"TH{signal_id}-TP"]) == ("ACCEPTED", "WORKING")
     assert record["status"] == "filled"
     assert record["result"]["order_id"] == f"TH{signal_id}"
     assert record["result"]["filled_quantity"] == 2

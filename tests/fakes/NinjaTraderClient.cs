@@ -4,8 +4,17 @@
 // NinjaTrader documents under "DLL Interface > Functions"), so that the plugin loads and calls
 // it through pythonnet exactly as it does the real one. Where the real DLL talks NinjaTrader's
 // binary ATI protocol to port 36973, this one sends one line per call to the tests' simulated
-// platform (tests/fakes/ninjatrader_ati.py): "COMMAND\t<13 fields>", "GET\t<key>",
-// "SUBSCRIBE\t<instrument>\t<1|0>", and reads one line back.
+// platform (tests/fakes/ninjatrader_ati.py): "COMMAND\t<13 fields>" and
+// "SUBSCRIBE\t<instrument>\t<1|0>" (answered with nothing: the real Command returns 0 once the
+// command is written), and "GET\t<key>", answered with the value the server last pushed.
+//
+// How the real client behaves, as far as public ports of it show (the DLL Interface pages
+// document only the signatures and return codes): it answers reads from values the server
+// pushes; while it is not connected it answers "" and 0, as for an order or position that does
+// not exist; after a failed connection it waits 10 seconds before it tries again, answering ""
+// and 0 meanwhile; and SetUp shows a MessageBox when it cannot connect. Here the wait is
+// NINJATRADER_FAKE_RECONNECT_SECONDS when set (tests), and the MessageBox is counted in
+// DialogsShown instead of shown. All of this is unconfirmed against the real DLL.
 using System;
 using System.Globalization;
 using System.IO;
@@ -43,6 +52,18 @@ namespace NinjaTrader.Client
         private StreamReader reader;
         private StreamWriter writer;
         private readonly object gate = new object();
+        private DateTime retryAt = DateTime.MinValue;
+        private static readonly double ReconnectSeconds = ReadReconnectSeconds();
+
+        /// <summary>Message boxes the real client would have shown (a test hook).</summary>
+        public static int DialogsShown;
+
+        private static double ReadReconnectSeconds()
+        {
+            string text = Environment.GetEnvironmentVariable("NINJATRADER_FAKE_RECONNECT_SECONDS");
+            double seconds;
+            return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out seconds) ? seconds : 10.0;
+        }
 
         public int SetUp(string host, int port)
         {
@@ -51,13 +72,35 @@ namespace NinjaTrader.Client
                 this.host = host;
                 this.port = port;
                 Close();
-                return Open() ? 0 : -1;
+                retryAt = DateTime.MinValue;
+                if (Open()) return 0;
+                DialogsShown++;  // the real client: MessageBox.Show("Unable to connect ...")
+                return -1;
             }
         }
 
         public int Connected(int showMessage)
         {
             return Ask("GET\tATI") == "True" ? 0 : -1;
+        }
+
+        private int Send(string line)
+        {
+            lock (gate)
+            {
+                if (!Usable()) return -1;
+                try
+                {
+                    writer.Write(line + "\n");
+                    writer.Flush();
+                    return 0;
+                }
+                catch (IOException)
+                {
+                    Lost();
+                    return -1;
+                }
+            }
         }
 
         public int Command(string command, string account, string instrument, string action,
@@ -70,8 +113,7 @@ namespace NinjaTrader.Client
                 limitPrice.ToString(CultureInfo.InvariantCulture),
                 stopPrice.ToString(CultureInfo.InvariantCulture),
                 timeInForce, oco, orderId, strategy, strategyId });
-            string answer = Ask("COMMAND\t" + fields);
-            return answer == null ? -1 : int.Parse(answer, CultureInfo.InvariantCulture);
+            return Send("COMMAND\t" + fields);
         }
 
         public string OrderStatus(string orderId) { return Get("OrderStatus|" + orderId); }
@@ -97,12 +139,12 @@ namespace NinjaTrader.Client
 
         public int SubscribeMarketData(string instrument)
         {
-            return Ask("SUBSCRIBE\t" + instrument + "\t1") == "0" ? 0 : -1;
+            return Send("SUBSCRIBE\t" + instrument + "\t1");
         }
 
         public int UnsubscribeMarketData(string instrument)
         {
-            return Ask("SUBSCRIBE\t" + instrument + "\t0") == "0" ? 0 : -1;
+            return Send("SUBSCRIBE\t" + instrument + "\t0");
         }
 
         public string NewOrderId() { return Guid.NewGuid().ToString("N").ToUpperInvariant(); }
@@ -133,19 +175,36 @@ namespace NinjaTrader.Client
         {
             lock (gate)
             {
-                if (socket == null && !Open()) return null;
+                if (!Usable()) return null;
                 try
                 {
                     writer.Write(line + "\n");
                     writer.Flush();
-                    return reader.ReadLine();
+                    string answer = reader.ReadLine();
+                    if (answer == null) Lost();
+                    return answer;
                 }
                 catch (IOException)
                 {
-                    Close();
+                    Lost();
                     return null;
                 }
             }
+        }
+
+        private bool Usable()
+        {
+            if (socket != null) return true;
+            if (DateTime.UtcNow < retryAt) return false;
+            if (Open()) return true;
+            retryAt = DateTime.UtcNow.AddSeconds(ReconnectSeconds);
+            return false;
+        }
+
+        private void Lost()
+        {
+            Close();
+            retryAt = DateTime.UtcNow.AddSeconds(ReconnectSeconds);
         }
 
         private bool Open()

@@ -1,12 +1,28 @@
 """NinjaTrader's file interface, simulated: a thread that watches the incoming folder.
 
-Like NinjaTrader it takes every `oif*.txt` the moment it appears (and nothing else), executes
-each line, deletes the file, and writes `outgoing/<order id>.txt` (`STATE;FILLED;AVG PRICE`) on
-every state change of an order with an id, and `outgoing/<instrument> Globex_<account>_Position
-.txt` (`LONG|SHORT|FLAT;QUANTITY;AVG PRICE`) on every position change. A file that is not whole
-when it is read (an empty one, a line cut short) goes to `torn`, which a correct writer never
-fills. `paused` leaves files unread (NinjaTrader not running); `report_delay` holds back the
-outgoing files (NinjaTrader busy, or a share slow to show them).
+The rules, with the NinjaTrader 8 Help Guide page each follows (Automated Trading Interface >
+File Interface):
+
+- It takes every `oif*.txt` the moment it appears in `incoming`, and nothing else (Order
+  Instruction Files: "must be written to the folder ...\\incoming and be named oif*.txt";
+  "processed the instant they are written"), executes each line, and deletes the file
+  (undocumented, but what NinjaTrader is seen to do). A file that is not whole when read (an
+  empty one, a line cut short) goes to `torn`, which a correct writer never fills.
+- On every state change of an order placed with an order id it writes an order state file
+  (Information Update Files: "The file name is 'orderId.txt'", "Order State;Filled
+  Amount;Average FillPrice"). `naming = "account_order_id"` writes `<account>_<order id>.txt`
+  instead, as independent NT8 clients read it (miasmos/ninjatrader, src/files/orderState.ts);
+  which one NinjaTrader 8 really writes is unconfirmed. `extra_fields` appends fields after the
+  three (seen by other clients, undocumented).
+- On every position change, and only then, it writes `<instrument> Globex_<account>_Position.txt`
+  (`LONG|SHORT|FLAT;QUANTITY;AVG PRICE`) (Information Update Files: "generated on every update
+  of a position"). `rewrite_pause` rewrites a file in place, empty for that long first, as a
+  reader on a slow disk or share may catch it (undocumented).
+- `restart()` deletes everything in `outgoing` ("The contents of this folder will be deleted
+  when the NinjaTrader application is restarted"); positions and orders live on, and no file
+  is written again until they change.
+- `paused` leaves files unread (NinjaTrader not running); `report_delay` holds back the
+  outgoing files (NinjaTrader busy, or a share slow to show them).
 """
 
 from __future__ import annotations
@@ -40,6 +56,10 @@ class OifPlatform:
         self.torn: list[str] = []
         self.paused = threading.Event()
         self.report_delay = 0.0
+        self.naming = "order_id"
+        self.extra_fields: tuple[str, ...] = ()
+        self.rewrite_pause = 0.0
+        self.restarts = 0
         self._delayed: queue.Queue[tuple[float, Path, str] | None] = queue.Queue()
         self._reporter = threading.Thread(target=self._report_later, daemon=True)
         self._stop = threading.Event()
@@ -58,6 +78,23 @@ class OifPlatform:
 
     def position_file(self, instrument: str, account: str = "Sim101") -> Path:
         return self.outgoing / f"{instrument} {EXCHANGE}_{account}_Position.txt"
+
+    def order_file(self, order: SimOrder) -> Path:
+        if self.naming == "account_order_id":
+            return self.outgoing / f"{order.account}_{order.order_id}.txt"
+        return self.outgoing / f"{order.order_id}.txt"
+
+    def report_position(self, instrument: str, account: str = "Sim101") -> None:
+        """Write the position file as NinjaTrader does after an update (a trade earlier in
+        this session, since closed, leaves `FLAT;0;0`)."""
+        self._write_position(account, instrument, self.sim.position(account, instrument))
+
+    def restart(self) -> None:
+        """NinjaTrader restarts: `outgoing` is emptied; the account keeps its positions."""
+        with self.sim.lock:
+            for path in self.outgoing.iterdir():
+                path.unlink()
+            self.restarts += 1
 
     def _watch(self) -> None:
         while not self._stop.wait(0.002):
@@ -83,8 +120,8 @@ class OifPlatform:
         if order.order_id.startswith("NT#"):
             return  # NinjaTrader's own orders (a close) have no file
         price = f"{order.average_price:g}" if order.filled else "0"
-        text = f"{order.state};{order.filled};{price}"
-        self._report(self.outgoing / f"{order.order_id}.txt", text)
+        text = ";".join((order.state, str(order.filled), price, *self.extra_fields))
+        self._report(self.order_file(order), text)
 
     def _write_position(self, account: str, instrument: str, held: SimPosition) -> None:
         side = "LONG" if held.quantity > 0 else "SHORT" if held.quantity < 0 else "FLAT"
@@ -93,9 +130,15 @@ class OifPlatform:
 
     def _report(self, path: Path, text: str) -> None:
         if not self.report_delay:
-            path.write_text(text)
+            self._write(path, text)
             return
         self._delayed.put((time.monotonic() + self.report_delay, path, text))
+
+    def _write(self, path: Path, text: str) -> None:
+        if self.rewrite_pause:
+            path.write_text("", encoding="utf-8")
+            time.sleep(self.rewrite_pause)
+        path.write_text(text, encoding="utf-8")
 
     def _report_later(self) -> None:
         """Writes the held-back reports in the order NinjaTrader made them."""
@@ -103,4 +146,4 @@ class OifPlatform:
             due, path, text = item
             if self._stop.wait(max(0.0, due - time.monotonic())):
                 return
-            path.write_text(text)
+            self._write(path, text)

@@ -1,11 +1,33 @@
 """A simulated NinjaTrader 8 account: the commands of the Automated Trading Interface, executed.
 
-Each command arrives as its 13 fields in the documented order and is checked the way
-NinjaTrader checks it: a malformed one is logged in `errors` and ignored, as NinjaTrader logs
-it and does nothing. Market orders fill at the instrument's price; limit and stop orders rest
-until `set_price` moves through them; an OCO group loses its other orders when one fills or is
-cancelled. Every state change is announced to the listeners (the front ends that write
-NinjaTrader's outgoing files or answer the DLL's questions).
+Each rule names the NinjaTrader 8 Help Guide page it follows (Automated Trading Interface >
+Commands and Valid Parameters, Order Instruction Files, Order State Definitions); where the
+pages are silent the rule says "undocumented" and docs/plugins/ninjatrader.md lists it as
+unconfirmed.
+
+- Each command arrives as its 13 fields in the documented order (Order Instruction Files: the
+  format of each command). A malformed one is logged in `errors` and ignored, as NinjaTrader
+  logs it and does nothing (undocumented: what it does with a bad line).
+- Market orders fill at the instrument's price; limit and stop orders rest until `set_price`
+  moves through them. A resting limit order is Working ("confirmation received by exchange");
+  a resting stop stays Accepted ("confirmation received by broker"), where brokers hold stops
+  (Order State Definitions; which orders stay Accepted depends on the broker: undocumented).
+- An OCO group loses its other orders when one fills or is cancelled (Commands and Valid
+  Parameters: OCO ID).
+- CHANGE takes 0 for a price or quantity that should not change (Commands and Valid
+  Parameters, CHANGE: "Pass in zero (0) values for price and quantity if you do not wish to
+  change these order parameters"); a blank field is not documented and is refused here.
+- CANCEL and CHANGE take an order id given in PLACE, or an ATM order name (STOP1, TARGET1...)
+  with its strategy id (Commands and Valid Parameters, CANCEL and CHANGE).
+- PLACE with a STRATEGY names an ATM template that must exist (Commands and Valid
+  Parameters: STRATEGY); when its entry fills, the template's stop and target are placed for
+  the filled quantity as STOP1 and TARGET1, OCO with each other (the ATM Strategy pages; the
+  order ids NinjaTrader gives them are its own).
+- CLOSEPOSITION cancels the instrument's working orders and flattens it; CLOSESTRATEGY closes
+  an ATM strategy (Commands and Valid Parameters).
+
+Every state change is announced to the listeners (the front ends that write NinjaTrader's
+outgoing files or answer the DLL's questions).
 """
 
 from __future__ import annotations
@@ -36,6 +58,8 @@ class SimOrder:
     oco: str
     strategy: str = ""
     strategy_id: str = ""
+    name: str = ""
+    """An ATM order's name (STOP1, TARGET1) within its strategy."""
     state: str = "INITIALIZED"
     filled: int = 0
     average_price: float = 0.0
@@ -58,6 +82,8 @@ class SimulatedNinjaTrader:
     errors: list[str] = field(default_factory=list)
     reject_next: int = 0
     reject_order_types: set[str] = field(default_factory=set)
+    atm_templates: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """ATM strategy template -> (stop, target) distance in points from the entry's fill."""
     silent: bool = False
     """Take commands but never report them (a platform that died after reading the file)."""
     on_order: list[Callable[[SimOrder], None]] = field(default_factory=list)
@@ -96,12 +122,14 @@ class SimulatedNinjaTrader:
                     self._flatten(account, instrument)
                 self._place(fields)
             elif command == "CANCEL":
-                self._cancel(self.orders[fields[10]])
+                self._cancel(self._named(fields[10], fields[12]))
             elif command == "CHANGE":
                 self._change(fields)
             elif command == "CLOSEPOSITION":
                 self._cancel_working(account, instrument)
                 self._flatten(account, instrument)
+            elif command == "CLOSESTRATEGY":
+                self._close_strategy(fields[12])
             elif command == "CANCELALLORDERS":
                 self._cancel_working(None, None)
             elif command == "FLATTENEVERYTHING":
@@ -116,16 +144,37 @@ class SimulatedNinjaTrader:
         command = f[0]
         if command not in COMMANDS:
             return f"unknown command {command!r}"
-        if command in ("CANCEL", "CHANGE") and f[10] not in self.orders:
+        if command in ("CANCEL", "CHANGE") and self._named(f[10], f[12]) is None:
             return f"unknown order id {f[10]!r}"
+        if command == "CHANGE":
+            blank = [name for i, name in ((4, "QTY"), (6, "LIMIT"), (7, "STOP")) if not f[i]]
+            if blank:
+                return f"CHANGE with blank {', '.join(blank)} (0 keeps a value, blank is not valid)"
+        strategies = {o.strategy_id for o in self.orders.values()}
+        if command == "CLOSESTRATEGY" and f[12] not in strategies:
+            return f"unknown strategy id {f[12]!r}"
         if command in ("PLACE", "REVERSEPOSITION", "CLOSEPOSITION"):
             if f[1] not in self.accounts:
                 return f"unknown account {f[1]!r}"
             if self.price(f[2]) is None:
                 return f"unknown instrument {f[2]!r}"
         if command in ("PLACE", "REVERSEPOSITION"):
+            if f[11] and f[11] not in self.atm_templates:
+                return f"unknown ATM strategy template {f[11]!r}"
             return _check_order(f, self.orders)
         return None
+
+    def _named(self, order_id: str, strategy_id: str) -> SimOrder | None:
+        if order_id in self.orders:
+            return self.orders[order_id]
+        for order in reversed(self.orders.values()):
+            if strategy_id and order.strategy_id == strategy_id and order.name == order_id:
+                return order
+        return None
+
+    def working(self, instrument: str | None = None) -> list[SimOrder]:
+        return [o for o in self.orders.values() if o.state in ("ACCEPTED", "WORKING")
+                and instrument in (None, o.instrument)]  # fmt: skip
 
     def _place(self, f: list[str]) -> None:
         if not f[10]:
@@ -140,8 +189,8 @@ class SimulatedNinjaTrader:
             self._set(order, "REJECTED")
             return
         self._set(order, "ACCEPTED")
-        if not self._try_fill(order):
-            self._set(order, "WORKING")
+        if not self._try_fill(order) and order.order_type in ("MARKET", "LIMIT"):
+            self._set(order, "WORKING")  # a stop stays Accepted, held by the broker
 
     def _try_fill(self, order: SimOrder) -> bool:
         market = self.price(order.instrument)
@@ -165,9 +214,42 @@ class SimulatedNinjaTrader:
         signed = order.quantity if order.action == "BUY" else -order.quantity
         self._move(order.account, order.instrument, signed, price)
         if order.oco:
-            for other in self.orders.values():
+            for other in list(self.orders.values()):
                 if other.oco == order.oco and other is not order:
                     self._cancel(other)
+        if order.strategy and not order.name:
+            self._attach_atm(order, price)
+
+    def _attach_atm(self, entry: SimOrder, price: float) -> None:
+        stop_points, target_points = self.atm_templates[entry.strategy]
+        sign = 1 if entry.action == "BUY" else -1
+        exit_action = "SELL" if entry.action == "BUY" else "BUY"
+        oco = f"ATM-{entry.strategy_id}"
+        for name, kind, limit, stop in (
+            ("STOP1", "STOPMARKET", None, price - sign * stop_points),
+            ("TARGET1", "LIMIT", price + sign * target_points, None),
+        ):
+            self._internal += 1
+            leg = SimOrder(f"NT#{self._internal}", entry.account, entry.instrument, exit_action,
+                           entry.filled, kind, limit, stop, entry.tif, oco,
+                           strategy_id=entry.strategy_id, name=name)  # fmt: skip
+            self.orders[leg.order_id] = leg
+            self._set(leg, "ACCEPTED")
+            if kind == "LIMIT":
+                self._set(leg, "WORKING")
+
+    def _close_strategy(self, strategy_id: str) -> None:
+        held = 0
+        for order in list(self.orders.values()):
+            if order.strategy_id != strategy_id:
+                continue
+            self._cancel(order)
+            signed = order.filled if order.action == "BUY" else -order.filled
+            held += signed
+        entry = next(o for o in self.orders.values() if o.strategy_id == strategy_id)
+        price = self.price(entry.instrument)
+        if held and price is not None:
+            self._move(entry.account, entry.instrument, -held, price)
 
     def _move(self, account: str, instrument: str, signed: int, price: float) -> None:
         held = self.positions.setdefault((account, instrument), SimPosition())
@@ -194,7 +276,7 @@ class SimulatedNinjaTrader:
             return
         self._set(order, "CANCELLED")
         if order.oco:
-            for other in self.orders.values():
+            for other in list(self.orders.values()):
                 if other.oco == order.oco and other is not order:
                     self._cancel(other)
 
@@ -204,9 +286,10 @@ class SimulatedNinjaTrader:
                 self._cancel(order)
 
     def _change(self, f: list[str]) -> None:
-        order = self.orders[f[10]]
-        if f[4]:
-            order.quantity = int(f[4])
+        order = self._named(f[10], f[12])
+        assert order is not None
+        if int(float(f[4])):
+            order.quantity = int(float(f[4]))
         order.limit = _price(f[6]) or order.limit
         order.stop = _price(f[7]) or order.stop
         self._set(order, order.state)

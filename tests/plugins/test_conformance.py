@@ -100,6 +100,7 @@ async def ninjatrader_backend(
         instrument = "ES 12-25"
         timeout = 1.0 if failing else 5.0  # a failing case waits it out once
         config = oif_config(platform, fill_timeout=timeout, instruments={"ES1!": instrument})
+        platform.report_position(instrument)  # traded and flat earlier in NinjaTrader's session
 
         def lose_answers() -> None:
             platform.report_delay = timeout + 0.5  # reported after the plugin stopped waiting
@@ -112,7 +113,7 @@ async def ninjatrader_backend(
             yield Harness(
                 plugin, "ES1!", 1, (4500.0, 4400.0, 4600.0),
                 position=lambda: platform.sim.position("Sim101", instrument).quantity,
-                open_orders=lambda: sum(o.state == "WORKING" for o in platform.sim.orders.values()),
+                open_orders=lambda: len(platform.sim.working()),  # Working, or Accepted stops
                 fail_next_temporarily=platform.paused.set,  # NinjaTrader not running
                 lose_next_answer=lose_answers,
                 recover=recover,

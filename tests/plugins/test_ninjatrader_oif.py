@@ -60,7 +60,8 @@ async def eventually(check: Callable[[], bool]) -> None:
 
 
 def working(platform: OifPlatform) -> dict[str, str]:
-    return {o.order_id: o.state for o in platform.sim.orders.values() if o.state == "WORKING"}
+    """Orders that rest: Working, or Accepted (where a stop stays)."""
+    return {o.order_id: o.state for o in platform.sim.working()}
 
 
 async def test_a_market_buy_is_one_place_instruction_in_the_documented_field_order(
@@ -75,7 +76,7 @@ async def test_a_market_buy_is_one_place_instruction_in_the_documented_field_ord
     assert (result.order_id, result.filled_quantity, result.average_price) == (ORDER_ID, 2, 5000)
 
 
-async def test_instruction_files_are_written_aside_and_renamed_into_place_whole(
+async def test_instruction_files_are_written_beside_incoming_and_moved_in_whole(
     platform: OifPlatform, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     renames: list[tuple[Path, str, bool]] = []
@@ -92,7 +93,7 @@ async def test_instruction_files_are_written_aside_and_renamed_into_place_whole(
         await plugin.execute_order(order(stop_loss=4990, take_profit=5020))
     assert len(renames) == 2  # the entry, then its bracket
     for source, text, existed in renames:
-        assert source.parent == platform.incoming and not existed
+        assert source.parent == platform.incoming.parent and not existed  # appears: Created
         assert not fnmatch.fnmatch(source.name.lower(), "oif*.txt")
         assert text.endswith("\r\n") and all(line.count(";") == 12 for line in text.splitlines())
     assert platform.torn == []
@@ -195,11 +196,15 @@ async def test_a_partial_close_sells_part_and_shrinks_the_bracket(platform: OifP
     assert result.filled_quantity == 1
 
 
-async def test_close_without_a_position_is_refused(platform: OifPlatform) -> None:
+async def test_close_of_a_position_reported_flat_is_refused(platform: OifPlatform) -> None:
     async with started_ninjatrader(oif_config(platform)) as plugin:
+        await plugin.execute_order(order(client_order_id="open"))
+        await plugin.execute_order(Order(symbol=ES, action="close", client_order_id="shut"))
+        sent = len(commands(platform))
         with pytest.raises(OrderRejected, match=f"no open position in {ES}"):
             await plugin.execute_order(Order(symbol=ES, action="close"))
-    assert commands(platform) == []
+    assert platform.position_file(ES).read_text() == "FLAT;0;0"
+    assert len(commands(platform)) == sent
 
 
 async def test_reverse_cancels_the_old_bracket_then_reverses_the_position(
@@ -372,6 +377,7 @@ def test_a_state_file_caught_half_written_counts_as_not_yet_reported(tmp_path: P
 async def test_an_atm_strategy_goes_with_the_entry_instead_of_a_bracket(
     platform: OifPlatform,
 ) -> None:
+    platform.sim.atm_templates = {"2R-ES": (10.0, 20.0)}
     async with started_ninjatrader(oif_config(platform, atm_strategy="2R-ES")) as plugin:
         await plugin.execute_order(order(stop_loss=4990, take_profit=5020))
     assert [c[11:] for c in commands(platform)] == [["2R-ES", ORDER_ID]]
