@@ -22,15 +22,18 @@ from plugins.ccxt.brackets import (
     protect,
     refuse_unprotectable,
 )
+from plugins.ccxt.guarantees import market_buy_needs_price
+from plugins.ccxt.results import CcxtOrder
 from plugins.ccxt.sizing import (
     amount_at_precision,
     check_minimums,
     check_quantity_unit,
     contract_factor,
+    exchange_amount,
     needs_reference_price,
     price_at_precision,
 )
-from plugins.ccxt.symbols import Market
+from plugins.ccxt.symbols import Market, market_kind
 from plugins.ccxt.trader import ExchangeTrader, Ticket
 from plugins.errors import OrderRejected, OutcomeUnknown
 from plugins.orders import (
@@ -64,14 +67,21 @@ class Actions:
         what = order.describe(market["symbol"], on=self.trader.exchange_id)
         check_quantity_unit(market, self.unit, what)
         factor = contract_factor(market, self.unit)
-        mode = bracket_mode(self.native_brackets, exchange, market)
+        mode = bracket_mode(self._native_for(market), exchange, market)
         refuse_unprotectable(order, market, mode, what)
-        amount = amount_at_precision(exchange, market, order.quantity / factor, what)
+        wanted = exchange_amount(market, self.unit, order.quantity)
+        amount = amount_at_precision(exchange, market, wanted, what)
         order_type, price, params = self._shape(order, market, what)
+        priced_buy = self._market_buy_needs_price(order_type, order.side, market)
         reference = order.entry_price
-        if reference is None and needs_reference_price(market):
+        if reference is None and (needs_reference_price(market) or priced_buy):
             reference = await self.trader.reference_price(market, order.side, what)
         check_minimums(market, amount, reference, self.unit, what)
+        if priced_buy:
+            if reference is None:
+                raise OrderRejected(f"{what}: {exchange.id} needs a price for a market buy, "
+                                    "and the exchange quoted none")  # fmt: skip
+            price = price_at_precision(exchange, market, reference, what)
         if mode is BracketMode.NATIVE and has_bracket(order):
             params.update(native_params(exchange, market, order, what))
         ticket = Ticket(
@@ -92,17 +102,19 @@ class Actions:
         result = entry.to_result(contract_size=factor)
         if mode is BracketMode.NATIVE or not has_bracket(order) or not result.success:
             return result
-        return await self.protect_filled(order, market, result, entry.fee_in(market["base"]))
+        return await self.protect_filled(order, market, entry)
 
     async def protect_filled(
-        self, order: Order, market: Market, result: ExecutionResult, base_fee: float
+        self, order: Order, market: Market, entry: CcxtOrder
     ) -> ExecutionResult:
         """Place the separate bracket for what the entry filled; report a failure in `error`."""
-        mode = bracket_mode(self.native_brackets, self.trader.exchange, market)
-        factor = contract_factor(market, self.unit)
-        filled = result.filled_quantity / factor
-        if market.get("spot"):
-            filled -= base_fee
+        mode = bracket_mode(self._native_for(market), self.trader.exchange, market)
+        result = entry.to_result(contract_size=contract_factor(market, self.unit))
+        if mode is BracketMode.NATIVE:
+            return result
+        filled = entry.filled or 0.0
+        if market.get("spot") and filled > 0:
+            filled = await self.trader.received(entry, market)
         if filled <= 0:
             note = "the stop-loss and take-profit were not placed: the entry has not filled yet"
         else:
@@ -151,7 +163,11 @@ class Actions:
         held = sum(p.contracts if p.side is OrderSide.BUY else -p.contracts for p in positions)
         if held * (1 if order.side is OrderSide.BUY else -1) > 0:
             raise OrderRejected(f"{what}: the position is already {fmt(held * factor)}")
-        opening = order.quantity / factor if order.quantity is not None else abs(held)
+        opening = (
+            exchange_amount(market, self.unit, order.quantity)
+            if order.quantity is not None
+            else abs(held)
+        )
         if opening <= 0:
             raise OrderRejected(f"{what}: no position to reverse and no quantity to open")
         exchange = self.trader.exchange
@@ -159,7 +175,8 @@ class Actions:
         result = await self._market(order, market, order.side, amount, what, {})
         if not has_bracket(order) or not result.success or result.filled_quantity <= 0:
             return result
-        size = min(opening, max(result.filled_quantity / factor - abs(held), 0.0))
+        filled = exchange_amount(market, self.unit, result.filled_quantity)
+        size = min(opening, max(filled - abs(held), 0.0))
         note = await protect(self.trader, market, order, size, BracketMode.SEPARATE, what)
         return result.model_copy(update={"error": note}) if note else result
 
@@ -190,10 +207,9 @@ class Actions:
         if len(positions) > 1:
             raise OrderRejected(f"{what}: there is a long and a short position; say which (side)")
         position = positions[0]
-        factor = contract_factor(market, self.unit)
         wanted = position.contracts
         if order.quantity is not None:
-            wanted = min(wanted, order.quantity / factor)
+            wanted = min(wanted, exchange_amount(market, self.unit, order.quantity))
         amount = amount_at_precision(self.trader.exchange, market, wanted, what)
         params = {"reduceOnly": True}
         return await self._market(order, market, position.side.opposite, amount, what, params)
@@ -217,6 +233,20 @@ class Actions:
         )
         entry = await self.trader.create(ticket, what)
         return entry.to_result(contract_size=contract_factor(market, self.unit))
+
+    def _native_for(self, market: Market) -> bool:
+        """Brackets travel with the entry only where the exchange's row says so for this kind
+        of market (kucoin spot may drop the stop-loss silently), and ccxt can send them."""
+        kinds = self.trader.guarantees.attached_stop_loss_take_profit
+        return self.native_brackets and market_kind(market) in kinds
+
+    def _market_buy_needs_price(self, order_type: str, side: OrderSide, market: Market) -> bool:
+        return (
+            order_type == "market"
+            and side is OrderSide.BUY
+            and bool(market.get("spot"))
+            and market_buy_needs_price(self.trader.exchange)
+        )
 
     def _shape(
         self, order: Order, market: Market, what: str

@@ -3,8 +3,12 @@
     ccxt.InsufficientFunds                       -> InsufficientFunds       (final)
     ccxt.BadSymbol                               -> UnknownSymbol           (final)
     ccxt.InvalidOrder, BadRequest, OperationRejected, NotSupported,
-    AuthenticationError, any other ExchangeError -> OrderRejected           (final)
+    AuthenticationError, ExchangeError subclasses -> OrderRejected          (final)
         (but an ExchangeError caused by the HTTP client is a network failure, below)
+    a bare ccxt.ExchangeError (a code ccxt does not map) after the order was sent
+                                                 -> OutcomeUnknown          (lookup first)
+    any answer with an HTTP 5xx status          -> ccxt.ExchangeNotAvailable, below: Binance
+        documents 5xx as "execution status UNKNOWN", whatever code the body carries
     ccxt.RateLimitExceeded, DDoSProtection       -> RateLimited             (nothing placed)
     ccxt.OnMaintenance, InvalidNonce             -> TemporaryError          (nothing placed)
     ccxt.RequestTimeout, ExchangeNotAvailable, other network failures
@@ -96,11 +100,37 @@ def translate(exc: BaseException, what: str, *, sent: bool, redact: Redactor) ->
         return RateLimited(message)
     if isinstance(exc, ccxt.OnMaintenance | ccxt.InvalidNonce):
         return TemporaryError(message)
+    unmapped = type(exc) is ccxt.ExchangeError
     if isinstance(exc, ccxt.ExchangeError) and not _from_transport(exc):
+        if unmapped and sent:
+            return OutcomeUnknown(
+                f"{message}; the exchange answered with an error ccxt does not know, so the "
+                "order may have been placed"
+            )
         return OrderRejected(message)
     if sent:
         return OutcomeUnknown(f"{message}; the order may have reached the exchange")
     return TemporaryError(message)
+
+
+def server_failures_are_unknown(exchange: Any) -> None:
+    """Make every HTTP 5xx answer an `ExchangeNotAvailable` (a network failure: unknown after a
+    send), even where the body's code maps to a refusal in ccxt's exchange class.
+
+    https://developers.binance.com/docs/binance-spot-api-docs/rest-api/http-return-codes:
+    "HTTP 5XX return codes are used for internal errors ... the execution status is UNKNOWN
+    and could have been a success"."""
+    handle_errors = exchange.handle_errors
+
+    def handle(code: int, reason: str, url: str, method: str, *rest: Any) -> Any:
+        try:
+            return handle_errors(code, reason, url, method, *rest)
+        except ccxt.ExchangeError as exc:
+            if isinstance(code, int) and code >= 500:
+                raise ccxt.ExchangeNotAvailable(f"HTTP {code}: {exc}") from exc
+            raise
+
+    exchange.handle_errors = handle
 
 
 @contextmanager

@@ -8,6 +8,8 @@ from urllib.parse import urlsplit, urlunsplit
 import ccxt.async_support as ccxt
 
 from plugins.ccxt.config import CcxtConfig, Credentials
+from plugins.ccxt.errors import server_failures_are_unknown
+from plugins.ccxt.guarantees import guarantees_for
 from plugins.errors import PluginConfigError
 from plugins.redaction import Redactor
 
@@ -22,7 +24,12 @@ def create_exchange(config: CcxtConfig) -> Any:
             f"exchange: {config.exchange!r} is not a ccxt exchange id "
             f"(e.g. {_KNOWN_EXCHANGES}; ccxt lists {len(ccxt.exchanges)})"
         )
-    options = {"defaultType": config.market_type, **config.options}
+    options = {
+        "defaultType": config.market_type,
+        "adjustForTimeDifference": True,  # else a clock ahead of the exchange's refuses orders
+        **_receive_window(config),
+        **config.options,
+    }
     exchange = getattr(ccxt, config.exchange)(
         {
             "timeout": int(config.timeout * 1000),
@@ -38,6 +45,7 @@ def create_exchange(config: CcxtConfig) -> Any:
         exchange.urls["api"] = _rehost(exchange.urls["api"], config.api_host)
     for name, url in config.urls.items():
         _replace_url(exchange, name, url)
+    server_failures_are_unknown(exchange)
     return exchange
 
 
@@ -50,6 +58,9 @@ async def start_exchange(exchange: Any, config: CcxtConfig, redact: Redactor) ->
     """Load the markets and prove the credentials with a balance request; any failure closes
     the exchange and becomes a `PluginConfigError`."""
     try:
+        if exchange.options.get("adjustForTimeDifference") and exchange.has.get("fetchTime"):
+            # before load_markets, whose signed requests (binance's currencies) need it
+            await exchange.load_time_difference()
         await exchange.load_markets()
         await exchange.fetch_balance()
     except ccxt.AuthenticationError as exc:
@@ -83,10 +94,19 @@ def require_named_credentials(exchange: Any, config: CcxtConfig) -> None:
             )
 
 
+def _receive_window(config: CcxtConfig) -> dict[str, int]:
+    """Binance carries out a request until its timestamp + recvWindow. ccxt's default (10 s)
+    equals our default timeout, so a "not found" right after a timeout would prove nothing:
+    keep the window at half the timeout (1 to 5 s, Binance's own default being 5 s)."""
+    if not guarantees_for(config.exchange).not_found_is_proof_after_recv_window:
+        return {}
+    return {"recvWindow": int(min(5000, max(1000, config.timeout * 1000 / 2)))}
+
+
 def _switch(exchange: Any, method: str, exchange_id: str, mode: str) -> None:
     try:
         getattr(exchange, method)(True)
-    except ccxt.NotSupported as exc:
+    except (ccxt.NotSupported, KeyError) as exc:  # okx has no 'demo' URLs: a KeyError
         raise PluginConfigError(f"{mode}: {exchange_id} has no {mode} environment") from exc
 
 

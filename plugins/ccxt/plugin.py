@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Mapping
 from typing import Any
+
+import ccxt.async_support as ccxt
 
 from plugins.base import ExecutionPlugin, PluginCapabilities
 from plugins.ccxt.actions import Actions
@@ -17,10 +20,11 @@ from plugins.ccxt.exchange import (
     require_named_credentials,
     start_exchange,
 )
+from plugins.ccxt.guarantees import market_buy_needs_price
 from plugins.ccxt.sizing import contract_factor
 from plugins.ccxt.symbols import Market, find_exact, resolve_market
 from plugins.ccxt.trader import ExchangeTrader
-from plugins.errors import NotStarted, PluginConfigError, UnknownSymbol
+from plugins.errors import ExecutionError, NotStarted, PluginConfigError, UnknownSymbol
 from plugins.orders import (
     AccountBalance,
     ExecutionResult,
@@ -30,12 +34,17 @@ from plugins.orders import (
     OrderSide,
 )
 
+MARKETS_MAX_AGE = 3600.0
+"""Seconds before the markets are loaded again: exchanges change steps, ticks and listings."""
+_PRECISION = re.compile(r"LOT_SIZE|PRICE_FILTER|precision|tick|lot size|step", re.IGNORECASE)
+
 
 class CcxtPlugin(ExecutionPlugin[CcxtConfig]):
     """Places orders on one exchange account through ccxt.
 
-    Every order carries a client order id derived from the signal id, which the exchange stores;
-    `lookup_order` finds it again, so an unknown outcome is reconciled instead of resent.
+    Every order carries a client order id derived from the signal id. `lookup_order` finds it
+    again where the exchange's row of the guarantees table says a lookup is reliable; elsewhere
+    the instance declares no lookup, so an unknown outcome goes to a person instead of a resend.
     Stop-loss and take-profit are attached to the entry where the exchange can
     (`capabilities.native_stop_loss_take_profit` says so once started), else placed after it.
     Positions are declared on spot accounts (the base currency held) and on exchanges that
@@ -57,6 +66,7 @@ class CcxtPlugin(ExecutionPlugin[CcxtConfig]):
         self._config: CcxtConfig | None = None
         self._exchange: Any = None
         self._actions: Actions | None = None
+        self._markets_loaded = 0.0
 
     async def init(self, config: CcxtConfig) -> None:
         self._config = config
@@ -73,18 +83,42 @@ class CcxtPlugin(ExecutionPlugin[CcxtConfig]):
             await exchange.close()
             raise
         self._exchange = exchange
-        # What the exchange can do is known only now; this instance declares it.
+        # What the exchange can do is known only now; this instance declares it, claiming
+        # only what the exchange's row of the guarantees table says.
+        trader = ExchangeTrader(exchange, config, redact)
+        row = trader.guarantees
         native = exchange.has.get("createOrderWithTakeProfitAndStopLoss") is True
         positions = config.market_type == "spot" or bool(exchange.has.get("fetchPositions"))
         self.capabilities = self.capabilities.model_copy(
-            update={"native_stop_loss_take_profit": native, "positions": positions}
+            update={
+                "native_stop_loss_take_profit": native
+                and config.market_type in row.attached_stop_loss_take_profit,
+                "positions": positions,
+                "client_order_ids": row.keeps_client_id,
+                "lookup_by_client_order_id": row.keeps_client_id and row.lookup_by_client_id,
+            }
         )
-        self._actions = Actions(ExchangeTrader(exchange, config, redact), native_brackets=native)
+        self._actions = Actions(trader, native_brackets=native)
+        self._markets_loaded = time.monotonic()
 
     @property
     def exchange(self) -> Any:
         """The ccxt exchange object (for tests and diagnostics)."""
         return self._exchange
+
+    def describe(self) -> dict[str, Any]:
+        """What this instance's exchange guarantees, for `GET /api/plugins` and `tradehook
+        check`: its row of the guarantees table, what ccxt says of market buys, and the
+        weaknesses a user should know of."""
+        trader = self._started_actions().trader
+        row = trader.guarantees
+        return {
+            "exchange": row.exchange,
+            "guarantees": row.model_dump(mode="json"),
+            "market_buy_needs_price": market_buy_needs_price(self._exchange),
+            "not_found_is_proof_after_seconds": trader.proof_window(),
+            "warnings": row.weaknesses(),
+        }
 
     def market_for(self, symbol: str) -> Market | None:
         config = self._started_config()
@@ -92,10 +126,18 @@ class CcxtPlugin(ExecutionPlugin[CcxtConfig]):
 
     async def execute_order(self, order: Order) -> ExecutionResult:
         actions = self._started_actions()
+        await self._refresh_markets_when_old()
         market = self.market_for(order.symbol)
         if market is None:
             asked = order.describe()
             raise UnknownSymbol(f"{asked}: {self._unknown_symbol(order.symbol)}")
+        try:
+            return await self._act(actions, order, market)
+        except ExecutionError as exc:
+            await self._recover_from(exc)
+            raise
+
+    async def _act(self, actions: Actions, order: Order, market: Market) -> ExecutionResult:
         if order.action is OrderAction.CLOSE:
             return await actions.close(order, market)
         if order.action is OrderAction.REVERSE:
@@ -103,6 +145,30 @@ class CcxtPlugin(ExecutionPlugin[CcxtConfig]):
         if order.action is OrderAction.CANCEL:
             return await actions.cancel(order, market)
         return await actions.open(order, market)
+
+    async def _refresh_markets_when_old(self) -> None:
+        """Reload the markets (precision, minimums, listings) once they are MARKETS_MAX_AGE old."""
+        if time.monotonic() - self._markets_loaded < MARKETS_MAX_AGE:
+            return
+        await self._reload_markets()
+
+    async def _reload_markets(self) -> None:
+        trader = self._started_actions().trader
+        with trader.translating(f"reload the markets of {trader.exchange_id}", sent=False):
+            await self._exchange.load_markets(reload=True)
+        self._markets_loaded = time.monotonic()
+
+    async def _recover_from(self, error: ExecutionError) -> None:
+        """After a refused timestamp, take the exchange's clock again; after a precision
+        refusal, reload the markets: the retry then goes out right. Best effort."""
+        cause = error.__cause__
+        try:
+            if isinstance(cause, ccxt.InvalidNonce):
+                await self._exchange.load_time_difference()
+            elif isinstance(cause, ccxt.InvalidOrder) and _PRECISION.search(str(cause)):
+                await self._reload_markets()
+        except Exception:  # noqa: BLE001 - the original error is what the caller needs
+            return
 
     async def lookup_order(
         self, client_order_id: str, symbol: str | None = None
@@ -125,9 +191,7 @@ class CcxtPlugin(ExecutionPlugin[CcxtConfig]):
         waiting = actions.awaiting_protection.pop(exchange_id, None)
         if waiting is not None and result.filled_quantity > 0:
             order, market = waiting
-            result = await actions.protect_filled(
-                order, market, result, found.fee_in(str(market["base"]))
-            )
+            result = await actions.protect_filled(order, market, found)
         return result
 
     async def fetch_data(self, symbol: str) -> MarketData:

@@ -3,6 +3,7 @@ anything is sent (ccxt rounds, but never checks the minimum order value itself).
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import ccxt.async_support as ccxt
@@ -18,6 +19,15 @@ def contract_factor(market: Market, quantity_unit: str) -> float:
     if not market.get("contract") or quantity_unit == "contracts":
         return 1.0
     return float(market.get("contractSize") or 1.0)
+
+
+def exchange_amount(market: Market, quantity_unit: str, quantity: float) -> float:
+    """An order's quantity in the exchange's amount unit, divided in decimal: 0.58 BTC at
+    0.01 BTC a contract is 58 contracts, not the 57.99999 that floats give (and truncate)."""
+    if not market.get("contract") or quantity_unit == "contracts":
+        return quantity
+    size = Decimal(str(market.get("contractSize") or 1))
+    return float(Decimal(str(quantity)) / size)
 
 
 def unit_name(market: Market, quantity_unit: str) -> str:

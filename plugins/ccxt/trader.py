@@ -7,6 +7,8 @@ already carries it instead of failing: a resend can never become a second order.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,13 +18,17 @@ import ccxt.async_support as ccxt
 from plugins.ccxt.client_ids import derive_client_order_id, rule_for
 from plugins.ccxt.config import CcxtConfig
 from plugins.ccxt.errors import is_duplicate_client_id, translated
+from plugins.ccxt.guarantees import ExchangeGuarantees, guarantees_for
 from plugins.ccxt.results import CcxtOrder
 from plugins.ccxt.symbols import Market
-from plugins.errors import OrderRejected, OutcomeUnknown
+from plugins.errors import OrderRejected, OutcomeUnknown, TemporaryError
 from plugins.orders import OrderSide
 from plugins.redaction import Redactor
 
 _TRIGGERS = {"triggerPrice", "stopLossPrice", "takeProfitPrice"}
+PROOF_MARGIN = 1.0
+"""Seconds added to the receive window before a "not found" counts as proof: clock drift
+between us and the exchange after ccxt's time adjustment, and the time to sign and send."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +57,14 @@ class ExchangeTrader:
         self.config = config
         self.redact = redact
         self._rule = rule_for(config.exchange)
+        self.guarantees: ExchangeGuarantees = guarantees_for(config.exchange)
         self._symbol_of: dict[str, str] = {}
+        self.clock: Callable[[], float] = time.monotonic
+        """Seconds, monotonic; tests replace it to let a receive window pass."""
+        self._started = self.clock()
+        self._sent_at: dict[str, float] = {}
+        """When each client id was last sent; an id sent by an earlier process counts as sent
+        before this one started."""
         self._kept_apart: set[str] = set()
         """Client ids of trigger orders on contract markets, which some exchanges (okx, binance
         futures) keep apart from ordinary orders, where a lookup by client id may not see them."""
@@ -75,8 +88,9 @@ class ExchangeTrader:
     async def create(self, ticket: Ticket, what: str) -> CcxtOrder:
         params = dict(ticket.params)
         if ticket.client_order_id is not None:
-            params["clientOrderId"] = ticket.client_order_id
+            params[self.guarantees.client_id_param] = ticket.client_order_id
             self._symbol_of[ticket.client_order_id] = ticket.symbol
+            self._sent_at[ticket.client_order_id] = self.clock()
             market = self.exchange.markets.get(ticket.symbol) or {}
             if market.get("contract") and _TRIGGERS & set(params):
                 self._kept_apart.add(ticket.client_order_id)
@@ -101,10 +115,12 @@ class ExchangeTrader:
         return order
 
     async def find(self, client_id: str, symbol: str | None) -> CcxtOrder | None:
-        """The order carrying this client order id, None when the exchange has none.
+        """The order carrying this client order id, None when the exchange certainly has none.
 
-        Raises `TemporaryError` when the exchange could not answer now, `OutcomeUnknown` when it
-        cannot be asked at all (e.g. it needs the symbol and none is known)."""
+        Raises `TemporaryError` when the exchange could not answer now, or when its "not found"
+        is not proof yet (an order sent within the receive window may still be carried out);
+        `OutcomeUnknown` when it cannot be asked at all (e.g. it needs the symbol and none is
+        known) or answers with an order that carries another id."""
         what = f"look up client order id {client_id} on {self.exchange_id}"
         try:
             with self.translating(what, sent=False):
@@ -117,13 +133,61 @@ class ExchangeTrader:
                             "keep apart from the orders a lookup by client id sees; check it by "
                             "hand"
                         ) from exc
+                    self._require_proof(client_id, what)
                     return None
         except OrderRejected as exc:  # the lookup itself was refused: the order may still exist
             raise OutcomeUnknown(f"cannot {what}: {exc}") from exc.__cause__
         order = CcxtOrder.parse(raw)
-        if order.client_order_id is None:
-            order = order.model_copy(update={"client_order_id": client_id})
+        if order.client_order_id != client_id:
+            raise OutcomeUnknown(
+                f"cannot {what}: the exchange answered with order {order.id} carrying client "
+                f"order id {order.client_order_id!r}; check by hand"
+            )
         return order
+
+    def proof_window(self) -> float:
+        """Seconds after a send before the exchange's "not found" proves the order absent."""
+        if not self.guarantees.not_found_is_proof_after_recv_window:
+            return 0.0
+        recv_window = float(self.exchange.options.get("recvWindow") or 5000) / 1000
+        return recv_window + PROOF_MARGIN
+
+    def _require_proof(self, client_id: str, what: str) -> None:
+        window = self.proof_window()
+        sent = self._sent_at.get(client_id, self._started)
+        wait = sent + window - self.clock()
+        if wait > 0:
+            raise TemporaryError(
+                f"{what}: not found yet, but {self.exchange_id} may still carry out an order "
+                f"sent less than {window:g} s ago (its receive window); asking again in "
+                f"{wait:.1f} s",
+                retry_after=wait,
+            )
+
+    async def received(self, entry: CcxtOrder, market: Market) -> float:
+        """What a filled spot buy put in the account, in base currency: the fill less the
+        commission taken in base currency. An order as a lookup returns it carries no fills
+        (Binance's GET /api/v3/order), so its trades are asked for; when they cannot be, the
+        free balance caps it, so that the bracket never sells coins the entry did not buy."""
+        filled, base = entry.filled or 0.0, str(market["base"])
+        if entry.fees:
+            return filled - entry.fee_in(base)
+        what = f"trades of order {entry.id} on {self.exchange_id}"
+        if entry.id is not None and self.exchange.has.get("fetchOrderTrades"):
+            try:
+                with self.translating(what, sent=False):
+                    trades = await self.exchange.fetch_order_trades(entry.id, market["symbol"])
+            except (TemporaryError, OrderRejected):
+                trades = None
+            if trades:
+                fee = sum(
+                    float((t.get("fee") or {}).get("cost") or 0.0)
+                    for t in trades
+                    if (t.get("fee") or {}).get("currency") == base
+                )
+                return filled - fee
+        free, _ = await self.balance(base, what)
+        return min(filled, free)
 
     async def reference_price(self, market: Market, side: OrderSide, what: str) -> float | None:
         """The price a market order would trade at now (ask to buy, bid to sell, else last)."""

@@ -42,7 +42,9 @@ from tests.fakes.binance_book import (
 
 API_KEY = "fake-binance-api-key"
 SECRET = "fake-binance-secret-value"
-SIGNED_PREFIXES = ("/api/v3/order", "/api/v3/openOrders", "/api/v3/account", "/sapi/")
+SIGNED_PREFIXES = (
+    "/api/v3/order", "/api/v3/openOrders", "/api/v3/account", "/api/v3/myTrades", "/sapi/"
+)  # fmt: skip
 PARAMS: web.RequestKey[dict[str, str]] = web.RequestKey("params", dict)
 
 
@@ -57,6 +59,17 @@ class Failure(StrEnum):
     """The request is carried out, but the answer comes only after `answer_delay` seconds."""
     UNKNOWN_ORDER = "unknown_order"
     """400 with code -2013 (order does not exist) for an order query."""
+    LATE_EXECUTION = "late_execution"
+    """The request waits `answer_delay` seconds before it is carried out (a busy matching
+    engine), so the client times out first and a lookup meanwhile finds nothing. It is carried
+    out only while its timestamp + recvWindow has not passed ("Timing security" in
+    https://developers.binance.com/docs/binance-spot-api-docs/rest-api/endpoint-security-type;
+    that the check holds for a request that reaches the engine late is unconfirmed), else
+    refused with -1021."""
+    SERVER_ERROR_AFTER_ACCEPT = "server_error_after_accept"
+    """The order is carried out, then the answer is HTTP 500 with code -2010: Binance says a 5xx
+    means "the execution status is UNKNOWN and could have been a success", whatever the body
+    (https://developers.binance.com/docs/binance-spot-api-docs/rest-api/http-return-codes)."""
 
 
 DEFAULT_TARGET = {
@@ -65,6 +78,8 @@ DEFAULT_TARGET = {
     Failure.INSUFFICIENT_BALANCE: ("POST", "/api/v3/order"),
     Failure.TIMEOUT_AFTER_ACCEPT: ("POST", "/api/v3/order"),
     Failure.UNKNOWN_ORDER: ("GET", "/api/v3/order"),
+    Failure.LATE_EXECUTION: ("POST", "/api/v3/order"),
+    Failure.SERVER_ERROR_AFTER_ACCEPT: ("POST", "/api/v3/order"),
 }
 _INTERNAL = "Internal error; unable to process your request. Please try again."
 _REFUSALS = {
@@ -91,6 +106,13 @@ class FakeBinance(ServedFake):
         order in flight may or may not be at the exchange yet."""
         self.down = False
         """While True, every request is answered 503 (-1001) and nothing is carried out."""
+        self.clock_offset_ms = 0
+        """How far the exchange's clock is ahead of this machine's (GET /api/v3/time and the
+        timestamp check use it), to test ccxt's adjustForTimeDifference."""
+        self.answer_other_order = False
+        """Fault injection, not Binance behaviour: GET /api/v3/order answers with the newest
+        order whatever id was asked (as a stubbed Bybit did), to test that the plugin checks
+        the client id of what a lookup returns."""
         self._failures: list[tuple[Failure, str, str]] = []
         self._lock = threading.Lock()
         self._server = BackgroundServer(self._app)
@@ -139,6 +161,7 @@ class FakeBinance(ServedFake):
             ("GET", "/api/v3/order", self._query_order),
             ("DELETE", "/api/v3/order", self._cancel_order),
             ("GET", "/api/v3/openOrders", self._open_orders),
+            ("GET", "/api/v3/myTrades", self._my_trades),
             ("DELETE", "/api/v3/openOrders", self._cancel_open_orders),
             ("POST", "/api/v3/orderList/oco", self._new_oco),
             # what ccxt's load_markets also asks by default: no futures, no currency details
@@ -173,7 +196,12 @@ class FakeBinance(ServedFake):
             request[PARAMS] = params
             if latency:
                 await asyncio.sleep(latency / 2)
+            if failure is Failure.LATE_EXECUTION:
+                await asyncio.sleep(self.answer_delay)
+                self._check_timestamp(params)
             response: web.StreamResponse = await handler(request)
+            if failure is Failure.SERVER_ERROR_AFTER_ACCEPT:
+                raise BinanceError(500, -2010, "Internal error after the order was placed.")
         except BinanceError as exc:
             headers = {"Retry-After": "1"} if exc.status == 429 else None
             answer = {"code": exc.code, "msg": exc.msg}
@@ -199,8 +227,14 @@ class FakeBinance(ServedFake):
         expected = hmac.new(self.secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
         if not sep or not hmac.compare_digest(signature, expected):
             raise BinanceError(400, -1022, "Signature for this request is not valid.")
-        params = dict(parse_qsl(payload))
-        if abs(_now_ms() - int(params.get("timestamp", 0))) > int(params.get("recvWindow", 5000)):
+        self._check_timestamp(dict(parse_qsl(payload)))
+
+    def _check_timestamp(self, params: dict[str, str]) -> None:
+        """Timing security: refused unless timestamp <= serverTime + 1000 and
+        serverTime - timestamp <= recvWindow (default 5000)."""
+        stamp, window = int(params.get("timestamp", 0)), int(params.get("recvWindow", 5000))
+        now = _now_ms() + self.clock_offset_ms
+        if stamp > now + 1000 or now - stamp > window:
             raise BinanceError(
                 400, -1021, "Timestamp for this request is outside of the recvWindow."
             )
@@ -215,7 +249,7 @@ class FakeBinance(ServedFake):
         return web.json_response({"timezone": "UTC", "serverTime": _now_ms(), "symbols": []})
 
     async def _time(self, request: web.Request) -> web.Response:
-        return web.json_response({"serverTime": _now_ms()})
+        return web.json_response({"serverTime": _now_ms() + self.clock_offset_ms})
 
     async def _exchange_info(self, request: web.Request) -> web.Response:
         symbols = [symbol_info(market) for market in MARKETS.values()]
@@ -265,9 +299,29 @@ class FakeBinance(ServedFake):
                  "commissionAsset": market.base if buy else market.quote,
                  "tradeId": next(self.book.ids)}
             )  # fmt: skip
+            self.book.fills[order.order_id] = [
+                {"symbol": order.symbol, "id": fill["tradeId"], "orderId": order.order_id,
+                 "orderListId": -1, "price": fill["price"], "qty": fill["qty"],
+                 "quoteQty": str(order.quote_executed), "commission": fill["commission"],
+                 "commissionAsset": fill["commissionAsset"], "time": order.time_ms,
+                 "isBuyer": buy, "isMaker": False, "isBestMatch": True}
+                for fill in fills
+            ]  # fmt: skip
+        # the FULL answer carries `fills`; GET /api/v3/order does not (see `_query_order`)
         return web.json_response(order.as_json() | {"transactTime": order.time_ms, "fills": fills})
 
+    async def _my_trades(self, request: web.Request) -> web.Response:
+        """GET /api/v3/myTrades with symbol and orderId: that order's trades, with commission
+        and commissionAsset (https://developers.binance.com/docs/binance-spot-api-docs/rest-api/account-endpoints)."""
+        params = request[PARAMS]
+        order_id = int(params.get("orderId", "0") or 0)
+        fills = self.book.fills.get(order_id, [])
+        trades = [t for t in fills if t["symbol"] == params.get("symbol")]
+        return web.json_response(trades)
+
     async def _query_order(self, request: web.Request) -> web.Response:
+        if self.answer_other_order and self.orders:
+            return web.json_response(self.orders[-1].as_json())
         return web.json_response(self.book.find(request[PARAMS]).as_json())
 
     async def _cancel_order(self, request: web.Request) -> web.Response:

@@ -2,8 +2,11 @@
 
 Market orders and marketable limit orders fill at once at the ask (buys) or bid (sells), less a
 0.1% commission in the asset received; other orders rest and lock what they could spend. Orders
-must pass the LOT_SIZE, PRICE_FILTER and NOTIONAL filters that `symbol_info` publishes, and every
-client order id may be used once.
+must pass the LOT_SIZE, PRICE_FILTER and NOTIONAL filters that `symbol_info` publishes
+(https://developers.binance.com/docs/binance-spot-api-docs/filters), and a client order id may
+not repeat one of an open order (see `SpotBook.client_id_scope`). The 0.1% commission and its
+asset are the fake's choice: Binance's depends on the account (the docs list it per account in
+GET /api/v3/account), so it is unconfirmed as a number.
 """
 
 from __future__ import annotations
@@ -113,10 +116,15 @@ class SpotBook:
         self.order_lists: list[dict[str, Any]] = []
         self.ids = itertools.count(1000)
         self.lock = threading.Lock()
-        self.client_id_scope: Literal["all", "open"] = "all"
-        """Which earlier orders a new client order id must not repeat: "all" (strict), or
-        "open" as Binance itself checks, so that sending a filled order's id again places a
-        second order."""
+        self.client_id_scope: Literal["all", "open"] = "open"
+        """Which earlier orders a new client order id must not repeat. "open", as Binance
+        documents `newClientOrderId` ("A unique id among open orders. Automatically generated
+        if not sent.", POST /api/v3/order in
+        https://developers.binance.com/docs/binance-spot-api-docs/rest-api/trading-endpoints):
+        sending a filled order's id again places a second order. "all" is stricter than
+        Binance, for tests that need it."""
+        self.fills: dict[int, list[dict[str, Any]]] = {}
+        """The trades of each order, by order id, as GET /api/v3/myTrades lists them."""
 
     def market(self, symbol: str) -> SpotMarket:
         market = MARKETS.get(symbol)

@@ -67,6 +67,13 @@ async def started(config: CcxtConfig) -> CcxtPlugin:
     return plugin
 
 
+def let_time_pass(plugin: CcxtPlugin, seconds: float) -> None:
+    """Move the plugin's clock on (for receive windows), without waiting."""
+    trader = plugin._started_actions().trader
+    now = trader.clock()
+    trader.clock = lambda: now + seconds
+
+
 @contextlib.contextmanager
 def credentials_in_environment() -> Iterator[None]:
     saved = {name: os.environ.get(name) for name in CREDENTIALS}

@@ -36,7 +36,6 @@ def translation(exc: Exception, *, sent: bool = True) -> ExecutionError:
         (ccxt.PermissionDenied, OrderRejected),
         (ccxt.BadRequest, OrderRejected),
         (ccxt.NotSupported, OrderRejected),
-        (ccxt.ExchangeError, OrderRejected),
     ],
 )
 def test_refusals_are_final(vendor: type[Exception], ours: type[ExecutionError]) -> None:
@@ -70,6 +69,18 @@ def test_explicit_refusals_to_process_now_are_retryable(vendor: type[Exception])
 def test_network_failures_after_sending_leave_the_outcome_unknown(vendor: type[Exception]) -> None:
     assert type(translation(vendor("timed out"), sent=True)) is OutcomeUnknown
     assert type(translation(vendor("timed out"), sent=False)) is TemporaryError
+
+
+def test_an_error_ccxt_does_not_map_after_sending_leaves_the_outcome_unknown() -> None:
+    error = translation(ccxt.ExchangeError("binance {\"code\":-9999}"), sent=True)
+
+    assert type(error) is OutcomeUnknown
+
+
+def test_an_error_ccxt_does_not_map_for_a_request_that_places_nothing_is_final() -> None:
+    error = translation(ccxt.ExchangeError("binance {\"code\":-9999}"), sent=False)
+
+    assert type(error) is OrderRejected
 
 
 def test_duplicate_client_ids_are_recognised() -> None:

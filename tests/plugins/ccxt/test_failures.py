@@ -18,7 +18,13 @@ from plugins.errors import (
 from plugins.orders import ExecutionResult, ExecutionStatus, Order
 from tests.fakes import binance
 from tests.fakes.binance import Failure, FakeBinance
-from tests.plugins.ccxt.support import SIGNAL_ID, binance_config, order, started
+from tests.plugins.ccxt.support import (
+    SIGNAL_ID,
+    binance_config,
+    let_time_pass,
+    order,
+    started,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -83,8 +89,24 @@ async def test_an_order_the_exchange_never_took_is_not_found_by_lookup(
     fake_binance.fail_next(Failure.UNAVAILABLE)
     with pytest.raises(OutcomeUnknown):
         await spot.execute_order(order())
+    let_time_pass(spot, spot.describe()["not_found_is_proof_after_seconds"])
 
     assert await spot.lookup_order(SIGNAL_ID) is None
+
+
+async def test_not_found_within_the_receive_window_is_no_proof_yet(
+    spot: CcxtPlugin, fake_binance: FakeBinance
+) -> None:
+    fake_binance.fail_next(Failure.UNAVAILABLE)
+    with pytest.raises(OutcomeUnknown):
+        await spot.execute_order(order())
+
+    with pytest.raises(TemporaryError, match="may still carry out an order") as raised:
+        await spot.lookup_order(SIGNAL_ID)
+
+    window = spot.describe()["not_found_is_proof_after_seconds"]
+    assert raised.value.retry_after == pytest.approx(window, abs=0.5)
+    assert len(fake_binance.requests_to("GET", "/api/v3/order")) == 1
 
 
 async def test_insufficient_balance_is_final(spot: CcxtPlugin, fake_binance: FakeBinance) -> None:
@@ -121,16 +143,28 @@ async def test_timeout_after_acceptance_is_reconciled_into_one_order(
     assert found.filled_quantity == pytest.approx(0.01)
 
 
-async def test_a_resent_signal_returns_the_order_already_placed(
+async def test_a_resent_signal_returns_the_open_order_already_placed(
     spot: CcxtPlugin, fake_binance: FakeBinance
 ) -> None:
-    first = await spot.execute_order(order())
+    resting = order(order_type="limit", price=50000)
+    first = await spot.execute_order(resting)
 
-    again = await spot.execute_order(order())
+    again = await spot.execute_order(resting)
 
     assert len(fake_binance.orders) == 1
     assert again.order_id == first.order_id
-    assert again.status is ExecutionStatus.FILLED
+    assert again.status is ExecutionStatus.PLACED
+
+
+async def test_binance_takes_a_filled_orders_client_id_again_so_resends_need_a_lookup(
+    spot: CcxtPlugin, fake_binance: FakeBinance
+) -> None:
+    await spot.execute_order(order())
+
+    await spot.execute_order(order())
+
+    assert [o.client_order_id for o in fake_binance.orders] == [SIGNAL_ID, SIGNAL_ID]
+    assert spot.describe()["guarantees"]["unique_among"] == "open orders"
 
 
 async def test_lookup_after_a_restart_finds_the_order_with_the_alert_symbol(
@@ -162,6 +196,7 @@ async def test_lookup_of_an_unknown_order_is_none(
 ) -> None:
     await spot.execute_order(order())
     fake_binance.fail_next(Failure.UNKNOWN_ORDER)
+    let_time_pass(spot, spot.describe()["not_found_is_proof_after_seconds"])
 
     assert await spot.lookup_order(SIGNAL_ID) is None
 
