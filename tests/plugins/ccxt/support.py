@@ -10,8 +10,9 @@ from typing import Any
 
 from plugins.ccxt import CcxtConfig, CcxtPlugin
 from plugins.orders import Order
-from tests.fakes import binance, okx
+from tests.fakes import binance, kraken, okx
 from tests.fakes.binance import FakeBinance
+from tests.fakes.kraken import FakeKraken
 from tests.fakes.okx import FakeOkx
 
 SIGNAL_ID = "01JDQ3F6Z8X2K9M4N7P5R0S1T2"
@@ -23,6 +24,8 @@ CREDENTIALS = {
     "TEST_OKX_KEY": okx.API_KEY,
     "TEST_OKX_SECRET": okx.SECRET,
     "TEST_OKX_PASSPHRASE": okx.PASSPHRASE,
+    "TEST_KRAKEN_KEY": kraken.API_KEY,
+    "TEST_KRAKEN_SECRET": kraken.SECRET,
 }
 """The environment the configurations below name their credentials in."""
 
@@ -53,6 +56,18 @@ def okx_config(fake: FakeOkx, **options: Any) -> CcxtConfig:
         "password_env": "TEST_OKX_PASSPHRASE",
         "market_type": "swap",
         "urls": {"rest": fake.url},
+        "timeout": 2.0,
+        "rate_limit": False,
+    }
+    return CcxtConfig.model_validate(values | options)
+
+
+def kraken_config(fake: FakeKraken, **options: Any) -> CcxtConfig:
+    values: dict[str, Any] = {
+        "exchange": "kraken",
+        "api_key_env": "TEST_KRAKEN_KEY",
+        "secret_env": "TEST_KRAKEN_SECRET",
+        "api_host": fake.url,
         "timeout": 2.0,
         "rate_limit": False,
     }
