@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from aiohttp import web
 
@@ -41,6 +42,14 @@ class BackgroundServer:
         await site.start()
         host, port = self._runner.addresses[0][:2]
         return f"http://{host}:{port}"
+
+
+def routed_app(middleware: Any, routes: Sequence[tuple[str, str, Any]]) -> web.Application:
+    """An application with one middleware and these (method, path, handler) routes."""
+    app = web.Application(middlewares=[middleware])
+    for method, path, handler in routes:
+        app.router.add_route(method, path, handler)
+    return app
 
 
 class ServedFake:

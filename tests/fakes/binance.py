@@ -29,7 +29,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from tests.fakes.background import BackgroundServer, ServedFake
+from tests.fakes.background import BackgroundServer, ServedFake, routed_app
 from tests.fakes.binance_book import (
     COMMISSION,
     INSUFFICIENT,
@@ -141,6 +141,11 @@ class FakeBinance(ServedFake):
             for _ in range(times):
                 self._failures.append((failure, method or default_method, path or default_path))
 
+    def clear_failures(self) -> None:
+        """Forget the failures `fail_next` queued that have not happened yet."""
+        with self._lock:
+            self._failures.clear()
+
     def order_by_client_id(self, client_order_id: str) -> FakeOrder | None:
         return self.book.by_client_id(client_order_id)
 
@@ -150,8 +155,7 @@ class FakeBinance(ServedFake):
     # -- the HTTP side --------------------------------------------------------------------------
 
     def _app(self) -> web.Application:
-        app = web.Application(middlewares=[self._middleware])
-        routes = [
+        return routed_app(self._middleware, [
             ("GET", "/api/v3/ping", self._empty_object),
             ("GET", "/api/v3/time", self._time),
             ("GET", "/api/v3/exchangeInfo", self._exchange_info),
@@ -170,10 +174,7 @@ class FakeBinance(ServedFake):
             ("GET", "/sapi/v1/capital/config/getall", self._empty_list),
             ("GET", "/sapi/v1/margin/allPairs", self._empty_list),
             ("GET", "/sapi/v1/margin/isolated/allPairs", self._empty_list),
-        ]
-        for method, path, handler in routes:
-            app.router.add_route(method, path, handler)
-        return app
+        ])
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:

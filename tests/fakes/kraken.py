@@ -32,7 +32,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from tests.fakes.background import BackgroundServer, ServedFake
+from tests.fakes.background import BackgroundServer, ServedFake, routed_app
 
 API_KEY = "fake-kraken-api-key"
 SECRET = base64.b64encode(b"fake-kraken-secret-value").decode()
@@ -89,8 +89,7 @@ class FakeKraken(ServedFake):
         return [form for _, p, form in self.requests if p == path]
 
     def _app(self) -> web.Application:
-        app = web.Application(middlewares=[self._middleware])
-        routes = [
+        return routed_app(self._middleware, [
             ("GET", "/0/public/Time", self._time),
             ("GET", "/0/public/AssetPairs", self._pairs),
             ("GET", "/0/public/Assets", self._assets),
@@ -99,10 +98,7 @@ class FakeKraken(ServedFake):
             ("POST", "/0/private/AddOrder", self._add_order),
             ("POST", "/0/private/QueryOrders", self._query_orders),
             ("POST", "/0/private/OpenOrders", self._open_orders),
-        ]
-        for method, path, handler in routes:
-            app.router.add_route(method, path, handler)
-        return app
+        ])
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:

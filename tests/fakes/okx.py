@@ -23,7 +23,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.background import BackgroundServer, ServedFake
+from tests.fakes.background import BackgroundServer, ServedFake, routed_app
 
 API_KEY = "fake-okx-api-key"
 SECRET = "fake-okx-secret-value"
@@ -161,8 +161,7 @@ class FakeOkx(ServedFake):
             self._failures.clear()
 
     def _app(self) -> web.Application:
-        app = web.Application(middlewares=[self._middleware])
-        routes = [
+        return routed_app(self._middleware, [
             ("GET", "/api/v5/public/time", self._time),
             ("GET", "/api/v5/public/instruments", self._instruments),
             ("GET", "/api/v5/market/ticker", self._ticker),
@@ -176,10 +175,7 @@ class FakeOkx(ServedFake):
             ("GET", "/api/v5/trade/orders-pending", self._pending),
             ("POST", "/api/v5/trade/cancel-order", self._cancel_one),
             ("POST", "/api/v5/trade/cancel-batch-orders", self._cancel_batch),
-        ]
-        for method, path, handler in routes:
-            app.router.add_route(method, path, handler)
-        return app
+        ])
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:

@@ -9,8 +9,15 @@ import pytest
 
 from plugins.ccxt import CcxtPlugin
 from tests.fakes.binance import FakeBinance
+from tests.fakes.kraken import FakeKraken
 from tests.fakes.okx import FakeOkx
-from tests.plugins.ccxt.support import CREDENTIALS, binance_config, okx_config, started
+from tests.plugins.ccxt.support import (
+    CREDENTIALS,
+    binance_config,
+    kraken_config,
+    okx_config,
+    started,
+)
 
 
 @pytest.fixture
@@ -33,6 +40,22 @@ def fake_okx() -> Iterator[FakeOkx]:
     fake.start()
     yield fake
     fake.stop()
+
+
+@pytest.fixture
+def fake_kraken() -> Iterator[FakeKraken]:
+    fake = FakeKraken()
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+async def on_kraken(fake_kraken: FakeKraken, credentials: None) -> AsyncIterator[CcxtPlugin]:
+    """The plugin started on the fake Kraken spot exchange."""
+    plugin = await started(kraken_config(fake_kraken))
+    yield plugin
+    await plugin.close()
 
 
 @pytest.fixture

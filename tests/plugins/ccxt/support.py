@@ -37,11 +37,16 @@ def order(symbol: str = "BTCUSDT", **fields: Any) -> Order:
 
 
 def binance_config(fake: FakeBinance, **options: Any) -> CcxtConfig:
+    return _served_config("binance", "TEST_BINANCE", fake.url, options)
+
+
+def _served_config(exchange: str, env: str, url: str, options: dict[str, Any]) -> CcxtConfig:
+    """`exchange` at `url`, its credentials in {env}_KEY and {env}_SECRET."""
     values: dict[str, Any] = {
-        "exchange": "binance",
-        "api_key_env": "TEST_BINANCE_KEY",
-        "secret_env": "TEST_BINANCE_SECRET",
-        "api_host": fake.url,
+        "exchange": exchange,
+        "api_key_env": f"{env}_KEY",
+        "secret_env": f"{env}_SECRET",
+        "api_host": url,
         "timeout": 2.0,
         "rate_limit": False,
     }
@@ -63,15 +68,7 @@ def okx_config(fake: FakeOkx, **options: Any) -> CcxtConfig:
 
 
 def kraken_config(fake: FakeKraken, **options: Any) -> CcxtConfig:
-    values: dict[str, Any] = {
-        "exchange": "kraken",
-        "api_key_env": "TEST_KRAKEN_KEY",
-        "secret_env": "TEST_KRAKEN_SECRET",
-        "api_host": fake.url,
-        "timeout": 2.0,
-        "rate_limit": False,
-    }
-    return CcxtConfig.model_validate(values | options)
+    return _served_config("kraken", "TEST_KRAKEN", fake.url, options)
 
 
 async def started(config: CcxtConfig) -> CcxtPlugin:

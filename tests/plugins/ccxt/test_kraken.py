@@ -3,8 +3,6 @@ claims no lookup there, so a doubtful send goes to a person instead of being sen
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-
 import pytest
 
 from plugins.ccxt import CcxtPlugin
@@ -13,24 +11,9 @@ from plugins.errors import NotSupported, OutcomeUnknown
 from plugins.orders import ExecutionStatus
 from plugins.registry import PluginRegistry
 from tests.fakes.kraken import FakeKraken
-from tests.plugins.ccxt.support import SIGNAL_ID, kraken_config, order, started
+from tests.plugins.ccxt.support import SIGNAL_ID, order
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def fake_kraken() -> Iterator[FakeKraken]:
-    fake = FakeKraken()
-    fake.start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-async def on_kraken(fake_kraken: FakeKraken, credentials: None) -> AsyncIterator[CcxtPlugin]:
-    plugin = await started(kraken_config(fake_kraken))
-    yield plugin
-    await plugin.close()
 
 
 async def test_kraken_keeps_our_client_id_but_declares_no_lookup(on_kraken: CcxtPlugin) -> None:
