@@ -14,6 +14,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import astuple, dataclass
 from typing import Protocol, TypeVar
 
+from plugins.errors import TemporaryError
+
 T = TypeVar("T")
 FINAL_STATES = frozenset({"FILLED", "CANCELLED", "REJECTED"})
 RESTING_STATES = frozenset({
@@ -24,6 +26,11 @@ RESTING_STATES = frozenset({
 is "confirmation received by broker", where stop orders commonly stay; Suspended is "held by
 broker and ready to be submitted when triggered")."""
 _SAFE_ID = re.compile(r"^[A-Za-z0-9]{1,40}$")
+
+
+class PositionNotReported(TemporaryError):
+    """NinjaTrader has not reported the position since it started: its file interface writes
+    one only when the position changes, and deletes the last one when it restarts."""
 
 
 def order_id_for(client_order_id: str) -> str:

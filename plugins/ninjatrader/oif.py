@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from plugins.errors import NotSupported, OrderRejected, PluginConfigError, TemporaryError
-from plugins.ninjatrader.ati import Command, OrderState, stacked
+from plugins.ninjatrader.ati import Command, OrderState, PositionNotReported, stacked
 from plugins.ninjatrader.config import NinjaTraderConfig
 
 _SIGNS = {"LONG": 1, "SHORT": -1, "FLAT": 0}
@@ -111,7 +111,7 @@ class OifLink:
             name = path.name.lower()
             if name.startswith(prefix) and name.endswith(suffix):
                 return _parse_position(path)
-        raise TemporaryError(
+        raise PositionNotReported(
             f"NinjaTrader has reported no position in {instrument} for {account}: it writes "
             f"the position file only when the position changes and deletes {self.outgoing} "
             "when it restarts, so the position is unknown until it next changes; check "

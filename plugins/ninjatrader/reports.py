@@ -13,7 +13,7 @@ import asyncio
 from typing import Any
 
 from plugins.errors import OrderRejected, OutcomeUnknown, TemporaryError
-from plugins.ninjatrader.ati import Link, OrderState, RunBlocking
+from plugins.ninjatrader.ati import Link, OrderState, PositionNotReported, RunBlocking
 from plugins.ninjatrader.config import NinjaTraderConfig
 from plugins.orders import ExecutionResult, ExecutionStatus
 
@@ -49,10 +49,11 @@ class Reports:
         raise await self.unanswered(f"NinjaTrader did not report order {order_id} ({what})", tag)
 
     async def known_position(self, instrument: str) -> int | None:
-        """The position, or None while NinjaTrader has not reported it."""
+        """The position, or None while NinjaTrader has not reported it since it started (a
+        position it cannot be asked for now raises TemporaryError)."""
         try:
             return await self.position(instrument)
-        except TemporaryError:
+        except PositionNotReported:
             return None
 
     async def until_flat(self, instrument: str, what: str, tag: str) -> None:

@@ -81,7 +81,13 @@ class NinjaTraderTrader:
             return None
         if state is None and oid in self._sent:
             what = f"order {oid}"
-            state = await self.reports.until_reported(oid, what, oid, resting_ok=True)
+            try:
+                state = await self.reports.until_reported(oid, what, oid, resting_ok=True)
+            except OutcomeUnknown:
+                # TemporaryError while NinjaTrader cannot be asked, so the lookup is retried;
+                # sent and never reported while it could be, the order stays unknown
+                await self._io(lambda: self.link.surely_absent(oid))
+                raise
         if state is None:
             if await self._io(lambda: self.link.surely_absent(oid)):
                 return None

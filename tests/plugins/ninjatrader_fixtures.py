@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes.util
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,13 +17,27 @@ from typing import Any
 import pytest
 
 from plugins.ninjatrader import NinjaTraderConfig, NinjaTraderPlugin
+from plugins.orders import Order
 from tests.conftest import skip_unless_available
 from tests.fakes.ninjatrader_ati import AtiServer, compile_client_dll, mono_available
 from tests.fakes.ninjatrader_oif import OifPlatform
 
+RECONNECT_SECONDS = 0.5
+"""The C# stand-in's wait before it reconnects (the real client's is 10 s); read once, when
+pythonnet first loads it in this process."""
+os.environ.setdefault("NINJATRADER_FAKE_RECONNECT_SECONDS", str(RECONNECT_SECONDS))
+
 SIGNAL_ID = "01JDQ3F6Z8X2K9M4N7P5R0S1T2"
 ORDER_ID = f"TH{SIGNAL_ID}"
 ES = "ES 12-25"
+
+
+def es_order(**fields: Any) -> Order:
+    """A market buy of 2 ES for the test signal, with `fields` changed."""
+    values: dict[str, Any] = {"symbol": ES, "side": "buy", "quantity": 2,
+                              "client_order_id": SIGNAL_ID}  # fmt: skip
+    values.update(fields)
+    return Order(**values)
 
 
 @pytest.fixture

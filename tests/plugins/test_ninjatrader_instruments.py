@@ -8,7 +8,7 @@ import pytest
 
 from plugins.errors import UnknownSymbol
 from plugins.ninjatrader.config import DEFAULT_QUARTERLY_ROOTS
-from plugins.ninjatrader.instruments import instrument_for, third_friday
+from plugins.ninjatrader.instruments import expiry, instrument_for, third_friday
 
 
 def instrument(symbol: str, today: date, mapping: dict[str, str] | None = None) -> str:
@@ -30,6 +30,20 @@ def test_third_friday_of_a_month() -> None:
 )  # fmt: skip
 def test_the_front_contract_rolls_eight_days_before_expiry(today: date, expected: str) -> None:
     assert instrument("ES1!", today) == expected
+
+
+def test_nkd_expires_the_business_day_before_the_second_friday() -> None:
+    # CME Nikkei/USD: "Business Day prior to 2nd Friday of the contract month"
+    assert [expiry("NKD", 2025, m) for m in (3, 12)] == [date(2025, 3, 13), date(2025, 12, 11)]
+
+
+@pytest.mark.parametrize(
+    ("today", "expected"),
+    [(date(2025, 12, 2), "NKD 12-25"), (date(2025, 12, 3), "NKD 03-26")],
+    ids=["day-before-roll", "roll-day"],
+)  # fmt: skip
+def test_nkd_rolls_eight_days_before_its_own_expiry(today: date, expected: str) -> None:
+    assert instrument("NKD1!", today) == expected
 
 
 def test_the_second_continuous_contract_is_the_next_quarter() -> None:

@@ -30,6 +30,7 @@ from tests.plugins.ninjatrader_fixtures import (
     ES,
     ORDER_ID,
     SIGNAL_ID,
+    es_order,
     oif_config,
     platform,
     started_ninjatrader,
@@ -38,13 +39,6 @@ from tests.plugins.ninjatrader_fixtures import (
 __all__ = ["platform"]  # fixtures used by name below
 
 pytestmark = pytest.mark.anyio
-
-
-def order(**fields: Any) -> Order:
-    values: dict[str, Any] = {"symbol": ES, "side": "buy", "quantity": 2,
-                              "client_order_id": SIGNAL_ID}  # fmt: skip
-    values.update(fields)
-    return Order(**values)
 
 
 def commands(platform: OifPlatform) -> list[list[str]]:
@@ -68,7 +62,7 @@ async def test_a_market_buy_is_one_place_instruction_in_the_documented_field_ord
     platform: OifPlatform,
 ) -> None:
     async with started_ninjatrader(oif_config(platform)) as plugin:
-        result = await plugin.execute_order(order())
+        result = await plugin.execute_order(es_order())
     assert commands(platform) == [
         ["PLACE", "Sim101", ES, "BUY", "2", "MARKET", "", "", "GTC", "", ORDER_ID, "", ""]
     ]
@@ -90,7 +84,7 @@ async def test_instruction_files_are_written_beside_incoming_and_moved_in_whole(
 
     monkeypatch.setattr(os, "replace", watching)
     async with started_ninjatrader(oif_config(platform)) as plugin:
-        await plugin.execute_order(order(stop_loss=4990, take_profit=5020))
+        await plugin.execute_order(es_order(stop_loss=4990, take_profit=5020))
     assert len(renames) == 2  # the entry, then its bracket
     for source, text, existed in renames:
         assert source.parent == platform.incoming.parent and not existed  # appears: Created
@@ -102,14 +96,14 @@ async def test_instruction_files_are_written_beside_incoming_and_moved_in_whole(
 async def test_each_instruction_file_has_its_own_oif_name(platform: OifPlatform) -> None:
     async with started_ninjatrader(oif_config(platform)) as plugin:
         for n in range(3):
-            await plugin.execute_order(order(client_order_id=f"{SIGNAL_ID[:-1]}{n}"))
+            await plugin.execute_order(es_order(client_order_id=f"{SIGNAL_ID[:-1]}{n}"))
     assert len(set(platform.processed)) == 3
     assert all(fnmatch.fnmatch(name, "oif*.txt") for name in platform.processed)
 
 
 async def test_a_limit_order_rests_and_fills_when_the_price_comes(platform: OifPlatform) -> None:
     async with started_ninjatrader(oif_config(platform)) as plugin:
-        placed = await plugin.execute_order(order(order_type="limit", price=4990))
+        placed = await plugin.execute_order(es_order(order_type="limit", price=4990))
         platform.sim.set_price(ES, 4989.75)
         filled = await plugin.lookup_order(SIGNAL_ID)
     assert commands(platform)[0][5:8] == ["LIMIT", "4990", ""]
@@ -127,7 +121,7 @@ async def test_stop_orders_are_stopmarket_and_stoplimit(
     platform: OifPlatform, fields: dict[str, Any], expected: list[str]
 ) -> None:
     async with started_ninjatrader(oif_config(platform)) as plugin:
-        result = await plugin.execute_order(order(**fields))
+        result = await plugin.execute_order(es_order(**fields))
     assert commands(platform)[0][5:8] == expected
     assert result.status is ExecutionStatus.PLACED
 
@@ -136,7 +130,7 @@ async def test_stop_loss_and_take_profit_follow_the_filled_entry_as_an_oco_pair(
     platform: OifPlatform,
 ) -> None:
     async with started_ninjatrader(oif_config(platform)) as plugin:
-        result = await plugin.execute_order(order(stop_loss=4990, take_profit=5020.25))
+        result = await plugin.execute_order(es_order(stop_loss=4990, take_profit=5020.25))
     oco = f"{ORDER_ID}-OCO"
     assert commands(platform)[1:] == [
         ["PLACE", "Sim101", ES, "SELL", "2", "STOPMARKET", "", "4990", "GTC", oco,
@@ -150,7 +144,7 @@ async def test_stop_loss_and_take_profit_follow_the_filled_entry_as_an_oco_pair(
 
 async def test_the_bracket_of_a_resting_entry_waits_for_its_fill(platform: OifPlatform) -> None:
     async with started_ninjatrader(oif_config(platform)) as plugin:
-        await plugin.execute_order(order(order_type="limit", price=4990, stop_loss=4980))
+        await plugin.execute_order(es_order(order_type="limit", price=4990, stop_loss=4980))
         before = len(commands(platform))
         platform.sim.set_price(ES, 4990)
         await eventually(lambda: f"{ORDER_ID}-SL" in working(platform))
@@ -163,7 +157,7 @@ async def test_a_rejected_bracket_is_reported_with_the_filled_entry(
 ) -> None:
     platform.sim.reject_order_types = {"STOPMARKET"}
     async with started_ninjatrader(oif_config(platform)) as plugin:
-        result = await plugin.execute_order(order(stop_loss=4990))
+        result = await plugin.execute_order(es_order(stop_loss=4990))
     assert result.status is ExecutionStatus.FILLED
     assert result.error is not None and "bracket failed" in result.error
     assert "rejected" in result.error
@@ -171,7 +165,7 @@ async def test_a_rejected_bracket_is_reported_with_the_filled_entry(
 
 async def test_a_full_close_is_closeposition(platform: OifPlatform) -> None:
     async with started_ninjatrader(oif_config(platform)) as plugin:
-        await plugin.execute_order(order(stop_loss=4990))
+        await plugin.execute_order(es_order(stop_loss=4990))
         result = await plugin.execute_order(
             Order(symbol=ES, action="close", client_order_id="close1")
         )
@@ -182,7 +176,7 @@ async def test_a_full_close_is_closeposition(platform: OifPlatform) -> None:
 
 async def test_a_partial_close_sells_part_and_shrinks_the_bracket(platform: OifPlatform) -> None:
     async with started_ninjatrader(oif_config(platform)) as plugin:
-        await plugin.execute_order(order(quantity=3, stop_loss=4990, take_profit=5020))
+        await plugin.execute_order(es_order(quantity=3, stop_loss=4990, take_profit=5020))
         result = await plugin.execute_order(
             Order(symbol=ES, action="close", quantity=1, client_order_id="part")
         )
@@ -198,7 +192,7 @@ async def test_a_partial_close_sells_part_and_shrinks_the_bracket(platform: OifP
 
 async def test_close_of_a_position_reported_flat_is_refused(platform: OifPlatform) -> None:
     async with started_ninjatrader(oif_config(platform)) as plugin:
-        await plugin.execute_order(order(client_order_id="open"))
+        await plugin.execute_order(es_order(client_order_id="open"))
         await plugin.execute_order(Order(symbol=ES, action="close", client_order_id="shut"))
         sent = len(commands(platform))
         with pytest.raises(OrderRejected, match=f"no open position in {ES}"):
@@ -211,7 +205,7 @@ async def test_reverse_cancels_the_old_bracket_then_reverses_the_position(
     platform: OifPlatform,
 ) -> None:
     async with started_ninjatrader(oif_config(platform)) as plugin:
-        await plugin.execute_order(order(stop_loss=4990, client_order_id="long"))
+        await plugin.execute_order(es_order(stop_loss=4990, client_order_id="long"))
         result = await plugin.execute_order(
             Order(symbol=ES, action="reverse", side="sell", quantity=1, client_order_id="rev")
         )
@@ -225,7 +219,7 @@ async def test_reverse_cancels_the_old_bracket_then_reverses_the_position(
 
 async def test_reverse_to_the_side_already_held_is_refused(platform: OifPlatform) -> None:
     async with started_ninjatrader(oif_config(platform)) as plugin:
-        await plugin.execute_order(order())
+        await plugin.execute_order(es_order())
         with pytest.raises(OrderRejected, match="already 2"):
             await plugin.execute_order(Order(symbol=ES, action="reverse", side="buy"))
 
@@ -234,8 +228,8 @@ async def test_cancel_cancels_the_working_orders_this_plugin_placed(
     platform: OifPlatform,
 ) -> None:
     async with started_ninjatrader(oif_config(platform)) as plugin:
-        await plugin.execute_order(order(order_type="limit", price=4900, client_order_id="a"))
-        await plugin.execute_order(order(order_type="limit", price=4950, client_order_id="b"))
+        await plugin.execute_order(es_order(order_type="limit", price=4900, client_order_id="a"))
+        await plugin.execute_order(es_order(order_type="limit", price=4950, client_order_id="b"))
         result = await plugin.execute_order(Order(symbol=ES, action="cancel", client_order_id="c"))
     assert [(c[0], c[10]) for c in commands(platform)[2:]] == [("CANCEL", "THa"), ("CANCEL", "THb")]
     assert working(platform) == {}
@@ -252,28 +246,28 @@ async def test_a_rejected_order_is_refused(platform: OifPlatform) -> None:
     platform.sim.reject_next = 1
     async with started_ninjatrader(oif_config(platform)) as plugin:
         with pytest.raises(OrderRejected, match=f"rejected buy 2 {ES}"):
-            await plugin.execute_order(order())
+            await plugin.execute_order(es_order())
 
 
 async def test_a_fraction_of_a_contract_is_refused_before_writing(platform: OifPlatform) -> None:
     async with started_ninjatrader(oif_config(platform)) as plugin:
         with pytest.raises(OrderRejected, match="whole contracts"):
-            await plugin.execute_order(order(quantity=1.5))
+            await plugin.execute_order(es_order(quantity=1.5))
     assert platform.processed == []
 
 
 async def test_a_symbol_that_is_no_futures_contract_is_unknown(platform: OifPlatform) -> None:
     async with started_ninjatrader(oif_config(platform)) as plugin:
         with pytest.raises(UnknownSymbol, match="EURUSD"):
-            await plugin.execute_order(order(symbol="EURUSD"))
+            await plugin.execute_order(es_order(symbol="EURUSD"))
     assert platform.processed == []
 
 
 async def test_continuous_and_mapped_symbols_become_instruments(platform: OifPlatform) -> None:
     config = oif_config(platform, instruments={"MYES": "ES 03-26"})
     async with started_ninjatrader(config) as plugin:
-        await plugin.execute_order(order(symbol="CME_MINI:ESZ2025", client_order_id="a"))
-        await plugin.execute_order(order(symbol="MYES", client_order_id="b"))
+        await plugin.execute_order(es_order(symbol="CME_MINI:ESZ2025", client_order_id="a"))
+        await plugin.execute_order(es_order(symbol="MYES", client_order_id="b"))
     assert [c[2] for c in commands(platform)] == [ES, "ES 03-26"]
 
 
@@ -283,7 +277,7 @@ async def test_an_instruction_never_picked_up_is_withdrawn_and_temporary(
     platform.paused.set()
     async with started_ninjatrader(oif_config(platform, fill_timeout=0.3)) as plugin:
         with pytest.raises(TemporaryError, match="withdrawn and nothing was placed"):
-            await plugin.execute_order(order())
+            await plugin.execute_order(es_order())
     assert list(platform.incoming.iterdir()) == []
     platform.paused.clear()
     await asyncio.sleep(0.05)
@@ -296,7 +290,7 @@ async def test_an_instruction_taken_but_never_reported_is_an_unknown_outcome(
     platform.sim.silent = True
     async with started_ninjatrader(oif_config(platform, fill_timeout=0.3)) as plugin:
         with pytest.raises(OutcomeUnknown, match=f"did not report order {ORDER_ID}"):
-            await plugin.execute_order(order())
+            await plugin.execute_order(es_order())
         with pytest.raises(OutcomeUnknown, match=f"did not report order {ORDER_ID}"):
             await plugin.lookup_order(SIGNAL_ID, ES)
     assert len(commands(platform)) == 1
@@ -304,15 +298,15 @@ async def test_an_instruction_taken_but_never_reported_is_an_unknown_outcome(
 
 async def test_sending_a_signal_again_does_not_place_it_again(platform: OifPlatform) -> None:
     async with started_ninjatrader(oif_config(platform)) as plugin:
-        first = await plugin.execute_order(order())
-        again = await plugin.execute_order(order())
+        first = await plugin.execute_order(es_order())
+        again = await plugin.execute_order(es_order())
     assert len(commands(platform)) == 1
     assert again == first.model_copy(update={"timestamp": again.timestamp})
 
 
 async def test_lookup_reads_the_order_state_file(platform: OifPlatform) -> None:
     async with started_ninjatrader(oif_config(platform)) as plugin:
-        await plugin.execute_order(order())
+        await plugin.execute_order(es_order())
         found = await plugin.lookup_order(SIGNAL_ID, ES)
     assert found is not None and (found.status, found.filled_quantity) == ("filled", 2)
 
@@ -321,7 +315,7 @@ async def test_lookup_waits_for_a_report_that_comes_late(platform: OifPlatform) 
     platform.report_delay = 0.5
     async with started_ninjatrader(oif_config(platform, fill_timeout=0.3)) as plugin:
         with pytest.raises(OutcomeUnknown):
-            await plugin.execute_order(order())
+            await plugin.execute_order(es_order())
         found = await plugin.lookup_order(SIGNAL_ID)
     assert found is not None and found.status is ExecutionStatus.FILLED
 
@@ -331,7 +325,7 @@ async def test_lookup_takes_back_an_instruction_still_waiting_and_finds_none(
 ) -> None:
     platform.paused.set()  # the first plugin's instruction stays in incoming, as after a crash
     async with started_ninjatrader(oif_config(platform, fill_timeout=5)) as first:
-        sending = asyncio.create_task(first.execute_order(order()))
+        sending = asyncio.create_task(first.execute_order(es_order()))
         await eventually(lambda: any(platform.incoming.glob("oif*.txt")))
         async with started_ninjatrader(oif_config(platform)) as restarted:
             found = await restarted.lookup_order(SIGNAL_ID, ES)
@@ -353,7 +347,7 @@ async def test_lookup_of_a_close_that_was_slow_to_report_finds_it_flat(
     platform: OifPlatform,
 ) -> None:
     async with started_ninjatrader(oif_config(platform, fill_timeout=0.3)) as plugin:
-        await plugin.execute_order(order(client_order_id="open"))
+        await plugin.execute_order(es_order(client_order_id="open"))
         platform.report_delay = 0.5
         with pytest.raises(OutcomeUnknown, match="not flat"):
             await plugin.execute_order(Order(symbol=ES, action="close", client_order_id="c"))
@@ -379,21 +373,21 @@ async def test_an_atm_strategy_goes_with_the_entry_instead_of_a_bracket(
 ) -> None:
     platform.sim.atm_templates = {"2R-ES": (10.0, 20.0)}
     async with started_ninjatrader(oif_config(platform, atm_strategy="2R-ES")) as plugin:
-        await plugin.execute_order(order(stop_loss=4990, take_profit=5020))
+        await plugin.execute_order(es_order(stop_loss=4990, take_profit=5020))
     assert [c[11:] for c in commands(platform)] == [["2R-ES", ORDER_ID]]
 
 
 async def test_time_in_force_day_goes_in_the_instruction(platform: OifPlatform) -> None:
     async with started_ninjatrader(oif_config(platform)) as plugin:
-        await plugin.execute_order(order(order_type="limit", price=4900, time_in_force="day"))
+        await plugin.execute_order(es_order(order_type="limit", price=4900, time_in_force="day"))
         with pytest.raises(OrderRejected, match="day or gtc, not ioc"):
-            await plugin.execute_order(order(time_in_force="ioc", client_order_id="ioc"))
+            await plugin.execute_order(es_order(time_in_force="ioc", client_order_id="ioc"))
     assert [c[8] for c in commands(platform)] == ["DAY"]
 
 
 async def test_fetch_position_reads_the_position_file(platform: OifPlatform) -> None:
     async with started_ninjatrader(oif_config(platform)) as plugin:
-        await plugin.execute_order(order(side="sell", quantity=3))
+        await plugin.execute_order(es_order(side="sell", quantity=3))
         held = await plugin.fetch_position(ES)
     assert platform.position_file(ES).read_text() == "SHORT;3;5000"
     assert held == -3
