@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from plugins.base import PluginConfig
 from plugins.errors import PluginConfigError
@@ -22,6 +23,16 @@ class MT5Config(PluginConfig):
     port: Annotated[int, Field(ge=1, le=65535)] = DEFAULT_RPYC_PORT
     request_timeout: Annotated[float, Field(gt=0)] = 30.0
     """Seconds to wait for one terminal call over rpyc before the outcome counts as unknown."""
+    tls_ca_file: str | None = None
+    """PEM file of the CA that signed the bridge's certificate: the link then runs over TLS,
+    with `tls_cert_file` and `tls_key_file` as tradehook's client certificate."""
+    tls_cert_file: str | None = None
+    tls_key_file: str | None = None
+    tls_server_name: str | None = None
+    """The name the bridge's certificate carries, when it is not `host`."""
+    allow_insecure_bridge: bool = False
+    """Let a bridge that is not on loopback be reached without TLS (a VPN that nothing else
+    reaches). Anyone who can reach an rpyc classic server can run code on it."""
 
     path: str | None = None
     """The terminal's terminal64.exe; None lets MetaTrader5 find the installed one."""
@@ -38,7 +49,8 @@ class MT5Config(PluginConfig):
     deviation: Annotated[int, Field(ge=0)] = 20
     """Largest accepted slippage of market orders, in points."""
     filling: Literal["auto", "fok", "ioc", "return"] = "auto"
-    """Filling mode of market orders; `auto` picks one the symbol allows (FOK, then IOC)."""
+    """Filling mode of market orders; `auto` picks one the symbol's execution mode and flags
+    allow (FOK, then IOC, then RETURN); a configured one is refused where the symbol forbids it."""
     symbols: dict[str, str] = Field(default_factory=dict)
     """Signal symbol -> broker symbol (`EURUSD` -> `EURUSD.m`); an entry here wins."""
     symbol_suffix: str = ""
@@ -47,6 +59,32 @@ class MT5Config(PluginConfig):
     """How far back the history is searched when reconciling an order by its comment."""
     reconcile_timeout: Annotated[float, Field(ge=0)] = 2.0
     """Seconds to keep looking for an order whose reply was lost, before calling it unknown."""
+
+    @model_validator(mode="after")
+    def _bridge_is_private(self) -> Self:
+        tls = (self.tls_ca_file, self.tls_cert_file, self.tls_key_file)
+        if any(tls) and not all(tls):
+            raise ValueError(
+                "tls_ca_file, tls_cert_file and tls_key_file go together: the CA of the bridge's "
+                "certificate, and tradehook's client certificate and key"
+            )
+        if self.transport != "rpyc" or all(tls) or self.allow_insecure_bridge:
+            return self
+        if not is_loopback(self.host):
+            raise ValueError(
+                f"host: the rpyc bridge at {self.host!r} is not on this machine and the link "
+                "has no TLS; anyone who reaches it can run code on the terminal's machine. Use "
+                "an SSH tunnel (host = \"127.0.0.1\"), or TLS (tls_ca_file, tls_cert_file, "
+                "tls_key_file), or set allow_insecure_bridge = true for a private network"
+            )
+        return self
+
+    def bridge_key(self) -> str:
+        """What names the terminal connection this plugin holds, for one-per-process."""
+        if self.transport == "native":
+            return "the MetaTrader5 module of this process (transport native)"
+        host = "127.0.0.1" if is_loopback(self.host) else self.host.lower()
+        return f"the rpyc bridge at {host}:{self.port}"
 
     def credentials(self) -> dict[str, object]:
         """Keyword arguments of `initialize` (with the password in clear: never log them)."""
@@ -64,3 +102,12 @@ class MT5Config(PluginConfig):
         if self.server:
             found["server"] = self.server
         return found
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from plugins.base import ExecutionPlugin, PluginCapabilities
 from plugins.errors import NotStarted, TemporaryError
+from plugins.mt5 import claims
 from plugins.mt5.config import MT5Config
 from plugins.mt5.records import AccountState
 from plugins.mt5.session import MT5Session
@@ -16,7 +17,8 @@ class MT5Plugin(ExecutionPlugin[MT5Config]):
     """Orders on a MetaTrader 5 account.
 
     The terminal API blocks and is single-threaded, so every call runs on one worker thread,
-    one at a time, in the order the calls were made.
+    one at a time, in the order the calls were made. One plugin per terminal connection: a
+    second plugin on the same bridge, or a second native one, is refused at start.
     """
 
     config_model = MT5Config
@@ -34,16 +36,25 @@ class MT5Plugin(ExecutionPlugin[MT5Config]):
         self._worker = WorkerThread(name, f"mt5-{name}")
         self._session: MT5Session | None = None
         self._trader: MT5Trader | None = None
+        self._claimed: str | None = None
 
     async def init(self, config: MT5Config) -> None:
-        self._session = MT5Session(config)
-        self._trader = MT5Trader(self._session)
+        claims.claim(config.bridge_key(), self, self.name)
+        self._claimed = config.bridge_key()
+        session = MT5Session(config)
         self._worker.start()
         try:
-            await self._worker.run(self._session.connect)
+            await self._worker.run(session.connect)
         except BaseException:
             await self._worker.close()
+            self._release()
             raise
+        self._session, self._trader = session, MT5Trader(session)
+
+    def _release(self) -> None:
+        if self._claimed is not None:
+            claims.release(self._claimed, self)
+            self._claimed = None
 
     def _started(self) -> tuple[MT5Session, MT5Trader]:
         if self._session is None or self._trader is None:
@@ -57,9 +68,10 @@ class MT5Plugin(ExecutionPlugin[MT5Config]):
     async def lookup_order(
         self, client_order_id: str, symbol: str | None = None
     ) -> ExecutionResult | None:
-        """By magic and comment, whatever the symbol (the comment alone is unique)."""
+        """By the tickets this process was given, else by magic and comment (see
+        `MT5Trader.lookup`)."""
         _, trader = self._started()
-        return await self._worker.run(lambda: trader.lookup(client_order_id))
+        return await self._worker.run(lambda: trader.lookup(client_order_id, symbol))
 
     async def fetch_data(self, symbol: str) -> MarketData:
         session, _ = self._started()
@@ -112,5 +124,15 @@ class MT5Plugin(ExecutionPlugin[MT5Config]):
             return False
 
     async def close(self) -> None:
-        session = self._session
-        await self._worker.close(session.close if session is not None else None)
+        session, trader = self._session, self._trader
+
+        def disconnect() -> None:
+            if trader is not None:
+                trader.sender.close()
+            if session is not None:
+                session.close()
+
+        try:
+            await self._worker.close(disconnect)
+        finally:
+            self._release()

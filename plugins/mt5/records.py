@@ -28,10 +28,17 @@ class Record:
 class SymbolSpec(Record):
     name: str
     visible: bool
+    digits: int
+    point: float
+    trade_tick_size: float
+    trade_stops_level: int
+    trade_freeze_level: int
+    trade_exemode: int
+    expiration_mode: int
+    filling_mode: int
     volume_min: float
     volume_max: float
     volume_step: float
-    filling_mode: int
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,7 @@ class Position(Record):
 @dataclass(frozen=True)
 class PendingOrder(Record):
     ticket: int
+    time_setup: int
     type: int
     state: int
     magic: int
@@ -72,11 +80,30 @@ class PendingOrder(Record):
 class Deal(Record):
     ticket: int
     order: int
+    time: int
     type: int
     entry: int
     magic: int
+    position_id: int
+    reason: int
     volume: float
     price: float
+    symbol: str
+    comment: str
+
+
+@dataclass(frozen=True)
+class HistoryOrder(Record):
+    ticket: int
+    time_setup: int
+    type: int
+    state: int
+    magic: int
+    position_id: int
+    reason: int
+    volume_initial: float
+    volume_current: float
+    price_open: float
     symbol: str
     comment: str
 
@@ -100,6 +127,7 @@ class TerminalState(Record):
 @dataclass(frozen=True)
 class AccountState(Record):
     trade_allowed: bool
+    margin_mode: int
     currency: str
     equity: float
     margin_free: float

@@ -14,6 +14,10 @@ from plugins.errors import (
 )
 
 
+class InvalidFilling(OrderRejected):
+    """INVALID_FILL (10030): the server refused the filling mode; another one may pass."""
+
+
 class Outcome(Enum):
     DONE = "done"
     TEMPORARY = "temporary"
@@ -21,17 +25,19 @@ class Outcome(Enum):
     FINAL = "final"
 
 
+CANCEL = 10007
 PLACED = 10008
 DONE = 10009
 DONE_PARTIAL = 10010
 TIMEOUT = 10012
 NO_MONEY = 10019
 TOO_MANY_REQUESTS = 10024
+INVALID_FILL = 10030
 
 MEANINGS: dict[int, tuple[str, str]] = {
     10004: ("REQUOTE", "requote"),
     10006: ("REJECT", "request rejected"),
-    10007: ("CANCEL", "request canceled by trader"),
+    CANCEL: ("CANCEL", "request canceled by trader"),
     PLACED: ("PLACED", "order placed"),
     DONE: ("DONE", "request completed"),
     DONE_PARTIAL: ("DONE_PARTIAL", "only part of the request was completed"),
@@ -54,7 +60,7 @@ MEANINGS: dict[int, tuple[str, str]] = {
     10027: ("CLIENT_DISABLES_AT", "autotrading disabled by client terminal"),
     10028: ("LOCKED", "request locked for processing"),
     10029: ("FROZEN", "order or position frozen"),
-    10030: ("INVALID_FILL", "invalid order filling type"),
+    INVALID_FILL: ("INVALID_FILL", "invalid order filling type"),
     10031: ("CONNECTION", "no connection with the trade server"),
     10032: ("ONLY_REAL", "operation is allowed only for live accounts"),
     10033: ("LIMIT_ORDERS", "the number of pending orders has reached the limit"),
@@ -107,4 +113,6 @@ def error_for(retcode: int, what: str, broker_comment: str = "") -> ExecutionErr
         )
     if retcode == NO_MONEY:
         return InsufficientFunds(message)
+    if retcode == INVALID_FILL:
+        return InvalidFilling(message)
     return OrderRejected(message)

@@ -1,4 +1,4 @@
-"""A blocking session with one MetaTrader 5 terminal.
+"""A blocking session with one MetaTrader 5 terminal: the connection, and reading from it.
 
 Every method blocks and must run on the plugin's single worker thread: the terminal API is
 neither asynchronous nor safe to call from two threads at once.
@@ -7,39 +7,34 @@ neither asynchronous nor safe to call from two threads at once.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from plugins.errors import (
-    OrderRejected,
-    OutcomeUnknown,
-    PluginConfigError,
-    TemporaryError,
-    UnknownSymbol,
-)
-from plugins.mt5 import retcodes
+from plugins.errors import PluginConfigError, TemporaryError, UnknownSymbol
+from plugins.mt5.claims import ONE_PER_TERMINAL
 from plugins.mt5.config import MT5Config
 from plugins.mt5.records import (
     AccountState,
-    Deal,
     PendingOrder,
     Position,
     Record,
-    SendResult,
     SymbolSpec,
     TerminalState,
     Tick,
 )
 from plugins.mt5.symbols import broker_symbol
-from plugins.mt5.transports import Terminal, open_terminal
+from plugins.mt5.transports import LastError, Terminal, open_terminal
 
 log = logging.getLogger(__name__)
 R = TypeVar("R", bound=Record)
 
-# last_error codes meaning the request never left the terminal
-_NOT_SENT = {-2: "invalid arguments", -8: "algorithmic trading is disabled in the terminal"}
-_RECONCILE_PAUSE = 0.1
+_CLAIM_WAIT = 3.0  # seconds for a killed holder's connection to end on the bridge
+_QUOTE_TRIES, _QUOTE_PAUSE = 10, 0.05  # a symbol just selected has no quote for a moment
+_INIT_MARGIN = 5.0  # seconds of rpyc timeout beyond initialize's own
 
 
 class MT5Session:
@@ -49,18 +44,32 @@ class MT5Session:
         self.config = config
         self._opener = opener
         self._terminal: Terminal | None = None
+        self.owner = f"{socket.gethostname()} pid {os.getpid()} {uuid.uuid4().hex[:8]}"
+        """This plugin's name on the bridge's claim."""
+        self.hedging = True
+        self._last_error: LastError = None
 
     # --- connection -------------------------------------------------------------------------
 
     def connect(self) -> None:
-        """Open the transport, log in and select the configured symbols."""
+        """Open the transport, claim the terminal, log in and select the configured symbols."""
         terminal = self._opener(self.config)
         mt5 = terminal.mt5
         try:
+            holder = terminal.claim(self.owner, _CLAIM_WAIT)
+            if holder is not None:
+                raise PluginConfigError(
+                    f"{self.config.bridge_key()} is in use by another tradehook ({holder}); "
+                    f"{ONE_PER_TERMINAL}"
+                )
             kwargs: dict[str, object] = dict(self.config.credentials())
             kwargs["timeout"] = self.config.init_timeout_ms
             path = self.config.path
-            ok = mt5.initialize(path, **kwargs) if path else mt5.initialize(**kwargs)
+            terminal.set_timeout(self.config.init_timeout_ms / 1000 + _INIT_MARGIN)
+            try:
+                ok = mt5.initialize(path, **kwargs) if path else mt5.initialize(**kwargs)
+            finally:
+                terminal.set_timeout(self.config.request_timeout)
             if not ok:
                 code, text = mt5.last_error()
                 raise PluginConfigError(
@@ -73,23 +82,47 @@ class MT5Session:
                         f"symbols: MetaTrader 5 cannot select {symbol!r}: "
                         f"last_error {mt5.last_error()}"
                     )
+            self._terminal = terminal
+            account = self.one(AccountState, "account_info")
+            hedging = mt5.ACCOUNT_MARGIN_MODE_RETAIL_HEDGING
+            self.hedging = account is None or account.margin_mode == hedging
+        except TimeoutError as exc:
+            self._abandon(terminal)
+            raise PluginConfigError(
+                f"MetaTrader 5 did not answer {self.config.bridge_key()} in time ({exc!r})"
+            ) from exc
         except BaseException:
-            terminal.close()
+            self._abandon(terminal)
             raise
-        self._terminal = terminal
+
+    def _abandon(self, terminal: Terminal) -> None:
+        self._terminal = None
+        try:
+            terminal.release(self.owner)
+        except Exception:  # noqa: BLE001 - the link may be the thing that failed
+            log.debug("MetaTrader 5 claim release failed", exc_info=True)
+        terminal.close()
 
     def close(self) -> None:
+        """Log out and let the claim go: the terminal is ours alone (see `plugins.mt5.claims`),
+        so `shutdown()` cuts no one else."""
         terminal, self._terminal = self._terminal, None
         if terminal is None:
             return
         try:
             terminal.mt5.shutdown()
+            terminal.release(self.owner)
         except Exception:  # noqa: BLE001 - closing anyway
             log.debug("MetaTrader 5 shutdown failed", exc_info=True)
         finally:
             terminal.close()
 
-    def _live(self) -> Terminal:
+    def detach(self) -> None:
+        """Stop using the current connection (its reply is awaited elsewhere); the next call
+        opens another one."""
+        self._terminal = None
+
+    def live(self) -> Terminal:
         if self._terminal is None or self._terminal.closed:
             if self._terminal is not None:
                 self._terminal.close()
@@ -103,7 +136,7 @@ class MT5Session:
 
     def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
         """One terminal function call; a failed link is a temporary error."""
-        terminal = self._live()
+        terminal = self.live()
         try:
             return getattr(terminal.mt5, name)(*args, **kwargs)
         except terminal.link_errors as exc:
@@ -134,17 +167,23 @@ class MT5Session:
         where: tuple[tuple[str, Any], ...],
         many: bool,
     ) -> Any:
-        terminal = self._live()
+        terminal = self.live()
         try:
-            return terminal.read(function, names, *args, where=where, many=many, **kwargs)
+            value, self._last_error = terminal.read(
+                function, names, *args, where=where, many=many, **kwargs
+            )
         except terminal.link_errors as exc:
             raise TemporaryError(f"MetaTrader 5 link failed during {function}: {exc!r}") from exc
+        return value
 
     def constant(self, name: str) -> int:
-        value: int = getattr(self._live().mt5, name)
+        value: int = getattr(self.live().mt5, name)
         return value
 
     def last_error(self) -> tuple[int, str]:
+        """The error of the last read that returned None (read with it), else asked now."""
+        if self._last_error is not None:
+            return self._last_error
         code, text = self.call("last_error")
         return int(code), str(text)
 
@@ -161,83 +200,17 @@ class MT5Session:
         return spec
 
     def tick(self, name: str, what: str) -> Tick:
-        tick = self.one(Tick, "symbol_info_tick", name)
-        if tick is None:
-            raise TemporaryError(f"cannot {what}: no quote for {name} ({self.last_error()})")
-        return tick
-
-    # --- orders -----------------------------------------------------------------------------
-
-    def send(self, fields: dict[str, Any], what: str) -> SendResult:
-        """Send one trade request; a lost answer is looked for by its comment before it counts
-        as unknown. Returns results with a succeeding retcode, raises for the others."""
-        terminal = self._live()
-        comment = str(fields.get("comment", ""))
-        try:
-            row = terminal.send(fields, SendResult.names())
-        except terminal.link_errors as exc:
-            log.warning("MetaTrader 5 link failed while sending %s: %r", what, exc)
-            return self._reconcile(fields, what, f"link failed: {exc!r}")
-        if row is None:
-            code, text = self.last_error()
-            if code in _NOT_SENT:
-                raise OrderRejected(
-                    f"MetaTrader 5 refused {what} before sending it: {_NOT_SENT[code]} "
-                    f"({code} {text})"
-                )
-            return self._reconcile(fields, what, f"no result, last_error {code} {text}")
-        result = SendResult.of(row)
-        kind = retcodes.outcome(result.retcode)
-        if kind is retcodes.Outcome.DONE:
-            return result
-        if kind is retcodes.Outcome.UNKNOWN and comment:
-            return self._reconcile(fields, what, retcodes.describe(result.retcode))
-        raise retcodes.error_for(result.retcode, what, result.comment)
-
-    def _reconcile(self, fields: dict[str, Any], what: str, why: str) -> SendResult:
-        """Look for the deal or order that an unanswered request may have made."""
-        comment = str(fields.get("comment", ""))
-        deadline = time.monotonic() + self.config.reconcile_timeout
-        while comment:
-            found = self.find(comment, position=fields.get("position"))
-            if found is not None:
-                log.info("MetaTrader 5 %s: answer lost (%s) but found by comment", what, why)
-                return found
-            if time.monotonic() >= deadline:
-                break
-            time.sleep(_RECONCILE_PAUSE)
-        raise OutcomeUnknown(
-            f"MetaTrader 5 gave no answer to {what} ({why}) and no order with magic "
-            f"{self.config.magic} and comment {comment!r} was found; the order may still appear"
-        )
-
-    def find(self, comment: str, position: int | None = None) -> SendResult | None:
-        """What the terminal holds for our magic and this comment: deals first, then pending
-        orders, then positions. For a closing request, only deals of that position count."""
-        ours = (("magic", self.config.magic), ("comment", comment))
-        if position is not None:
-            deals = self.many(Deal, "history_deals_get", where=ours, position=position)
-        else:
-            now = int(time.time())
-            since = now - self.config.lookup_days * 86_400
-            deals = self.many(Deal, "history_deals_get", since, now + 2 * 86_400, where=ours)
-        if deals:
-            volume = sum(d.volume for d in deals)
-            price = sum(d.price * d.volume for d in deals) / volume if volume else 0.0
-            last = deals[-1]
-            return SendResult(retcodes.DONE, last.ticket, last.order, volume, price, comment)
-        if position is not None:
-            return None
-        pending = self.many(PendingOrder, "orders_get", where=ours)
-        if pending:
-            return SendResult(retcodes.PLACED, 0, pending[0].ticket, 0.0, 0.0, comment)
-        held = self.many(Position, "positions_get", where=ours)
-        if held:
-            first = held[0]  # filled, though its deal was not found: the ticket stands for it
-            return SendResult(
-                retcodes.DONE, first.ticket, first.ticket, first.volume, first.price_open, comment
-            )
-        return None
+        """The symbol's quote; a tick of zeros (a symbol selected a moment ago has no quote
+        yet) is asked again a few times, then is a temporary error."""
+        for attempt in range(_QUOTE_TRIES):
+            tick = self.one(Tick, "symbol_info_tick", name)
+            if tick is None:
+                raise TemporaryError(f"cannot {what}: no quote for {name} ({self.last_error()})")
+            if tick.bid > 0 and tick.ask > 0:
+                return tick
+            if attempt + 1 < _QUOTE_TRIES:
+                time.sleep(_QUOTE_PAUSE)
+        raise TemporaryError(f"cannot {what}: {name} has no quote yet (bid and ask are 0)")
 
     def positions(self, name: str) -> list[Position]:
         found = self.many(Position, "positions_get", symbol=name)
@@ -252,4 +225,3 @@ class MT5Session:
         if terminal is None or account is None:
             return False
         return terminal.connected and terminal.trade_allowed and account.trade_allowed
-

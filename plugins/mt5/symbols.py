@@ -1,4 +1,4 @@
-"""From a signal's symbol and quantity to what the broker's terminal accepts."""
+"""From a signal's symbol, quantity and id to the symbol, volume and comment the terminal takes."""
 
 from __future__ import annotations
 
@@ -11,10 +11,6 @@ COMMENT_LIMIT = 31  # MetaTrader 5 truncates or refuses longer comments
 COMMENT_PREFIX = "th:"
 EXIT_SUFFIX = ":x"  # the deals of a close
 REVERSE_EXIT_SUFFIX = ":r"  # the closing deals of a reverse, before its opening deal
-
-# symbol_info().filling_mode flags and the ORDER_FILLING_* value each allows
-SYMBOL_FILLING_FOK = 1
-SYMBOL_FILLING_IOC = 2
 
 
 def broker_symbol(symbol: str, mapping: dict[str, str], suffix: str = "") -> str:
@@ -57,19 +53,3 @@ def round_volume(
             f"cannot {what}: {volume:g} lots is above the symbol's maximum volume {maximum:g}"
         )
     return volume
-
-
-def filling_mode(flags: int, wanted: str, fok: int, ioc: int, ret: int) -> int:
-    """An ORDER_FILLING_* value for market orders: the configured one, else one the symbol's
-    `filling_mode` flags allow (fill or kill, then immediate or cancel, then return)."""
-    if wanted == "fok":
-        return fok
-    if wanted == "ioc":
-        return ioc
-    if wanted == "return":
-        return ret
-    if flags & SYMBOL_FILLING_FOK:
-        return fok
-    if flags & SYMBOL_FILLING_IOC:
-        return ioc
-    return ret

@@ -3,22 +3,28 @@
 Every request carries the plugin's magic number and a comment derived from the signal id
 (`th:<id>` for the order that opens, `th:<id>:x` for the deals of a close, `th:<id>:r` for the
 closing deals of a reverse), so a request whose answer was lost can be found again, and a signal
-sent twice is answered from what the first one did.
+sent twice is answered from what the first one did (see `plugins.mt5.finder`). Results report
+what was filled: less than was asked is `partially_filled`.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from plugins.errors import OrderRejected, OutcomeUnknown, TemporaryError
 from plugins.mt5 import retcodes
+from plugins.mt5.finder import Doubt, unattributable
 from plugins.mt5.records import PendingOrder, Position, SendResult, SymbolSpec
 from plugins.mt5.requests import TradeRequests
+from plugins.mt5.sending import OrderSender
 from plugins.mt5.session import MT5Session
 from plugins.mt5.symbols import (
     EXIT_SUFFIX,
     REVERSE_EXIT_SUFFIX,
+    broker_symbol,
     comment_for,
     round_volume,
 )
@@ -34,16 +40,25 @@ from plugins.orders import (
 _BUY_PENDING = ("ORDER_TYPE_BUY_LIMIT", "ORDER_TYPE_BUY_STOP", "ORDER_TYPE_BUY_STOP_LIMIT")
 
 
+log = logging.getLogger(__name__)
+
+
 @dataclass
 class _Closed:
     volume: float = 0.0
     value: float = 0.0
     orders: tuple[str, ...] = ()
+    asked: float = 0.0
 
-    def add(self, sent: SendResult) -> None:
+    def add(self, sent: SendResult, asked: float) -> None:
         self.volume += sent.volume
         self.value += sent.volume * sent.price
         self.orders += (str(sent.order),)
+        self.asked += asked
+
+    @property
+    def partial(self) -> bool:
+        return self.volume < self.asked - 1e-9
 
     @property
     def price(self) -> float | None:
@@ -54,6 +69,7 @@ class MT5Trader:
     def __init__(self, session: MT5Session) -> None:
         self.session = session
         self.requests = TradeRequests(session)
+        self.sender = OrderSender(session)
 
     def execute(self, order: Order) -> ExecutionResult:
         what = order.describe()
@@ -66,25 +82,63 @@ class MT5Trader:
         if order.action is OrderAction.REVERSE:
             return self._reverse(order, spec, cid)
         assert order.side is not None and order.quantity is not None  # noqa: S101 - Order checks
-        found = self.session.find(comment_for(cid))
+        found = self._earlier(comment_for(cid), what)
         if found is not None:
             return self._opened(found, order)
         return self._open(order, order.side, order.quantity, spec, comment_for(cid))
 
-    def lookup(self, client_order_id: str) -> ExecutionResult | None:
-        found = self.session.find(comment_for(client_order_id))
-        if found is not None:
-            closed = self.session.find(comment_for(client_order_id, REVERSE_EXIT_SUFFIX))
-            result = self._opened(found, None, client_order_id)
+    def _earlier(self, comment: str, what: str) -> SendResult | None:
+        """What an earlier attempt of this signal made, by its reply's tickets or its exact
+        comment (a loose match could be another signal's: those wait for `lookup`)."""
+        late = self.sender.late_reply(comment)
+        if late is not None:
+            return late
+        if self.sender.in_flight(comment):
+            raise OutcomeUnknown(f"cannot {what} yet: an earlier request for it is unanswered")
+        found = self.sender.find(comment)
+        if isinstance(found, Doubt):
+            raise OutcomeUnknown(f"cannot {what} yet: {found.why}")
+        return found
+
+    def lookup(self, client_order_id: str, symbol: str | None = None) -> ExecutionResult | None:
+        """What the terminal holds for this signal; None only when it certainly holds nothing.
+
+        While a request of the signal is unanswered, TemporaryError (ask again later); where
+        the broker's books cannot tell (shortened comments two signals share, comments the
+        server rewrote), OutcomeUnknown.
+        """
+        comments = [comment_for(client_order_id, suffix)
+                    for suffix in ("", REVERSE_EXIT_SUFFIX, EXIT_SUFFIX)]  # fmt: skip
+        for comment in comments:
+            self.sender.late_reply(comment)
+            if self.sender.in_flight(comment):
+                raise TemporaryError(
+                    f"MetaTrader 5 has not answered the request of {client_order_id} yet"
+                )
+        name = None if symbol is None else broker_symbol(
+            symbol, self.session.config.symbols, self.session.config.symbol_suffix
+        )
+        opened, closed, exits = (self._found(c, name) for c in comments)
+        if opened is not None:
+            result = self._opened(opened, None, client_order_id=client_order_id)
             if closed is None:
                 return result
             return result.model_copy(
                 update={"filled_quantity": result.filled_quantity + closed.volume}
             )
-        exits = self.session.find(comment_for(client_order_id, EXIT_SUFFIX))
         if exits is not None:
             return _filled(exits.volume, exits.price, str(exits.order), client_order_id)
+        doubt = unattributable(self.sender.books(), name)
+        if doubt is not None:
+            raise OutcomeUnknown(f"cannot tell whether {client_order_id} reached the broker: "
+                                 f"{doubt.why}")  # fmt: skip
         return None  # a reverse that only closed is unfinished: sending it again completes it
+
+    def _found(self, comment: str, symbol: str | None) -> SendResult | None:
+        found = self.sender.find(comment, symbol=symbol, loose=True)
+        if isinstance(found, Doubt):
+            raise OutcomeUnknown(f"cannot tell which order is {comment!r}: {found.why}")
+        return found
 
     # --- open -------------------------------------------------------------------------------
 
@@ -93,26 +147,43 @@ class MT5Trader:
     ) -> ExecutionResult:
         what = f"{side} {quantity:g} {spec.name}"
         volume = round_volume(quantity, spec.volume_step, spec.volume_min, spec.volume_max, what)
-        fields = self.requests.open(order, side, volume, spec, comment, what)
-        return self._opened(self.session.send(fields, what), order)
+        fields, fillings = self.requests.open(order, side, volume, spec, comment, what)
+        return self._opened(self._send(fields, fillings, what), order, volume)
+
+    def _send(self, fields: dict[str, Any], fillings: list[int], what: str) -> SendResult:
+        """Send; on INVALID_FILL, once more with the next filling mode the symbol allows."""
+        try:
+            return self.sender.send(fields, what)
+        except retcodes.InvalidFilling:
+            if len(fillings) < 2:
+                raise
+            log.info("MetaTrader 5 refused the filling mode of %s; trying the next", what)
+            return self.sender.send({**fields, "type_filling": fillings[1]}, what)
 
     def _opened(
-        self, sent: SendResult, order: Order | None, client_order_id: str | None = None
+        self,
+        sent: SendResult,
+        order: Order | None,
+        volume: float | None = None,
+        client_order_id: str | None = None,
     ) -> ExecutionResult:
-        pending = order is not None and order.order_type is not OrderType.MARKET
-        if sent.retcode == retcodes.PLACED or (pending and not sent.deal):
-            status = ExecutionStatus.PLACED
-        elif sent.retcode == retcodes.DONE_PARTIAL:
-            status = ExecutionStatus.PARTIALLY_FILLED
-        else:
-            status = ExecutionStatus.FILLED
         cid = order.client_order_id if order is not None else client_order_id
-        if status is ExecutionStatus.PLACED:
+        pending = order is not None and order.order_type is not OrderType.MARKET
+        if sent.retcode == retcodes.CANCEL:
+            return ExecutionResult(success=True, status=ExecutionStatus.CANCELLED,
+                                   order_id=str(sent.order), client_order_id=cid)  # fmt: skip
+        if sent.retcode == retcodes.PLACED or (pending and not sent.deal):
             return ExecutionResult(
-                success=True, status=status, order_id=str(sent.order), client_order_id=cid
+                success=True, status=ExecutionStatus.PLACED, order_id=str(sent.order),
+                client_order_id=cid,
             )
+        partial = sent.retcode == retcodes.DONE_PARTIAL or (
+            volume is not None and sent.volume < volume - 1e-9
+        )
         result = _filled(sent.volume, sent.price, str(sent.order), cid)
-        return result.model_copy(update={"status": status})
+        if partial:
+            return result.model_copy(update={"status": ExecutionStatus.PARTIALLY_FILLED})
+        return result
 
     # --- close and reverse ------------------------------------------------------------------
 
@@ -126,13 +197,17 @@ class MT5Trader:
             held = [p for p in held if p.type != long_type]
         comment = comment_for(cid, EXIT_SUFFIX)
         if not held:
-            done = s.find(comment)
+            done = self._earlier(comment, f"close {spec.name}")
             if done is not None:
                 return _filled(done.volume, done.price, str(done.order), order.client_order_id)
             which = {None: "", OrderSide.SELL: "long ", OrderSide.BUY: "short "}[order.side]
             raise OrderRejected(f"no open {which}position in {spec.name} to close")
         closed = self._close_positions(held, spec, comment, order.quantity)
-        return _filled(closed.volume, closed.price, ",".join(closed.orders), order.client_order_id)
+        result = _filled(closed.volume, closed.price, ",".join(closed.orders),
+                         order.client_order_id)  # fmt: skip
+        if closed.partial:
+            return result.model_copy(update={"status": ExecutionStatus.PARTIALLY_FILLED})
+        return result
 
     def _close_positions(
         self, held: list[Position], spec: SymbolSpec, comment: str, limit: float | None
@@ -154,8 +229,8 @@ class MT5Trader:
                 f"{'sell' if selling else 'buy'} {volume:g} {spec.name} to close position "
                 f"{position.ticket}"
             )
-            fields = self.requests.close(position, volume, spec, comment, what)
-            closed.add(s.send(fields, what))
+            fields, fillings = self.requests.close(position, volume, spec, comment, what)
+            closed.add(self._send(fields, fillings, what), volume)
             if remaining is not None:
                 remaining = round(remaining - volume, 10)
         return closed
@@ -163,9 +238,13 @@ class MT5Trader:
     def _reverse(self, order: Order, spec: SymbolSpec, cid: str) -> ExecutionResult:
         assert order.side is not None  # noqa: S101 - Order checks
         s = self.session
-        done = self.lookup(cid)
+        what = order.describe()
+        done = self._earlier(comment_for(cid), what)
         if done is not None:
-            return done.model_copy(update={"client_order_id": order.client_order_id})
+            earlier_exit = self._earlier(comment_for(cid, REVERSE_EXIT_SUFFIX), what)
+            result = self._opened(done, order)
+            extra = earlier_exit.volume if earlier_exit is not None else 0.0
+            return result.model_copy(update={"filled_quantity": result.filled_quantity + extra})
         buying = order.side is OrderSide.BUY
         wanted = s.constant("POSITION_TYPE_BUY" if buying else "POSITION_TYPE_SELL")
         held = s.positions(spec.name)
@@ -175,7 +254,7 @@ class MT5Trader:
                 f"cannot reverse to {order.side} {spec.name}: the position is already {order.side}"
             )
         exit_comment = comment_for(cid, REVERSE_EXIT_SUFFIX)
-        earlier = s.find(exit_comment)
+        earlier = self._earlier(exit_comment, what)
         closed = self._close_positions(opposite, spec, exit_comment, None)
         closed_volume = closed.volume + (earlier.volume if earlier is not None else 0.0)
         quantity = order.quantity or closed_volume
@@ -211,7 +290,7 @@ class MT5Trader:
         fields = self.requests.remove(resting.ticket)
         what = f"cancel order {resting.ticket} on {spec.name}"
         try:
-            s.send(fields, what)
+            self.sender.send(fields, what)
         except OutcomeUnknown as exc:
             if any(o.ticket == resting.ticket for o in s.pending_orders(spec.name)):
                 raise TemporaryError(f"no answer to {what}; the order is still open") from exc

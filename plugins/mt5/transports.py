@@ -9,46 +9,53 @@ from __future__ import annotations
 
 import importlib
 import sys
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from plugins.errors import PluginConfigError
+from plugins.mt5.bridge import connect_bridge
 from plugins.mt5.config import MT5Config
+from plugins.mt5.terminal_side import FUNCTIONS, TERMINAL_SIDE_SOURCE
 
-RPYC_SERVER_HINT = (
-    "run an rpyc classic server next to the terminal, in the Python that has MetaTrader5 "
-    "(on Windows or under Wine: pip install MetaTrader5 rpyc; rpyc_classic --host 127.0.0.1)"
-)
+Row = tuple[Any, ...]
+LastError = tuple[int, str] | None
 
 
 def running_on_windows() -> bool:
     return sys.platform == "win32"
 
 
-# Run where the MetaTrader5 module lives (sent to the rpyc server once per connection), so that
-# reading a structure, or a week of deals, costs one round trip instead of one per attribute.
-TERMINAL_SIDE_SOURCE = """
-def tradehook_read(function, args, kwargs, fields, where, many):
-    import MetaTrader5
-    result = getattr(MetaTrader5, function)(*args, **dict(kwargs))
-    if result is None:
-        return None
-    items = tuple(result) if many else (result,)
-    rows = tuple(
-        tuple(getattr(item, name) for name in fields)
-        for item in items
-        if all(getattr(item, key) == value for key, value in where)
-    )
-    return rows if many else (rows[0] if rows else None)
+@dataclass
+class PendingSend:
+    """An `order_send` under way: its reply, once it has come (rpyc), or already (native)."""
 
+    _reply: Any = None
+    """rpyc's AsyncResult; None when `_value` is the reply."""
+    _value: Any = None
+    sent_at: float = field(default_factory=time.monotonic)
 
-def tradehook_send(items, fields):
-    import MetaTrader5
-    result = MetaTrader5.order_send(dict(items))
-    return None if result is None else tuple(getattr(result, name) for name in fields)
-"""
+    def wait(self, seconds: float) -> bool:
+        """True once the reply is in, waiting at most `seconds` for it."""
+        reply = self._reply
+        if reply is None:
+            return True
+        if reply.ready:
+            return True
+        reply.set_expiry(max(seconds, 0.0))
+        try:
+            reply.wait()
+        except TimeoutError:
+            reply.set_expiry(None)  # a later reply is still taken
+            return False
+        return True
 
-Row = tuple[Any, ...]
+    def value(self) -> tuple[Row | None, LastError]:
+        if self._reply is None:
+            result: tuple[Row | None, LastError] = self._value
+            return result
+        value: tuple[Row | None, LastError] = tuple(self._reply.value)
+        return value
 
 
 @dataclass
@@ -60,6 +67,7 @@ class Terminal:
     link_errors: tuple[type[BaseException], ...] = ()
     """Exceptions that mean the link to the terminal failed, not the call."""
     _connection: Any = field(default=None, repr=False)
+    _async: Any = field(default=None, repr=False)
 
     def read(
         self,
@@ -69,20 +77,34 @@ class Terminal:
         where: tuple[tuple[str, Any], ...] = (),
         many: bool = False,
         **kwargs: Any,
-    ) -> Row | tuple[Row, ...] | None:
+    ) -> tuple[Row | tuple[Row, ...] | None, LastError]:
         """`fields` of what `mt5.<function>(*args, **kwargs)` returns, as plain tuples: one
-        (or None) by default, every item that matches `where` when `many`."""
-        read = self.functions["tradehook_read"]
-        result: Row | tuple[Row, ...] | None = read(
+        (or None) by default, every item that matches `where` when `many`; with last_error
+        when the function returned None."""
+        value, error = self.functions["tradehook_read"](
             function, args, tuple(kwargs.items()), fields, where, many
         )
-        return result
+        return value, (None if error is None else (int(error[0]), str(error[1])))
 
-    def send(self, request: dict[str, Any], fields: tuple[str, ...]) -> Row | None:
+    def start_send(self, request: dict[str, Any], fields: tuple[str, ...]) -> PendingSend:
         """`order_send` with the request built as a real dict where the module lives (its C
-        extension refuses a proxy), returning `fields` of the result, or None."""
-        result: Row | None = self.functions["tradehook_send"](tuple(request.items()), fields)
-        return result
+        extension refuses a proxy); over rpyc it does not wait for the reply."""
+        send = self.functions["tradehook_send"]
+        items = tuple(request.items())
+        if self._async is None:
+            return PendingSend(_value=send(items, fields))
+        return PendingSend(_reply=self._async(send)(items, fields))
+
+    def claim(self, owner: str, wait: float) -> str | None:
+        holder: str | None = self.functions["tradehook_claim"](owner, wait)
+        return holder
+
+    def release(self, owner: str) -> None:
+        self.functions["tradehook_release"](owner)
+
+    def set_timeout(self, seconds: float) -> None:
+        if self._connection is not None:
+            self._connection._config["sync_request_timeout"] = seconds
 
     @property
     def closed(self) -> bool:
@@ -117,20 +139,8 @@ def _open_native() -> Terminal:
 
 
 def _open_rpyc(config: MT5Config) -> Terminal:
-    try:
-        classic = importlib.import_module("rpyc.utils.classic")
-    except ImportError as exc:
-        raise PluginConfigError(
-            "transport 'rpyc' needs the rpyc package: pip install 'tradehook[mt5]'"
-        ) from exc
     where = f"{config.host}:{config.port}"
-    try:
-        connection = classic.connect(config.host, config.port)
-    except OSError as exc:
-        raise PluginConfigError(
-            f"cannot reach the rpyc server at {where} ({exc}); {RPYC_SERVER_HINT}"
-        ) from exc
-    connection._config["sync_request_timeout"] = config.request_timeout
+    connection = connect_bridge(config)
     try:
         module = connection.modules.MetaTrader5
     except (ImportError, AttributeError) as exc:  # rpyc turns the ImportError into the latter
@@ -140,10 +150,11 @@ def _open_rpyc(config: MT5Config) -> Terminal:
             "that runs the server (pip install MetaTrader5)"
         ) from exc
     connection.execute(TERMINAL_SIDE_SOURCE)
-    functions = {name: connection.namespace[name] for name in ("tradehook_read", "tradehook_send")}
+    functions = {name: connection.namespace[name] for name in FUNCTIONS}
     return Terminal(
         mt5=module,
         functions=functions,
         link_errors=(EOFError, OSError, TimeoutError),
         _connection=connection,
+        _async=importlib.import_module("rpyc").async_,
     )

@@ -32,15 +32,33 @@ from tests.fakes.mt5_structures import (
     TradePosition,
     TradeRequest,
 )
-from tests.fakes.mt5_terminal import FakeTerminal, Symbol
+from tests.fakes.mt5_symbols import Symbol
+from tests.fakes.mt5_terminal import FakeTerminal
 
 __version__ = "5.0.45"
 _terminal = FakeTerminal()
+fake_connections: dict[int, Any] = {}
+"""rpyc connections by the server thread that serves each (filled by tests.fakes.mt5_server)."""
+_attacks: list[str] = []
+
+
+def _attack_the_caller() -> None:
+    """A hostile bridge: try to run code in the client whose call is being served."""
+    connection = fake_connections.get(threading.get_ident())
+    if connection is None:
+        return
+    try:
+        connection.root.getmodule("os").getpid()
+        _attacks.append("ran code in the client")
+    except Exception as exc:  # noqa: BLE001 - whatever the client answers, it did not run
+        _attacks.append(f"refused: {type(exc).__name__}")
 
 
 @contextlib.contextmanager
 def _api(name: str) -> Iterator[FakeTerminal]:
     terminal = _terminal
+    if terminal.hostile:
+        _attack_the_caller()
     with terminal.lock:
         terminal.in_flight += 1
         terminal.max_in_flight = max(terminal.max_in_flight, terminal.in_flight)
@@ -97,8 +115,8 @@ def account_info() -> AccountInfo | None:
         if not t.initialized:
             return None
         return AccountInfo(
-            t.login or 5_000_001, 0, 100, 0, 0, True, True, 2, 2, False, 10_000.0, 0.0, 0.0,
-            10_000.0, 0.0, 10_000.0, 0.0, 50.0, 30.0, 0.0, 0.0, 0.0, 0.0, 0.0, "Fake",
+            t.login or 5_000_001, 0, 100, 0, 0, True, True, t.margin_mode, 2, False, 10_000.0,
+            0.0, 0.0, 10_000.0, 0.0, 10_000.0, 0.0, 50.0, 30.0, 0.0, 0.0, 0.0, 0.0, 0.0, "Fake",
             t.server or "FakeBroker-Demo", "USD", "Fake Broker Ltd",
         )
 
@@ -116,6 +134,9 @@ def symbol_info_tick(symbol: str) -> Tick | None:
             t.error = (RES_E_FAIL, "Terminal: Call failed")
             return None
         now = time.time()
+        if found.empty_left:
+            found.empty_left -= 1
+            return Tick(0, 0.0, 0.0, 0.0, 0, 0, 0, 0.0)
         return Tick(int(now), found.bid, found.ask, 0.0, 0, int(now * 1000), 6, 0.0)
 
 
@@ -125,6 +146,8 @@ def symbol_select(symbol: str, enable: bool = True) -> bool:
         if found is None:
             t.error = (RES_E_FAIL, "Terminal: Call failed")
             return False
+        if enable and not found.visible:
+            found.empty_left = found.empty_ticks
         found.visible = bool(enable)
         return True
 
@@ -176,6 +199,7 @@ def history_orders_get(*args: Any, group: str | None = None, ticket: int | None 
 
 
 def order_send(request: Any) -> Any:
+    """SEND (see tests.fakes.mt5_rules): None on a malformed request, last_error says why."""
     with _api("order_send") as t:
         if type(request) is not dict or not set(request) <= set(TradeRequest._fields):
             t.error = (RES_E_INVALID_PARAMS, "Invalid arguments")
@@ -184,16 +208,21 @@ def order_send(request: Any) -> Any:
         if len(str(request.get("comment", ""))) > 31:
             t.error = (RES_E_INVALID_PARAMS, 'Invalid "comment" argument')
             return None
-        kind, retcode, execute = t.script.pop(0) if t.script else ("normal", 0, True)
+        kind, retcode, execute, delay = t.script.pop(0) if t.script else ("normal", 0, True, 0.0)
         if kind == "retcode":
             return t.reply(request, retcode, "Scripted refusal")
-        result = t.execute(request) if execute else None
-        if kind == "lost":
-            t.error = (RES_E_INTERNAL_FAIL_TIMEOUT, "IPC timeout")
-            return None
-        if kind == "timeout":
-            return t.reply(request, TRADE_RETCODE_TIMEOUT, "Timeout")
-        return result
+        result = t.execute(request) if execute and kind != "late" else None
+    if delay:  # the link, not the terminal: the reply hangs, the terminal's lock is free
+        time.sleep(delay)
+    if kind == "late":
+        with t.lock:
+            result = t.execute(request)
+    if kind == "lost":
+        t.error = (RES_E_INTERNAL_FAIL_TIMEOUT, "IPC timeout")
+        return None
+    if kind == "timeout":
+        return t.reply(request, TRADE_RETCODE_TIMEOUT, "Timeout")
+    return result
 
 
 # --- the tests' controls -------------------------------------------------------------------
@@ -207,17 +236,23 @@ def fake_reset(**options: Any) -> None:
 
 def fake_refuse_next(retcode: int) -> None:
     """The next order_send returns this retcode and executes nothing."""
-    _terminal.script.append(("retcode", retcode, False))
+    _terminal.script.append(("retcode", retcode, False, 0.0))
 
 
-def fake_lose_next_reply(execute: bool = True) -> None:
-    """The next order_send returns None, after executing the request when `execute`."""
-    _terminal.script.append(("lost", 0, execute))
+def fake_lose_next_reply(execute: bool = True, delay: float = 0.0) -> None:
+    """The next order_send returns None (after `delay` s), having executed when `execute`."""
+    _terminal.script.append(("lost", 0, execute, delay))
 
 
 def fake_time_out_next(execute: bool = True) -> None:
     """The next order_send answers TRADE_RETCODE_TIMEOUT, after executing when `execute`."""
-    _terminal.script.append(("timeout", 0, execute))
+    _terminal.script.append(("timeout", 0, execute, 0.0))
+
+
+def fake_hang_next(seconds: float, late: bool = False) -> None:
+    """The next order_send answers only after `seconds`: executed at once (the reply is what
+    hangs), or when `late`, executed only then (the request itself was held up)."""
+    _terminal.script.append(("late" if late else "hang", 0, True, seconds))
 
 
 def fake_set_tick(symbol: str, bid: float, ask: float) -> None:
@@ -227,6 +262,18 @@ def fake_set_tick(symbol: str, bid: float, ask: float) -> None:
 def fake_add_symbol(name: str, bid: float, ask: float, **spec: Any) -> None:
     with _terminal.lock:
         _terminal.symbols[name] = Symbol(name, bid, ask, **spec)
+
+
+def fake_set_symbol(name: str, **fields: Any) -> None:
+    """Set a symbol's fields: exemode, filling_mode, stops_level, liquidity, ..."""
+    with _terminal.lock:
+        for key, value in fields.items():
+            setattr(_terminal.symbols[name], key, value)
+
+
+def fake_attacks() -> list[str]:
+    """What each attempt to run code in a client came to (see FakeTerminal.hostile)."""
+    return list(_attacks)
 
 
 def fake_set(**fields: Any) -> None:

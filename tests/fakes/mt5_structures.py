@@ -57,11 +57,28 @@ DEAL_REASON_EXPERT = 3
 ORDER_REASON_EXPERT = 3
 POSITION_REASON_EXPERT = 3
 
+DEAL_REASON_SL = 4
+DEAL_REASON_TP = 5
+DEAL_REASON_SO = 6
+
+# symbol_info().filling_mode flags, trade_exemode values, expiration_mode flags: MQL5 book,
+# "Symbol trading conditions and order execution modes" and "Pending order expiration rules"
+# (mql5.com/en/book/automation/symbols/symbols_execution_filling, .../symbols_expiration)
 SYMBOL_FILLING_FOK = 1
 SYMBOL_FILLING_IOC = 2
+SYMBOL_FILLING_BOC = 4
 SYMBOL_TRADE_MODE_FULL = 4
+SYMBOL_TRADE_EXECUTION_REQUEST = 0
+SYMBOL_TRADE_EXECUTION_INSTANT = 1
 SYMBOL_TRADE_EXECUTION_MARKET = 2
+SYMBOL_TRADE_EXECUTION_EXCHANGE = 3
+SYMBOL_EXPIRATION_GTC = 1
+SYMBOL_EXPIRATION_DAY = 2
+SYMBOL_EXPIRATION_SPECIFIED = 4
+SYMBOL_EXPIRATION_SPECIFIED_DAY = 8
 ACCOUNT_TRADE_MODE_DEMO = 0
+ACCOUNT_MARGIN_MODE_RETAIL_NETTING = 0
+ACCOUNT_MARGIN_MODE_EXCHANGE = 1
 ACCOUNT_MARGIN_MODE_RETAIL_HEDGING = 2
 
 TRADE_RETCODE_REQUOTE = 10004
@@ -114,9 +131,10 @@ OrderSendResult = namedtuple(
 )
 SymbolInfo = namedtuple(
     "SymbolInfo",
-    "custom select visible digits spread trade_mode trade_exemode trade_stops_level "
-    "filling_mode bid ask last point trade_tick_size trade_contract_size volume_min volume_max "
-    "volume_step currency_base currency_profit description name path",
+    "custom select visible digits spread trade_mode trade_stops_level trade_freeze_level "
+    "trade_exemode expiration_mode filling_mode bid ask last point trade_tick_size "
+    "trade_contract_size volume_min volume_max volume_step currency_base currency_profit "
+    "description name path",
 )
 Tick = namedtuple("Tick", "time bid ask last volume time_msc flags volume_real")
 TradePosition = namedtuple(

@@ -1,11 +1,16 @@
-"""The state of a fake MetaTrader 5 terminal on a hedging account.
+"""The state of a fake MetaTrader 5 terminal, on a hedging or a netting account.
 
 Market deals fill at the current bid or ask within the request's deviation; pending orders rest
 until `set_tick` moves the price through them; closing deals name the position they reduce.
-Every deal, order and position carries the request's magic and comment, as on a real server.
-Requests are checked the way the trade server checks them (volume grid, filling mode, stops,
-prices) and refused with the documented retcodes. `script` makes the next replies fail in the
-ways a real link fails: a retcode without execution, a lost answer, a timeout.
+Requests are checked as `tests.fakes.mt5_rules` says the trade server checks them (filling mode
+per execution mode, tick grid, stops and freeze levels, expiry) and refused with the documented
+retcodes. Orders, deals and positions keep the request's magic, and its comment as the server
+stores it (`comment_limit`, `comment_rewrite`). `script` makes the next replies fail the ways a
+real link fails: a retcode without execution, a lost answer, a timeout, a reply that hangs.
+
+Accounts (MQL5 book, "Basic principles and concepts: order, deal, and position"): on a hedging
+account every deal without `position` opens a position of its own; on a netting account there is
+one position per symbol, and a deal against it reduces, closes or reverses it.
 """
 
 from __future__ import annotations
@@ -15,57 +20,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.fakes import mt5_rules as rules
 from tests.fakes import mt5_structures as c
+from tests.fakes.mt5_symbols import Symbol, default_symbols
 
 _OPPOSITE = {c.ORDER_TYPE_BUY: c.ORDER_TYPE_SELL, c.ORDER_TYPE_SELL: c.ORDER_TYPE_BUY}
-_PENDING_TYPES = {
-    c.ORDER_TYPE_BUY_LIMIT, c.ORDER_TYPE_SELL_LIMIT, c.ORDER_TYPE_BUY_STOP,
-    c.ORDER_TYPE_SELL_STOP, c.ORDER_TYPE_BUY_STOP_LIMIT, c.ORDER_TYPE_SELL_STOP_LIMIT,
-}
-_BUYING = {c.ORDER_TYPE_BUY, c.ORDER_TYPE_BUY_LIMIT, c.ORDER_TYPE_BUY_STOP,
-           c.ORDER_TYPE_BUY_STOP_LIMIT}
-
-
-@dataclass
-class Symbol:
-    name: str
-    bid: float
-    ask: float
-    digits: int = 5
-    volume_min: float = 0.01
-    volume_max: float = 100.0
-    volume_step: float = 0.01
-    filling_mode: int = c.SYMBOL_FILLING_FOK | c.SYMBOL_FILLING_IOC
-    visible: bool = False
-
-    @property
-    def point(self) -> float:
-        return float(10**-self.digits)
-
-    def info(self) -> c.SymbolInfo:
-        return c.SymbolInfo(
-            custom=False, select=self.visible, visible=self.visible, digits=self.digits,
-            spread=round((self.ask - self.bid) / self.point), trade_mode=c.SYMBOL_TRADE_MODE_FULL,
-            trade_exemode=c.SYMBOL_TRADE_EXECUTION_MARKET, trade_stops_level=0,
-            filling_mode=self.filling_mode, bid=self.bid, ask=self.ask, last=0.0,
-            point=self.point, trade_tick_size=self.point, trade_contract_size=100_000.0,
-            volume_min=self.volume_min, volume_max=self.volume_max, volume_step=self.volume_step,
-            currency_base=self.name[:3], currency_profit=self.name[3:6], description=self.name,
-            name=self.name, path=f"Forex\\{self.name}",
-        )
-
-
-def default_symbols() -> dict[str, Symbol]:
-    return {
-        s.name: s
-        for s in (
-            Symbol("EURUSD", 1.08500, 1.08512),
-            Symbol("GBPUSD", 1.26400, 1.26415),
-            Symbol("XAUUSD", 2350.10, 2350.40, digits=2, filling_mode=c.SYMBOL_FILLING_IOC),
-            Symbol("US500", 5000.0, 5000.5, digits=1, volume_min=0.1, volume_step=0.1,
-                   filling_mode=0),
-        )
-    }
+_PENDING_TYPES = rules.LIMITS | rules.STOPS | rules.STOP_LIMITS
+Script = tuple[str, int, bool, float]
 
 
 @dataclass
@@ -74,6 +35,16 @@ class FakeTerminal:
     password: str | None = None
     server: str | None = None
     symbols: dict[str, Symbol] = field(default_factory=default_symbols)
+    margin_mode: int = c.ACCOUNT_MARGIN_MODE_RETAIL_HEDGING
+    comment_limit: int = 0
+    """Characters of a comment the server keeps (0: all 31)."""
+    comment_rewrite: str = ""
+    """"suffix": the server appends to comments; "replace": it puts its own."""
+    partial_retcode: int = c.TRADE_RETCODE_DONE_PARTIAL
+    """The retcode of an IOC order that filled partly (the pages name DONE_PARTIAL; some servers
+    are said to answer DONE with the smaller volume: unconfirmed)."""
+    hostile: bool = False
+    """Each call first tries to run code in the calling client (see `fake_attacks`)."""
     initialized: bool = False
     connected: bool = True
     trade_allowed: bool = True
@@ -83,7 +54,7 @@ class FakeTerminal:
     history_orders: list[dict[str, Any]] = field(default_factory=list)
     deals: list[dict[str, Any]] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
-    script: list[tuple[str, int, bool]] = field(default_factory=list)
+    script: list[Script] = field(default_factory=list)
     latency: float = 0.0
     initialize_calls: list[dict[str, Any]] = field(default_factory=list)
     calls: list[tuple[str, str]] = field(default_factory=list)
@@ -118,9 +89,8 @@ class FakeTerminal:
 
     def _fill_pending(self, order: dict[str, Any], symbol: Symbol) -> None:
         del self.orders[order["ticket"]]
-        buying = order["type"] in _BUYING
         price = order["price_stoplimit"] or order["price_open"]
-        side = c.ORDER_TYPE_BUY if buying else c.ORDER_TYPE_SELL
+        side = c.ORDER_TYPE_BUY if order["type"] in rules.BUYING else c.ORDER_TYPE_SELL
         order.update(state=c.ORDER_STATE_FILLED, volume_current=0.0)
         self.history_orders.append(order)
         self._deal(order, side, order["volume_initial"], price, None, order["sl"], order["tp"])
@@ -140,6 +110,9 @@ class FakeTerminal:
         steps = volume / symbol.volume_step
         if not symbol.volume_min <= volume <= symbol.volume_max or abs(steps - round(steps)) > 1e-9:
             return self.reply(request, c.TRADE_RETCODE_INVALID_VOLUME, "Invalid volume")
+        refused = rules.prices(symbol, request)
+        if refused:
+            return self.reply(request, *refused)
         if action == c.TRADE_ACTION_DEAL:
             return self._deal_request(request, symbol, volume)
         if action == c.TRADE_ACTION_PENDING:
@@ -150,10 +123,8 @@ class FakeTerminal:
         kind = r.get("type")
         if kind not in _OPPOSITE:
             return self.reply(r, c.TRADE_RETCODE_INVALID_ORDER, "Invalid order type")
-        allowed = {c.ORDER_FILLING_FOK: s.filling_mode & c.SYMBOL_FILLING_FOK,
-                   c.ORDER_FILLING_IOC: s.filling_mode & c.SYMBOL_FILLING_IOC,
-                   c.ORDER_FILLING_RETURN: s.filling_mode == 0}
-        if not allowed.get(r.get("type_filling", c.ORDER_FILLING_FOK)):
+        filling = r.get("type_filling", c.ORDER_FILLING_FOK)
+        if not rules.filling_allowed(s, kind, filling):
             return self.reply(r, c.TRADE_RETCODE_INVALID_FILL, "Unsupported filling mode")
         price = s.ask if kind == c.ORDER_TYPE_BUY else s.bid
         if abs(float(r.get("price", 0.0)) - price) > r.get("deviation", 0) * s.point + 1e-9:
@@ -165,64 +136,81 @@ class FakeTerminal:
                 return self.reply(r, c.TRADE_RETCODE_POSITION_CLOSED, "Position closed")
             if held["type"] == kind or volume > held["volume"] + 1e-9:
                 return self.reply(r, 10038, "Invalid close volume")
-        elif not self._stops_ok(kind in _BUYING, price, r):
-            return self.reply(r, c.TRADE_RETCODE_INVALID_STOPS, "Invalid stops")
+            if rules.frozen_position(s, held):
+                return self.reply(r, c.TRADE_RETCODE_FROZEN, "Position frozen")
+        else:
+            refused = rules.market_stops(s, kind, r)
+            if refused:
+                return self.reply(r, *refused)
+        retcode, filled = c.TRADE_RETCODE_DONE, volume
+        if s.liquidity and volume > s.liquidity + 1e-9:
+            if filling == c.ORDER_FILLING_FOK:  # the pages do not name this retcode: unconfirmed
+                return self.reply(r, c.TRADE_RETCODE_REJECT, "Not enough liquidity")
+            if filling == c.ORDER_FILLING_IOC:
+                retcode, filled = self.partial_retcode, s.liquidity
         order = self._order(r, s, kind, volume, price, c.ORDER_STATE_FILLED)
+        order["volume_current"] = round(volume - filled, 8)
         self.history_orders.append(order)
-        deal = self._deal(order, kind, volume, price, position or None, r.get("sl", 0.0),
+        deal = self._deal(order, kind, filled, price, position or None, r.get("sl", 0.0),
                           r.get("tp", 0.0))
-        return self.reply(r, c.TRADE_RETCODE_DONE, "Request executed", deal=deal["ticket"],
-                          order=order["ticket"], volume=volume, price=price)
+        return self.reply(r, retcode, "Request executed", deal=deal["ticket"],
+                          order=order["ticket"], volume=filled, price=price)
 
     def _pending_request(self, r: dict[str, Any], s: Symbol, volume: float) -> c.OrderSendResult:
-        kind, price = r.get("type"), float(r.get("price", 0.0))
+        kind = r.get("type")
         if kind not in _PENDING_TYPES:
             return self.reply(r, c.TRADE_RETCODE_INVALID_ORDER, "Invalid order type")
-        buying = kind in _BUYING
-        limit = kind in (c.ORDER_TYPE_BUY_LIMIT, c.ORDER_TYPE_SELL_LIMIT)
-        market = s.ask if buying else s.bid
-        if (price < market) != (buying == limit) or price == market:
-            return self.reply(r, c.TRADE_RETCODE_INVALID_PRICE, "Invalid price")
-        if not self._stops_ok(buying, float(r.get("stoplimit") or price), r):
-            return self.reply(r, c.TRADE_RETCODE_INVALID_STOPS, "Invalid stops")
-        order = self._order(r, s, kind, volume, price, c.ORDER_STATE_PLACED)
+        if not rules.filling_allowed(s, kind, r.get("type_filling", c.ORDER_FILLING_FOK)):
+            return self.reply(r, c.TRADE_RETCODE_INVALID_FILL, "Unsupported filling mode")
+        refused = rules.expiration(s, r) or rules.pending_prices(s, kind, r)
+        if refused:
+            return self.reply(r, *refused)
+        order = self._order(r, s, kind, volume, float(r["price"]), c.ORDER_STATE_PLACED)
         self.orders[order["ticket"]] = order
         return self.reply(r, c.TRADE_RETCODE_DONE, "Request executed", order=order["ticket"],
                           volume=volume)
 
     def _remove(self, r: dict[str, Any]) -> c.OrderSendResult:
-        order = self.orders.pop(r.get("order", 0), None)
+        order = self.orders.get(r.get("order", 0))
         if order is None:
             return self.reply(r, c.TRADE_RETCODE_INVALID, "Invalid request")
+        if rules.frozen_order(self.symbols[order["symbol"]], order):
+            return self.reply(r, c.TRADE_RETCODE_FROZEN, "Order frozen")
+        del self.orders[order["ticket"]]
         order.update(state=c.ORDER_STATE_CANCELED, time_done=int(time.time()))
         self.history_orders.append(order)
         return self.reply(r, c.TRADE_RETCODE_DONE, "Request executed", order=order["ticket"])
 
-    @staticmethod
-    def _stops_ok(buying: bool, price: float, r: dict[str, Any]) -> bool:
-        sl, tp = r.get("sl", 0.0) or 0.0, r.get("tp", 0.0) or 0.0
-        below, above = (sl, tp) if buying else (tp, sl)
-        return (not below or below < price) and (not above or above > price)
-
     def _order(self, r: dict[str, Any], s: Symbol, kind: int, volume: float, price: float,
                state: int) -> dict[str, Any]:
-        now = time.time()
+        now, ticket = time.time(), self.ticket()
+        comment = rules.stored_comment(r.get("comment", ""), self.comment_limit,
+                                       self.comment_rewrite, ticket)
         return dict(
-            ticket=self.ticket(), time_setup=int(now), time_setup_msc=int(now * 1000),
+            ticket=ticket, time_setup=int(now), time_setup_msc=int(now * 1000),
             time_done=int(now) if state == c.ORDER_STATE_FILLED else 0,
             time_done_msc=0, time_expiration=0, type=kind, type_time=r.get("type_time", 0),
             type_filling=r.get("type_filling", 0), state=state, magic=r.get("magic", 0),
             position_id=r.get("position", 0), position_by_id=0, reason=c.ORDER_REASON_EXPERT,
             volume_initial=volume, volume_current=volume if state == c.ORDER_STATE_PLACED else 0,
             price_open=price, sl=r.get("sl", 0.0), tp=r.get("tp", 0.0), price_current=price,
-            price_stoplimit=r.get("stoplimit", 0.0), symbol=s.name,
-            comment=r.get("comment", ""), external_id="",
+            price_stoplimit=r.get("stoplimit", 0.0), symbol=s.name, comment=comment,
+            external_id="",
         )
+
+    def _target(self, order: dict[str, Any], kind: int, position: int | None) -> int | None:
+        """The position a deal changes: the named one, or on a netting account the symbol's."""
+        if position is not None or self.margin_mode == c.ACCOUNT_MARGIN_MODE_RETAIL_HEDGING:
+            return position
+        held = [p for p in self.positions.values() if p["symbol"] == order["symbol"]]
+        return held[0]["ticket"] if held else None
 
     def _deal(self, order: dict[str, Any], kind: int, volume: float, price: float,
               position: int | None, sl: float, tp: float) -> dict[str, Any]:
         now = time.time()
-        if position is None:
+        position = self._target(order, kind, position)
+        held = self.positions.get(position) if position is not None else None
+        if held is None:
             position = order["ticket"]
             self.positions[position] = dict(
                 ticket=position, time=int(now), time_msc=int(now * 1000), time_update=int(now),
@@ -232,12 +220,17 @@ class FakeTerminal:
                 profit=0.0, symbol=order["symbol"], comment=order["comment"], external_id="",
             )
             entry = c.DEAL_ENTRY_IN
+        elif held["type"] == kind:  # netting: the same direction adds to the position
+            held["volume"] = round(held["volume"] + volume, 8)
+            entry = c.DEAL_ENTRY_IN
         else:
-            held = self.positions[position]
             held["volume"] = round(held["volume"] - volume, 8)
-            if held["volume"] <= 0:
-                del self.positions[position]
             entry = c.DEAL_ENTRY_OUT
+            if held["volume"] < 0:  # netting: a larger opposite deal reverses it
+                held.update(type=kind, volume=-held["volume"], price_open=price)
+                entry = c.DEAL_ENTRY_INOUT
+            elif held["volume"] == 0:
+                del self.positions[position]
         order["position_id"] = position
         deal = dict(
             ticket=self.ticket(), order=order["ticket"], time=int(now), time_msc=int(now * 1000),

@@ -52,30 +52,35 @@ async def test_market_sell_is_a_deal_at_the_bid(fake_mt5: FakeMT5) -> None:
 
 
 @pytest.mark.parametrize(
-    ("fields", "mt5_type", "price", "stoplimit"),
+    ("fields", "mt5_type", "price", "stoplimit", "filling"),
     [
-        ({"order_type": "limit", "price": 1.08}, c.ORDER_TYPE_BUY_LIMIT, 1.08, None),
-        ({"order_type": "stop", "stop_price": 1.09}, c.ORDER_TYPE_BUY_STOP, 1.09, None),
+        ({"order_type": "limit", "price": 1.08}, c.ORDER_TYPE_BUY_LIMIT, 1.08, None,
+         c.ORDER_FILLING_RETURN),
+        ({"order_type": "stop", "stop_price": 1.09}, c.ORDER_TYPE_BUY_STOP, 1.09, None,
+         c.ORDER_FILLING_FOK),
         (
             {"order_type": "stop_limit", "stop_price": 1.09, "price": 1.0905},
-            c.ORDER_TYPE_BUY_STOP_LIMIT, 1.09, 1.0905,
+            c.ORDER_TYPE_BUY_STOP_LIMIT, 1.09, 1.0905, c.ORDER_FILLING_RETURN,
         ),
         (
             {"order_type": "limit", "price": 1.09, "side": "sell"},
-            c.ORDER_TYPE_SELL_LIMIT, 1.09, None,
+            c.ORDER_TYPE_SELL_LIMIT, 1.09, None, c.ORDER_FILLING_RETURN,
         ),
     ],
     ids=["buy-limit", "buy-stop", "buy-stop-limit", "sell-limit"],
 )  # fmt: skip
 async def test_limit_and_stop_orders_are_pending_orders_that_rest(
-    fake_mt5: FakeMT5, fields: dict[str, Any], mt5_type: int, price: float, stoplimit: float | None
-) -> None:
+    fake_mt5: FakeMT5, fields: dict[str, Any], mt5_type: int, price: float,
+    stoplimit: float | None, filling: int,
+) -> None:  # fmt: skip
+    """Limits rest with RETURN; a stop becomes a market order, so it takes a market filling
+    mode (Market execution: FOK here), not RETURN."""
     async with started_mt5(fake_mt5) as plugin:
         result = await plugin.execute_order(order(**fields))
     sent = last_request(fake_mt5)
     assert sent["action"] == c.TRADE_ACTION_PENDING
     assert (sent["type"], sent["price"], sent.get("stoplimit")) == (mt5_type, price, stoplimit)
-    assert sent["type_filling"] == c.ORDER_FILLING_RETURN
+    assert sent["type_filling"] == filling
     assert result.status is ExecutionStatus.PLACED and result.filled_quantity == 0
     assert [o["ticket"] for o in fake_mt5.state()["orders"]] == [int(result.order_id or 0)]
 

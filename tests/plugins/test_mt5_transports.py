@@ -46,7 +46,7 @@ async def test_native_transport_without_the_package_says_what_to_install(
 async def test_rpyc_transport_without_rpyc_says_what_to_install(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setitem(sys.modules, "rpyc.utils.classic", None)
+    monkeypatch.setitem(sys.modules, "rpyc.utils.factory", None)
     with pytest.raises(PluginConfigError, match=r"rpyc package: pip install 'tradehook\[mt5\]'"):
         await start(MT5Config(transport="rpyc"))
 
@@ -148,7 +148,9 @@ def test_importing_the_plugin_imports_neither_metatrader5_nor_rpyc() -> None:
 
 def test_the_loader_finds_the_plugin_and_checks_its_options() -> None:
     assert plugin_class("mt5") is MT5Plugin
-    config = validate_plugin_config("mt5", {"transport": "rpyc", "host": "10.0.0.5"})
+    config = validate_plugin_config(
+        "mt5", {"transport": "rpyc", "host": "10.0.0.5", "allow_insecure_bridge": True}
+    )
     assert isinstance(config, MT5Config) and config.port == 18812
     with pytest.raises(PluginConfigError, match="deviaton"):
         validate_plugin_config("mt5", {"deviaton": 5})
