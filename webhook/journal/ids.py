@@ -11,6 +11,9 @@ import threading
 import time
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_PAIRS = tuple(high + low for high in _ALPHABET for low in _ALPHABET)
+"""Two characters for each 10-bit value: a ULID's 130 bits are 13 lookups."""
+_SHIFTS = tuple(range(120, -1, -10))
 _lock = threading.Lock()
 _last = (0, 0)
 
@@ -27,4 +30,5 @@ def new_signal_id() -> str:
             randomness = int.from_bytes(os.urandom(10), "big") >> 1  # room to count up
         _last = (millis, randomness)
     value = (millis << 80) | randomness
-    return "".join(_ALPHABET[(value >> shift) & 31] for shift in range(125, -1, -5))
+    pairs = _PAIRS
+    return "".join([pairs[(value >> shift) & 1023] for shift in _SHIFTS])

@@ -1,0 +1,185 @@
+"""CPU per request with the ASGI app called directly: no network, no uvicorn, no wrk.
+
+The same concurrent callers post pre-signed requests to a bare Starlette endpoint and to
+tradehook's signed path (SQLite journal, paper plugin with no delay, executor on), in one
+process each after the other; the figure is process CPU time per request, which stays steady
+on a shared machine where wall-clock throughput does not. `python -m bench.in_process` prints
+both and their ratio; `--profile FILE` writes a cProfile of tradehook's run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import gc
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from pathlib import Path
+from typing import Any
+
+from bench.baseline import app as bare_app
+from tests.e2e.server import TEST_SECRET
+from webhook.app import create_app
+from webhook.auth.signatures import WebhookSecret, sign
+from webhook.config.settings import Settings
+
+Scope = MutableMapping[str, Any]
+ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
+BODY = b'{"symbol": "BTCUSDT", "side": "buy", "quantity": 0.01, "confidence": 0.8}'
+CALLERS = 32
+
+
+def signed_requests(count: int, tag: str) -> list[list[tuple[bytes, bytes]]]:
+    secret = WebhookSecret.parse(TEST_SECRET)
+    stamp = int(time.time())
+    requests = []
+    for n in range(count):
+        msg_id = f"inproc-{tag}-{n}"
+        requests.append([
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(BODY)).encode()),
+            (b"webhook-id", msg_id.encode()),
+            (b"webhook-timestamp", str(stamp).encode()),
+            (b"webhook-signature", sign(secret, msg_id, stamp, BODY).encode()),
+        ])
+    return requests
+
+
+async def call(app: ASGIApp, headers: list[tuple[bytes, bytes]]) -> int:
+    scope: Scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": "/webhook", "raw_path": b"/webhook", "query_string": b"",
+        "root_path": "", "headers": headers, "client": ("127.0.0.1", 5000),
+        "server": ("127.0.0.1", 8000), "state": {},
+    }
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            await asyncio.sleep(3600)
+        sent = True
+        return {"type": "http.request", "body": BODY, "more_body": False}
+
+    status = 0
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    await app(scope, receive, send)
+    return status
+
+
+async def drive(app: ASGIApp, requests: list[list[tuple[bytes, bytes]]]) -> list[int]:
+    queue = iter(requests)
+    statuses: list[int] = []
+
+    async def caller() -> None:
+        for headers in queue:
+            statuses.append(await call(app, headers))
+
+    await asyncio.gather(*(caller() for _ in range(CALLERS)))
+    return statuses
+
+
+class Lifespan:
+    """Runs an app's lifespan (startup before, shutdown after) around the measured calls."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+        self._messages: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._started = asyncio.Event()
+        self._stopped = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> None:
+        async def receive() -> dict[str, Any]:
+            return await self._messages.get()
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"].startswith("lifespan.startup"):
+                self._started.set()
+            if message["type"].startswith("lifespan.shutdown"):
+                self._stopped.set()
+
+        self._task = asyncio.create_task(self._app({"type": "lifespan", "state": {}}, receive,
+                                                   send))
+        await self._messages.put({"type": "lifespan.startup"})
+        await self._started.wait()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._messages.put({"type": "lifespan.shutdown"})
+        await self._stopped.wait()
+        if self._task is not None:
+            await self._task
+
+
+async def cpu_per_request(app: ASGIApp, count: int, settle: Callable[[], Awaitable[None]],
+                          profile: cProfile.Profile | None = None) -> tuple[float, list[int]]:
+    requests = signed_requests(count, f"{time.time_ns()}")
+    await drive(app, signed_requests(200, f"warm-{time.time_ns()}"))
+    await settle()
+    gc.collect()
+    started = time.process_time()
+    if profile is not None:
+        profile.enable()
+    statuses = await drive(app, requests)
+    await settle()
+    if profile is not None:
+        profile.disable()
+    return (time.process_time() - started) / count * 1e6, statuses
+
+
+async def measure(
+    count: int, profile_path: Path | None, *, execute: bool = True
+) -> tuple[float, float]:
+    async def nothing() -> None:
+        return None
+
+    bare, _ = await cpu_per_request(bare_app, count, nothing)
+    with tempfile.TemporaryDirectory(prefix="tradehook-inproc-") as tmp:
+        settings = Settings.model_validate({
+            "secret": [TEST_SECRET], "journal": f"sqlite:///{Path(tmp) / 'journal.db'}",
+            "plugins": {"mock": {"type": "mock", "delay_ms": 0}},
+            "log_level": "warning", "execution": {"enabled": execute},
+        })
+        app = create_app(settings)
+        async with Lifespan(app):
+            state = app.state.services
+
+            async def executed() -> None:
+                for _ in range(6000):
+                    if not execute or state.executor.backlog == 0:
+                        return
+                    await asyncio.sleep(0.005)
+
+            profile = cProfile.Profile() if profile_path else None
+            full, statuses = await cpu_per_request(app, count, executed, profile)
+            if profile is not None and profile_path is not None:
+                profile.dump_stats(str(profile_path))
+        refused = sum(1 for s in statuses if s != 202)
+        if refused:
+            raise RuntimeError(f"{refused} of {count} signals were not queued")
+    return bare, full
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--count", type=int, default=3000)
+    parser.add_argument("--profile", type=Path)
+    parser.add_argument("--receive-only", action="store_true",
+                        help="the executor off: the cost of receiving and storing alone")
+    args = parser.parse_args()
+    bare, full = asyncio.run(measure(args.count, args.profile, execute=not args.receive_only))
+    what = "stored" if args.receive_only else "stored and executed"
+    print(f"bare Starlette: {bare:.0f} us CPU/request; tradehook signed path, {what}: "
+          f"{full:.0f} us CPU/signal; ratio {full / bare:.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
