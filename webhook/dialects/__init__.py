@@ -1,4 +1,5 @@
-"""Alert dialects: turn a request body into an order.
+"""Alert dialects: turn a request body into a `ParsedSignal` (in `signal`), one module each.
+Pure parsing: it imports no journal, no HTTP room and no plugin back end.
 
 `parse_alert` detects the dialect from the body (or takes the one a source fixes). JSON: an
 object with only `Order` fields is native; one with a `ticker` and a TradersPost-only field

@@ -1,4 +1,5 @@
-"""The journal: where every signal, its decision and its execution are kept durably."""
+"""The journal: where every signal, its decision and its execution are kept durably, with
+leases and signal ids. It imports no HTTP, decide or execute room and no plugin back end."""
 
 from __future__ import annotations
 
