@@ -170,6 +170,10 @@ async def ready(request: Request) -> Response:
         "breakers": services.executor.breakers.states(),
         "backlog": services.executor.backlog,
         "executing": services.settings.execution.enabled,
+        "waiting": {  # why signals are not moving: a breaker holds them, or the journal is away
+            "on_breakers": services.executor.held_by_breakers(),
+            "on_journal": not journal_ok or services.executor.journal_trouble is not None,
+        },
     }
     return JSONResponse(body, status_code=200 if ok else 503)
 
@@ -180,5 +184,7 @@ async def metrics(request: Request) -> Response:
     text = services.metrics.render(
         queue_depth=services.executor.backlog, plugin_health=health,
         kill_switch=services.pipeline.kill_switch.engaged,
+        held_by_breakers=services.executor.held_by_breakers(),
+        journal_up=await services.journal.healthy() and services.executor.journal_trouble is None,
     )
     return Response(text, media_type=METRICS_CONTENT_TYPE)

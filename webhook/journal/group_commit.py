@@ -6,6 +6,11 @@ statements run on the event loop, where they cost microseconds and need no hand-
 threads; only the COMMIT, which waits for fsync (WAL with synchronous=FULL), runs on a worker
 thread so that requests keep being received meanwhile. A job's future resolves only after its
 transaction's COMMIT has returned, that is after the data is on disk.
+
+A commit that fails (the disk full or read-only) rolls its batch back whole and fails each of
+its callers, so nothing is acknowledged that is not on disk; the connection stays open and the
+next batch tries again, so writes succeed again as soon as the disk has room. Should even the
+rollback fail, the connection is reopened for the next batch.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ class GroupCommitter:
         self._wakeup = asyncio.Event()
         self._flusher: asyncio.Task[None] | None = None
         self._closing = False
+        self.failing: str | None = None
+        """Why the last commit failed; None once one succeeds."""
 
     async def start(self) -> None:
         try:
@@ -74,7 +81,13 @@ class GroupCommitter:
 
     async def _commit(self, batch: list[PendingWrite]) -> None:
         connection = self._connection
-        assert connection is not None  # noqa: S101 - set while the flusher runs
+        if connection is None:
+            try:
+                connection = await asyncio.to_thread(self._connect)
+            except (sqlite3.Error, OSError) as exc:
+                self._fail(batch, exc)
+                return
+            self._connection = connection
         outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
         try:
             connection.execute("BEGIN IMMEDIATE")
@@ -89,14 +102,15 @@ class GroupCommitter:
             # The COMMIT waits for the disk; the event loop goes on receiving meanwhile.
             await asyncio.shield(asyncio.to_thread(connection.execute, "COMMIT"))
         except sqlite3.Error as exc:
-            if connection.in_transaction:
-                connection.rollback()
-            failure = JournalError(f"the journal could not commit: {exc}")
-            failure.__cause__ = exc
-            for _job, future in batch:
-                if not future.done():
-                    future.set_exception(failure)
+            try:
+                if connection.in_transaction:
+                    connection.rollback()
+            except sqlite3.Error:
+                connection.close()
+                self._connection = None  # reopened for the next batch
+            self._fail(batch, exc)
             return
+        self.failing = None
         for future, value, error in outcomes:
             if future.done():
                 continue  # the caller gave up waiting; the write stands
@@ -108,3 +122,11 @@ class GroupCommitter:
                 future.set_exception(translated)
             else:
                 future.set_exception(error)
+
+    def _fail(self, batch: list[PendingWrite], exc: Exception) -> None:
+        self.failing = str(exc)
+        failure = JournalError(f"the journal could not commit: {exc}")
+        failure.__cause__ = exc
+        for _job, future in batch:
+            if not future.done():
+                future.set_exception(failure)

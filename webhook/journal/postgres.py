@@ -42,7 +42,7 @@ from webhook.journal.rows import COLUMNS, listing_filters, record_from
 logger = logging.getLogger("tradehook.journal")
 
 Connection = psycopg.AsyncConnection[tuple[Any, ...]]
-CONNECTION_WAIT = 5.0
+CONNECTION_WAIT = 2.0
 """Seconds a request waits for a free pooled connection before the journal counts as down."""
 HEALTH_WAIT = 2.0
 OPEN_WAIT = 30.0

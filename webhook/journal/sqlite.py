@@ -29,6 +29,7 @@ SELECT plugin, symbol, id, lease_owner FROM signals INDEXED BY signals_leased
 WHERE {_PENDING_SQL} AND lease_owner IS NOT NULL AND lease_until >= ?
 """  # noqa: S608 - constant text
 _BY_ID = f"SELECT {COLUMNS} FROM signals WHERE id = ?"  # noqa: S608 - constant text
+HEALTH_PROBE_KEY = "health_probe"
 
 
 def _oldest_pending_by_lane(
@@ -74,7 +75,12 @@ class SqliteJournal(SignalJournal):
         await self._writer.stop()
 
     async def healthy(self) -> bool:
+        """Whether a write would be stored now: after a failed commit (disk full, read-only),
+        a small write tells, so that a load balancer sees the journal back as soon as it is."""
         try:
+            if self._writer.failing is not None:
+                await self.write_state(HEALTH_PROBE_KEY, str(time.time()))
+                return True
             return bool(await self._writer.run(lambda c: c.execute("SELECT 1").fetchone()))
         except JournalError:
             return False

@@ -24,7 +24,7 @@ ANSWER_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 
 """TradingView gives up after 3 s; anything near 1 s is already a problem."""
 EXECUTION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 NONE = "none"
-NOT_SENT = frozenset({"gave_up", "kill_switch"})
+NOT_SENT = frozenset({"gave_up", "kill_switch", "expired"})
 """Attempt outcomes decided without calling the plugin: not execution latency."""
 
 
@@ -72,6 +72,16 @@ class Metrics:
             "tradehook_plugin_healthy", "1 when the plugin answered its health check", ["plugin"],
             registry=r,
         )
+        self.held_by_breaker = Gauge(
+            "tradehook_signals_held_by_breaker",
+            "Signals of this process waiting because their plugin's circuit breaker is open",
+            ["plugin"], registry=r,
+        )
+        self.journal_up = Gauge(
+            "tradehook_journal_up",
+            "1 while the journal answers; 0 while signals wait on it (and receivers answer 503)",
+            registry=r,
+        )
         self.kill_switch = Gauge(
             "tradehook_kill_switch_engaged", "1 while the kill switch stops all execution",
             registry=r,
@@ -97,10 +107,15 @@ class Metrics:
                 self.executed.labels(plugin, event.status).inc()
 
     def render(
-        self, *, queue_depth: int, plugin_health: Mapping[str, bool], kill_switch: bool
+        self, *, queue_depth: int, plugin_health: Mapping[str, bool], kill_switch: bool,
+        held_by_breakers: Mapping[str, int] | None = None, journal_up: bool = True,
     ) -> bytes:
         """The exposition text, with the present-state gauges brought up to date."""
         self.queue_depth.set(queue_depth)
+        self.journal_up.set(1 if journal_up else 0)
+        self.held_by_breaker.clear()
+        for plugin, held in (held_by_breakers or {}).items():
+            self.held_by_breaker.labels(plugin).set(held)
         self.kill_switch.set(1 if kill_switch else 0)
         for name, healthy in plugin_health.items():
             self.plugin_healthy.labels(name).set(1 if healthy else 0)
