@@ -21,6 +21,7 @@ from plugins.ccxt.brackets import (
     native_params,
     protect,
     refuse_unprotectable,
+    remove_protection,
 )
 from plugins.ccxt.guarantees import market_buy_needs_price
 from plugins.ccxt.results import CcxtOrder
@@ -173,26 +174,34 @@ class Actions:
         exchange = self.trader.exchange
         amount = amount_at_precision(exchange, market, abs(held) + opening, what)
         result = await self._market(order, market, order.side, amount, what, {})
-        if not has_bracket(order) or not result.success or result.filled_quantity <= 0:
+        if not result.success or result.filled_quantity <= 0:
             return result
-        filled = exchange_amount(market, self.unit, result.filled_quantity)
-        size = min(opening, max(filled - abs(held), 0.0))
-        note = await protect(self.trader, market, order, size, BracketMode.SEPARATE, what)
+        notes = [await remove_protection(self.trader, market, what) if held else None]
+        if has_bracket(order):
+            filled = exchange_amount(market, self.unit, result.filled_quantity)
+            size = min(opening, max(filled - abs(held), 0.0))
+            notes.append(await protect(self.trader, market, order, size, BracketMode.SEPARATE,
+                                       what))  # fmt: skip
+        note = "; ".join(n for n in notes if n)
         return result.model_copy(update={"error": note}) if note else result
 
     async def cancel(self, order: Order, market: Market) -> ExecutionResult:
         what = order.describe(market["symbol"], on=self.trader.exchange_id)
         resting = await self.trader.open_orders(market, what)
+        triggers = await self.trader.trigger_orders(market, what) if market.get("contract") else []
         if order.side is not None:
+            triggers = [o for o in triggers if o.side == order.side.value]
             resting = [o for o in resting if o.side == order.side.value]
-        if not resting:
+        if not resting and not triggers:
             which = f"{order.side.value} " if order.side is not None else ""
             raise OrderRejected(f"{what}: there are no open {which}orders to cancel")
-        await self.trader.cancel(resting, market, what, every_order=order.side is None)
+        if resting:
+            await self.trader.cancel(resting, market, what, every_order=order.side is None)
+        await self.trader.cancel_triggers(triggers, market, what)
         return ExecutionResult(
             success=True,
             status=ExecutionStatus.CANCELLED,
-            order_id=",".join(o.id for o in resting if o.id is not None),
+            order_id=",".join(o.id for o in resting + triggers if o.id is not None),
             client_order_id=order.client_order_id,
         )
 
@@ -212,7 +221,11 @@ class Actions:
             wanted = min(wanted, exchange_amount(market, self.unit, order.quantity))
         amount = amount_at_precision(self.trader.exchange, market, wanted, what)
         params = {"reduceOnly": True}
-        return await self._market(order, market, position.side.opposite, amount, what, params)
+        result = await self._market(order, market, position.side.opposite, amount, what, params)
+        if not result.success or float(amount) < position.contracts:
+            return result  # a partial close keeps its protection
+        note = await remove_protection(self.trader, market, what)
+        return result.model_copy(update={"error": note}) if note else result
 
     async def _market(
         self,

@@ -5,7 +5,9 @@
   `createOrderWithTakeProfitAndStopLoss`);
 - oco: on Binance spot, both go in one OCO order list once the entry has filled, so that they
   share the amount bought and the first to trigger cancels the other;
-- separate: once the entry has filled, reduce-only trigger orders on contract markets; on other
+- separate: once the entry has filled, reduce-only trigger orders on contract markets: one
+  order holding both where the exchange makes it one-cancels-the-other (OKX's `oco` algo
+  order, one call with both prices), else two triggers that do not cancel each other; on other
   spot exchanges one stop-loss or one take-profit sell (two would each need the whole amount).
 
 Orders that cannot be protected this way are refused before anything is sent.
@@ -17,7 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from plugins.ccxt.sizing import amount_at_precision, price_at_precision
-from plugins.ccxt.symbols import Market
+from plugins.ccxt.symbols import Market, market_kind
 from plugins.ccxt.trader import ExchangeTrader, Ticket
 from plugins.errors import ExecutionError, OrderRejected
 from plugins.orders import Order, OrderSide, OrderType
@@ -97,6 +99,9 @@ async def protect(
         if mode is BracketMode.OCO and order.stop_loss and order.take_profit:
             await _place_oco(trader, market, order, size, what)
             return None
+        if _one_contract_oco(trader, market, order):
+            await _place_triggers(trader, market, order, size, "oc", what)
+            return None
     except ExecutionError as exc:
         return f"the entry filled, but its stop-loss and take-profit were not placed: {exc}"
     notes = []
@@ -107,25 +112,53 @@ async def protect(
         if price is None:
             continue
         try:
-            await _place_trigger(trader, market, order, size, key, price, suffix, what)
+            await _place_triggers(trader, market, order, size, suffix, what, {key: price})
         except ExecutionError as exc:
             notes.append(f"the entry filled, but its {kind} was not placed: {exc}")
     return "; ".join(notes) or None
 
 
-async def _place_trigger(
+def _one_contract_oco(trader: ExchangeTrader, market: Market, order: Order) -> bool:
+    both = order.stop_loss is not None and order.take_profit is not None
+    kinds = trader.guarantees.native_oco
+    return both and bool(market.get("contract")) and market_kind(market) in kinds
+
+
+async def remove_protection(trader: ExchangeTrader, market: Market, what: str) -> str | None:
+    """Cancel the symbol's reduce-only trigger orders (the stop-loss and take-profit of a
+    position just closed or reversed), which would otherwise act on the next position.
+    Returns None when done, else what was left and why (the close itself stands)."""
+    if not market.get("contract"):
+        return None
+    try:
+        triggers = await trader.trigger_orders(market, what)
+        stale = [o for o in triggers if o.reduce_only is not False]
+        await trader.cancel_triggers(stale, market, what)
+    except ExecutionError as exc:
+        return f"the old stop-loss and take-profit orders may still be open: {exc}"
+    return None
+
+
+async def _place_triggers(
     trader: ExchangeTrader,
     market: Market,
     order: Order,
     size: str,
-    key: str,
-    price: float,
     suffix: str,
     what: str,
+    prices: dict[str, float] | None = None,
 ) -> None:
+    """One trigger order closing `size`: at `prices` ({ccxt key: price}), by default both the
+    order's stop-loss and take-profit (an exchange's one-cancels-the-other order)."""
     assert order.side is not None  # noqa: S101 - entries always have a side
-    trigger = price_at_precision(trader.exchange, market, price, what)
-    params: dict[str, Any] = {key: float(trigger)}
+    if prices is None:
+        assert order.stop_loss is not None and order.take_profit is not None  # noqa: S101
+        prices = {"stopLossPrice": order.stop_loss, "takeProfitPrice": order.take_profit}
+    params: dict[str, Any] = {
+        key: float(price_at_precision(trader.exchange, market, price, what))
+        for key, price in prices.items()
+    }
+    trigger = " / ".join(fmt(value) for value in params.values())
     if market.get("contract"):
         params["reduceOnly"] = True
     ticket = Ticket(

@@ -41,6 +41,11 @@ class ExchangeGuarantees(BaseModel):
     attached_stop_loss_take_profit: tuple[str, ...] = ()
     """Market kinds where stop-loss and take-profit travel with the entry (checked against
     ccxt's `createOrderWithTakeProfitAndStopLoss` too)."""
+    triggers_kept_apart: tuple[str, ...] = ("swap",)
+    """Market kinds where trigger orders live apart from ordinary ones (an algo service), so a
+    lookup by client id does not see them and only a listing with `trigger` does."""
+    trigger_listings: tuple[dict[str, Any], ...] = ({"trigger": True},)
+    """The ccxt `fetch_open_orders` parameters that list every open trigger order."""
     sources: tuple[str, ...] = ()
     unconfirmed: tuple[str, ...] = ()
     """What the documentation does not say, and the plugin therefore does not rely on."""
@@ -117,6 +122,11 @@ TABLE: dict[str, ExchangeGuarantees] = {
             unique_among="unconfirmed",
             native_oco=("swap",),
             attached_stop_loss_take_profit=("swap",),
+            triggers_kept_apart=("spot", "swap"),
+            trigger_listings=(  # only conditional and oco may share one listing
+                {"trigger": True, "ordType": "conditional,oco"},
+                {"trigger": True, "ordType": "trigger"},
+            ),
             sources=(
                 "https://www.okx.com/docs-v5/en/#order-book-trading-trade-post-place-order",
                 "https://www.okx.com/docs-v5/en/#order-book-trading-algo-trading-post-place-algo-order",

@@ -30,6 +30,7 @@ class CcxtOrder(BaseModel):
     filled: float | None = None
     average: float | None = None
     price: float | None = None
+    reduce_only: bool | None = Field(default=None, alias="reduceOnly")
     fees: list[CcxtFee] = Field(default_factory=list)
 
     @classmethod

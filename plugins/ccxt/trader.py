@@ -20,7 +20,7 @@ from plugins.ccxt.config import CcxtConfig
 from plugins.ccxt.errors import is_duplicate_client_id, translated
 from plugins.ccxt.guarantees import ExchangeGuarantees, guarantees_for
 from plugins.ccxt.results import CcxtOrder
-from plugins.ccxt.symbols import Market
+from plugins.ccxt.symbols import Market, market_kind
 from plugins.errors import OrderRejected, OutcomeUnknown, TemporaryError
 from plugins.orders import OrderSide
 from plugins.redaction import Redactor
@@ -92,7 +92,8 @@ class ExchangeTrader:
             self._symbol_of[ticket.client_order_id] = ticket.symbol
             self._sent_at[ticket.client_order_id] = self.clock()
             market = self.exchange.markets.get(ticket.symbol) or {}
-            if market.get("contract") and _TRIGGERS & set(params):
+            apart = market_kind(market) in self.guarantees.triggers_kept_apart
+            if apart and _TRIGGERS & set(params):
                 self._kept_apart.add(ticket.client_order_id)
         amount = float(ticket.amount)
         price = float(ticket.price) if ticket.price is not None else None
@@ -220,6 +221,24 @@ class ExchangeTrader:
         with self.translating(what, sent=False):
             raw = await self.exchange.fetch_open_orders(market["symbol"])
         return [CcxtOrder.parse(entry) for entry in raw]
+
+    async def trigger_orders(self, market: Market, what: str) -> list[CcxtOrder]:
+        """The symbol's open trigger orders (stop-loss, take-profit, stop entries), which
+        exchanges list apart from ordinary orders."""
+        found: list[CcxtOrder] = []
+        with self.translating(what, sent=False):
+            for params in self.guarantees.trigger_listings:
+                raw = await self.exchange.fetch_open_orders(market["symbol"], None, None, params)
+                found.extend(CcxtOrder.parse(entry) for entry in raw)
+        return found
+
+    async def cancel_triggers(self, orders: list[CcxtOrder], market: Market, what: str) -> None:
+        with self.translating(what, sent=False):
+            for order in orders:
+                try:
+                    await self.exchange.cancel_order(order.id, market["symbol"], {"trigger": True})
+                except ccxt.OrderNotFound:
+                    continue
 
     async def cancel(
         self, orders: list[CcxtOrder], market: Market, what: str, *, every_order: bool

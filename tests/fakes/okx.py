@@ -1,9 +1,15 @@
 """A fake OKX account with perpetual swaps, speaking the v5 REST API as ccxt calls it.
 
-Positions are netted (one-way mode), in contracts of `ctVal` base currency each. It checks the
-key, passphrase and signature headers of private requests, enforces `clOrdId` uniqueness, fills
-market orders at once at the ask or bid, honours `reduceOnly`, and records every order, including
-attached stop-loss/take-profit (`attachAlgoOrds`) and trigger orders (`order-algo`).
+Rules and their pages (https://www.okx.com/docs-v5/en/):
+- REST authentication ("Making requests"): OK-ACCESS-KEY, -PASSPHRASE, -TIMESTAMP and -SIGN =
+  base64 HMAC-SHA256 of timestamp + method + path with query + body.
+- "Place order": `clOrdId` up to 32 letters and digits; the fake refuses one used by any earlier
+  order (51016) - whether OKX checks all orders or only pending ones is unconfirmed. Per-order
+  errors come as code 1 with `sCode`/`sMsg` in `data`.
+- "Get positions": one-way (net) mode, `pos` in contracts of `ctVal` base currency.
+- `reduceOnly` orders that would not reduce the position are refused (51169).
+- "Place algo order" and the algo list, cancel and triggering: see `okx_algo`.
+Market orders fill at once at the ask or bid (the fake's spread; OKX's book is unconfirmed).
 """
 
 from __future__ import annotations
@@ -16,19 +22,20 @@ import itertools
 import json
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import replace
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from aiohttp import web
 
+from tests.fakes import okx_algo
 from tests.fakes.background import BackgroundServer, ServedFake, routed_app
+from tests.fakes.okx_book import INSTRUMENTS, Instrument, OkxOrder
 
 API_KEY = "fake-okx-api-key"
 SECRET = "fake-okx-secret-value"
 PASSPHRASE = "fake-okx-passphrase"
-SPREAD = Decimal("0.0001")
 PAYLOAD: web.RequestKey[Any] = web.RequestKey("payload", object)
 
 
@@ -46,86 +53,6 @@ def _now_ms() -> str:
     return str(int(time.time() * 1000))
 
 
-@dataclass(frozen=True)
-class Instrument:
-    inst_id: str
-    inst_type: str
-    base: str
-    quote: str
-    ct_val: Decimal
-    lot: Decimal
-    min_size: Decimal
-    tick: Decimal
-    price: Decimal
-
-    def quote_prices(self) -> tuple[Decimal, Decimal]:
-        """(bid, ask) around the last price."""
-        low, high = self.price * (1 - SPREAD), self.price * (1 + SPREAD)
-        return low.quantize(self.tick), high.quantize(self.tick)
-
-    def as_json(self) -> dict[str, Any]:
-        swap = self.inst_type == "SWAP"
-        family = f"{self.base}-{self.quote}" if swap else ""
-        return {
-            "alias": "", "baseCcy": "" if swap else self.base, "category": "1",
-            "ctMult": "1" if swap else "", "ctType": "linear" if swap else "",
-            "ctVal": str(self.ct_val) if swap else "", "ctValCcy": self.base if swap else "",
-            "expTime": "", "instFamily": family, "instId": self.inst_id,
-            "instType": self.inst_type, "lever": "100", "listTime": "1606468572000",
-            "lotSz": str(self.lot), "maxIcebergSz": "1000000", "maxLmtAmt": "20000000",
-            "maxLmtSz": "1000000", "maxMktAmt": "", "maxMktSz": "12000", "maxStopSz": "12000",
-            "maxTriggerSz": "1000000", "maxTwapSz": "1000000", "minSz": str(self.min_size),
-            "optType": "", "quoteCcy": "" if swap else self.quote,
-            "settleCcy": self.quote if swap else "", "state": "live", "stk": "",
-            "tickSz": str(self.tick), "uly": family, "ruleType": "normal",
-        }  # fmt: skip
-
-
-INSTRUMENTS = {
-    i.inst_id: i
-    for i in (
-        Instrument("BTC-USDT-SWAP", "SWAP", "BTC", "USDT", Decimal("0.01"), Decimal("0.01"),
-                   Decimal("0.01"), Decimal("0.1"), Decimal(60000)),
-        Instrument("ETH-USDT-SWAP", "SWAP", "ETH", "USDT", Decimal("0.1"), Decimal("0.01"),
-                   Decimal("0.01"), Decimal("0.01"), Decimal(3000)),
-        Instrument("BTC-USDT", "SPOT", "BTC", "USDT", Decimal(1), Decimal("0.00000001"),
-                   Decimal("0.00001"), Decimal("0.1"), Decimal(60000)),
-    )
-}  # fmt: skip
-
-
-@dataclass
-class OkxOrder:
-    ord_id: str
-    cl_ord_id: str
-    inst_id: str
-    side: str
-    ord_type: str
-    size: Decimal
-    request: dict[str, Any]
-    """The order exactly as the plugin sent it."""
-    state: str = "live"
-    filled: Decimal = Decimal(0)
-    avg_price: Decimal = Decimal(0)
-    created_ms: str = field(default_factory=_now_ms)
-
-    def as_json(self) -> dict[str, Any]:
-        fill = str(self.avg_price) if self.filled else ""
-        return {
-            "instType": "SWAP", "instId": self.inst_id, "ordId": self.ord_id,
-            "clOrdId": self.cl_ord_id, "px": self.request.get("px", ""), "sz": str(self.size),
-            "ordType": self.ord_type, "side": self.side, "posSide": "net",
-            "tdMode": self.request.get("tdMode", "cross"), "accFillSz": str(self.filled),
-            "fillPx": fill, "fillSz": str(self.filled), "avgPx": fill, "state": self.state,
-            "lever": "10", "fee": "0", "feeCcy": "USDT", "rebate": "0", "rebateCcy": "USDT",
-            "pnl": "0", "category": "normal", "tag": self.request.get("tag", ""),
-            "reduceOnly": str(self.request.get("reduceOnly", False)).lower(),
-            "attachAlgoOrds": self.request.get("attachAlgoOrds", []),
-            "cTime": self.created_ms, "uTime": self.created_ms, "tgtCcy": "",
-            "slTriggerPx": "", "tpTriggerPx": "",
-        }  # fmt: skip
-
-
 class OkxError(Exception):
     """An error answer; codes 51xxx are per-order (`sCode` in `data`), as OKX sends them."""
 
@@ -140,6 +67,8 @@ class FakeOkx(ServedFake):
         """Net contracts by instrument: positive long, negative short."""
         self.orders: list[OkxOrder] = []
         self.algo_orders: list[dict[str, Any]] = []
+        """Algo orders as sent, with `algoId`, `state` and the price when placed (`okx_algo`)."""
+        self.instruments = dict(INSTRUMENTS)
         self.requests: list[tuple[str, str, Any]] = []
         self.answer_delay = 3.0
         self._failures: list[OkxFailure] = []
@@ -171,6 +100,8 @@ class FakeOkx(ServedFake):
             ("POST", "/api/v5/trade/order", self._place_one),
             ("POST", "/api/v5/trade/batch-orders", self._place_batch),
             ("POST", "/api/v5/trade/order-algo", self._place_algo),
+            ("GET", "/api/v5/trade/orders-algo-pending", self._algo_pending),
+            ("POST", "/api/v5/trade/cancel-algos", self._cancel_algos),
             ("GET", "/api/v5/trade/order", self._query),
             ("GET", "/api/v5/trade/orders-pending", self._pending),
             ("POST", "/api/v5/trade/cancel-order", self._cancel_one),
@@ -227,7 +158,7 @@ class FakeOkx(ServedFake):
 
     async def _instruments(self, request: web.Request) -> web.Response:
         kind = request[PAYLOAD].get("instType")
-        return _ok([i.as_json() for i in INSTRUMENTS.values() if i.inst_type == kind])
+        return _ok([i.as_json() for i in self.instruments.values() if i.inst_type == kind])
 
     async def _ticker(self, request: web.Request) -> web.Response:
         inst = self._instrument(request[PAYLOAD].get("instId", ""))
@@ -250,7 +181,8 @@ class FakeOkx(ServedFake):
         for inst_id, contracts in self.positions.items():
             if not contracts or (wanted and inst_id not in wanted.split(",")):
                 continue
-            inst, price = INSTRUMENTS[inst_id], str(INSTRUMENTS[inst_id].price)
+            inst = self.instruments[inst_id]
+            price = str(inst.price)
             notional = str(abs(contracts) * inst.ct_val * inst.price)
             found.append({
                 "instType": "SWAP", "instId": inst_id, "pos": str(contracts), "posSide": "net",
@@ -271,10 +203,46 @@ class FakeOkx(ServedFake):
     async def _place_algo(self, request: web.Request) -> web.Response:
         payload = request[PAYLOAD]
         with self._lock:
+            inst = self._instrument(payload.get("instId", ""))
             algo_id = str(next(self._ids))
-            self.algo_orders.append(payload | {"algoId": algo_id})
+            self.algo_orders.append(payload | {"algoId": algo_id, "state": "live",
+                                               "placedPx": str(inst.price), "cTime": _now_ms()})
         return _ok([{"algoId": algo_id, "algoClOrdId": payload.get("algoClOrdId", ""),
                      "clOrdId": payload.get("clOrdId", ""), "sCode": "0", "sMsg": ""}])  # fmt: skip
+
+    async def _algo_pending(self, request: web.Request) -> web.Response:
+        try:
+            return _ok(okx_algo.pending(self.algo_orders, request[PAYLOAD]))
+        except ValueError as exc:
+            raise OkxError("51000", "Parameter ordType error") from exc
+
+    async def _cancel_algos(self, request: web.Request) -> web.Response:
+        answers = []
+        with self._lock:
+            for entry in request[PAYLOAD]:
+                algo = next((a for a in self.algo_orders if a["algoId"] == entry.get("algoId")
+                             and a["state"] == "live"), None)  # fmt: skip
+                if algo is None:
+                    raise OkxError("51400", "Cancellation failed: the order does not exist")
+                algo["state"] = "canceled"
+                answers.append({"algoId": algo["algoId"], "sCode": "0", "sMsg": ""})
+        return _ok(answers)
+
+    def move_price(self, inst_id: str, price: Decimal) -> list[dict[str, Any]]:
+        """Set the last price; the live algo orders it crosses trigger and place their market
+        orders (an oco ends with whichever leg triggered). Returns the triggered ones."""
+        with self._lock:
+            self.instruments[inst_id] = replace(self.instruments[inst_id], price=price)
+            triggered = [a for a in self.algo_orders
+                         if a["instId"] == inst_id and okx_algo.fired(a, price)]  # fmt: skip
+            for algo in triggered:
+                algo["state"] = "effective"
+        for algo in triggered:
+            try:
+                self._place(okx_algo.market_order_of(algo))
+            except OkxError:
+                algo["state"] = "order_failed"
+        return triggered
 
     async def _query(self, request: web.Request) -> web.Response:
         asked = request[PAYLOAD]
@@ -299,7 +267,7 @@ class FakeOkx(ServedFake):
         return _ok([self._cancel(entry) for entry in request[PAYLOAD]])
 
     def _instrument(self, inst_id: str) -> Instrument:
-        inst = INSTRUMENTS.get(inst_id)
+        inst = self.instruments.get(inst_id)
         if inst is None:
             raise OkxError("51001", "Instrument ID does not exist")
         return inst

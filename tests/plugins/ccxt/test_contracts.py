@@ -161,7 +161,7 @@ async def test_reverse_into_the_side_already_held_is_refused(
         await swaps.execute_order(order(PERP, action="reverse", side="buy"))
 
 
-async def test_reverse_protects_the_new_position_with_reduce_only_triggers(
+async def test_reverse_protects_the_new_position_with_one_oco_order(
     swaps: CcxtPlugin, fake_okx: FakeOkx
 ) -> None:
     fake_okx.positions[INST] = Decimal(5)
@@ -173,11 +173,9 @@ async def test_reverse_protects_the_new_position_with_reduce_only_triggers(
     )
 
     assert result.error is None
-    stop, target = fake_okx.algo_orders
-    for trigger in (stop, target):
-        assert (trigger["side"], trigger["sz"], trigger["reduceOnly"]) == ("buy", "2", True)
-    assert float(stop["slTriggerPx"]) == 61000
-    assert float(target["tpTriggerPx"]) == 59000
+    [oco] = fake_okx.algo_orders
+    assert (oco["ordType"], oco["side"], oco["sz"], oco["reduceOnly"]) == ("oco", "buy", "2", True)
+    assert (float(oco["slTriggerPx"]), float(oco["tpTriggerPx"])) == (61000, 59000)
 
 
 async def test_a_resent_signal_returns_the_order_already_placed(
