@@ -10,6 +10,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from webhook.config.settings import Settings
+from webhook.journal.event_loop import uvicorn_loop
 from webhook.observe.events import SignalEvent
 
 GRACEFUL_SHUTDOWN_SECONDS = 5
@@ -45,6 +46,7 @@ def serve(app: Starlette, settings: Settings) -> None:
         app, host=settings.host, port=settings.port, access_log=False, log_config=None,
         log_level=settings.log_level, proxy_headers=False, server_header=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        loop=uvicorn_loop(settings.journal),  # psycopg refuses Windows' Proactor loop
     )
     # Collector pauses were the answer's tail latency under a backlog (make bench, row c):
     # objects from start-up stay out of the collector's walks, and young objects are
