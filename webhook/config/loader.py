@@ -19,13 +19,15 @@ from pydantic import ValidationError
 
 from plugins.errors import PluginConfigError
 from plugins.loader import plugin_class, validate_plugin_config
+from webhook.config.data_dir import default_file, default_journal
 from webhook.config.settings import DEFAULT_PLUGIN, DEFAULT_SOURCE, Settings
+from webhook.config.text_files import read_config_text, toml_error_hint
 from webhook.errors import ConfigError
 
 ENV_PREFIX = "TRADEHOOK_"
 DEFAULT_CONFIG_FILE = "tradehook.toml"
 LOCAL_SECRETS_FILE = "tradehook.secrets"
-_NOT_SETTINGS = {"CONFIG", "SECRETS_FILE"}
+_NOT_SETTINGS = {"CONFIG", "SECRETS_FILE", "HOME"}
 _SECRET_KEYS = ("secret", "admin_token")
 _NOTIFICATION_SECRET_KEYS = ("url", "secret")
 """A notification URL carries a bot token or is a capability URL itself."""
@@ -36,15 +38,18 @@ def load_settings(
 ) -> Settings:
     env = os.environ if env is None else env
     path = config_file or env.get(ENV_PREFIX + "CONFIG")
-    raw = _read_toml(Path(path)) if path else _read_toml_if_present(Path(DEFAULT_CONFIG_FILE))
+    raw = _read_toml(Path(path)) if path else _read_toml_if_present(
+        default_file(DEFAULT_CONFIG_FILE, env))
     _refuse_inline_secrets(raw)
     _read_secret_files(raw)
     # Variables refine the embedded defaults, as they refine what a file says.
     raw.setdefault("plugins", {DEFAULT_PLUGIN: {"type": "mock"}})
     raw.setdefault("sources", {DEFAULT_SOURCE: {}})
+    if (journal := default_journal(env)) is not None:
+        raw.setdefault("journal", journal)
     origins: dict[str, str] = {}
     _overlay_environment(raw, env, origins)
-    _fill_from_local_secrets(raw, Path(env.get(ENV_PREFIX + "SECRETS_FILE", LOCAL_SECRETS_FILE)))
+    _fill_from_local_secrets(raw, local_secrets_file(env))
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
@@ -61,14 +66,23 @@ def load_settings(
     return settings
 
 
+def local_secrets_file(env: Mapping[str, str]) -> Path:
+    """The secrets file `tradehook serve` makes on a first run (`TRADEHOOK_SECRETS_FILE`)."""
+    named = env.get(ENV_PREFIX + "SECRETS_FILE")
+    return Path(named) if named else default_file(LOCAL_SECRETS_FILE, env)
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        return tomllib.loads(read_config_text(path, f"config file {path}"))
     except FileNotFoundError as exc:
         raise ConfigError(f"config file {path} does not exist") from exc
+    except OSError as exc:
+        raise ConfigError(f"config file {path}: cannot read it: {exc.strerror}") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+        raise ConfigError(
+            f"config file {path} is not valid TOML: {exc}{toml_error_hint(str(exc))}"
+        ) from exc
 
 
 def _read_toml_if_present(path: Path) -> dict[str, Any]:
@@ -114,7 +128,7 @@ def _read_secret_files(raw: dict[str, Any]) -> None:
         for key in [k for k in table if k.endswith("_file") and isinstance(table[k], str)]:
             target = key.removesuffix("_file")
             try:
-                table[target] = Path(table.pop(key)).read_text().strip()
+                table[target] = read_config_text(Path(table.pop(key)), prefix + key).strip()
             except OSError as exc:
                 raise ConfigError(f"{prefix}{key}: cannot read the file: {exc.strerror}") from exc
 
@@ -148,7 +162,7 @@ def _fill_from_local_secrets(raw: dict[str, Any], path: Path) -> None:
 def read_env_file(path: Path) -> dict[str, str]:
     """`KEY=VALUE` lines, as systemd's EnvironmentFile reads them."""
     pairs = {}
-    for line in path.read_text().splitlines():
+    for line in read_config_text(path, str(path)).splitlines():
         key, sep, value = line.strip().partition("=")
         if sep and not key.startswith("#"):
             pairs[key.strip()] = value.strip().strip("'\"")

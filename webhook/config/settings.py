@@ -14,6 +14,7 @@ from pydantic_core import PydanticCustomError
 from webhook.auth.client_address import AddressAllowlist, TrustedProxies
 from webhook.auth.credentials import admin_token_problem, passphrase_problem
 from webhook.auth.signatures import WebhookSecret
+from webhook.config.text_files import control_character_problem
 from webhook.decide.risk_limits import RiskLimits
 from webhook.decide.sizing import SizingSettings
 from webhook.decide.symbols import check_patterns
@@ -182,6 +183,8 @@ class Settings(_Strict):
     @field_validator("journal")
     @classmethod
     def _check_journal(cls, value: str) -> str:
+        if problem := control_character_problem(value):  # "sqlite:///C:\tradehook" in TOML
+            raise ValueError(f"the journal URL {problem}")
         if value.startswith(("postgresql://", "postgres://")):
             parse_postgres_url(value)  # its errors never repeat the URL, which may hold a password
             return value
