@@ -64,6 +64,11 @@ def connect_bridge(config: MT5Config) -> Any:
             "tls_key_file and that the bridge's certificate names "
             f"{config.tls_server_name or config.host!r}"
         ) from exc
+    except EOFError as exc:
+        raise PluginConfigError(
+            f"the rpyc server at {where} closed the connection ({exc}): it may require TLS, or "
+            "refuse tradehook's certificate (tls_ca_file, tls_cert_file, tls_key_file)"
+        ) from exc
     except OSError as exc:
         raise PluginConfigError(
             f"cannot reach the rpyc server at {where} ({exc}); {RPYC_SERVER_HINT}"

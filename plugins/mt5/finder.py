@@ -89,14 +89,23 @@ def select(
         asked = {o.ticket: o.volume_initial for o in books.history}.get(last.order, 0.0)
         done = retcodes.DONE_PARTIAL if not closing and volume < asked - 1e-9 else retcodes.DONE
         return SendResult(done, last.ticket, last.order, volume, price, comment)
-    for order in books.pending:
-        if order.ticket in tickets or match(order.comment, comment):
-            return SendResult(retcodes.PLACED, 0, order.ticket, 0.0, 0.0, comment)
-    for old in books.history:
-        if old.ticket in tickets or match(old.comment, comment):
-            if old.state in _ENDED_UNFILLED:
-                return SendResult(retcodes.CANCEL, 0, old.ticket, 0.0, 0.0, comment)
-            return Doubt(f"order {old.ticket} is in the history but none of its deals is yet")
+    resting = [o for o in books.pending if o.ticket in tickets or
+               (not closing and match(o.comment, comment))]  # fmt: skip
+    ended = [o for o in books.history if o.ticket in tickets or (
+        match(o.comment, comment) and _closes(o) is closing)]  # fmt: skip
+    loose = {o.ticket for o in resting if o.ticket not in tickets
+             and match(o.comment, comment) is Match.LOOSE}  # fmt: skip
+    loose |= {o.ticket for o in ended if o.ticket not in tickets
+              and match(o.comment, comment) is Match.LOOSE}  # fmt: skip
+    if len(loose) > 1 and not closing:
+        return Doubt(f"orders {sorted(loose)} carry comments the server shortened, which more "
+                     "than one signal may share")  # fmt: skip
+    if resting:
+        return SendResult(retcodes.PLACED, 0, resting[0].ticket, 0.0, 0.0, comment)
+    for old in ended:
+        if old.state in _ENDED_UNFILLED:
+            return SendResult(retcodes.CANCEL, 0, old.ticket, 0.0, 0.0, comment)
+        return Doubt(f"order {old.ticket} is in the history but none of its deals is yet")
     if hedging and not closing:
         for held in books.positions:
             if held.ticket in tickets or match(held.comment, comment):
@@ -104,6 +113,11 @@ def select(
                     retcodes.DONE, held.ticket, held.ticket, held.volume, held.price_open, comment
                 )
     return None
+
+
+def _closes(order: HistoryOrder) -> bool:
+    """A history order that closed a position (it names one other than its own)."""
+    return order.position_id not in (0, order.ticket)
 
 
 def _ambiguous(deals: list[Deal], loose_orders: set[int], closing: bool) -> bool:

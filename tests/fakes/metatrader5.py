@@ -74,6 +74,8 @@ def _api(name: str) -> Iterator[FakeTerminal]:
 
 
 def initialize(path: str | None = None, **kwargs: Any) -> bool:
+    if _terminal.init_latency:  # a terminal that starts slowly (issue #55 of mt5linux)
+        time.sleep(_terminal.init_latency)
     with _api("initialize") as t:
         t.initialize_calls.append({"path": path, **kwargs})
         expected = {"login": t.login, "password": t.password, "server": t.server}

@@ -56,6 +56,7 @@ class FakeTerminal:
     requests: list[dict[str, Any]] = field(default_factory=list)
     script: list[Script] = field(default_factory=list)
     latency: float = 0.0
+    init_latency: float = 0.0
     initialize_calls: list[dict[str, Any]] = field(default_factory=list)
     calls: list[tuple[str, str]] = field(default_factory=list)
     in_flight: int = 0

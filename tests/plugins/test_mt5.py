@@ -9,19 +9,18 @@ import pytest
 from plugins.errors import OrderRejected, UnknownSymbol
 from plugins.orders import ExecutionStatus, Order
 from tests.fakes import mt5_structures as c
-from tests.plugins.mt5_fixtures import SIGNAL_ID, FakeMT5, fake_mt5, mt5_server, started_mt5
+from tests.plugins.mt5_fixtures import (
+    SIGNAL_ID,
+    FakeMT5,
+    fake_mt5,
+    mt5_server,
+    order,
+    started_mt5,
+)
 
 __all__ = ["fake_mt5", "mt5_server"]  # fixtures used by name below
 
 pytestmark = pytest.mark.anyio
-
-
-def order(**fields: Any) -> Order:
-    values: dict[str, Any] = {
-        "symbol": "EURUSD", "side": "buy", "quantity": 0.1, "client_order_id": SIGNAL_ID,
-    }  # fmt: skip
-    values.update(fields)
-    return Order(**values)
 
 
 def last_request(fake: FakeMT5) -> dict[str, Any]:
