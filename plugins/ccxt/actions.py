@@ -68,7 +68,7 @@ class Actions:
         what = order.describe(market["symbol"], on=self.trader.exchange_id)
         check_quantity_unit(market, self.unit, what)
         factor = contract_factor(market, self.unit)
-        mode = bracket_mode(self._native_for(market), exchange, market)
+        mode = bracket_mode(self.native_for(market), exchange, market)
         refuse_unprotectable(order, market, mode, what)
         wanted = exchange_amount(market, self.unit, order.quantity)
         amount = amount_at_precision(exchange, market, wanted, what)
@@ -109,7 +109,7 @@ class Actions:
         self, order: Order, market: Market, entry: CcxtOrder
     ) -> ExecutionResult:
         """Place the separate bracket for what the entry filled; report a failure in `error`."""
-        mode = bracket_mode(self._native_for(market), self.trader.exchange, market)
+        mode = bracket_mode(self.native_for(market), self.trader.exchange, market)
         result = entry.to_result(contract_size=contract_factor(market, self.unit))
         if mode is BracketMode.NATIVE:
             return result
@@ -247,7 +247,7 @@ class Actions:
         entry = await self.trader.create(ticket, what)
         return entry.to_result(contract_size=contract_factor(market, self.unit))
 
-    def _native_for(self, market: Market) -> bool:
+    def native_for(self, market: Market) -> bool:
         """Brackets travel with the entry only where the exchange's row says so for this kind
         of market (kucoin spot may drop the stop-loss silently), and ccxt can send them."""
         kinds = self.trader.guarantees.attached_stop_loss_take_profit

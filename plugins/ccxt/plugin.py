@@ -21,6 +21,7 @@ from plugins.ccxt.exchange import (
     start_exchange,
 )
 from plugins.ccxt.guarantees import market_buy_needs_price
+from plugins.ccxt.recovery import protect_found_entry
 from plugins.ccxt.sizing import contract_factor
 from plugins.ccxt.symbols import Market, find_exact, resolve_market
 from plugins.ccxt.trader import ExchangeTrader
@@ -171,10 +172,15 @@ class CcxtPlugin(ExecutionPlugin[CcxtConfig]):
             return
 
     async def lookup_order(
-        self, client_order_id: str, symbol: str | None = None
+        self, client_order_id: str, symbol: str | None = None, order: Order | None = None
     ) -> ExecutionResult | None:
         """Find the order placed for this signal id. The exchange may need the order's symbol:
-        it is remembered for orders this process sent, else pass the alert's `symbol`."""
+        it is remembered for orders this process sent, else pass the alert's `symbol`.
+
+        `order` is the signal's order as the journal holds it: when the entry is found filled
+        and its stop-loss or take-profit is not at the exchange, they are placed now (after a
+        restart as well as after a lost answer). Without it, only the brackets this process
+        was waiting to place are."""
         actions = self._started_actions()
         trader = actions.trader
         exchange_id = trader.client_id(client_order_id)
@@ -185,14 +191,14 @@ class CcxtPlugin(ExecutionPlugin[CcxtConfig]):
         if found is None:
             return None
         market = market or self._exchange.markets.get(found.symbol or unified or "")
+        waiting = actions.awaiting_protection.pop(exchange_id, None)
+        if waiting is not None and (found.filled or 0) > 0:  # this process never placed it
+            return await actions.protect_filled(*waiting, found)
+        if order is not None and market is not None and order.action is OrderAction.OPEN:
+            return await protect_found_entry(actions, order, market, found)
         unit = self._started_config().quantity_unit
         factor = contract_factor(market, unit) if market is not None else 1.0
-        result = found.to_result(contract_size=factor)
-        waiting = actions.awaiting_protection.pop(exchange_id, None)
-        if waiting is not None and result.filled_quantity > 0:
-            order, market = waiting
-            result = await actions.protect_filled(order, market, found)
-        return result
+        return found.to_result(contract_size=factor)
 
     async def fetch_data(self, symbol: str) -> MarketData:
         trader = self._started_actions().trader

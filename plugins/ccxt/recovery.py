@@ -1,0 +1,57 @@
+"""Protection of a position whose entry was found by a lookup, perhaps by another process.
+
+The bracket of an entry whose answer was lost is placed once a lookup finds the entry filled.
+Within one process the plugin remembers the order (`Actions.awaiting_protection`); after a
+restart the caller passes the order as the journal holds it to `lookup_order`, and this module
+places the bracket unless the exchange shows it was placed already: a live protective order of
+ours (contracts), or any order under a protective client id (spot, where Binance finds closed
+orders too), or no position left to protect.
+"""
+
+from __future__ import annotations
+
+from plugins.ccxt.actions import Actions
+from plugins.ccxt.brackets import BracketMode, bracket_mode, has_bracket
+from plugins.ccxt.results import CcxtOrder
+from plugins.ccxt.sizing import contract_factor
+from plugins.ccxt.symbols import Market
+from plugins.errors import OutcomeUnknown
+from plugins.orders import ExecutionResult, Order
+
+PROTECTIVE_SUFFIXES = ("sl", "tp", "oc")
+"""The client id suffixes of the orders that protect an entry (see `brackets`)."""
+
+
+async def protect_found_entry(
+    actions: Actions, order: Order, market: Market, entry: CcxtOrder
+) -> ExecutionResult:
+    result = entry.to_result(contract_size=contract_factor(market, actions.unit))
+    if not has_bracket(order) or not result.success or result.filled_quantity <= 0:
+        return result
+    mode = bracket_mode(actions.native_for(market), actions.trader.exchange, market)
+    if mode is BracketMode.NATIVE:
+        return result  # attached to the entry: the exchange placed them with it
+    try:
+        placed = await _already_protected(actions, order, market)
+    except OutcomeUnknown as exc:
+        note = f"the entry filled; whether its stop-loss and take-profit exist is unknown: {exc}"
+        return result.model_copy(update={"error": note})
+    if placed:
+        return result
+    return await actions.protect_filled(order, market, entry)
+
+
+async def _already_protected(actions: Actions, order: Order, market: Market) -> bool:
+    trader = actions.trader
+    what = f"protection of {order.describe(market['symbol'], on=trader.exchange_id)}"
+    ours = {trader.client_id(order.client_order_id, suffix) for suffix in PROTECTIVE_SUFFIXES}
+    if market.get("contract"):
+        if not await trader.positions(market, what):
+            return True  # nothing left to protect: the bracket (or a person) closed it
+        triggers = await trader.trigger_orders(market, what)
+        return any(t.client_order_id in ours for t in triggers)
+    legs = {trader.client_id(order.client_order_id, suffix) for suffix in ("sl", "tp")}
+    for client_id in sorted(c for c in legs if c is not None):  # an OCO's legs are orders
+        if await trader.find(client_id, market["symbol"]) is not None:
+            return True
+    return False
