@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import json
 import os
-import shlex
 import shutil
 import sys
 import urllib.error
@@ -18,17 +17,23 @@ from pathlib import Path
 from plugins.errors import PluginConfigError
 from plugins.loader import start_plugin, validate_plugin_config
 from webhook.auth.signatures import WebhookSecret, signature_headers
+from webhook.config.data_dir import data_directory
 from webhook.config.first_run import ensure_local_secrets, source_url, welcome
-from webhook.config.loader import ENV_PREFIX, LOCAL_SECRETS_FILE, load_settings
+from webhook.config.loader import load_settings, local_secrets_file
 from webhook.config.settings import SIGNED_SOURCE, Settings
 from webhook.errors import ConfigError, JournalError, WebhookError
 from webhook.journal import SignalRecord, SignalStatus, open_journal
+from webhook.journal.event_loop import run_with_journal
 from webhook.observe.logs import configure_logging
+from webhook.observe.streams import use_utf8
+from webhook.printed_commands import program_call
 
 DEFAULT_URL = "http://127.0.0.1:8000/webhook"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    use_utf8(sys.stdout)
+    use_utf8(sys.stderr)
     parser = _parser()
     args = parser.parse_args(argv)
     try:
@@ -52,13 +57,17 @@ def _parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=_serve)
 
     send = commands.add_parser("send", help="sign a signal and post it")
-    send.add_argument("body", help="the alert text or JSON, or @FILE")
+    send.add_argument("body", nargs="?", help="the alert text or JSON, or @FILE")
+    send.add_argument("--body-file", help="read the body from this file, byte for byte "
+                      "(PowerShell changes quotes in arguments and line ends in pipes)")
     send.add_argument("--url", default=None, help=f"the endpoint (default {DEFAULT_URL})")
     send.add_argument("--secret", help="whsec_ secret (default: the configured one)")
     send.add_argument("--config")
     send.set_defaults(run=_send)
 
     sign = commands.add_parser("sign", help="print the signature headers for a body on stdin")
+    sign.add_argument("--body-file", help="read the body from this file instead, byte for byte "
+                      "(PowerShell's pipe adds CRLF and re-encodes)")
     sign.add_argument("--secret")
     sign.add_argument("--id", dest="msg_id", help="webhook-id (default: a new random one)")
     sign.add_argument("--config")
@@ -82,16 +91,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _secrets_file() -> Path:
-    return Path(os.environ.get(ENV_PREFIX + "SECRETS_FILE", LOCAL_SECRETS_FILE))
-
-
 def _serve(args: argparse.Namespace) -> int:
     from webhook.app import create_app
     from webhook.serve import serve
 
+    if (home := data_directory(os.environ)) is not None:
+        Path(home).mkdir(parents=True, exist_ok=True)
     settings = load_settings(args.config)
-    secrets_file = _secrets_file()
+    secrets_file = local_secrets_file(os.environ)
     first_run = ensure_local_secrets(settings, secrets_file)
     if first_run:
         settings = load_settings(args.config)
@@ -101,7 +108,7 @@ def _serve(args: argparse.Namespace) -> int:
     shown = secrets_file.resolve() if secrets_file.is_file() else None
     # Source URLs work as passwords: print them to a person at a terminal, never into a
     # service's log (journald, docker logs); elsewhere say how to print them (`tradehook url`).
-    show_urls = sys.stdout.isatty()
+    show_urls = sys.stdout is not None and sys.stdout.isatty()  # None under pythonw
     print(welcome(settings, shown, command=_own_command(), show_urls=show_urls), flush=True)
     serve(create_app(settings), settings)
     return 0
@@ -110,10 +117,11 @@ def _serve(args: argparse.Namespace) -> int:
 def _own_command() -> str:
     """How to run this same `tradehook` from another terminal."""
     executable = Path(sys.argv[0]).resolve()
+    if sys.platform == "win32" and executable.with_suffix(".exe").is_file():
+        executable = executable.with_suffix(".exe")  # pip's launcher drops .exe from argv[0]
     found = shutil.which("tradehook")
-    if found and Path(found).resolve() == executable:
-        return "tradehook"
-    return f"cd {shlex.quote(os.getcwd())} && {shlex.quote(str(executable))}"
+    on_path = found is not None and Path(found).resolve() == executable
+    return program_call(str(executable), os.getcwd(), on_path=on_path)
 
 
 def _secret(args: argparse.Namespace) -> WebhookSecret:
@@ -128,17 +136,27 @@ def _secret(args: argparse.Namespace) -> WebhookSecret:
     return settings.secret[0]
 
 
-def _read_body(text: str) -> bytes:
+def _read_body_file(name: str) -> bytes:
+    try:
+        return Path(name).read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {name}: {exc.strerror}") from exc
+
+
+def _read_body(text: str | None, body_file: str | None) -> bytes:
+    if text is not None and body_file is not None:
+        raise ConfigError("send: give the body as an argument or with --body-file, not both")
+    if body_file is not None:
+        return _read_body_file(body_file)
+    if text is None:
+        raise ConfigError("send: give the body as an argument or with --body-file")
     if text.startswith("@"):
-        try:
-            return Path(text[1:]).read_bytes()
-        except OSError as exc:
-            raise ConfigError(f"cannot read {text[1:]}: {exc.strerror}") from exc
+        return _read_body_file(text[1:])
     return text.encode()
 
 
 def _send(args: argparse.Namespace) -> int:
-    body = _read_body(args.body)
+    body = _read_body(args.body, args.body_file)
     url = args.url or DEFAULT_URL
     headers = signature_headers(_secret(args), body)
     try:
@@ -163,7 +181,7 @@ def _send(args: argparse.Namespace) -> int:
 
 
 def _sign(args: argparse.Namespace) -> int:
-    body = sys.stdin.buffer.read()
+    body = _read_body_file(args.body_file) if args.body_file else sys.stdin.buffer.read()
     for name, value in signature_headers(_secret(args), body, msg_id=args.msg_id).items():
         print(f"{name}: {value}")
     return 0
@@ -189,7 +207,7 @@ def _signals(args: argparse.Namespace) -> int:
     if path is not None and not Path(path).is_file():
         raise JournalError(f"no journal at {path}")
     status = SignalStatus(args.status) if args.status else None
-    records = asyncio.run(_read_signals(settings, status, args.limit))
+    records = run_with_journal(settings.journal, _read_signals(settings, status, args.limit))
     rows: list[tuple[str, ...]] = [
         ("ID", "RECEIVED (UTC)", "SOURCE", "STATUS", "ORDER", "PLUGIN", "DETAIL")
     ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 from collections.abc import Iterable
@@ -20,6 +21,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal, TextIO
 
 from plugins.redaction import Redactor
+from webhook.config.data_dir import default_file
+from webhook.observe.streams import use_utf8
 
 if TYPE_CHECKING:
     from webhook.config.settings import Settings
@@ -38,6 +41,8 @@ _PATTERNS = (
 )
 """Secret-shaped text in log lines: the first group (a label) is kept, the rest masked."""
 _QUIET_LOGGERS = ("httpx", "httpcore", "multipart")
+LOG_FILE = "tradehook.log"
+"""Where the logs go when the process has no stderr (pythonw), in the data directory."""
 
 
 def bind_signal(signal_id: str | None) -> None:
@@ -101,17 +106,24 @@ class _SignalContext(logging.Filter):
         return True
 
 
+def _handler(stream: TextIO | None) -> logging.Handler:
+    """A handler for `stream`, or with no stream at all (pythonw) for a UTF-8 log file."""
+    if stream is not None:
+        return logging.StreamHandler(stream)
+    return logging.FileHandler(default_file(LOG_FILE, os.environ), encoding="utf-8", delay=True)
+
+
 def configure_logging(
     settings: Settings, *, stream: TextIO | None = None, log_format: LogFormat | None = None
 ) -> logging.Handler:
     """Send every logger's records to `stream` (stderr) as JSON lines, or as text when the
     format is `text`, or `auto` and the stream is a terminal."""
-    stream = stream or sys.stderr
+    stream = use_utf8(stream or sys.stderr)
     chosen = log_format or settings.log_format
     if chosen == "auto":
-        chosen = "text" if stream.isatty() else "json"
+        chosen = "text" if stream is not None and stream.isatty() else "json"
     redactor = log_redactor(settings.secret_values())
-    handler = logging.StreamHandler(stream)
+    handler = _handler(stream)
     handler.setFormatter(JsonFormatter(redactor) if chosen == "json" else TextFormatter(redactor))
     handler.addFilter(_SignalContext())
     root = logging.getLogger()
