@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -112,3 +114,83 @@ def test_the_terminal_password_appears_nowhere(
 
     assert record["status"] == "failed" and "NOSUCH" in json.dumps(record)
     assert PASSWORD not in server.log + json.dumps(record) + plugins
+
+
+FAULTY_CONFIG = """
+default_plugin = "forex"
+
+[execution]
+retry_base_delay = 0.05
+retry_max_delay = 0.5
+breaker_cooldown = 0.5
+
+[plugins.forex]
+type = "mt5"
+transport = "rpyc"
+port = {port}
+magic = 4243
+request_timeout = 0.5
+reconcile_timeout = 0.2
+"""
+
+
+@pytest.fixture
+def faulty_terminal() -> Iterator[FakeMT5Server]:
+    with serve_fake_mt5() as server:
+        yield server
+
+
+def start_faulty(terminal: FakeMT5Server, workdir: Path, port: int | None = None) -> RunningServer:
+    return start_server(workdir, config_toml=FAULTY_CONFIG.format(port=terminal.port), port=port)
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never happened: {what}")
+        time.sleep(0.05)
+
+
+def test_a_reply_that_hangs_on_a_server_that_rewrites_comments_makes_one_deal(
+    faulty_terminal: FakeMT5Server, tmp_path: Path
+) -> None:
+    """Only the late reply can name the order (its comment is the server's own now): the
+    executor asks again until it comes, and never sends a second time."""
+    faulty_terminal.fake.fake_set(comment_rewrite="replace")
+    faulty_terminal.fake.fake_hang_next(2.0)
+    server = start_faulty(faulty_terminal, tmp_path)
+    try:
+        signal_id = server.post_signed("buy 0.1 EURUSD").json()["signal_id"]
+        record = server.wait_for_signal(signal_id, timeout=20.0)
+    finally:
+        server.stop()
+    state = faulty_terminal.state()
+    [deal] = state["deals"]
+    assert len([r for r in state["requests"] if signal_id in r["comment"]]) == 1
+    assert record["status"] == "filled", record
+    assert record["result"]["order_id"] == str(deal["order"])
+
+
+def test_a_kill_while_the_reply_hangs_is_settled_after_the_restart_without_a_resend(
+    faulty_terminal: FakeMT5Server, tmp_path: Path
+) -> None:
+    """The server keeps 16 characters of each comment; tradehook is killed while the bridge is
+    still inside order_send. The restarted one finds the deal by the shortened comment."""
+    faulty_terminal.fake.fake_set(comment_limit=16)
+    faulty_terminal.fake.fake_hang_next(3.0)
+    first = start_faulty(faulty_terminal, tmp_path)
+    signal_id = first.post_signed("sell 0.2 EURUSD").json()["signal_id"]
+    wait_until(lambda: len(faulty_terminal.state()["initialize_calls"]) >= 2,
+               "the plugin set the hanging connection aside")  # fmt: skip
+    first.kill()
+    port = int(first.url.rsplit(":", 1)[1])
+    second = start_faulty(faulty_terminal, tmp_path, port=port)
+    try:
+        record = second.wait_for_signal(signal_id, timeout=20.0)
+    finally:
+        second.stop()
+    state = faulty_terminal.state()
+    assert len(state["deals"]) == 1 and len(state["requests"]) == 1
+    assert record["status"] == "filled", record
+    assert record["result"]["order_id"] == str(state["deals"][0]["order"])
