@@ -24,6 +24,7 @@ import pytest
 
 from tests.e2e.delivery import (
     ACCOUNT,
+    CREDENTIALS,
     PENDING,
     admin_client,
     doubled,
@@ -32,10 +33,9 @@ from tests.e2e.delivery import (
     native_signal,
     orders_per_client_id,
     rich_exchange,
-    start_tradehook,
     wait_until_settled,
 )
-from tests.e2e.server import RunningServer
+from tests.e2e.server import RunningServer, start_server
 from tests.e2e.tcp_proxy import TcpProxy
 from tests.fakes.binance import Failure, FakeBinance
 
@@ -82,7 +82,7 @@ def outage_setup(workdir: Path, *, kind: str, execution: str) -> Iterator[Outage
             account = ACCOUNT.format(name="exchange", url=f"http://127.0.0.1:{proxy.port}",
                                      timeout=1.0)
             config = f'default_plugin = "exchange"\n\n[execution]\n{execution}\n{account}'
-            server = start_tradehook(workdir, config)
+            server = start_server(workdir, config_toml=config, env=CREDENTIALS, timeout=60)
             try:
                 yield Outage(exchange, proxy, server, kind)
             finally:
