@@ -1,14 +1,19 @@
-"""End to end: `tradehook serve` with a ccxt plugin pointed at the fake Binance exchange."""
+"""End to end: `tradehook serve` with a ccxt plugin pointed at the fake Binance and Kraken
+exchanges, including kill -9 with an order in flight."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.e2e.server import RunningServer, start_server
-from tests.fakes import binance
+from tests.fakes import binance, kraken
 from tests.fakes.binance import Failure, FakeBinance
+from tests.fakes.kraken import FakeKraken
 
 pytestmark = pytest.mark.e2e
 
@@ -83,6 +88,24 @@ def test_a_timeout_after_the_exchange_took_the_order_is_reconciled_not_resent(
     assert record["result"]["order_id"] == str(placed.order_id)
 
 
+def test_an_order_the_engine_carries_out_after_an_unknown_answer_is_found_not_resent(
+    server: RunningServer, exchange: FakeBinance
+) -> None:
+    exchange.answer_delay = 0.5
+    exchange.fail_next(Failure.LATE_EXECUTION)
+    try:
+        signal_id = server.post_signed("buy 0.03 BTCUSDT").json()["signal_id"]
+        record = server.wait_for_signal(signal_id, timeout=30)
+    finally:
+        exchange.answer_delay = 3.0
+
+    placed = [o for o in exchange.orders if signal_id in o.client_order_id]
+    outcomes = [a["outcome"] for a in record["attempts"]]
+    assert len(placed) == 1
+    assert record["status"] == "filled"
+    assert "lookup_failed" in outcomes and outcomes[-1] == "reconciled"
+
+
 def test_an_order_below_the_exchange_minimum_is_rejected_with_the_numbers(
     server: RunningServer, exchange: FakeBinance
 ) -> None:
@@ -98,7 +121,8 @@ def test_an_order_below_the_exchange_minimum_is_rejected_with_the_numbers(
 
 
 def test_ready_reports_the_exchange_healthy(server: RunningServer) -> None:
-    answer = server.client().get("/ready")
+    admin = {"authorization": f"Bearer {server.admin_token}"}
+    answer = server.client().get("/ready", headers=admin)
 
     assert answer.status_code == 200, answer.text
     assert answer.json()["plugins"] == {"exchange": True}
@@ -107,3 +131,82 @@ def test_ready_reports_the_exchange_healthy(server: RunningServer) -> None:
 def test_the_log_holds_no_exchange_credentials(server: RunningServer) -> None:
     assert binance.SECRET not in server.log
     assert binance.API_KEY not in server.log
+
+
+KRAKEN_CONFIG = """
+default_plugin = "exchange"
+
+[plugins.exchange]
+type = "ccxt"
+exchange = "kraken"
+api_key_env = "E2E_KRAKEN_KEY"
+secret_env = "E2E_KRAKEN_SECRET"
+api_host = "{url}"
+rate_limit = false
+timeout = 1.5
+"""
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("the condition did not come true in time")
+        time.sleep(0.02)
+
+
+def killed_and_restarted(
+    first: RunningServer, config: str, env: dict[str, str], signal_id: str
+) -> dict[str, Any]:
+    """kill -9 the server, start it again on its folder and port, and return the signal once
+    the restarted server has finished it."""
+    first.kill()
+    port = int(first.url.rsplit(":", 1)[1])
+    second = start_server(first.workdir, config_toml=config, env=env, port=port)
+    try:
+        return second.wait_for_signal(signal_id, timeout=40)
+    finally:
+        second.stop()
+
+
+def test_kill_9_with_a_binance_order_in_flight_gives_exactly_one_order(
+    tmp_path: Path,
+) -> None:
+    fake = FakeBinance()
+    fake.start()
+    fake.order_latency = 2.0  # carried out 1 s after it arrives, answered 1 s later
+    env = {"E2E_BINANCE_KEY": binance.API_KEY, "E2E_BINANCE_SECRET": binance.SECRET}
+    config = CONFIG.format(url=fake.url).replace("timeout = 1.5", "timeout = 5")
+    try:
+        first = start_server(tmp_path, config_toml=config, env=env)
+        signal_id = first.post_signed("buy 0.01 BTCUSDT").json()["signal_id"]
+        wait_until(lambda: bool(fake.requests_to("POST", "/api/v3/order")))
+        record = killed_and_restarted(first, config, env, signal_id)
+    finally:
+        fake.stop()
+
+    placed = [o for o in fake.orders if o.client_order_id == signal_id]
+    assert len(placed) == 1
+    assert record["status"] == "filled"
+    assert record["attempts"][-1]["outcome"] == "reconciled"
+
+
+def test_kill_9_with_a_kraken_order_in_flight_leaves_it_for_a_person_not_resent(
+    tmp_path: Path,
+) -> None:
+    fake = FakeKraken()
+    fake.start()
+    fake.answer_delay = 3.0
+    env = {"E2E_KRAKEN_KEY": kraken.API_KEY, "E2E_KRAKEN_SECRET": kraken.SECRET}
+    config = KRAKEN_CONFIG.format(url=fake.url)
+    try:
+        first = start_server(tmp_path, config_toml=config, env=env)
+        signal_id = first.post_signed("buy 0.01 KRAKEN:BTCUSD").json()["signal_id"]
+        wait_until(lambda: bool(fake.orders))
+        record = killed_and_restarted(first, config, env, signal_id)
+    finally:
+        fake.stop()
+
+    assert len(fake.orders) == 1
+    assert record["status"] == "unknown"
+    assert "cannot look up orders" in record["attempts"][-1]["error"]

@@ -60,12 +60,14 @@ class Failure(StrEnum):
     UNKNOWN_ORDER = "unknown_order"
     """400 with code -2013 (order does not exist) for an order query."""
     LATE_EXECUTION = "late_execution"
-    """The request waits `answer_delay` seconds before it is carried out (a busy matching
-    engine), so the client times out first and a lookup meanwhile finds nothing. It is carried
-    out only while its timestamp + recvWindow has not passed ("Timing security" in
-    https://developers.binance.com/docs/binance-spot-api-docs/rest-api/endpoint-security-type;
-    that the check holds for a request that reaches the engine late is unconfirmed), else
-    refused with -1021."""
+    """The API server answers at once 503 with -1007 ("Timeout waiting for response from
+    backend server. Send status unknown; execution status unknown.", in
+    https://developers.binance.com/docs/binance-spot-api-docs/errors), and the matching engine
+    carries the order out `answer_delay` seconds later, so a lookup meanwhile finds nothing. It
+    is carried out only while its timestamp + recvWindow has not passed ("Timing security" in
+    https://developers.binance.com/docs/binance-spot-api-docs/rest-api/endpoint-security-type).
+    Unconfirmed: the HTTP status that comes with -1007, and that the engine applies the
+    receive window to a request it reaches late."""
     SERVER_ERROR_AFTER_ACCEPT = "server_error_after_accept"
     """The order is carried out, then the answer is HTTP 500 with code -2010: Binance says a 5xx
     means "the execution status is UNKNOWN and could have been a success", whatever the body
@@ -82,6 +84,10 @@ DEFAULT_TARGET = {
     Failure.SERVER_ERROR_AFTER_ACCEPT: ("POST", "/api/v3/order"),
 }
 _INTERNAL = "Internal error; unable to process your request. Please try again."
+_BACKEND_TIMEOUT = (
+    "Timeout waiting for response from backend server. Send status unknown; execution status "
+    "unknown."
+)
 _REFUSALS = {
     Failure.UNAVAILABLE: (503, -1001, _INTERNAL),
     Failure.INSUFFICIENT_BALANCE: (400, -2010, INSUFFICIENT),
@@ -114,6 +120,7 @@ class FakeBinance(ServedFake):
         order whatever id was asked (as a stubbed Bybit did), to test that the plugin checks
         the client id of what a lookup returns."""
         self._failures: list[tuple[Failure, str, str]] = []
+        self._late: list[asyncio.Future[None]] = []
         self._lock = threading.Lock()
         self._server = BackgroundServer(self._app)
 
@@ -198,8 +205,8 @@ class FakeBinance(ServedFake):
             if latency:
                 await asyncio.sleep(latency / 2)
             if failure is Failure.LATE_EXECUTION:
-                await asyncio.sleep(self.answer_delay)
-                self._check_timestamp(params)
+                self._late.append(asyncio.ensure_future(self._carry_out_late(handler, request)))
+                raise BinanceError(503, -1007, _BACKEND_TIMEOUT)
             response: web.StreamResponse = await handler(request)
             if failure is Failure.SERVER_ERROR_AFTER_ACCEPT:
                 raise BinanceError(500, -2010, "Internal error after the order was placed.")
@@ -212,6 +219,14 @@ class FakeBinance(ServedFake):
         if failure is Failure.TIMEOUT_AFTER_ACCEPT:
             await asyncio.sleep(self.answer_delay)
         return response
+
+    async def _carry_out_late(self, handler: Any, request: web.Request) -> None:
+        await asyncio.sleep(self.answer_delay)
+        try:
+            self._check_timestamp(request[PARAMS])
+            await handler(request)
+        except BinanceError:
+            return  # refused when the engine reached it: nothing placed
 
     def _take_failure(self, method: str, path: str) -> Failure | None:
         with self._lock:
