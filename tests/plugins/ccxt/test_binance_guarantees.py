@@ -5,13 +5,16 @@ clock of the exchange may run ahead of ours."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
+from decimal import Decimal
 
 import pytest
 
 from plugins.ccxt import CcxtPlugin
-from plugins.errors import OutcomeUnknown, TemporaryError
+from plugins.errors import OrderRejected, OutcomeUnknown, TemporaryError
 from plugins.orders import ExecutionStatus
 from tests.fakes.binance import Failure, FakeBinance
+from tests.fakes.binance_book import MARKETS
 from tests.plugins.ccxt.support import SIGNAL_ID, binance_config, let_time_pass, order, started
 
 pytestmark = pytest.mark.anyio
@@ -110,3 +113,18 @@ async def test_a_clock_ahead_of_the_exchanges_is_adjusted_for(
 
     assert result.status is ExecutionStatus.FILLED
     assert len(fake_binance.orders) == 1
+
+
+async def test_a_precision_refusal_reloads_the_markets_for_the_next_order(
+    spot: CcxtPlugin, fake_binance: FakeBinance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    coarser = replace(MARKETS["BTCUSDT"], step=Decimal("0.001"), min_qty=Decimal("0.001"))
+    monkeypatch.setitem(MARKETS, "BTCUSDT", coarser)  # the exchange changed its lot step
+
+    with pytest.raises(OrderRejected, match="LOT_SIZE"):
+        await spot.execute_order(order(quantity=0.0105))
+    result = await spot.execute_order(order(quantity=0.0105, client_order_id="A" * 26))
+
+    assert len(fake_binance.requests_to("GET", "/api/v3/exchangeInfo")) == 2
+    assert result.status is ExecutionStatus.FILLED
+    assert fake_binance.orders[-1].params["quantity"] == "0.01"
