@@ -95,6 +95,12 @@ class MT5Session:
             self._abandon(terminal)
             raise
 
+    def _lost(self, terminal: Terminal, exc: BaseException) -> None:
+        """A link that broke (the bridge went away) is dropped, so that the next call connects
+        again; a slow answer (TimeoutError) keeps it."""
+        if not isinstance(exc, TimeoutError) and terminal is self._terminal:
+            self._abandon(terminal)
+
     def _abandon(self, terminal: Terminal) -> None:
         self._terminal = None
         try:
@@ -140,6 +146,7 @@ class MT5Session:
         try:
             return getattr(terminal.mt5, name)(*args, **kwargs)
         except terminal.link_errors as exc:
+            self._lost(terminal, exc)
             raise TemporaryError(f"MetaTrader 5 link failed during {name}: {exc!r}") from exc
 
     def one(self, record: type[R], function: str, *args: Any, **kwargs: Any) -> R | None:
@@ -173,6 +180,7 @@ class MT5Session:
                 function, names, *args, where=where, many=many, **kwargs
             )
         except terminal.link_errors as exc:
+            self._lost(terminal, exc)
             raise TemporaryError(f"MetaTrader 5 link failed during {function}: {exc!r}") from exc
         return value
 
