@@ -82,13 +82,18 @@ class OifLink:
         return False  # reports lag behind, and NinjaTrader deletes them when it restarts
 
     def withdraw(self, tag: str) -> bool:
-        """Move the file away unless NinjaTrader has already taken it."""
+        """Move the file away unless NinjaTrader has already taken it; True also when it was
+        never moved in (a temporary file of a send cut short by a crash is still beside
+        `incoming`, and is deleted)."""
         source = self.incoming / self.file_name(tag)
         parked = self.incoming.parent / f".tradehook-{tag}.{uuid.uuid4().hex}.withdrawn"
+        stranded = list(self.incoming.parent.glob(f".tradehook-{tag}.*.tmp"))
+        for leftover in stranded:
+            leftover.unlink(missing_ok=True)
         try:
             os.replace(source, parked)
         except OSError:
-            return False
+            return bool(stranded) and not source.exists()
         parked.unlink(missing_ok=True)
         return True
 

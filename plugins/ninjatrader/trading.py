@@ -16,7 +16,7 @@ from datetime import date
 
 from plugins.errors import OrderRejected, OutcomeUnknown
 from plugins.ninjatrader import ati
-from plugins.ninjatrader.ati import Command, Link, RunBlocking, order_id_for
+from plugins.ninjatrader.ati import Command, Link, OrderState, RunBlocking, order_id_for
 from plugins.ninjatrader.brackets import Brackets, WorkingOrder, WorkingOrders
 from plugins.ninjatrader.config import NinjaTraderConfig
 from plugins.ninjatrader.instruments import instrument_for
@@ -70,35 +70,36 @@ class NinjaTraderTrader:
 
     async def lookup(self, client_order_id: str) -> ExecutionResult | None:
         """What NinjaTrader reports for the signal's order. None only when it surely has none:
-        its instruction was withdrawn unread, or (dll) the client is connected and the id is
-        not among the account's orders. An order this plugin sent but NinjaTrader never
-        reported is waited for, then unknown."""
+        its instruction was withdrawn unread (or never moved into `incoming`), or (dll) the
+        client is connected and the id, which this process did not send, is not among the
+        account's orders. Otherwise a missing report is waited for, then unknown."""
         oid = order_id_for(client_order_id)
         state = await self.reports.order_state(oid)
+        if state is not None and not state.final:
+            # a market order passes through Accepted: wait a while for where it ends
+            state = await self.reports.until_reported(oid, f"order {oid}", oid)
         if state is None and client_order_id in self._closing:
             return await self._closed_since(client_order_id, oid)
         if state is None and await self._io(lambda: self.link.withdraw(oid)):
             return None
-        if state is None and oid in self._sent:
-            what = f"order {oid}"
-            try:
-                state = await self.reports.until_reported(oid, what, oid, resting_ok=True)
-            except OutcomeUnknown:
-                # TemporaryError while NinjaTrader cannot be asked, so the lookup is retried;
-                # sent and never reported while it could be, the order stays unknown
-                await self._io(lambda: self.link.surely_absent(oid))
-                raise
         if state is None:
-            if await self._io(lambda: self.link.surely_absent(oid)):
+            if oid not in self._sent and await self._io(lambda: self.link.surely_absent(oid)):
                 return None
-            raise OutcomeUnknown(
-                f"NinjaTrader reports no order {oid}, but cannot say that it has none (its "
-                "file interface never can; the DLL only while connected): check NinjaTrader"
-            )
+            state = await self._reported_late(oid)
         try:
             return result_of(state, oid, client_order_id, f"order {oid}")
         except OrderRejected as exc:
             return ExecutionResult.rejected(str(exc), client_order_id=client_order_id)
+
+    async def _reported_late(self, oid: str) -> OrderState:
+        """An order NinjaTrader took (this process or the one before a crash sent it) but has
+        not reported: waited for, then unknown. While NinjaTrader cannot be asked at all the
+        lookup fails temporarily instead, so it is asked again."""
+        try:
+            return await self.reports.until_reported(oid, f"order {oid}", oid, resting_ok=True)
+        except OutcomeUnknown:
+            await self._io(lambda: self.link.surely_absent(oid))  # TemporaryError if it cannot
+            raise
 
     async def _closed_since(self, client_order_id: str, oid: str) -> ExecutionResult | None:
         instrument, held = self._closing[client_order_id]

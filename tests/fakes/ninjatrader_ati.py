@@ -20,11 +20,13 @@
 
 from __future__ import annotations
 
+import queue
 import shutil
 import socket
 import socketserver
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 from tests.fakes.ninjatrader_platform import SimOrder, SimPosition, SimulatedNinjaTrader
@@ -69,6 +71,8 @@ class AtiServer(socketserver.ThreadingTCPServer):
         self._pushed: dict[str, str] = {"ATI": "True"}
         self._clients: set[socket.socket] = set()
         self._lock = threading.Lock()
+        self._pushes: queue.Queue[tuple[float, dict[str, str]] | None] = queue.Queue()
+        self._pusher = threading.Thread(target=self._push_in_order, daemon=True)
         self._thread = threading.Thread(target=self.serve_forever, args=(0.05,), daemon=True)
 
     @property
@@ -77,9 +81,12 @@ class AtiServer(socketserver.ThreadingTCPServer):
 
     def __enter__(self) -> AtiServer:
         self._thread.start()
+        self._pusher.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._pushes.put(None)
+        self._pusher.join(5)
         self.shutdown()
         self.server_close()
         self._thread.join(5)
@@ -142,15 +149,18 @@ class AtiServer(socketserver.ThreadingTCPServer):
 
     def _push(self, values: dict[str, str]) -> None:
         if not self.push_delay:
-            self._store(values)
+            with self._lock:
+                self._pushed.update(values)
             return
-        timer = threading.Timer(self.push_delay, self._store, (values,))
-        timer.daemon = True
-        timer.start()
+        self._pushes.put((time.monotonic() + self.push_delay, values))
 
-    def _store(self, values: dict[str, str]) -> None:
-        with self._lock:
-            self._pushed.update(values)
+    def _push_in_order(self) -> None:
+        """Delivers the delayed pushes in the order NinjaTrader made them."""
+        while (item := self._pushes.get()) is not None:
+            due, values = item
+            time.sleep(max(0.0, due - time.monotonic()))
+            with self._lock:
+                self._pushed.update(values)
 
 
 class _Handler(socketserver.StreamRequestHandler):

@@ -79,6 +79,8 @@ class SimulatedNinjaTrader:
     orders: dict[str, SimOrder] = field(default_factory=dict)
     positions: dict[tuple[str, str], SimPosition] = field(default_factory=dict)
     received: list[list[str]] = field(default_factory=list)
+    handed: list[list[str]] = field(default_factory=list)
+    """Every instruction NinjaTrader was handed, including the ones it refused."""
     errors: list[str] = field(default_factory=list)
     reject_next: int = 0
     reject_order_types: set[str] = field(default_factory=set)
@@ -109,6 +111,7 @@ class SimulatedNinjaTrader:
     def execute(self, fields: list[str]) -> bool:
         """One instruction; False (and an entry in `errors`) when NinjaTrader would refuse it."""
         with self.lock:
+            self.handed.append(fields)
             problem = self._check(fields)
             if problem:
                 self.errors.append(f"{';'.join(fields)}: {problem}")

@@ -12,13 +12,14 @@ from typing import Any
 
 import pytest
 
-from plugins.errors import OrderRejected, TemporaryError
+from plugins.errors import OrderRejected, OutcomeUnknown, TemporaryError
 from plugins.ninjatrader.oif import OifLink
 from plugins.orders import ExecutionStatus, Order
 from tests.fakes.ninjatrader_oif import OifPlatform
 from tests.plugins.ninjatrader_fixtures import (
     ES,
     ORDER_ID,
+    SIGNAL_ID,
     es_order,
     oif_config,
     platform,
@@ -61,7 +62,7 @@ async def test_fields_after_the_first_three_are_ignored(platform: OifPlatform) -
     platform.extra_fields = ("20251201 10:00:00", "Sim101")
     async with started_ninjatrader(oif_config(platform)) as plugin:
         result = await plugin.execute_order(es_order())
-    assert (platform.outgoing / f"{ORDER_ID}.txt").read_text().count(";") == 4
+    assert (platform.outgoing / f"{ORDER_ID}.txt").read_text(encoding="utf-8").count(";") == 4
     assert (result.status, result.average_price) == (ExecutionStatus.FILLED, 5000)
 
 
@@ -199,3 +200,27 @@ def test_a_position_file_caught_while_rewritten_is_read_again_after_a_pause(
     finally:
         rewrite.join()
     assert held_now == 2
+
+
+async def test_a_lookup_after_a_restart_of_tradehook_waits_for_a_late_report(
+    platform: OifPlatform,
+) -> None:
+    platform.report_delay = 0.6
+    async with started_ninjatrader(oif_config(platform, fill_timeout=0.3)) as crashed:
+        with pytest.raises(OutcomeUnknown):
+            await crashed.execute_order(es_order())
+    async with started_ninjatrader(oif_config(platform, fill_timeout=2)) as restarted:
+        found = await restarted.lookup_order(SIGNAL_ID, ES)
+    assert found is not None and found.status is ExecutionStatus.FILLED
+    assert len(sent(platform)) == 1
+
+
+async def test_a_send_cut_short_before_its_file_was_moved_in_is_found_absent(
+    platform: OifPlatform,
+) -> None:
+    stranded = platform.incoming.parent / f".tradehook-{ORDER_ID}.0123abcd.tmp"
+    stranded.write_bytes(b"PLACE;Sim101;ES 12-25;BUY;2;MARKET;;;GTC;;" + ORDER_ID.encode())
+    async with started_ninjatrader(oif_config(platform)) as restarted:
+        found = await restarted.lookup_order(SIGNAL_ID, ES)
+    assert found is None and not stranded.exists()
+    assert sent(platform) == []
