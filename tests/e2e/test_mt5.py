@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.e2e.delivery import wait_for
 from tests.e2e.server import RunningServer, start_server
 from tests.fakes import mt5_structures as c
 from tests.fakes.mt5_server import FakeMT5Server, serve_fake_mt5
@@ -144,14 +144,6 @@ def start_faulty(terminal: FakeMT5Server, workdir: Path, port: int | None = None
     return start_server(workdir, config_toml=FAULTY_CONFIG.format(port=terminal.port), port=port)
 
 
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"never happened: {what}")
-        time.sleep(0.05)
-
-
 def test_a_reply_that_hangs_on_a_server_that_rewrites_comments_makes_one_deal(
     faulty_terminal: FakeMT5Server, tmp_path: Path
 ) -> None:
@@ -181,7 +173,7 @@ def test_a_kill_while_the_reply_hangs_is_settled_after_the_restart_without_a_res
     faulty_terminal.fake.fake_hang_next(3.0)
     first = start_faulty(faulty_terminal, tmp_path)
     signal_id = first.post_signed("sell 0.2 EURUSD").json()["signal_id"]
-    wait_until(lambda: len(faulty_terminal.state()["initialize_calls"]) >= 2,
+    wait_for(lambda: len(faulty_terminal.state()["initialize_calls"]) >= 2,
                "the plugin set the hanging connection aside")  # fmt: skip
     first.kill()
     port = int(first.url.rsplit(":", 1)[1])
