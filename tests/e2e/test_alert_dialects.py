@@ -3,6 +3,8 @@ the expected paper orders; the kill switch is engaged and released through the r
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -51,7 +53,9 @@ def executed(server: RunningServer, answer: httpx.Response) -> dict[str, Any]:
 def test_traderspost_bracket_becomes_a_filled_limit_order_with_its_bracket(
     server: RunningServer,
 ) -> None:
-    body = (FIXTURES / "traderspost_buy_bracket.json").read_bytes()
+    alert = json.loads((FIXTURES / "traderspost_buy_bracket.json").read_bytes())
+    alert["time"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())  # sent as it fires
+    body = json.dumps(alert).encode()
     record = executed(server, post_to_source(server, body, content_type="application/json"))
     assert record["dialect"] == "traderspost"
     order = record["order"]
