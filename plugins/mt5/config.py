@@ -6,7 +6,8 @@ import ipaddress
 import os
 from typing import Annotated, Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from plugins.base import PluginConfig
 from plugins.errors import PluginConfigError
@@ -19,10 +20,6 @@ class MT5Config(PluginConfig):
     transport: Literal["native", "rpyc"] = "native"
     """`native`: the MetaTrader5 package in this process (Windows only). `rpyc`: a terminal on a
     Windows host or under Wine, reached through an rpyc classic server."""
-    host: str = "127.0.0.1"
-    port: Annotated[int, Field(ge=1, le=65535)] = DEFAULT_RPYC_PORT
-    request_timeout: Annotated[float, Field(gt=0)] = 30.0
-    """Seconds to wait for one terminal call over rpyc before the outcome counts as unknown."""
     tls_ca_file: str | None = None
     """PEM file of the CA that signed the bridge's certificate: the link then runs over TLS,
     with `tls_cert_file` and `tls_key_file` as tradehook's client certificate."""
@@ -33,6 +30,12 @@ class MT5Config(PluginConfig):
     allow_insecure_bridge: bool = False
     """Let a bridge that is not on loopback be reached without TLS (a VPN that nothing else
     reaches). Anyone who can reach an rpyc classic server can run code on it."""
+    host: str = "127.0.0.1"
+    """The bridge (an rpyc classic server); off loopback it needs TLS or allow_insecure_bridge
+    (checked after the TLS options, which are declared first for that reason)."""
+    port: Annotated[int, Field(ge=1, le=65535)] = DEFAULT_RPYC_PORT
+    request_timeout: Annotated[float, Field(gt=0)] = 30.0
+    """Seconds to wait for one terminal call over rpyc before the outcome counts as unknown."""
 
     path: str | None = None
     """The terminal's terminal64.exe; None lets MetaTrader5 find the installed one."""
@@ -60,22 +63,30 @@ class MT5Config(PluginConfig):
     reconcile_timeout: Annotated[float, Field(ge=0)] = 2.0
     """Seconds to keep looking for an order whose reply was lost, before calling it unknown."""
 
+    @field_validator("host")
+    @classmethod
+    def _bridge_is_private(cls, host: str, info: ValidationInfo) -> str:
+        data = info.data
+        tls = all(data.get(k) for k in ("tls_ca_file", "tls_cert_file", "tls_key_file"))
+        remote_ok = tls or data.get("allow_insecure_bridge") or data.get("transport") != "rpyc"
+        if not remote_ok and not is_loopback(host):
+            raise PydanticCustomError(
+                "insecure_bridge",
+                "the rpyc bridge at '{host}' is not on this machine and the link has no TLS; "
+                "anyone who reaches it can run code on the terminal's machine. Use an SSH "
+                "tunnel (host = \"127.0.0.1\"), or TLS (tls_ca_file, tls_cert_file, "
+                "tls_key_file), or set allow_insecure_bridge = true for a private network",
+                {"host": host},
+            )
+        return host
+
     @model_validator(mode="after")
-    def _bridge_is_private(self) -> Self:
+    def _tls_files_together(self) -> Self:
         tls = (self.tls_ca_file, self.tls_cert_file, self.tls_key_file)
         if any(tls) and not all(tls):
             raise ValueError(
                 "tls_ca_file, tls_cert_file and tls_key_file go together: the CA of the bridge's "
                 "certificate, and tradehook's client certificate and key"
-            )
-        if self.transport != "rpyc" or all(tls) or self.allow_insecure_bridge:
-            return self
-        if not is_loopback(self.host):
-            raise ValueError(
-                f"host: the rpyc bridge at {self.host!r} is not on this machine and the link "
-                "has no TLS; anyone who reaches it can run code on the terminal's machine. Use "
-                "an SSH tunnel (host = \"127.0.0.1\"), or TLS (tls_ca_file, tls_cert_file, "
-                "tls_key_file), or set allow_insecure_bridge = true for a private network"
             )
         return self
 

@@ -9,6 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from plugins.errors import PluginConfigError
+from plugins.loader import validate_plugin_config
 from plugins.mt5 import MT5Config, MT5Plugin
 from plugins.mt5 import session as mt5_session
 from plugins.mt5.session import MT5Session
@@ -40,8 +41,9 @@ async def test_the_bridge_cannot_run_code_inside_tradehook(fake_mt5: FakeMT5) ->
 
 @pytest.mark.parametrize("host", ["10.0.0.5", "windows-vps.example", "192.168.1.20"])
 def test_a_bridge_off_this_machine_without_tls_is_refused_naming_the_fix(host: str) -> None:
-    with pytest.raises(ValidationError, match="host: .*allow_insecure_bridge"):
-        MT5Config(transport="rpyc", host=host)
+    with pytest.raises(PluginConfigError, match=f"^host: the rpyc bridge at '{host}' .*TLS.*"
+                       "allow_insecure_bridge"):  # fmt: skip
+        validate_plugin_config("mt5", {"transport": "rpyc", "host": host})
 
 
 def test_a_remote_bridge_is_allowed_with_tls_or_when_said_explicitly() -> None:
