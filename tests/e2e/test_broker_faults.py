@@ -173,5 +173,6 @@ def test_signals_wait_while_the_exchange_is_down_and_execute_once_when_it_is_bac
 def breaker(server: RunningServer) -> str | None:
     """The exchange plugin's circuit breaker as /ready shows it (None before any failure)."""
     with server.client() as client:
-        state: str | None = client.get("/ready").json()["breakers"].get("exchange")
+        admin = {"authorization": f"Bearer {server.admin_token}"}
+        state: str | None = client.get("/ready", headers=admin).json()["breakers"].get("exchange")
         return state

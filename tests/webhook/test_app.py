@@ -70,11 +70,13 @@ def test_ready_is_503_while_the_journal_is_down(
     broken: tuple[TestClient, BrokenDiskJournal],
 ) -> None:
     client, journal = broken
-    answer = client.get("/ready")
+    admin = {"authorization": f"Bearer {ADMIN_TOKEN}"}
+    answer = client.get("/ready", headers=admin)
     assert answer.status_code == 503
     assert answer.json()["journal"] is False
+    assert client.get("/ready").json() == {"status": "not ready"}  # details need the token
     journal.broken = False
-    ready = client.get("/ready").json()
+    ready = client.get("/ready", headers=admin).json()
     assert ready["status"] == "ready" and ready["plugins"] == {"mock": True}
 
 

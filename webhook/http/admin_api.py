@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 
 from plugins.orders import ExecutionResult, Order
 from webhook.auth.admin_token import check_admin
-from webhook.errors import HeldByConfiguration, JournalError, PayloadError
+from webhook.errors import AuthError, HeldByConfiguration, JournalError, PayloadError
 from webhook.execute.kill_switch import KillSwitchRequest
 from webhook.http.state import ServerState
 from webhook.journal import Attempt, SignalRecord, SignalStatus
@@ -72,15 +72,18 @@ class SignalQuery(BaseModel):
     before: str | None = None
 
 
-def require_admin(request: Request) -> ServerState:
+async def require_admin(request: Request) -> ServerState:
     """The server's state, once the request is known to come from an administrator."""
     services = ServerState.of(request)
-    check_admin(request, services.settings.admin_token)
+    await check_admin(
+        request, services.settings.admin_token, sessions=services.sessions,
+        throttle=services.admin_throttle, trusted_proxies=services.settings.trusted_proxies,
+    )
     return services
 
 
 async def list_signals(request: Request) -> Response:
-    services = require_admin(request)
+    services = await require_admin(request)
     try:
         query = SignalQuery.model_validate(dict(request.query_params))
     except ValidationError as exc:
@@ -94,7 +97,7 @@ async def list_signals(request: Request) -> Response:
 
 
 async def get_signal(request: Request) -> Response:
-    services = require_admin(request)
+    services = await require_admin(request)
     record = await services.journal.get(request.path_params["signal_id"])
     if record is None:
         return JSONResponse({"error": "no such signal"}, status_code=404)
@@ -102,8 +105,8 @@ async def get_signal(request: Request) -> Response:
 
 
 async def list_plugins(request: Request) -> Response:
-    services = require_admin(request)
-    health = await services.registry.health_check_all()
+    services = await require_admin(request)
+    health = await services.plugin_health.get()
     plugins: list[dict[str, Any]] = [
         {
             "name": name,
@@ -118,13 +121,13 @@ async def list_plugins(request: Request) -> Response:
 
 
 async def kill_switch_state(request: Request) -> Response:
-    services = require_admin(request)
+    services = await require_admin(request)
     return JSONResponse(_kill_switch_view(services))
 
 
 async def set_kill_switch(request: Request) -> Response:
     """`{"engaged": true, "reason": "..."}`; answers once the new state is durable."""
-    services = require_admin(request)
+    services = await require_admin(request)
     body = await request.body()
     try:
         wanted = KillSwitchRequest.model_validate_json(body or b"{}")
@@ -158,9 +161,18 @@ async def health(request: Request) -> Response:
 
 
 async def ready(request: Request) -> Response:
+    """The status for anyone; the details only for an administrator (a wrong token is refused
+    and throttled like on every admin route)."""
     services = ServerState.of(request)
+    try:
+        await require_admin(request)
+        detailed = True
+    except AuthError:
+        if "authorization" in request.headers:
+            raise
+        detailed = False
     journal_ok = await services.journal.healthy()
-    plugins = await services.registry.health_check_all()
+    plugins = await services.plugin_health.get()
     default_ok = plugins.get(services.registry.default_name or "", False)
     ok = journal_ok and default_ok
     body = {
@@ -175,12 +187,14 @@ async def ready(request: Request) -> Response:
             "on_journal": not journal_ok or services.executor.journal_trouble is not None,
         },
     }
+    if not detailed:
+        body = {"status": body["status"]}
     return JSONResponse(body, status_code=200 if ok else 503)
 
 
 async def metrics(request: Request) -> Response:
     services = ServerState.of(request)
-    health = await services.registry.health_check_all(per_plugin_timeout=2.0)
+    health = await services.plugin_health.get()
     text = services.metrics.render(
         queue_depth=services.executor.backlog, plugin_health=health,
         kill_switch=services.pipeline.kill_switch.engaged,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from webhook.app import create_app
+from webhook.auth.throttle import FailureThrottle
 from webhook.config.settings import Settings
 
 TOKEN = "dashboard-admin-token-4b7e9c21"
@@ -123,3 +125,97 @@ def test_static_files_are_served(client: TestClient) -> None:
     script = client.get("/static/dashboard.js")
     assert script.status_code == 200 and "EventSource" in script.text
     assert client.get("/static/dashboard.css").status_code == 200
+
+
+def test_a_logged_out_cookie_stays_worthless(client: TestClient) -> None:
+    csrf = log_in(client)
+    kept = client.cookies["tradehook_session"]
+    client.post("/logout", data={"csrf": csrf}, follow_redirects=False)
+    client.cookies.set("tradehook_session", kept)
+    assert client.get("/api/signals").status_code == 401
+    assert 'action="/login"' in client.get("/").text
+
+
+def test_changing_the_admin_token_ends_sessions_on_the_same_journal(
+    client: TestClient, tmp_path: Path
+) -> None:
+    log_in(client)
+    kept = client.cookies["tradehook_session"]
+    changed = Settings.model_validate(
+        {"admin_token": "rotated-admin-token-8f3d2a6c1e", "journal": f"sqlite:///{tmp_path}/j.db"}
+    )
+    with TestClient(create_app(changed), base_url="http://dash.test") as fresh:
+        fresh.cookies.set("tradehook_session", kept)
+        assert fresh.get("/api/signals").status_code == 401
+
+
+def test_another_receiver_on_the_same_journal_accepts_the_session(
+    client: TestClient, tmp_path: Path
+) -> None:
+    log_in(client)
+    kept = client.cookies["tradehook_session"]
+    same = Settings.model_validate({"admin_token": TOKEN, "journal": f"sqlite:///{tmp_path}/j.db"})
+    with TestClient(create_app(same), base_url="http://dash.test") as other:
+        other.cookies.set("tradehook_session", kept)
+        assert other.get("/api/signals").status_code == 200
+
+
+def test_the_session_key_is_not_the_admin_token(tmp_path: Path) -> None:
+    cookies = []
+    for name in ("a", "b"):
+        settings = Settings.model_validate(
+            {"admin_token": TOKEN, "journal": f"sqlite:///{tmp_path}/{name}.db"}
+        )
+        with TestClient(create_app(settings), base_url="http://dash.test") as running:
+            log_in(running)
+            cookies.append(running.cookies["tradehook_session"])
+            running.cookies.clear()
+            running.cookies.set("tradehook_session", cookies[0])
+            assert running.get("/api/signals").status_code == (200 if name == "a" else 401)
+
+
+@pytest.fixture
+def patient(client: TestClient) -> TestClient:
+    """The client, against a throttle whose first wait is long enough not to end mid-test."""
+    services = client.app.state.services  # type: ignore[attr-defined]
+    client.app.state.services = dataclasses.replace(  # type: ignore[attr-defined]
+        services, admin_throttle=FailureThrottle(first_wait=600)
+    )
+    return client
+
+
+def test_repeated_wrong_logins_are_throttled_with_retry_after(patient: TestClient) -> None:
+    client = patient
+    answers = []
+    for _ in range(8):
+        answer = client.post("/login", data={"token": "guess-" + "x" * 30,
+                                              "csrf": login_form_token(client)})
+        answers.append((answer.status_code, answer.headers.get("retry-after")))
+    assert answers[:5] == [(401, None)] * 5
+    assert {status for status, _ in answers[5:]} == {429}
+    assert all(500 < int(wait or 0) <= 600 for _, wait in answers[5:])
+    # The right token is refused too while the address waits: a guess cannot be confirmed.
+    right = client.post("/login", data={"token": TOKEN, "csrf": login_form_token(client)},
+                        follow_redirects=False)
+    assert right.status_code == 429
+    assert "tradehook_session" not in client.cookies
+
+
+def test_wrong_bearer_tokens_share_the_throttle(patient: TestClient) -> None:
+    client = patient
+    codes = [
+        client.get("/api/signals", headers={"authorization": f"Bearer wrong-{n}"}).status_code
+        for n in range(7)
+    ]
+    assert codes[:5] == [401] * 5 and codes[5:] == [429, 429]
+    refused = client.get("/api/signals", headers={"authorization": f"Bearer {TOKEN}"})
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+    assert client.post("/login", data={"token": TOKEN, "csrf": login_form_token(client)},
+                       follow_redirects=False).status_code == 429
+
+
+def test_ready_shows_details_only_to_an_administrator(client: TestClient) -> None:
+    assert client.get("/ready").json() == {"status": "ready"}
+    detailed = client.get("/ready", headers={"authorization": f"Bearer {TOKEN}"}).json()
+    assert detailed["plugins"] == {"mock": True} and "backlog" in detailed
+    assert client.get("/ready", headers={"authorization": "Bearer wrong"}).status_code == 401

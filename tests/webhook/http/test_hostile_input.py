@@ -224,10 +224,13 @@ class Target:
     client: TestClient
     journal: OutageJournal
     executed: list[str]
+    admin: TestClient
+    """The administrator, from another address than the attacker's (whose wrong admin tokens
+    get it throttled)."""
     acknowledged: set[str] = field(default_factory=set)
 
     def admin_get(self, path: str, **params: Any) -> Any:
-        answer = self.client.get(
+        answer = self.admin.get(
             path, params=params, headers={"authorization": f"Bearer {ADMIN_TOKEN}"}
         )
         assert answer.status_code == 200, answer.text
@@ -247,7 +250,9 @@ def target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Target]:
     journal = OutageJournal(tmp_path / "journal.db")
     app = create_app(Settings.model_validate(CONFIG), journal=journal)
     with TestClient(app) as client:
-        yield Target(client, journal, executed)
+        admin = TestClient(app, client=("192.0.2.10", 50000))
+        admin.portal = client.portal  # the same event loop as the app's lifespan
+        yield Target(client, journal, executed, admin)
 
 
 def send(target: Target, request: Hostile) -> httpx.Response:

@@ -31,7 +31,7 @@ def _frame(event: str, data: Any) -> bytes:
 
 
 async def signal_events(request: Request) -> Response:
-    services = require_admin(request)
+    services = await require_admin(request)
     return StreamingResponse(
         _stream(services),
         media_type="text/event-stream",
