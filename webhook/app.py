@@ -20,7 +20,7 @@ from webhook.errors import JournalError
 from webhook.execute.deadlines import DeliveryLimits
 from webhook.execute.executor import Executor
 from webhook.execute.kill_switch import KillSwitch
-from webhook.http import admin_api, signals
+from webhook.http import admin_api, previews, signals
 from webhook.http.answers import EXCEPTION_HANDLERS
 from webhook.http.dashboard import STATIC_DIRECTORY, live, pages
 from webhook.http.state import ServerState
@@ -70,13 +70,14 @@ def create_app(settings: Settings, *, journal: SignalJournal | None = None) -> S
             yield
 
     routes = [
-        Route("/webhook", signals.receive_signed, methods=["POST"]),
+        Route("/webhook", previews.receive_signed_or_dry_run, methods=["POST"]),
         Route("/webhook/{token}", signals.receive_from_source, methods=["POST"]),
         Route("/health", admin_api.health, methods=["GET"]),
         Route("/ready", admin_api.ready, methods=["GET"]),
         Route("/api/signals", admin_api.list_signals, methods=["GET"]),
         Route("/api/signals/{signal_id}", admin_api.get_signal, methods=["GET"]),
         Route("/api/plugins", admin_api.list_plugins, methods=["GET"]),
+        Route("/api/preview", previews.preview, methods=["POST"]),
         Route("/api/kill-switch", admin_api.kill_switch_state, methods=["GET"]),
         Route("/api/kill-switch", admin_api.set_kill_switch, methods=["POST"]),
         Route("/api/events", live.signal_events, methods=["GET"]),

@@ -5,6 +5,7 @@ source's passphrase) -> dedupe (repeats of a body within the source's window) ->
 and map the symbol (`webhook.decide.routing`) -> decide (threshold, kill switch, risk rules,
 sizing: `webhook.decide.policy`) -> store durably -> hand queued signals to the executor. The
 caller answers only after `receive` returns, so every `Receipt` describes a stored signal.
+`SignalPipeline.preview` takes the same steps and stops before storing (`webhook.decide.preview`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from plugins.registry import PluginRegistry
 from webhook.auth.passphrase import carries_passphrase, check_passphrase, redact_passphrase
 from webhook.config.settings import Settings, SourceSettings
 from webhook.decide.policy import PolicyVerdict, SignalPolicy
+from webhook.decide.preview import SignalPreview
 from webhook.decide.repeat_window import RepeatWindow
 from webhook.decide.routing import SymbolRouter
 from webhook.dialects import ParsedSignal, parse_alert
@@ -109,6 +111,39 @@ class SignalPipeline:
             self._hand_over(signal, plugin, verdict)
         return Receipt(signal.id, verdict.status, reason=verdict.reason, plugin=plugin,
                        dialect=parsed.dialect, rule=verdict.rule)
+
+    async def preview(self, incoming: Incoming) -> SignalPreview:
+        """What `receive` would decide about `incoming` now, storing and executing nothing.
+        Raises `Forbidden` for a wrong passphrase, as `receive` does."""
+        signal = _Arrival(incoming, self._settings.sources.get(incoming.source), "preview")
+        seen = SignalPreview(status=SignalStatus.INVALID,
+                             threshold=self._settings.threshold_for(incoming.source))
+        try:
+            parsed = self._parse(signal)
+        except PayloadError as exc:
+            self._redacted_or_refused(signal)
+            return seen.model_copy(update={"error": str(exc), "field": exc.field})
+        self._authenticated(signal, parsed)
+        seen = seen.model_copy(update={"dialect": parsed.dialect,
+                                       "alert_symbol": parsed.order.symbol})
+        window = self._dedup_window(signal, _idempotency_key(incoming, parsed))
+        if window is not None and (first := self._repeats.first(incoming.source, incoming.body)):
+            return seen.model_copy(update={"status": SignalStatus.DUPLICATE,
+                                           "reason": f"repeats signal {first}"})
+        try:
+            plugin = self._route(signal, parsed)
+        except PayloadError as exc:
+            return seen.model_copy(update={"error": str(exc), "field": exc.field,
+                                           "order": parsed.order})
+        symbol = self._router.broker_symbol(plugin, parsed.order.symbol)
+        order = parsed.order.model_copy(update={"symbol": symbol})
+        async with self._policy.serialized(incoming.source, plugin, symbol):
+            verdict = await self._decide(signal, parsed, order, plugin)
+        verdict.release()
+        return seen.model_copy(update={
+            "status": verdict.status, "reason": verdict.reason, "rule": verdict.rule,
+            "plugin": plugin, "order": verdict.order, "sizing": verdict.sizing,
+        })
 
     def _parse(self, signal: _Arrival) -> ParsedSignal:
         source = signal.source

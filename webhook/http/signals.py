@@ -66,6 +66,11 @@ def _observed(
 
 
 async def _receive_signed(request: Request, services: ServerState) -> Receipt:
+    return await services.pipeline.receive(await signed_incoming(request, services))
+
+
+async def signed_incoming(request: Request, services: ServerState) -> Incoming:
+    """A request to `POST /webhook` whose signature is right, as the pipeline takes it."""
     request.state.source = SIGNED_SOURCE
     settings = services.settings
     if not settings.secret:
@@ -76,10 +81,9 @@ async def _receive_signed(request: Request, services: ServerState) -> Receipt:
         if not source.enabled:
             raise Forbidden(f"source {SIGNED_SOURCE!r} is disabled")
         _check_sender(request, services, SIGNED_SOURCE, source)
-    body, content_type = await _read(request, settings)
+    body, content_type = await read_body(request, settings)
     webhook_id = verify_signature(settings.secret, signed, body)
-    incoming = Incoming(SIGNED_SOURCE, body, content_type, webhook_id=webhook_id)
-    return await services.pipeline.receive(incoming)
+    return Incoming(SIGNED_SOURCE, body, content_type, webhook_id=webhook_id)
 
 
 async def _receive_from_source(request: Request, services: ServerState) -> Receipt:
@@ -96,7 +100,7 @@ async def _receive_from_source(request: Request, services: ServerState) -> Recei
         raise Forbidden(f"this URL for source {token.source!r} was revoked; make a new one")
     _check_sender(request, services, token.source, source)
     request.state.source = token.source
-    body, content_type = await _read(request, settings)
+    body, content_type = await read_body(request, settings)
     incoming = Incoming(token.source, body, content_type)
     return await services.pipeline.receive(incoming)
 
@@ -120,7 +124,7 @@ receive_signed = _observed("signed", _receive_signed)
 receive_from_source = _observed("source", _receive_from_source)
 
 
-async def _read(request: Request, settings: Settings) -> tuple[bytes, str | None]:
+async def read_body(request: Request, settings: Settings) -> tuple[bytes, str | None]:
     """The body, once its declared type and size are acceptable, read within the deadline."""
     limit = settings.max_body_bytes
     content_type = request.headers.get("content-type")
@@ -134,7 +138,7 @@ async def _read(request: Request, settings: Settings) -> tuple[bytes, str | None
         raise BodyTooLarge(f"body larger than {limit} bytes")
     chunks, size = [], 0
     try:
-        async with asyncio.timeout(settings.body_read_seconds):
+        async with asyncio.timeout(settings.client_read_seconds):
             async for chunk in request.stream():
                 size += len(chunk)
                 if size > limit:
@@ -142,6 +146,6 @@ async def _read(request: Request, settings: Settings) -> tuple[bytes, str | None
                 chunks.append(chunk)
     except TimeoutError as exc:
         raise RequestTimeout(
-            f"the body did not arrive within {settings.body_read_seconds:g} s"
+            f"the body did not arrive within {settings.client_read_seconds:g} s"
         ) from exc
     return b"".join(chunks), content_type

@@ -1,0 +1,49 @@
+"""Previews: what tradehook would decide about a signal, without storing or executing it.
+
+`POST /api/preview` (an administrator, or an agent whose token has the `preview` scope) takes a
+body as a sender would post it; an administrator may name the source whose rules apply with
+`?source=NAME` (default `signed`). Signed senders get the same with `POST /webhook?dry_run=true`,
+verified like any signed request. The answer is a `SignalPreview`, always 200: its `status` is
+what the signal would get.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from webhook.config.settings import SIGNED_SOURCE
+from webhook.decide.pipeline import Incoming
+from webhook.decide.preview import SignalPreview
+from webhook.errors import PayloadError
+from webhook.http import signals
+from webhook.http.admin_api import require_admin
+from webhook.http.state import ServerState
+
+_TRUE, _FALSE = frozenset({"true", "1", "yes"}), frozenset({"false", "0", "no", ""})
+
+
+def preview_answer(preview: SignalPreview) -> JSONResponse:
+    return JSONResponse(preview.model_dump(mode="json", exclude_none=True))
+
+
+async def preview(request: Request) -> Response:
+    services = await require_admin(request)
+    source = request.query_params.get("source", SIGNED_SOURCE)
+    if source != SIGNED_SOURCE and source not in services.settings.sources:
+        raise PayloadError("source", f"no source named {source[:64]!r} is configured")
+    body, content_type = await signals.read_body(request, services.settings)
+    incoming = Incoming(source, body, content_type)
+    return preview_answer(await services.pipeline.preview(incoming))
+
+
+async def receive_signed_or_dry_run(request: Request) -> Response:
+    """`POST /webhook`: a signal, or with `?dry_run=true` the preview of one."""
+    flag = request.query_params.get("dry_run", "").strip().lower()
+    if flag in _FALSE:
+        return await signals.receive_signed(request)
+    services = ServerState.of(request)
+    incoming = await signals.signed_incoming(request, services)
+    if flag not in _TRUE:
+        raise PayloadError("dry_run", "must be true or false")
+    return preview_answer(await services.pipeline.preview(incoming))
