@@ -33,8 +33,8 @@ import threading
 import time
 from pathlib import Path
 
+from tests.fakes.ninjatrader_commands import FIELD_COUNT
 from tests.fakes.ninjatrader_platform import (
-    FIELD_COUNT,
     SimOrder,
     SimPosition,
     SimulatedNinjaTrader,

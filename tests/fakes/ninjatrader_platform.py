@@ -12,6 +12,8 @@ unconfirmed.
   moves through them. A resting limit order is Working ("confirmation received by exchange");
   a resting stop stays Accepted ("confirmation received by broker"), where brokers hold stops
   (Order State Definitions; which orders stay Accepted depends on the broker: undocumented).
+- A fill moves the position before the order is reported Filled (undocumented which comes
+  first).
 - An OCO group loses its other orders when one fills or is cancelled (Commands and Valid
   Parameters: OCO ID).
 - CHANGE takes 0 for a price or quantity that should not change (Commands and Valid
@@ -36,10 +38,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-FIELD_COUNT = 13
-COMMANDS = {"CANCEL", "CANCELALLORDERS", "CHANGE", "CLOSEPOSITION", "CLOSESTRATEGY",
-            "FLATTENEVERYTHING", "PLACE", "REVERSEPOSITION"}  # fmt: skip
-ORDER_TYPES = {"MARKET", "LIMIT", "STOPMARKET", "STOPLIMIT"}
+from tests.fakes.ninjatrader_commands import (
+    COMMANDS,
+    FIELD_COUNT,
+    check_change,
+    check_order,
+    price_of,
+)
+
 ROOT_PRICES = {"ES": 5000.0, "MES": 5000.0, "NQ": 18000.0, "MNQ": 18000.0, "YM": 39000.0,
                "RTY": 2000.0, "CL": 80.0, "GC": 2350.0}  # fmt: skip
 
@@ -150,9 +156,7 @@ class SimulatedNinjaTrader:
         if command in ("CANCEL", "CHANGE") and self._named(f[10], f[12]) is None:
             return f"unknown order id {f[10]!r}"
         if command == "CHANGE":
-            blank = [name for i, name in ((4, "QTY"), (6, "LIMIT"), (7, "STOP")) if not f[i]]
-            if blank:
-                return f"CHANGE with blank {', '.join(blank)} (0 keeps a value, blank is not valid)"
+            return check_change(f)
         strategies = {o.strategy_id for o in self.orders.values()}
         if command == "CLOSESTRATEGY" and f[12] not in strategies:
             return f"unknown strategy id {f[12]!r}"
@@ -164,7 +168,7 @@ class SimulatedNinjaTrader:
         if command in ("PLACE", "REVERSEPOSITION"):
             if f[11] and f[11] not in self.atm_templates:
                 return f"unknown ATM strategy template {f[11]!r}"
-            return _check_order(f, self.orders)
+            return check_order(f, self.orders)
         return None
 
     def _named(self, order_id: str, strategy_id: str) -> SimOrder | None:
@@ -183,8 +187,8 @@ class SimulatedNinjaTrader:
         if not f[10]:
             self._internal += 1
         order = SimOrder(
-            f[10] or f"NT#{self._internal}", f[1], f[2], f[3], int(f[4]), f[5], _price(f[6]),
-            _price(f[7]), f[8], f[9], f[11], f[12],
+            f[10] or f"NT#{self._internal}", f[1], f[2], f[3], int(f[4]), f[5], price_of(f[6]),
+            price_of(f[7]), f[8], f[9], f[11], f[12],
         )  # fmt: skip
         self.orders[order.order_id] = order
         if self.reject_next or order.order_type in self.reject_order_types:
@@ -213,9 +217,9 @@ class SimulatedNinjaTrader:
 
     def _fill(self, order: SimOrder, price: float) -> None:
         order.filled, order.average_price = order.quantity, price
-        self._set(order, "FILLED")
         signed = order.quantity if order.action == "BUY" else -order.quantity
-        self._move(order.account, order.instrument, signed, price)
+        self._move(order.account, order.instrument, signed, price)  # undocumented: which first
+        self._set(order, "FILLED")
         if order.oco:
             for other in list(self.orders.values()):
                 if other.oco == order.oco and other is not order:
@@ -293,40 +297,11 @@ class SimulatedNinjaTrader:
         assert order is not None
         if int(float(f[4])):
             order.quantity = int(float(f[4]))
-        order.limit = _price(f[6]) or order.limit
-        order.stop = _price(f[7]) or order.stop
+        order.limit = price_of(f[6]) or order.limit
+        order.stop = price_of(f[7]) or order.stop
         self._set(order, order.state)
 
     def _set(self, order: SimOrder, state: str) -> None:
         order.state = state
         for listener in self.on_order:
             listener(order)
-
-
-def _price(text: str) -> float | None:
-    value = float(text) if text else 0.0
-    return value or None  # the DLL sends 0 for "no price"
-
-
-def _check_order(f: list[str], orders: dict[str, SimOrder]) -> str | None:
-    if f[3] not in ("BUY", "SELL"):
-        return f"action {f[3]!r} is not BUY or SELL"
-    if not f[4].isdigit() or int(f[4]) < 1:
-        return f"quantity {f[4]!r} is not a whole number of contracts"
-    if f[5] not in ORDER_TYPES:
-        return f"unknown order type {f[5]!r}"
-    if f[8] not in ("DAY", "GTC"):
-        return f"time in force {f[8]!r} is not DAY or GTC"
-    try:
-        limit, stop = _price(f[6]), _price(f[7])
-    except ValueError:
-        return "prices are not numbers"
-    if f[5] in ("LIMIT", "STOPLIMIT") and limit is None:
-        return f"{f[5]} needs a limit price"
-    if f[5] in ("STOPMARKET", "STOPLIMIT") and stop is None:
-        return f"{f[5]} needs a stop price"
-    if f[10] and f[10] in orders:
-        return f"order id {f[10]!r} is already used"
-    if f[11] and not f[12]:
-        return "an ATM strategy needs a strategy id"
-    return None
