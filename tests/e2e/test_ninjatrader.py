@@ -276,3 +276,20 @@ def test_ninjatrader_restarting_in_the_middle_of_a_position(
     assert "has not reported the position" in refused["result"]["error"]
     assert closed["status"] == "filled" and held(platform.sim, nq) == 0
     assert [f[0] for f in platform.sim.handed if f[2] == nq] == ["PLACE", "CLOSEPOSITION"]
+
+
+def test_a_position_rule_with_the_position_unreported_rejects_and_says_why(
+    tmp_path: Path,
+) -> None:
+    with OifPlatform(tmp_path / "NinjaTrader 8") as platform:
+        config = (FAULTS + OIF.format(platform.incoming.parent.as_posix())
+                  + "\n[sources.signed.risk]\nmax_position = 4\n")  # fmt: skip
+        server = start_server(tmp_path / "serve", config_toml=config)
+        try:
+            answer = server.post_signed("buy 1 ES1!")
+        finally:
+            server.stop()
+    assert (answer.status_code, answer.json()["status"]) == (200, "rejected")
+    assert "could not report its position" in answer.json()["reason"]
+    assert "has reported no position in ES 12-25" in answer.json()["reason"]
+    assert platform.sim.handed == []
