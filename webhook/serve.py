@@ -1,22 +1,73 @@
-"""Run the app under uvicorn, as `tradehook serve` does."""
+"""Run the app under uvicorn, as `tradehook serve` does.
+
+What a slow or hostile client can hold is bounded here: connections (and requests in progress)
+beyond `max_connections` are answered 503; a request's head must arrive within
+`client_read_seconds` of the connection opening (or of the previous answer), else the connection
+is closed; an idle kept-alive connection lasts `keep_alive_seconds`; a head may not exceed
+`MAX_HEAD_BYTES`. The body's own deadline and size are the signal routes' (webhook.http.signals).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import gc
 from types import FrameType
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from webhook.config.settings import Settings
 from webhook.journal.event_loop import uvicorn_loop
 from webhook.observe.events import SignalEvent
 
 GRACEFUL_SHUTDOWN_SECONDS = 5
+"""How long a stop waits for requests still open before it cancels them."""
 GC_THRESHOLDS = (100_000, 50, 1000)
 """Allocations before a young collection, and how many of those before older ones."""
-"""How long a stop waits for requests still open before it cancels them."""
+MAX_HEAD_BYTES = 16 * 1024
+"""The request line and headers together (h11's default, stated)."""
+
+
+class _HeadDeadline(H11Protocol):
+    """uvicorn's h11 protocol, which also closes a connection whose request head does not
+    arrive in time: uvicorn itself waits for a slow head (slowloris) forever."""
+
+    head_seconds = 10.0
+    _head_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._head_timer = self.loop.call_later(self.head_seconds, self._head_too_slow)
+
+    def _disarm(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_too_slow(self) -> None:
+        self._head_timer = None
+        if self.cycle is None or self.cycle.response_complete:
+            self.transport.close()
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        if self.cycle is not None and not self.cycle.response_complete:
+            self._disarm()  # the head is in: the body has its own deadline
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
 
 
 class _Server(uvicorn.Server):
@@ -38,16 +89,25 @@ class _Server(uvicorn.Server):
             loop.call_soon_threadsafe(services.events.publish, SignalEvent(kind="shutdown"))
 
 
-def serve(app: Starlette, settings: Settings) -> None:
+def server_config(app: Starlette, settings: Settings) -> uvicorn.Config:
     # No access log: source URLs carry their token in the path. Our logging, not uvicorn's
     # (log_config=None), so its lines are JSON and redacted too. X-Forwarded-For is read by
     # webhook.auth.client_address from configured trusted proxies only, never by uvicorn.
-    config = uvicorn.Config(
+    protocol: Any = type("HeadDeadline", (_HeadDeadline,),
+                         {"head_seconds": settings.client_read_seconds})
+    return uvicorn.Config(
         app, host=settings.host, port=settings.port, access_log=False, log_config=None,
         log_level=settings.log_level, proxy_headers=False, server_header=False,
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS, http=protocol,
+        limit_concurrency=settings.max_connections,
+        timeout_keep_alive=settings.keep_alive_seconds,
+        h11_max_incomplete_event_size=MAX_HEAD_BYTES,
         loop=uvicorn_loop(settings.journal),  # psycopg refuses Windows' Proactor loop
     )
+
+
+def serve(app: Starlette, settings: Settings) -> None:
+    config = server_config(app, settings)
     # Collector pauses were the answer's tail latency under a backlog (make bench, row c):
     # objects from start-up stay out of the collector's walks, and young objects are
     # collected in larger, rarer batches. Reference cycles are still collected.

@@ -5,6 +5,7 @@ Loading (file, environment, secret files, checks that name the key) is `webhook.
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Annotated, Any, Literal
 
@@ -132,11 +133,12 @@ class Settings(_Strict):
     public_url: str | None = None
     """The address senders use (e.g. https://hooks.example.com), for printed URLs."""
     max_body_bytes: Annotated[int, Field(ge=256, le=16 * 1024 * 1024)] = 64 * 1024
-    body_read_seconds: Annotated[float, Field(gt=0, le=60)] = 10.0
-    """Seconds a client may take to send a request's body; a slower one is answered 408."""
+    client_read_seconds: Annotated[float, Field(gt=0, le=60)] = 10.0
+    """Seconds a client may take to send a request's head, and then again its body: a slower head
+    closes the connection, a slower body is answered 408."""
     max_connections: Annotated[int, Field(ge=8, le=100_000)] = 1000
     """Open connections (and requests in progress) beyond which new ones are answered 503."""
-    keep_alive_seconds: Annotated[float, Field(gt=0, le=300)] = 5.0
+    keep_alive_seconds: Annotated[int, Field(ge=1, le=300)] = 5
     """How long an idle kept-alive connection stays open."""
     execution: ExecutionSettings = Field(default_factory=ExecutionSettings)
     routes: dict[str, str] = Field(default_factory=dict)
@@ -263,4 +265,17 @@ class Settings(_Strict):
             found.append(target.url.get_secret_value())
             if target.secret is not None:
                 found += [str(target.secret), str(target.secret).removeprefix("whsec_")]
+        if self.journal_path is None:
+            found += parse_postgres_url(self.journal).secrets
+        return found + self._plugin_credentials()
+
+    def _plugin_credentials(self) -> list[str]:
+        """The values of the environment variables that plugins read their credentials from
+        (every `*_env` option: ccxt's keys, the MT5 password...)."""
+        found = []
+        for plugin in self.plugins.values():
+            for option, name in plugin.options.items():
+                if option.endswith("_env") and isinstance(name, str):
+                    value = os.environ.get(name, "").strip()
+                    found += [value] if value else []
         return found

@@ -40,7 +40,7 @@ ACCEPTED_TYPES = frozenset(
 """What TradingView sends, plus curl's default for `-d` (whose body is taken as it is)."""
 
 
-def _observed(
+def observed(
     endpoint: str, receive: Callable[[Request, ServerState], Awaitable[Receipt]]
 ) -> Callable[[Request], Awaitable[Response]]:
     """Time the answer, count what was refused, and tell the listeners what was decided."""
@@ -120,8 +120,8 @@ def _check_sender(
         raise Forbidden(f"source {name!r} requires TradingView's TLS client certificate")
 
 
-receive_signed = _observed("signed", _receive_signed)
-receive_from_source = _observed("source", _receive_from_source)
+receive_signed = observed("signed", _receive_signed)
+receive_from_source = observed("source", _receive_from_source)
 
 
 async def read_body(request: Request, settings: Settings) -> tuple[bytes, str | None]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 import time
 from collections.abc import Collection
@@ -46,6 +48,15 @@ def _oldest_pending_by_lane(
     return heads
 
 
+def _make_private(path: Path) -> None:
+    """Create the journal file 0600 (SQLite gives its -wal and -shm files the same mode), and
+    take back group and world access from files an older version made 0644."""
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(f"{path}{suffix}", 0o600)
+
+
 class SqliteJournal(SignalJournal):
     def __init__(self, path: str | Path) -> None:
         self._path = Path(path)
@@ -54,6 +65,7 @@ class SqliteJournal(SignalJournal):
     def _connect(self) -> sqlite3.Connection:
         if self._path.parent != Path():
             self._path.parent.mkdir(parents=True, exist_ok=True)
+        _make_private(self._path)
         connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=FULL")

@@ -32,7 +32,9 @@ LogFormat = Literal["auto", "json", "text"]
 REDACTED = "[redacted]"
 _signal_id: ContextVar[str | None] = ContextVar("tradehook_signal_id", default=None)
 _PATTERNS = (
-    re.compile(r"(/webhook/)[^\s/?#\"']+"),
+    # A source URL's token is itsdangerous' base64 JSON (`eyJ...`) or its compressed form
+    # (`.eJ...`): file paths through a `webhook/` folder are left alone.
+    re.compile(r"(/webhook/)(?:eyJ|\.)[A-Za-z0-9_.-]{16,}"),
     re.compile(r"whsec_[A-Za-z0-9+/=]+"),
     re.compile(r"(?i)(bearer\s+)[^\s\"']+"),
     re.compile(r"(api\.telegram\.org/bot)[^/\s\"']+"),

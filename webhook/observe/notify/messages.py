@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -84,6 +85,23 @@ def _describe(event: SignalEvent, record: SignalRecord | None) -> str:
     return f"{what} via {event.plugin}" if event.plugin else what
 
 
+_DISCORD_MARKUP = re.compile(r"([\\*_~`|>\[\]<])")
+
+
+def slack_text(text: str) -> str:
+    """Alert text as Slack shows it literally: `&`, `<` and `>` are Slack's control characters
+    (`<!channel>`, `<@U123>`, `<url|label>`) and must be sent as HTML entities
+    (https://api.slack.com/reference/surfaces/formatting#escaping)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def discord_text(text: str) -> str:
+    """Alert text as Discord shows it literally: each markdown character gets a backslash
+    (https://support.discord.com/hc/en-us/articles/210298617); mentions are kept from pinging
+    anyone by `allowed_mentions` (https://discord.com/developers/docs/resources/message)."""
+    return _DISCORD_MARKUP.sub(r"\\\1", text)
+
+
 def request_for(target: NotificationTarget, note: Notification) -> tuple[bytes, dict[str, str]]:
     """The body and headers to post to `target`."""
     payload: dict[str, Any]
@@ -91,9 +109,9 @@ def request_for(target: NotificationTarget, note: Notification) -> tuple[bytes, 
         payload = {"chat_id": target.chat_id, "text": note.text,
                    "disable_web_page_preview": True}
     elif target.kind == "discord":
-        payload = {"content": note.text[:2000], "allowed_mentions": {"parse": []}}
+        payload = {"content": discord_text(note.text)[:2000], "allowed_mentions": {"parse": []}}
     elif target.kind == "slack":
-        payload = {"text": note.text}
+        payload = {"text": slack_text(note.text)}
     else:
         payload = {
             "type": f"signal.{note.event}" if note.signal_id else note.event,
