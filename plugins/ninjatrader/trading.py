@@ -225,7 +225,11 @@ class NinjaTraderTrader:
         await self._send([ati.close_position(self.config.account, instrument)], f"{oid}-close")
         await self.reports.until_flat(instrument, what, f"{oid}-close")
         self.working.forget_all(instrument)
-        return self._closed(cid, 0).model_copy(update={"client_order_id": order.client_order_id})
+        unsized = (f"{instrument} is flat; NinjaTrader had not reported the position before, so "
+                   "how many contracts the close sold or bought is not known")  # fmt: skip
+        return self._closed(cid, 0).model_copy(
+            update={"client_order_id": order.client_order_id, "error": unsized}
+        )
 
     async def _reverse(self, order: Order, instrument: str, cid: str, what: str) -> ExecutionResult:
         assert order.side is not None  # noqa: S101 - Order checks

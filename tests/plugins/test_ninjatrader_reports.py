@@ -85,6 +85,7 @@ async def test_after_a_restart_the_position_is_unknown_and_a_full_close_still_fl
         after = await plugin.fetch_position(ES)
     assert [c[0] for c in sent(platform)] == ["PLACE", "CLOSEPOSITION"]
     assert result.status is ExecutionStatus.FILLED
+    assert result.error is not None and "how many contracts" in result.error
     assert held(platform) == after == 0
 
 
