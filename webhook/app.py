@@ -20,7 +20,7 @@ from webhook.errors import JournalError
 from webhook.execute.deadlines import DeliveryLimits
 from webhook.execute.executor import Executor
 from webhook.execute.kill_switch import KillSwitch
-from webhook.http import admin_api, previews, signals
+from webhook.http import admin_api, agent_api, previews, signals
 from webhook.http.answers import EXCEPTION_HANDLERS
 from webhook.http.dashboard import STATIC_DIRECTORY, live, pages
 from webhook.http.state import ServerState
@@ -78,6 +78,11 @@ def create_app(settings: Settings, *, journal: SignalJournal | None = None) -> S
         Route("/api/signals/{signal_id}", admin_api.get_signal, methods=["GET"]),
         Route("/api/plugins", admin_api.list_plugins, methods=["GET"]),
         Route("/api/preview", previews.preview, methods=["POST"]),
+        Route("/api/agent/signals", agent_api.submit_signal, methods=["POST"]),
+        Route("/api/agent/signals", agent_api.list_signals, methods=["GET"]),
+        Route("/api/agent/signals/{signal_id}", agent_api.get_signal, methods=["GET"]),
+        Route("/api/agent/limits", agent_api.limits, methods=["GET"]),
+        Route("/api/agent/kill-switch", agent_api.engage_kill_switch, methods=["POST"]),
         Route("/api/kill-switch", admin_api.kill_switch_state, methods=["GET"]),
         Route("/api/kill-switch", admin_api.set_kill_switch, methods=["POST"]),
         Route("/api/events", live.signal_events, methods=["GET"]),

@@ -1,10 +1,11 @@
 """Load the settings: a TOML file, then `TRADEHOOK_*` variables, then the checks.
 
 Keys nest with a double underscore in variable names: `TRADEHOOK_SOURCES__TV__PLUGIN` sets
-`sources.tv.plugin`. Secrets (`secret`, `admin_token`, a source's `passphrase`) may not be
-written in the file, which often lives in a repository: they come from the environment, from a
-file named by `<key>_file`, or from the local secrets file that `tradehook serve` creates on a
-first run with no configuration. Every mistake raises `ConfigError` naming the key.
+`sources.tv.plugin`. Secrets (`secret`, `admin_token`, a source's `passphrase`, an agent's
+`token`) may not be written in the file, which often lives in a repository: they come from the
+environment, from a file named by `<key>_file`, or from the local secrets file that `tradehook
+serve` creates on a first run with no configuration. Every mistake raises `ConfigError` naming
+the key.
 """
 
 from __future__ import annotations
@@ -96,6 +97,7 @@ def _refuse_inline_secrets(raw: dict[str, Any]) -> None:
         for name, table in (raw.get("sources") or {}).items()
         if isinstance(table, dict) and "passphrase" in table
     ]
+    found += [f"agents.{name}.token" for name, table in _tables(raw, "agents") if "token" in table]
     found += [
         f"notifications.{name}.{key}"
         for name, table in _tables(raw, "notifications")
@@ -124,6 +126,7 @@ def _read_secret_files(raw: dict[str, Any]) -> None:
         if isinstance(table, dict)
     ]
     tables += [(f"notifications.{name}.", table) for name, table in _tables(raw, "notifications")]
+    tables += [(f"agents.{name}.", table) for name, table in _tables(raw, "agents")]
     for prefix, table in tables:
         for key in [k for k in table if k.endswith("_file") and isinstance(table[k], str)]:
             target = key.removesuffix("_file")

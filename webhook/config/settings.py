@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from webhook.agents.settings import AgentSettings
 from webhook.auth.client_address import AddressAllowlist, TrustedProxies
 from webhook.auth.credentials import admin_token_problem, passphrase_problem
 from webhook.auth.signatures import WebhookSecret
@@ -125,6 +126,8 @@ class Settings(_Strict):
     """Proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed (addresses or
     networks); from anyone else those headers are ignored."""
     notifications: dict[str, NotificationTarget] = Field(default_factory=dict)
+    agents: dict[str, AgentSettings] = Field(default_factory=dict)
+    """Agents with their own tokens and scopes (`[agents.NAME]`, see docs/agents.md)."""
     log_format: Literal["auto", "json", "text"] = "auto"
     """`auto`: text on a terminal, JSON lines otherwise."""
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -179,6 +182,15 @@ class Settings(_Strict):
         for name in value:
             if SOURCE_NAME.fullmatch(name) is None:
                 raise _invalid(f"sources.{name}", "a source name may hold only letters, digits, "
+                               "_ and - (at most 64)")
+        return value
+
+    @field_validator("agents")
+    @classmethod
+    def _check_agent_names(cls, value: dict[str, AgentSettings]) -> dict[str, AgentSettings]:
+        for name in value:
+            if SOURCE_NAME.fullmatch(name) is None:
+                raise _invalid(f"agents.{name}", "an agent name may hold only letters, digits, "
                                "_ and - (at most 64)")
         return value
 
@@ -241,6 +253,24 @@ class Settings(_Strict):
                                f"no plugin named {plugin!r} (configured: {configured})")
         return self
 
+    @model_validator(mode="after")
+    def _check_agents(self) -> Settings:
+        configured = ", ".join(sorted(self.plugins)) or "none"
+        tokens = {self.admin_token.get_secret_value()} if self.admin_token else set()
+        for name, agent in self.agents.items():
+            if agent.source != SIGNED_SOURCE and agent.source not in self.sources:
+                raise _invalid(f"agents.{name}.source", f"no source named {agent.source!r}")
+            for plugin in agent.plugins:
+                if plugin not in self.plugins:
+                    raise _invalid(f"agents.{name}.plugins",
+                                   f"no plugin named {plugin!r} (configured: {configured})")
+            token = agent.token.get_secret_value()
+            if token in tokens:
+                raise _invalid(f"agents.{name}.token", "is the same as the admin token or "
+                               "another agent's; every agent needs its own")
+            tokens.add(token)
+        return self
+
     @property
     def journal_path(self) -> str | None:
         """The SQLite journal's file; None for a journal that is not a file (PostgreSQL)."""
@@ -261,6 +291,7 @@ class Settings(_Strict):
         if self.admin_token is not None:
             found.append(self.admin_token.get_secret_value())
         found += [s.passphrase.get_secret_value() for s in self.sources.values() if s.passphrase]
+        found += [agent.token.get_secret_value() for agent in self.agents.values()]
         for target in self.notifications.values():
             found.append(target.url.get_secret_value())
             if target.secret is not None:

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 from plugins.orders import Order
 from plugins.registry import PluginRegistry
+from webhook.agents.limits import outside_limits
+from webhook.agents.settings import agent_source
 from webhook.auth.passphrase import carries_passphrase, check_passphrase, redact_passphrase
 from webhook.config.settings import Settings, SourceSettings
 from webhook.decide.policy import PolicyVerdict, SignalPolicy
@@ -39,9 +41,17 @@ class Incoming:
     """An authenticated request: who sent it and what it carried."""
 
     source: str
+    """The source whose rules apply (for an agent, its `source` setting)."""
     body: bytes
     content_type: str | None
     webhook_id: str | None = None
+    """The sender's idempotency key from a header (`webhook-id`, an agent's `Idempotency-Key`)."""
+    agent: str | None = None
+    """The agent that sent it: the journal records the source as `agent:NAME`."""
+
+    @property
+    def recorded_source(self) -> str:
+        return agent_source(self.agent) if self.agent else self.source
 
 
 @dataclass(frozen=True)
@@ -179,13 +189,19 @@ class SignalPipeline:
     def _route(self, signal: _Arrival, parsed: ParsedSignal) -> str:
         incoming = signal.incoming
         return self._router.route(
-            parsed, incoming.source, signal.source, signed=incoming.webhook_id is not None
+            parsed, incoming.source, signal.source,
+            signed=incoming.webhook_id is not None or incoming.agent is not None,
         )
 
     async def _decide(
         self, signal: _Arrival, parsed: ParsedSignal, order: Order, plugin: str
     ) -> PolicyVerdict:
         source = signal.incoming.source
+        agent = signal.incoming.agent
+        if agent and (refused := outside_limits(agent, self._settings.agents.get(agent),
+                                                plugin, parsed.order.symbol)):
+            return PolicyVerdict(SignalStatus.REJECTED, order, reason=refused.reason,
+                                 rule=refused.rule)
         queued: Sequence[Order] = ()
         if self._policy.limits_positions(source, plugin):
             queued = self._executor.queued_orders(plugin, order.symbol)
@@ -203,7 +219,7 @@ class SignalPipeline:
         """Store the decided signal; a `Receipt` when it turned out to be a duplicate."""
         incoming = signal.incoming
         record = NewSignal(
-            id=signal.id, received_at=time.time(), source=incoming.source,
+            id=signal.id, received_at=time.time(), source=incoming.recorded_source,
             dialect=parsed.dialect, idempotency_key=key, content_type=incoming.content_type,
             raw_body=body, order=verdict.order, plugin=plugin, status=verdict.status,
             reason=verdict.reason, sizing=verdict.sizing,
@@ -238,7 +254,7 @@ class SignalPipeline:
         if key is None and incoming.webhook_id:
             key = _idempotency_key(incoming, None)
         record = NewSignal(
-            id=signal.id, received_at=time.time(), source=incoming.source,
+            id=signal.id, received_at=time.time(), source=incoming.recorded_source,
             dialect=parsed.dialect if parsed else None, idempotency_key=key,
             content_type=incoming.content_type, raw_body=body,
             order=parsed.order if parsed else None, status=SignalStatus.INVALID, error=str(exc),
@@ -264,7 +280,11 @@ class _Arrival:
 
 def _idempotency_key(incoming: Incoming, parsed: ParsedSignal | None) -> str | None:
     """The sender's key, namespaced so that different senders cannot collide: a source name
-    holds no `/` (`SOURCE_NAME`), so `source/NAME/` can never be `webhook-id:`'s prefix."""
+    holds no `/` (`SOURCE_NAME`), so `source/NAME/` can never be `webhook-id:`'s prefix, nor
+    `agent/NAME/` (an agent's key, from its `Idempotency-Key` or the body's `id`)."""
+    if incoming.agent:
+        given = incoming.webhook_id or (parsed.idempotency_key if parsed else None)
+        return f"agent/{incoming.agent}/{given}" if given else None
     if incoming.webhook_id:
         return f"webhook-id:{incoming.webhook_id}"
     if parsed is not None and parsed.idempotency_key:

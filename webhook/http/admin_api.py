@@ -82,8 +82,8 @@ async def require_admin(request: Request) -> ServerState:
     return services
 
 
-async def list_signals(request: Request) -> Response:
-    services = await require_admin(request)
+def read_signal_query(request: Request) -> SignalQuery:
+    """The query of a signal list, or `PayloadError` naming the parameter that is wrong."""
     try:
         query = SignalQuery.model_validate(dict(request.query_params))
     except ValidationError as exc:
@@ -91,6 +91,12 @@ async def list_signals(request: Request) -> Response:
         raise PayloadError(str(error["loc"][0]), str(error["msg"])) from exc
     if not 1 <= query.limit <= MAX_LIST:
         raise PayloadError("limit", f"must be between 1 and {MAX_LIST}")
+    return query
+
+
+async def list_signals(request: Request) -> Response:
+    services = await require_admin(request)
+    query = read_signal_query(request)
     records = await services.journal.list_signals(**query.model_dump())
     views = [SignalView.of(r, full=False).model_dump(mode="json") for r in records]
     return JSONResponse({"signals": views})

@@ -17,7 +17,8 @@ from webhook.decide.pipeline import Incoming
 from webhook.decide.preview import SignalPreview
 from webhook.errors import PayloadError
 from webhook.http import signals
-from webhook.http.admin_api import require_admin
+from webhook.http.agent_access import require_agent_or_admin
+from webhook.http.agent_api import agent_incoming
 from webhook.http.state import ServerState
 
 _TRUE, _FALSE = frozenset({"true", "1", "yes"}), frozenset({"false", "0", "no", ""})
@@ -28,12 +29,17 @@ def preview_answer(preview: SignalPreview) -> JSONResponse:
 
 
 async def preview(request: Request) -> Response:
-    services = await require_admin(request)
+    """An agent's preview follows its own rules (`source` and limits); `?source=` is for
+    administrators."""
+    services, agent = await require_agent_or_admin(request, "preview")
     source = request.query_params.get("source", SIGNED_SOURCE)
     if source != SIGNED_SOURCE and source not in services.settings.sources:
         raise PayloadError("source", f"no source named {source[:64]!r} is configured")
     body, content_type = await signals.read_body(request, services.settings)
-    incoming = Incoming(source, body, content_type)
+    if agent is None:
+        incoming = Incoming(source, body, content_type)
+    else:
+        incoming = agent_incoming(request, agent, body, content_type)
     return preview_answer(await services.pipeline.preview(incoming))
 
 

@@ -1,0 +1,49 @@
+"""The bodies agents send, as pydantic models: the HTTP agent API reads them and the MCP tools'
+input schemas are generated from them, so both surfaces take the same thing."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from plugins.orders import OrderAction, OrderSide, OrderType, TimeInForce
+from webhook.decide.quantities import QuantityUnit
+
+Price = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+class AgentSignal(BaseModel):
+    """One order as an agent asks for it (tradehook's native dialect)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    symbol: Annotated[str, Field(min_length=1, max_length=64)]
+    """As the agent names it, e.g. `BTC/USDT`, `BINANCE:BTCUSDT`, `EURUSD`."""
+    side: OrderSide
+    order_type: OrderType = OrderType.MARKET
+    quantity: Price | None = None
+    """In `quantity_unit`s; omitted: the source's `sizing.quantity`."""
+    quantity_unit: QuantityUnit | None = None
+    price: Price | None = None
+    stop_price: Price | None = None
+    stop_loss: Price | None = None
+    take_profit: Price | None = None
+    confidence: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.6
+    """How sure the agent is; below the threshold the signal is stored as `filtered`."""
+    action: OrderAction = OrderAction.OPEN
+    plugin: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    time_in_force: TimeInForce | None = None
+    comment: Annotated[str, Field(max_length=256)] | None = None
+
+    def body(self) -> bytes:
+        """The signal as the native dialect's JSON, which the pipeline parses like any body."""
+        return self.model_dump_json(exclude_none=True).encode()
+
+
+class KillSwitchEngagement(BaseModel):
+    """An agent engaging the kill switch: only a person can release it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reason: Annotated[str, Field(min_length=1, max_length=400)]
