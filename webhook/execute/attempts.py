@@ -183,8 +183,7 @@ class AttemptRunner:
                 budget.resume()
                 return False
             if state is BreakerState.HALF_OPEN and self._breakers.take_probe(plugin):
-                budget.resume()
-                return True
+                return True  # the probe is the breaker's: the budget stays paused for it
             if sending and self._too_old(job) is not None:
                 return False  # the caller ends it `expired` before any send
             budget.pause()

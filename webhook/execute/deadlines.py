@@ -100,11 +100,12 @@ class RetryBudget:
     def left(self) -> float:
         return max(0.0, self.seconds - self.spent)
 
-    def failed(self, *, charge_from: float | None = None) -> None:
-        """A temporary failure: the clock runs from the attempt's start (`charge_from`) on."""
+    def failed(self, *, charge_from: float | None) -> None:
+        """A temporary failure: the clock runs from the attempt's start (`charge_from`) on;
+        None for a failure not charged (a breaker's probe)."""
         self.failures += 1
-        if self._since is None:
-            self._since = self._clock() if charge_from is None else charge_from
+        if self._since is None and charge_from is not None:
+            self._since = charge_from
 
     def pause(self) -> None:
         """Waiting on an open breaker: stop the clock."""

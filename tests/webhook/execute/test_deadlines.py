@@ -50,6 +50,15 @@ def test_budget_stands_still_while_paused_on_an_open_breaker() -> None:
     assert budget.left == pytest.approx(5)
 
 
+def test_a_failed_probe_is_counted_but_not_charged() -> None:
+    clock = Clock()
+    budget = RetryBudget(10, clock)
+    budget.failed(charge_from=None)  # the half-open breaker's probe
+    clock.now += 60
+    assert budget.failures == 1
+    assert budget.spent == 0 and not budget.exhausted
+
+
 def test_defaults_are_separate_for_market_and_resting_orders() -> None:
     limits = DeliveryLimits()
     assert limits.max_lag(MARKET, plugin="p", source="s") == DEFAULT_MARKET_LAG
