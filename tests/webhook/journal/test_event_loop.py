@@ -72,7 +72,8 @@ def run_on(factory: LoopFactory | None, work: Any) -> Any:
 
 @pytest.mark.usefixtures("on_windows")
 def test_psycopg_refuses_the_loop_uvicorn_picks_on_windows(postgres_url: str) -> None:
-    windows_default = uvicorn.Config(Starlette(), loop="asyncio").get_loop_factory()
+    uvicorns_choice = uvicorn.Config(Starlette(), loop="asyncio", log_config=None)
+    windows_default = uvicorns_choice.get_loop_factory()
     with pytest.raises(JournalError, match="cannot use the 'ProactorEventLoop'"):
         run_on(windows_default, store_and_read_back(postgres_url))
 
