@@ -26,7 +26,7 @@ def test_caddy_validates_the_caddyfile() -> None:
     assert caddy is not None
     done = subprocess.run(
         [caddy, "validate", "--config", str(DEPLOY / "Caddyfile"), "--adapter", "caddyfile"],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True, text=True, encoding="utf-8", timeout=60, check=False,
         env={"PATH": "/usr/bin:/bin", "HOME": "/tmp", "TRADEHOOK_DOMAIN": "hooks.example.com"},
     )
     assert done.returncode == 0, done.stderr
@@ -38,18 +38,18 @@ def test_systemd_accepts_the_unit(tmp_path: Path) -> None:
     if analyze is None:
         pytest.skip("systemd is not present here")
     # verify checks that ExecStart exists: point it at this checkout's tradehook.
-    unit = (DEPLOY / "tradehook.service").read_text()
+    unit = (DEPLOY / "tradehook.service").read_text(encoding="utf-8")
     assert "ExecStart=/opt/tradehook/bin/tradehook " in unit
     copy = tmp_path / "tradehook.service"
-    copy.write_text(unit.replace("/opt/tradehook/bin/tradehook", str(TRADEHOOK)))
+    copy.write_text(unit.replace("/opt/tradehook/bin/tradehook", str(TRADEHOOK)), encoding="utf-8")
     done = subprocess.run([analyze, "verify", str(copy)], capture_output=True, text=True,
-                          timeout=60, check=False)
+                          timeout=60, check=False, encoding="utf-8")
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip() == "", done.stderr  # it only warns about unknown values
 
 
 def test_unit_is_hardened() -> None:
-    unit = (DEPLOY / "tradehook.service").read_text()
+    unit = (DEPLOY / "tradehook.service").read_text(encoding="utf-8")
     for line in ("User=tradehook", "NoNewPrivileges=yes", "ProtectSystem=strict",
                  "StateDirectory=tradehook", "EnvironmentFile=/etc/tradehook/tradehook.env",
                  "CapabilityBoundingSet=\n"):
@@ -57,7 +57,7 @@ def test_unit_is_hardened() -> None:
 
 
 def test_image_is_non_root_with_a_healthcheck_and_a_journal_volume() -> None:
-    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    dockerfile = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
     assert re.search(r"^USER tradehook$", dockerfile, re.MULTILINE)
     assert re.search(r"^HEALTHCHECK .*\n?.*/health", dockerfile, re.MULTILINE)
     assert "VOLUME /var/lib/tradehook" in dockerfile
@@ -70,7 +70,7 @@ def test_compose_puts_caddy_in_front_and_postgres_behind_a_profile() -> None:
     except ImportError:
         skip_unless_available(False, "PyYAML is not installed (pip install pyyaml)")
         return
-    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8"))
     services = compose["services"]
     assert services["caddy"]["ports"] == ["80:80", "443:443"]
     assert "ports" not in services["tradehook"]
@@ -91,7 +91,7 @@ def test_settings_named_by_the_deploy_files_exist(
     monkeypatch.chdir(tmp_path)
     env = {"TRADEHOOK_SECRETS_FILE": str(tmp_path / "none")}
     for name in ("Dockerfile", "compose.yaml", "tradehook.service"):
-        env.update(_variables((DEPLOY / name).read_text()))
+        env.update(_variables((DEPLOY / name).read_text(encoding="utf-8")))
     env.pop("TRADEHOOK_DOMAIN", None)  # Caddy's, not tradehook's
     env.pop("TRADEHOOK_UPSTREAM", None)
     env["TRADEHOOK_PUBLIC_URL"] = "https://hooks.example.com"

@@ -70,7 +70,7 @@ class RunningNginx:
     @property
     def access_log(self) -> str:
         path = self.folder / "access.log"
-        return path.read_text() if path.exists() else ""
+        return path.read_text(encoding="utf-8") if path.exists() else ""
 
     def stop(self) -> None:
         self.process.terminate()
@@ -85,7 +85,7 @@ def start_nginx(folder: Path, certs: Certificates, upstream_port: int) -> Runnin
     """nginx with deploy/nginx.conf, only its ports, certificates and log path swapped."""
     assert NGINX is not None
     http_port, https_port = free_port(), free_port()
-    site = (DEPLOY / "nginx.conf").read_text()
+    site = (DEPLOY / "nginx.conf").read_text(encoding="utf-8")
     for old, new in (
         ("listen 80;", f"listen 127.0.0.1:{http_port};"),
         ("listen [::]:80;", ""),
@@ -99,7 +99,7 @@ def start_nginx(folder: Path, certs: Certificates, upstream_port: int) -> Runnin
         ("/var/log/nginx/tradehook.access.log", str(folder / "access.log")),
     ):
         site = _swap(site, old, new)
-    (folder / "site.conf").write_text(site)
+    (folder / "site.conf").write_text(site, encoding="utf-8")
     temp = folder / "temp"
     temp.mkdir(exist_ok=True)
     paths = "".join(f"    {kind}_temp_path {temp / kind};\n"
@@ -109,7 +109,7 @@ def start_nginx(folder: Path, certs: Certificates, upstream_port: int) -> Runnin
         f"{user}daemon off;\nworker_processes 1;\npid {folder / 'nginx.pid'};\n"
         f"error_log {folder / 'error.log'} info;\nevents {{ worker_connections 64; }}\n"
         f"http {{\n{paths}    include {folder / 'site.conf'};\n}}\n"
-    )
+    , encoding="utf-8")
     process = subprocess.Popen(
         [NGINX, "-p", str(folder), "-c", str(folder / "main.conf"),
          "-e", str(folder / "error.log")],

@@ -90,7 +90,7 @@ class RunningServer:
 
     @property
     def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
+        return self.log_path.read_text(errors="replace", encoding="utf-8")
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -129,7 +129,7 @@ def start_server(
     args = [tradehook_command(), "serve", "--port", str(port)]
     if config_toml is not None:
         config_path = workdir / "tradehook.toml"
-        config_path.write_text(config_toml)
+        config_path.write_text(config_toml, encoding="utf-8")
         args += ["--config", str(config_path)]
     log_path = workdir / f"serve-{port}.log"
     with log_path.open("wb") as log:
@@ -141,7 +141,7 @@ def start_server(
     while True:
         if process.poll() is not None:
             raise RuntimeError(f"tradehook serve exited with {process.returncode}:\n"
-                               + log_path.read_text(errors="replace"))
+                               + log_path.read_text(errors="replace", encoding="utf-8"))
         try:
             if httpx.get(f"{url}/health", timeout=1).status_code == 200:
                 break
@@ -149,7 +149,8 @@ def start_server(
             pass
         if time.monotonic() > deadline:
             process.kill()
-            raise RuntimeError("tradehook serve did not start:\n" + log_path.read_text())
+            raise RuntimeError("tradehook serve did not start:\n"
+                               + log_path.read_text(encoding="utf-8"))
         time.sleep(0.05)
     secrets = _read_secrets(workdir, full_env)
     return RunningServer(
@@ -163,7 +164,7 @@ def _read_secrets(workdir: Path, env: Mapping[str, str]) -> dict[str, str]:
     found = {k: v for k, v in env.items() if k in ("TRADEHOOK_SECRET", "TRADEHOOK_ADMIN_TOKEN")}
     secrets_file = workdir / "tradehook.secrets"
     if secrets_file.is_file():
-        for line in secrets_file.read_text().splitlines():
+        for line in secrets_file.read_text(encoding="utf-8").splitlines():
             key, _, value = line.partition("=")
             found.setdefault(key.strip(), value.strip())
     return found

@@ -43,14 +43,15 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningS
     certs = make_certificates(folder / "certs")
     server = start_server(folder / "serve", config_toml=CONFIG)
     port = free_port()
-    text = (DEPLOY / "Caddyfile").read_text()
+    text = (DEPLOY / "Caddyfile").read_text(encoding="utf-8")
     # A name, not an address: with client authentication on, Caddy wants SNI to match Host.
     text = _swap(text, "{$TRADEHOOK_DOMAIN:hooks.example.com} {",
                  f"https://localhost:{port} {{\n\tbind 127.0.0.1")
     text = _swap(text, "\ttls {\n", f"\ttls {certs.server_cert} {certs.server_key} {{\n")
     text = _swap(text, "trusted_ca_cert_file /etc/ssl/certs/ca-certificates.crt",
                  f"trusted_ca_cert_file {certs.client_ca}")
-    (folder / "Caddyfile").write_text("{\n\tadmin off\n\tauto_https off\n}\n" + text)
+    (folder / "Caddyfile").write_text("{\n\tadmin off\n\tauto_https off\n}\n" + text,
+                                      encoding="utf-8")
     env = {"PATH": "/usr/bin:/bin", "HOME": str(folder), "XDG_DATA_HOME": str(folder / "data"),
            "XDG_CONFIG_HOME": str(folder / "config"),
            "TRADEHOOK_UPSTREAM": server.url.removeprefix("http://")}
@@ -71,12 +72,12 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningS
 def _wait_for_port(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
     deadline = time.monotonic() + 15
     while True:
-        assert process.poll() is None, log.read_text()
+        assert process.poll() is None, log.read_text(encoding="utf-8")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
             return
         except OSError:
-            assert time.monotonic() < deadline, log.read_text()
+            assert time.monotonic() < deadline, log.read_text(encoding="utf-8")
             time.sleep(0.05)
 
 

@@ -159,7 +159,7 @@ def test_logs_hold_no_token_and_tag_lines_with_the_signal_id(stack: Stack) -> No
     about = [line for line in lines if signal_id in line["message"]]
     assert len(about) >= 2  # decided, then executed
     assert all(line.get("signal_id") == signal_id for line in about)
-    assert not secret_file.exists() or token not in secret_file.read_text()
+    assert not secret_file.exists() or token not in secret_file.read_text(encoding="utf-8")
 
 
 def test_nginx_config_checks_with_the_shipped_paths_swapped(stack: Stack) -> None:
@@ -170,7 +170,8 @@ def test_nginx_config_checks_with_the_shipped_paths_swapped(stack: Stack) -> Non
         capture_output=True, timeout=30, check=False,
     )
     assert done.returncode == 0, done.stderr.decode()
-    assert Path(stack.nginx.folder / "site.conf").read_text().count("proxy_set_header") >= 5
+    site = Path(stack.nginx.folder / "site.conf").read_text(encoding="utf-8")
+    assert site.count("proxy_set_header") >= 5
 
 
 def test_dashboard_through_the_proxy_gets_secure_cookies_and_passes_csrf(stack: Stack) -> None:

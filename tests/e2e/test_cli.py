@@ -25,7 +25,7 @@ def test_send_signs_posts_and_prints_the_answer(server: RunningServer) -> None:
 
 def test_send_reads_a_body_from_a_file(server: RunningServer, tmp_path: Path) -> None:
     alert = tmp_path / "alert.json"
-    alert.write_text('{"symbol": "BTC/USDT", "side": "buy", "quantity": 0.2}')
+    alert.write_text('{"symbol": "BTC/USDT", "side": "buy", "quantity": 0.2}', encoding="utf-8")
     done = server.run_cli("send", "--url", f"{server.url}/webhook", f"@{alert}")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(b"202 ")
@@ -108,7 +108,8 @@ def test_serve_with_no_configuration_makes_secrets_and_its_printed_command_works
         record = running.wait_for_signal(signal_id.group(1).decode())
         assert record["status"] == "filled"
         assert record["result"]["order_id"].startswith("MOCK-")
-        token = secrets_file.read_text().split("TRADEHOOK_ADMIN_TOKEN=")[1].split()[0]
+        secrets = secrets_file.read_text(encoding="utf-8")
+        token = secrets.split("TRADEHOOK_ADMIN_TOKEN=")[1].split()[0]
         assert token not in running.log
         # Not a terminal: the source URL (a credential) is not logged, only how to print it.
         assert "/webhook/" not in running.log.replace(f"{running.url}/webhook ", "")

@@ -76,7 +76,7 @@ def serve_fake_mt5(
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
-        text=True,
+        text=True, encoding="utf-8",
     )
     try:
         assert process.stdout is not None

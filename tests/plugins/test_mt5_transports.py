@@ -142,7 +142,8 @@ def test_importing_the_plugin_imports_neither_metatrader5_nor_rpyc() -> None:
         "import sys, plugins.mt5; "
         "print(sorted(m for m in ('MetaTrader5', 'rpyc') if m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         encoding="utf-8", check=True)
     assert out.stdout.strip() == "[]"
 
 

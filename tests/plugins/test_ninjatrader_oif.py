@@ -197,7 +197,7 @@ async def test_close_of_a_position_reported_flat_is_refused(platform: OifPlatfor
         sent = len(commands(platform))
         with pytest.raises(OrderRejected, match=f"no open position in {ES}"):
             await plugin.execute_order(Order(symbol=ES, action="close"))
-    assert platform.position_file(ES).read_text() == "FLAT;0;0"
+    assert platform.position_file(ES).read_text(encoding="utf-8") == "FLAT;0;0"
     assert len(commands(platform)) == sent
 
 
@@ -358,9 +358,9 @@ async def test_lookup_of_a_close_that_was_slow_to_report_finds_it_flat(
 
 def test_a_state_file_caught_half_written_counts_as_not_yet_reported(tmp_path: Path) -> None:
     link = OifLink(tmp_path, tmp_path)
-    (tmp_path / "TH1.txt").write_text("FILLED;2")
+    (tmp_path / "TH1.txt").write_text("FILLED;2", encoding="utf-8")
     half = link.order_state("TH1")
-    (tmp_path / "TH1.txt").write_text("FILLED;2;5000.25")
+    (tmp_path / "TH1.txt").write_text("FILLED;2;5000.25", encoding="utf-8")
     whole = link.order_state("TH1")
     assert half is None
     assert whole is not None and (whole.state, whole.filled, whole.average_price) == (
@@ -389,7 +389,7 @@ async def test_fetch_position_reads_the_position_file(platform: OifPlatform) -> 
     async with started_ninjatrader(oif_config(platform)) as plugin:
         await plugin.execute_order(es_order(side="sell", quantity=3))
         held = await plugin.fetch_position(ES)
-    assert platform.position_file(ES).read_text() == "SHORT;3;5000"
+    assert platform.position_file(ES).read_text(encoding="utf-8") == "SHORT;3;5000"
     assert held == -3
 
 
@@ -403,9 +403,9 @@ async def test_health_follows_the_connection_state_file(platform: OifPlatform) -
     state = platform.outgoing / "Continuum.txt"
     async with started_ninjatrader(oif_config(platform, connection="Continuum")) as plugin:
         missing = await plugin.health_check()
-        state.write_text("CONNECTED")
+        state.write_text("CONNECTED", encoding="utf-8")
         connected = await plugin.health_check()
-        state.write_text("DISCONNECTED")
+        state.write_text("DISCONNECTED", encoding="utf-8")
         disconnected = await plugin.health_check()
     assert (missing, connected, disconnected) == (False, True, False)
 
@@ -425,7 +425,8 @@ def test_the_file_interface_does_not_load_pythonnet(tmp_path: Path) -> None:
         f"asyncio.run(plugin.init(NinjaTraderConfig(documents_dir={str(tmp_path)!r})))\n"
         "print(sorted(m for m in ('clr', 'pythonnet') if m in sys.modules))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         encoding="utf-8", check=True)
     assert out.stdout.strip() == "[]"
 
 

@@ -77,7 +77,7 @@ def test_allowlist_and_proxies_come_from_environment_strings(
 
 def test_wrong_allowlist_entry_names_the_key(tmp_path: Path) -> None:
     config = tmp_path / "t.toml"
-    config.write_text('[sources.tv]\nip_allowlist = ["tradingveiw"]\n')
+    config.write_text('[sources.tv]\nip_allowlist = ["tradingveiw"]\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=r"sources\.tv\.ip_allowlist.*tradingveiw"):
         load_settings(config, {"TRADEHOOK_SECRETS_FILE": str(tmp_path / "none")})
 

@@ -18,7 +18,7 @@ def _in_empty_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "tradehook.toml"
-    path.write_text(text)
+    path.write_text(text, encoding="utf-8")
     return path
 
 
@@ -64,7 +64,7 @@ def test_file_is_read_and_environment_wins(tmp_path: Path) -> None:
 
 def test_config_file_is_found_through_TRADEHOOK_CONFIG(tmp_path: Path) -> None:
     path = tmp_path / "elsewhere.toml"
-    path.write_text("port = 9001\n")
+    path.write_text("port = 9001\n", encoding="utf-8")
     assert load_settings(env={"TRADEHOOK_CONFIG": str(path)}).port == 9001
 
 
@@ -125,8 +125,8 @@ def test_missing_config_file_is_named(tmp_path: Path) -> None:
 
 
 def test_secrets_come_from_files_named_in_the_config(tmp_path: Path) -> None:
-    (tmp_path / "secret.txt").write_text(SECRET + "\n")
-    (tmp_path / "pass.txt").write_text("hunter2-horse-battery\n")
+    (tmp_path / "secret.txt").write_text(SECRET + "\n", encoding="utf-8")
+    (tmp_path / "pass.txt").write_text("hunter2-horse-battery\n", encoding="utf-8")
     path = write(tmp_path, f'secret_file = "{tmp_path}/secret.txt"\n'
                            f'[sources.tv]\npassphrase_file = "{tmp_path}/pass.txt"\n')
     settings = load_settings(path, env={})
@@ -145,7 +145,7 @@ def test_local_secrets_file_fills_what_is_not_configured(tmp_path: Path) -> None
     (tmp_path / "tradehook.secrets").write_text(
         f"# made by serve\nTRADEHOOK_SECRET={SECRET}\n"
         "TRADEHOOK_ADMIN_TOKEN=local-7d41b9e02c5f8a36e1b4\n"
-    )
+    , encoding="utf-8")
     settings = load_settings(env={"TRADEHOOK_ADMIN_TOKEN": "from-env-9c2e7a1f4b6d8053e7a2"})
     assert [str(s) for s in settings.secret] == [SECRET]
     assert settings.admin_token is not None

@@ -131,7 +131,7 @@ def test_wrong_routing_or_risk_setting_fails_at_start_naming_the_key(
     tmp_path: Path, toml: str, key: str
 ) -> None:
     config = tmp_path / "tradehook.toml"
-    config.write_text(toml)
+    config.write_text(toml, encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
         load_settings(config, env={})
     assert str(caught.value).startswith(f"{key}:"), str(caught.value)

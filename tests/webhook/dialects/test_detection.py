@@ -12,7 +12,8 @@ from webhook.errors import PayloadError
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "alerts"
 PARSABLE = sorted(
-    name for name, spec in json.loads((FIXTURES / "expected.json").read_text()).items()
+    name
+    for name, spec in json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8")).items()
     if not name.startswith("_") and "invalid" not in spec
 )
 

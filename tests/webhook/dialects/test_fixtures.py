@@ -13,7 +13,7 @@ from webhook.errors import PayloadError
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "alerts"
 EXPECTED: dict[str, dict[str, object]] = {
     name: spec
-    for name, spec in json.loads((FIXTURES / "expected.json").read_text()).items()
+    for name, spec in json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8")).items()
     if not name.startswith("_")
 }
 

@@ -124,11 +124,12 @@ def test_kinds_refuse_missing_parts() -> None:
 
 def test_notification_url_in_the_config_file_is_refused(tmp_path: Path) -> None:
     config = tmp_path / "t.toml"
-    config.write_text('[notifications.team]\nkind = "slack"\nurl = "https://hooks.slack.com/x"\n')
+    config.write_text('[notifications.team]\nkind = "slack"\nurl = "https://hooks.slack.com/x"\n',
+                      encoding="utf-8")
     with pytest.raises(ConfigError, match=r"notifications\.team\.url.*"
                        r"TRADEHOOK_NOTIFICATIONS__TEAM__URL"):
         load_settings(config, {"TRADEHOOK_SECRETS_FILE": str(tmp_path / "none")})
-    config.write_text('[notifications.team]\nkind = "slack"\n')
+    config.write_text('[notifications.team]\nkind = "slack"\n', encoding="utf-8")
     settings = load_settings(config, {"TRADEHOOK_NOTIFICATIONS__TEAM__URL": "https://h/x",
                                       "TRADEHOOK_SECRETS_FILE": str(tmp_path / "none")})
     assert settings.notifications["team"].url.get_secret_value() == "https://h/x"
