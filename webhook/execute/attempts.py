@@ -284,7 +284,9 @@ class AttemptRunner:
         return number
 
     def _backoff(self, attempt: int, hint: float | None) -> float:
-        base = self._settings.retry_base_delay * 2.0 ** (attempt - 1)
-        delay = min(self._settings.retry_max_delay, max(base, hint or 0.0))
+        """Capped exponential backoff with jitter; a broker that says when to come back
+        (Retry-After) is believed over the cap (the caller keeps every wait inside the budget)."""
+        base = min(self._settings.retry_max_delay,
+                   self._settings.retry_base_delay * 2.0 ** (attempt - 1))
         jitter: float = random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not security
-        return delay * jitter
+        return max(base * jitter, hint or 0.0)

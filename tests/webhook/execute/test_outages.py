@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from plugins.errors import TemporaryError
+from plugins.errors import RateLimited, TemporaryError
 from plugins.registry import PluginRegistry
 from tests.webhook.execute.test_executor import BrokerStandIn, settle, started
 from tests.webhook.journal.journal_helpers import queued_signal
@@ -118,3 +118,15 @@ async def test_nothing_sleeps_past_the_budget(journal: SqliteJournal) -> None:
     (record,) = await through(journal, broker, settings, queued_signal())
     assert record.status is SignalStatus.FAILED
     assert [a.outcome for a in record.attempts] == ["temporary", "temporary", "gave_up"]
+
+
+async def test_a_broker_that_says_when_to_come_back_is_believed_over_the_cap(
+    journal: SqliteJournal,
+) -> None:
+    settings = OUTAGE.model_copy(update={"retry_budget": 30, "breaker_failures": 1000})
+    broker = BrokerStandIn(script=[RateLimited("429", retry_after=0.4)])
+    (record,) = await through(journal, broker, settings, queued_signal())
+    assert record.status is SignalStatus.FILLED
+    first, second = record.attempts
+    assert first.finished_at is not None
+    assert second.started_at - first.finished_at >= 0.4  # not retry_max_delay's 0.05
