@@ -10,6 +10,7 @@ from pathlib import Path
 from webhook.auth.signatures import WebhookSecret
 from webhook.auth.source_urls import make_source_token
 from webhook.config.loader import ENV_PREFIX, read_env_file
+from webhook.config.private_file import restrict_to_owner
 from webhook.config.settings import SIGNED_SOURCE, Settings
 from webhook.journal.postgres_url import shown_journal_url
 
@@ -36,13 +37,15 @@ def ensure_local_secrets(settings: Settings, path: Path) -> bool:
 
 def _write_private(path: Path, text: str) -> None:
     """Replace `path` with `text`, atomically, through a new file of mode 0600 that no one else
-    can have made first (`mkstemp` opens it with O_CREAT | O_EXCL)."""
+    can have made first (`mkstemp` opens it with O_CREAT | O_EXCL), made private on Windows too
+    before it takes its name. Written as UTF-8 bytes: no `\r\n` on Windows, no code page."""
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(text)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(text.encode("utf-8"))
             handle.flush()
             os.fsync(handle.fileno())
+        restrict_to_owner(Path(temporary))
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
