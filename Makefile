@@ -28,7 +28,7 @@ test: system-packages $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/mkdocs build --strict --quiet --site-dir .site
-	$(BIN)/pytest
+	PYTHONWARNDEFAULTENCODING=1 $(BIN)/pytest
 
 bench: system-packages $(STAMP)
 	$(BIN)/python -m bench.run

@@ -48,7 +48,7 @@ class Figures:
 
 def write_requests(path: Path, count: int, secret: WebhookSecret, tag: str) -> None:
     stamp = int(time.time())
-    with path.open("w") as handle:
+    with path.open("w", encoding="utf-8") as handle:
         for n in range(count):
             msg_id = f"bench-{tag}-{n}"
             signature = sign(secret, msg_id, stamp, BODY.encode())
@@ -62,7 +62,7 @@ def run_wrk(url: str, requests_file: Path, *, connections: int, delay_ms: int = 
     done = subprocess.run(
         ["wrk", f"-t{threads}", f"-c{connections}", f"-d{DURATION}s", "--timeout", "5s",
          "-s", str(HERE / "signed_requests.lua"), url],
-        capture_output=True, text=True, env=env, check=True,
+        capture_output=True, text=True, env=env, check=True, encoding="utf-8",
     )
     line = next(x for x in done.stdout.splitlines() if x.startswith("{"))
     figures: dict[str, int] = json.loads(line)
@@ -105,8 +105,8 @@ def machine() -> str:
     cpu = "unknown CPU"
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.is_file():
-        names = [x.split(":", 1)[1].strip() for x in cpuinfo.read_text().splitlines()
-                 if x.startswith("model name")]
+        lines = cpuinfo.read_text(encoding="utf-8").splitlines()
+        names = [x.split(":", 1)[1].strip() for x in lines if x.startswith("model name")]
         cpu = names[0] if names else cpu
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return (f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, {platform.system()} "
@@ -156,7 +156,7 @@ def main() -> int:
         orders = measure_order_latency(workdir / "orders")
     report = render(results, backlog, orders)
     print(report)
-    (HERE / "RESULTS.md").write_text(report)
+    (HERE / "RESULTS.md").write_text(report, encoding="utf-8")
     return 0
 
 
