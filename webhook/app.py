@@ -23,6 +23,7 @@ from webhook.execute.kill_switch import KillSwitch
 from webhook.http import admin_api, agent_api, previews, signals
 from webhook.http.answers import EXCEPTION_HANDLERS
 from webhook.http.dashboard import STATIC_DIRECTORY, live, pages
+from webhook.http.mcp_endpoint import mcp_endpoint, mcp_server_for
 from webhook.http.state import ServerState
 from webhook.journal import SignalJournal, open_journal
 from webhook.observe.events import SignalEvents
@@ -67,6 +68,7 @@ def create_app(settings: Settings, *, journal: SignalJournal | None = None) -> S
                 settings, store, registry, executor, pipeline, events=events, metrics=metrics
             )
             await executor.start()
+            await stack.enter_async_context(agent_tools.session_manager.run())
             yield
 
     routes = [
@@ -92,7 +94,10 @@ def create_app(settings: Settings, *, journal: SignalJournal | None = None) -> S
         Route("/logout", pages.logout, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC_DIRECTORY), name="static"),
     ]
-    return Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
+    app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
+    agent_tools = mcp_server_for(app)
+    app.router.routes.append(Route("/mcp", endpoint=mcp_endpoint(agent_tools)))
+    return app
 
 
 def _delivery_limits(settings: Settings) -> DeliveryLimits:

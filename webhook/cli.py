@@ -88,7 +88,22 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="validate the configuration and start each plugin")
     check.add_argument("--config")
     check.set_defaults(run=_check)
+
+    mcp = commands.add_parser("mcp", help="the MCP server over stdio, acting for one agent")
+    mcp.add_argument("--url", help="the running server (default http://127.0.0.1:8000)")
+    mcp.set_defaults(run=_mcp)
     return parser
+
+
+def _mcp(args: argparse.Namespace) -> int:
+    """The agent's token comes from TRADEHOOK_AGENT_TOKEN, never from the command line."""
+    from webhook.agents.stdio import DEFAULT_SERVER_URL, TOKEN_VARIABLE, serve_stdio
+
+    token = os.environ.get(TOKEN_VARIABLE, "").strip()
+    if not token:
+        raise ConfigError(f"{TOKEN_VARIABLE}: set it to the agent's token ([agents.NAME])")
+    asyncio.run(serve_stdio(args.url or DEFAULT_SERVER_URL, token))
+    return 0
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -23,15 +23,18 @@ def _offered_agent(request: Request, services: ServerState) -> Agent | None:
     return agent_for_token(services.settings.agents, token) if token else None
 
 
-def _check_scope(agent: Agent, scope: AgentScope) -> Agent:
-    if not agent.settings.may(scope):
+def _check_scope(agent: Agent, scope: AgentScope | None) -> Agent:
+    if scope is not None and not agent.settings.may(scope):
         raise Forbidden(f"agent {agent.name!r} does not have the {scope!r} scope "
                         f"(its scopes: {', '.join(agent.settings.scopes)})")
     return agent
 
 
-async def require_agent(request: Request, scope: AgentScope) -> tuple[ServerState, Agent]:
-    """The server's state and the calling agent, once its token is right and has `scope`."""
+async def require_agent(
+    request: Request, scope: AgentScope | None
+) -> tuple[ServerState, Agent]:
+    """The server's state and the calling agent, once its token is right and has `scope`
+    (None: any scope)."""
     services = ServerState.of(request)
     address = address_key(request, services.settings.trusted_proxies)
     services.admin_throttle.check(address)

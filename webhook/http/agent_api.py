@@ -16,10 +16,10 @@ from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from webhook.agents.models import KillSwitchEngagement
 from webhook.agents.settings import agent_source
 from webhook.agents.tokens import Agent
 from webhook.auth.signatures import WEBHOOK_ID
+from webhook.client.models import KillSwitchEngagement
 from webhook.decide.pipeline import Incoming, Receipt
 from webhook.errors import HeldByConfiguration, PayloadError
 from webhook.execute.kill_switch import KillSwitchRequest

@@ -14,7 +14,7 @@ TOKEN = "scout-agent-token-4f8e2a6c9b1d"
 
 def test_an_agent_token_comes_from_the_environment(tmp_path: Path) -> None:
     config = tmp_path / "t.toml"
-    config.write_text('[agents.scout]\nscopes = ["read", "submit"]\n')
+    config.write_text('[agents.scout]\nscopes = ["read", "submit"]\n', encoding="utf-8")
     settings = load_settings(config, env={"TRADEHOOK_AGENTS__SCOUT__TOKEN": TOKEN})
     assert settings.agents["scout"].token.get_secret_value() == TOKEN
     assert settings.agents["scout"].scopes == ("read", "submit")
@@ -22,15 +22,15 @@ def test_an_agent_token_comes_from_the_environment(tmp_path: Path) -> None:
 
 
 def test_an_agent_token_comes_from_a_file(tmp_path: Path) -> None:
-    (tmp_path / "token").write_text(TOKEN + "\n")
+    (tmp_path / "token").write_text(TOKEN + "\n", encoding="utf-8")
     config = tmp_path / "t.toml"
-    config.write_text(f'[agents.scout]\ntoken_file = "{tmp_path / "token"}"\n')
+    config.write_text(f'[agents.scout]\ntoken_file = "{tmp_path / "token"}"\n', encoding="utf-8")
     assert load_settings(config, env={}).agents["scout"].token.get_secret_value() == TOKEN
 
 
 def test_an_agent_token_in_the_file_is_refused(tmp_path: Path) -> None:
     config = tmp_path / "t.toml"
-    config.write_text(f'[agents.scout]\ntoken = "{TOKEN}"\n')
+    config.write_text(f'[agents.scout]\ntoken = "{TOKEN}"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=r"agents\.scout\.token: secrets do not belong"):
         load_settings(config, env={})
 
@@ -55,9 +55,9 @@ def test_an_unknown_scope_or_plugin_is_named(tmp_path: Path) -> None:
     base = {"TRADEHOOK_AGENTS__SCOUT__TOKEN": TOKEN,
             "TRADEHOOK_SECRETS_FILE": str(tmp_path / "none")}
     config = tmp_path / "t.toml"
-    config.write_text('[agents.scout]\nscopes = ["trade"]\n')
+    config.write_text('[agents.scout]\nscopes = ["trade"]\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=r"agents\.scout\.scopes"):
         load_settings(config, env=base)
-    config.write_text('[agents.scout]\nplugins = ["binance"]\n')
+    config.write_text('[agents.scout]\nplugins = ["binance"]\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=r"agents\.scout\.plugins: no plugin named 'binance'"):
         load_settings(config, env=base)

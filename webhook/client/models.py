@@ -1,14 +1,19 @@
-"""The bodies agents send, as pydantic models: the HTTP agent API reads them and the MCP tools'
-input schemas are generated from them, so both surfaces take the same thing."""
+"""The bodies agents send, as pydantic models: the HTTP agent API and the OpenAPI document read
+them and the MCP tools' input schemas are generated from them, so every surface takes the same
+thing. (Here, in the client, because the client may import no server room.)"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from plugins.orders import OrderAction, OrderSide, OrderType, TimeInForce
-from webhook.decide.quantities import QuantityUnit
+
+QuantityUnit = Literal[
+    "units", "quote", "percent_of_equity", "percent_of_position", "risk_amount", "risk_percent"
+]
+"""The units of `webhook.decide.quantities.QuantityUnit` (a test keeps the two the same)."""
 
 Price = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 
