@@ -1,0 +1,54 @@
+"""The SQLite journal when its file cannot be written (a read-only or full disk): every write
+fails whole, nothing half-written stays, and writes succeed again as soon as they can, with no
+reopening by hand. (A real full disk is filled end to end in tests/e2e/test_journal_faults.py.)
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.webhook.journal.journal_helpers import queued_signal
+from webhook.errors import JournalError
+from webhook.journal import SqliteJournal
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def journal(tmp_path: Path) -> AsyncIterator[SqliteJournal]:
+    store = SqliteJournal(tmp_path / "journal.db")
+    await store.open()
+    yield store
+    await store.close()
+
+
+def make_read_only(journal: SqliteJournal, read_only: bool) -> None:
+    """What a disk remounted read-only does to every write: SQLITE_READONLY."""
+    connection = journal._writer._connection  # noqa: SLF001 - the journal's one connection
+    assert connection is not None
+    connection.execute(f"PRAGMA query_only={'ON' if read_only else 'OFF'}")
+
+
+async def test_writes_fail_whole_while_the_file_is_read_only_then_work_again(
+    journal: SqliteJournal, tmp_path: Path
+) -> None:
+    kept = queued_signal()
+    await journal.record(kept)
+    make_read_only(journal, True)
+    refused = queued_signal()
+    with pytest.raises(JournalError, match="readonly"):
+        await journal.record(refused)
+    assert not await journal.healthy()  # a load balancer sees it
+
+    make_read_only(journal, False)
+    assert await journal.healthy()
+    again = queued_signal()
+    await journal.record(again)
+    assert await journal.get(refused.id) is None  # nothing half-written
+    assert {s.id for s in await journal.list_signals()} == {kept.id, again.id}
+    with sqlite3.connect(tmp_path / "journal.db") as check:
+        assert check.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
