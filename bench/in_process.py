@@ -106,8 +106,10 @@ class Lifespan:
             if message["type"].startswith("lifespan.shutdown"):
                 self._stopped.set()
 
-        self._task = asyncio.create_task(self._app({"type": "lifespan", "state": {}}, receive,
-                                                   send))
+        async def run() -> None:
+            await self._app({"type": "lifespan", "state": {}}, receive, send)
+
+        self._task = asyncio.create_task(run())
         await self._messages.put({"type": "lifespan.startup"})
         await self._started.wait()
 

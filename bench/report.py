@@ -1,0 +1,125 @@
+"""What `make bench` found, written out: the wrk rows, then each target with its figure and
+"met" or "not met", for `bench/RESULTS.md`."""
+
+from __future__ import annotations
+
+import os
+import platform
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.exchange_latency import OrderLatency
+from bench.scenarios import Burst, Memory, ToPlugin
+
+
+@dataclass
+class Figures:
+    """One wrk row."""
+
+    name: str
+    rate: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    wrapped: bool
+    cpu_us: float
+    """Server CPU per request, read from the server process (executed signals included)."""
+
+    def row(self) -> str:
+        wrapped = " (requests reused)" if self.wrapped else ""
+        return (f"| {self.name} | {self.rate:,.0f} | {self.cpu_us:,.0f} | {self.p50_ms:.2f} | "
+                f"{self.p99_ms:.2f} | {self.errors}{wrapped} |")
+
+
+@dataclass
+class Report:
+    rows: list[Figures]
+    backlog: int
+    orders: OrderLatency
+    idle_mb: float
+    at_50: ToPlugin
+    at_1000: ToPlugin
+    executor_cpu_us: float
+    stored_cpu_us: float
+    burst: Burst
+    memory: Memory
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        names = [x.split(":", 1)[1].strip()
+                 for x in cpuinfo.read_text(encoding="utf-8").splitlines()
+                 if x.startswith("model name")]
+        cpu = names[0] if names else cpu
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, {platform.system()} "
+            f"{platform.release()}, Python {platform.python_version()}")
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def targets(report: Report) -> list[str]:
+    a, b, c, d, e = report.rows
+    burst, memory = report.burst, report.memory
+    growth = memory.after_all_mb - memory.after_first_mb
+    return [
+        f"1. Full signed path **{b.rate / a.rate:.2f}** of bare Starlette's requests/s "
+        f"(target >= 0.5: {verdict(b.rate / a.rate >= 0.5)}); CPU per acknowledged and "
+        f"executed signal **{b.cpu_us:,.0f} us** against **{a.cpu_us:,.0f} us** for bare "
+        f"Starlette, **{b.cpu_us / a.cpu_us:.1f}x** (target <= 2x: "
+        f"{verdict(b.cpu_us <= 2 * a.cpu_us)}).",
+        f"2. Answer p99 at 1,000 signals/s offered, every order executed: **{c.p99_ms:.2f} ms** "
+        f"(target < 5 ms: {verdict(c.p99_ms < 5)}; achieved {c.rate:,.0f}/s); while the plugin "
+        f"takes 10 s per order: **{d.p99_ms:.2f} ms** (target < 50 ms: "
+        f"{verdict(d.p99_ms < 50)}; {report.backlog:,} orders still waiting at the end).",
+        f"3. From receipt to the plugin's call at 50 signals/s: p50 **{report.at_50.p50_ms:.2f} "
+        f"ms**, p99 **{report.at_50.p99_ms:.2f} ms** (targets < 0.5 and < 2 ms: "
+        f"{verdict(report.at_50.p50_ms < 0.5 and report.at_50.p99_ms < 2)}); at 1,000/s: p99 "
+        f"**{report.at_1000.p99_ms:.2f} ms** over {report.at_1000.signals:,} signals (target "
+        f"< 5 ms: {verdict(report.at_1000.p99_ms < 5)}).",
+        f"4. Executor CPU per executed order (mock, no delay): **{report.executor_cpu_us:,.0f} "
+        f"us** (server CPU per signal stored and executed, less per signal only stored: "
+        f"{report.stored_cpu_us:,.0f} us; target <= 150 us: "
+        f"{verdict(report.executor_cpu_us <= 150)}).",
+        f"5. Burst of {burst.signals:,} signals for 50 symbols written at once: slowest "
+        f"acknowledgement **{burst.slowest_ack_s:.2f} s**, {burst.lost} not executed, "
+        f"{burst.out_of_order} out of arrival order per symbol (target: all within 3 s, none "
+        f"lost, order kept: "
+        f"{verdict(burst.slowest_ack_s < 3 and burst.lost == 0 and burst.out_of_order == 0)}).",
+        f"6. PostgreSQL journal: **{e.rate:,.0f}** signals/s (target >= 2,000: "
+        f"{verdict(e.rate >= 2000)}).",
+        f"7. Idle RSS of `tradehook serve` on the embedded defaults: **{report.idle_mb:.0f} MB** "
+        f"(target < 100 MB: {verdict(report.idle_mb < 100)}); after {memory.first:,} signals "
+        f"{memory.after_first_mb:.0f} MB, after {memory.total:,} {memory.after_all_mb:.0f} MB, "
+        f"**{growth:+.0f} MB** (target within 20 MB: {verdict(abs(growth) <= 20)}).",
+        f"- Also: from a signal to its order at the exchange (ccxt plugin, local fake Binance, "
+        f"{report.orders.signals} signals at {report.orders.rate:g}/s): p50 "
+        f"**{report.orders.p50_ms:.1f} ms**, p99 **{report.orders.p99_ms:.1f} ms**; "
+        f"{report.orders.missing} missing, {report.orders.doubled} doubled.",
+    ]
+
+
+def render(report: Report, duration: int) -> str:
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Run by `make bench` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, on {machine()}.",
+        f"wrk, 2 threads, {duration} s per row, unique pre-signed requests (native JSON); "
+        "servers are one uvicorn process each; CPU per request is read from the server "
+        "process (`/proc/PID/stat`, every thread), after the executor has drained.",
+        "",
+        "| run | signals/s | CPU us/request | p50 ms | p99 ms | errors |",
+        "| --- | ---: | ---: | ---: | ---: | --- |",
+        *(f.row() for f in report.rows),
+        "",
+        "## Targets",
+        "",
+        *targets(report),
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,170 @@
+"""The scenarios of `make bench` beyond wrk's rows: a bar-close burst, the delay from receipt to
+the plugin's call, the executor's CPU per order, and memory over 100,000 signals.
+
+Each posts pre-signed native signals with `bench.raw_client` to a real `tradehook serve`, waits
+until the executor has drained, and reads the figures from the server process (`/proc`) and from
+its SQLite journal, which records when each signal was received and each attempt started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bench.process_meter import cpu_seconds, rss_mb
+from bench.raw_client import post_all, read_answer, signed_request
+from tests.e2e.server import RunningServer
+
+
+def native_body(symbol: str, n: int) -> bytes:
+    return json.dumps({"symbol": symbol, "side": "buy" if n % 2 else "sell", "quantity": 0.01,
+                       "confidence": 0.8}).encode()
+
+
+def requests_for(server: RunningServer, count: int, tag: str, symbols: int = 1) -> list[bytes]:
+    host = server.url.removeprefix("http://")
+    return [
+        signed_request(server.secret, host, f"{tag}-{n}", native_body(f"SYM{n % symbols}USDT", n))
+        for n in range(count)
+    ]
+
+
+def post(server: RunningServer, requests: list[bytes], *, connections: int, window: int
+         ) -> list[float]:
+    """Post the requests; the seconds to each 202 (raises if any was not queued)."""
+    host, port = server.url.removeprefix("http://").rsplit(":", 1)
+    answers = asyncio.run(post_all(host, int(port), requests, connections=connections,
+                                   window=window))
+    refused = [a for a in answers if a.status != 202]
+    if refused or len(answers) != len(requests):
+        raise RuntimeError(f"{len(requests) - len(answers) + len(refused)} of {len(requests)} "
+                           f"signals were not queued: {refused[:1]}")
+    return [a.seconds for a in answers]
+
+
+def drained(server: RunningServer, timeout: float = 300.0) -> None:
+    """Wait until the executor has nothing left to run."""
+    headers = {"authorization": f"Bearer {server.admin_token}"}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready = httpx.get(f"{server.url}/ready", headers=headers, timeout=10).json()
+        if ready.get("backlog", 0) == 0:
+            return
+        time.sleep(0.1)
+    raise RuntimeError("the executor did not drain in time")
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))] if ordered else float("nan")
+
+
+@dataclass(frozen=True)
+class Burst:
+    signals: int
+    slowest_ack_s: float
+    lost: int
+    out_of_order: int
+
+
+def burst(server: RunningServer, *, count: int = 5000, symbols: int = 50) -> Burst:
+    """`count` signals for `symbols` symbols written at once, as many alerts firing at a bar
+    close: every acknowledgement timed, then every signal's execution checked in the journal."""
+    requests = requests_for(server, count, f"burst-{time.time_ns()}", symbols)
+    acks = post(server, requests, connections=symbols, window=count // symbols)
+    drained(server)
+    with sqlite3.connect(server.workdir / "tradehook.db") as db:
+        rows = db.execute(
+            "SELECT s.id, s.symbol, s.status, MIN(a.started_at) FROM signals s "
+            "LEFT JOIN attempts a ON a.signal_id = s.id WHERE s.idempotency_key LIKE "
+            "'webhook-id:burst-%' GROUP BY s.id ORDER BY s.id").fetchall()
+    executed = [r for r in rows if r[2] == "filled"]
+    out_of_order = 0
+    last_start: dict[str, float] = {}
+    for _, symbol, _, started in executed:  # by id, i.e. in order of arrival
+        if started < last_start.get(symbol, 0.0):
+            out_of_order += 1
+        last_start[symbol] = started
+    return Burst(count, max(acks), count - len(executed), out_of_order)
+
+
+@dataclass(frozen=True)
+class ToPlugin:
+    rate: float
+    signals: int
+    p50_ms: float
+    p99_ms: float
+
+
+def receipt_to_plugin(journal: Path, since: float, rate: float) -> ToPlugin:
+    """From each signal's receipt to its first attempt's start, as the journal recorded them."""
+    with sqlite3.connect(journal) as db:
+        delays = [row[0] * 1000 for row in db.execute(
+            "SELECT a.started_at - s.received_at FROM signals s JOIN attempts a "
+            "ON a.signal_id = s.id AND a.number = 1 WHERE s.received_at >= ?", (since,))]
+    return ToPlugin(rate, len(delays), percentile(delays, 0.5), percentile(delays, 0.99))
+
+
+def paced(server: RunningServer, count: int, rate: float) -> float:
+    """Post `count` signals at `rate` per second, one at a time; the time the first was sent."""
+    requests = requests_for(server, count, f"paced-{time.time_ns()}")
+    host, port = server.url.removeprefix("http://").rsplit(":", 1)
+
+    async def run() -> None:
+        reader, writer = await asyncio.open_connection(host, int(port))
+        began = time.monotonic()
+        for n, request in enumerate(requests):
+            writer.write(request)
+            await writer.drain()
+            status, _ = await read_answer(reader)
+            if status != 202:
+                raise RuntimeError(f"signal {n} answered {status}")
+            pause = began + (n + 1) / rate - time.monotonic()
+            if pause > 0:
+                await asyncio.sleep(pause)
+        writer.close()
+
+    first = time.time()
+    asyncio.run(run())
+    drained(server)
+    return first
+
+
+def cpu_per_signal(server: RunningServer, count: int = 10_000) -> float:
+    """Microseconds of server CPU per signal, received and (when the executor is on) executed."""
+    requests = requests_for(server, count, f"cpu-{time.time_ns()}", symbols=50)
+    drained(server)
+    before = cpu_seconds(server.process.pid)
+    post(server, requests, connections=16, window=4)
+    drained(server)
+    return (cpu_seconds(server.process.pid) - before) / count * 1e6
+
+
+@dataclass(frozen=True)
+class Memory:
+    idle_mb: float
+    after_first_mb: float
+    after_all_mb: float
+    first: int
+    total: int
+
+
+def memory(server: RunningServer, *, first: int = 10_000, total: int = 100_000) -> Memory:
+    idle = rss_mb(server.process.pid)
+    tag = f"mem-{time.time_ns()}"
+    post(server, requests_for(server, first, f"{tag}-a", symbols=50), connections=16, window=4)
+    drained(server)
+    after_first = rss_mb(server.process.pid)
+    remaining = total - first
+    for chunk in range(0, remaining, 10_000):
+        size = min(10_000, remaining - chunk)
+        post(server, requests_for(server, size, f"{tag}-b{chunk}", symbols=50),
+             connections=16, window=4)
+    drained(server)
+    return Memory(idle, after_first, rss_mb(server.process.pid), first, total)
