@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -34,6 +35,12 @@ from plugins.orders import (
 STARTING_PRICES = {"BTC": 67_500.0, "ETH": 3_500.0, "ES": 5_000.0, "EURUSD": 1.085}
 DEFAULT_PRICE = 100.0
 _ES_FUTURE = re.compile(r"^M?ES(?:$|[\d!\s]|[FGHJKMNQUVXZ]\d)")
+
+
+REMEMBERED_ORDERS = 10_000
+"""Results kept for `lookup_order` and repeated sends, the newest first: a lookup follows an
+unknown outcome within seconds, and the paper account forgets everything at a restart anyway,
+so remembering every order ever would only make memory grow with each signal."""
 
 
 class MockConfig(PluginConfig):
@@ -81,7 +88,7 @@ class MockPlugin(ExecutionPlugin[MockConfig]):
         self._prices: dict[str, float] = {}
         self._positions: dict[str, float] = {}
         self._resting: dict[str, list[_Resting]] = {}
-        self._by_client_id: dict[str, ExecutionResult] = {}
+        self._by_client_id: OrderedDict[str, ExecutionResult] = OrderedDict()
         self._lock = asyncio.Lock()
         self._open = False
 
@@ -112,6 +119,8 @@ class MockPlugin(ExecutionPlugin[MockConfig]):
             result = self._execute(order)
             if order.client_order_id:
                 self._by_client_id[order.client_order_id] = result
+                if len(self._by_client_id) > REMEMBERED_ORDERS:
+                    self._by_client_id.popitem(last=False)
             return result
 
     async def lookup_order(

@@ -157,3 +157,15 @@ async def test_health_follows_the_plugin_life() -> None:
 def test_order_type_limit_is_validated_before_the_plugin() -> None:
     with pytest.raises(ValueError, match="price is required"):
         buy(order_type=OrderType.LIMIT)
+
+
+async def test_the_paper_account_remembers_only_the_newest_orders(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("plugins.mock.REMEMBERED_ORDERS", 3)
+    plugin = await paper()
+    for n in range(5):
+        await plugin.execute_order(buy(client_order_id=f"SIGNAL{n}"))
+    assert await plugin.lookup_order("SIGNAL0") is None
+    assert await plugin.lookup_order("SIGNAL1") is None
+    assert all([await plugin.lookup_order(f"SIGNAL{n}") for n in (2, 3, 4)])
