@@ -68,9 +68,6 @@ class CircuitBreakers:
         if breaker is not None:
             breaker.probing = False
 
-    def open_plugins(self) -> set[str]:
-        return {name for name in self._breakers if self.state(name) is BreakerState.OPEN}
-
     def waiting_plugins(self) -> set[str]:
         """Plugins whose signals are held back now: open, or half open with a probe out."""
         return {name for name, breaker in self._breakers.items()

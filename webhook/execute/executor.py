@@ -157,7 +157,7 @@ class Executor:
             lease_seconds=self._settings.lease_seconds,
             # Our own running signals come back too (they head their lanes): skip them.
             limit=free + len(self._running),
-            exclude_plugins=self.breakers.open_plugins(),
+            exclude_plugins=self.breakers.waiting_plugins(),  # open, or its probe is out
         )
         for record in claimed:
             if record.id in self._running or len(self._running) >= self._settings.concurrency:
