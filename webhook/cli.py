@@ -125,7 +125,10 @@ def _serve(args: argparse.Namespace) -> int:
     # service's log (journald, docker logs); elsewhere say how to print them (`tradehook url`).
     show_urls = sys.stdout is not None and sys.stdout.isatty()  # None under pythonw
     print(welcome(settings, shown, command=_own_command(), show_urls=show_urls), flush=True)
-    serve(create_app(settings), settings)
+    try:
+        serve(create_app(settings), settings)
+    except KeyboardInterrupt:
+        pass  # uvicorn raises Ctrl+C again once its shutdown ran: a requested, clean stop
     return 0
 
 

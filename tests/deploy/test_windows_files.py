@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from tests.conftest import skip_unless_available
+from webhook.app import SHUTDOWN_GRACE
 from webhook.config.data_dir import HOME_VARIABLE
 from webhook.serve import GRACEFUL_SHUTDOWN_SECONDS
 
@@ -43,7 +44,8 @@ def test_the_service_waits_for_a_clean_stop_longer_than_serve_takes() -> None:
     timeout = service().findtext("stoptimeout") or ""
     seconds = re.fullmatch(r"(\d+) sec", timeout)
     assert seconds is not None, timeout
-    assert int(seconds.group(1)) > 2 * GRACEFUL_SHUTDOWN_SECONDS
+    # uvicorn waits for open requests, then the executor for orders in flight, then closes.
+    assert int(seconds.group(1)) >= GRACEFUL_SHUTDOWN_SECONDS + SHUTDOWN_GRACE + 10
 
 
 def test_the_windows_caddyfile_is_the_linux_one_with_a_ca_bundle_that_exists_on_windows() -> None:
