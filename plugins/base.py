@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from plugins.errors import NotSupported
 from plugins.orders import AccountBalance, ExecutionResult, MarketData, Order
@@ -61,6 +61,17 @@ class PluginCapabilities(BaseModel):
     `max_position` rule). Read by `PluginRegistry.fetch_position`."""
 
 
+class PluginDescription(BaseModel):
+    """What an instance tells its operator beyond its capabilities (`GET /api/plugins`,
+    `tradehook check`): facts about its broker, and warnings where its guarantees are weaker
+    than the others'."""
+
+    model_config = ConfigDict(frozen=True)
+
+    details: dict[str, Any] = Field(default_factory=dict)
+    warnings: list[str] = Field(default_factory=list)
+
+
 class ExecutionPlugin(ABC, Generic[ConfigT]):
     """One execution back end (a paper account, an exchange, a trading terminal).
 
@@ -109,12 +120,20 @@ class ExecutionPlugin(ABC, Generic[ConfigT]):
     async def health_check(self) -> bool:
         """True when the back end is reachable and able to trade."""
 
-    async def lookup_order(
-        self, client_order_id: str, symbol: str | None = None
-    ) -> ExecutionResult | None:
-        """Find the order placed with this client order id; None when the broker has none.
+    def describe(self) -> PluginDescription:
+        """Facts and warnings for the operator; nothing by default."""
+        return PluginDescription()
 
-        `symbol` is the order's symbol, for brokers that look orders up per symbol.
+    async def lookup_order(
+        self, client_order_id: str, symbol: str | None = None, order: Order | None = None
+    ) -> ExecutionResult | None:
+        """Find the order placed with this client order id; None only when the broker certainly
+        has none (the executor then sends it again): when in doubt, raise `TemporaryError`
+        (ask again later) or `OutcomeUnknown`.
+
+        `symbol` is the order's symbol, for brokers that look orders up per symbol; `order` the
+        order as it was sent, for a plugin that finishes what it started (a bracket to place
+        once the entry is found after a restart).
         Declared by `lookup_by_client_order_id`; the default raises `NotSupported`.
         """
         raise NotSupported.ability(self.name, LOOK_UP_ORDERS)

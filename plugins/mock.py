@@ -124,7 +124,7 @@ class MockPlugin(ExecutionPlugin[MockConfig]):
             return result
 
     async def lookup_order(
-        self, client_order_id: str, symbol: str | None = None
+        self, client_order_id: str, symbol: str | None = None, order: Order | None = None
     ) -> ExecutionResult | None:
         self._check_started()
         return self._by_client_id.get(client_order_id)

@@ -12,6 +12,7 @@ from plugins.base import (
     REPORT_POSITIONS,
     ExecutionPlugin,
     PluginCapabilities,
+    PluginDescription,
 )
 from plugins.errors import DuplicatePlugin, NotSupported, OrderRejected, UnknownPlugin
 from plugins.orders import AccountBalance, ExecutionResult, MarketData, Order
@@ -75,16 +76,24 @@ class PluginRegistry:
         except OrderRejected as exc:
             return ExecutionResult.rejected(str(exc), client_order_id=order.client_order_id)
 
+    def describe(self, name: str | None = None) -> PluginDescription:
+        return self.get(name).describe()
+
     async def lookup_order(
-        self, client_order_id: str, symbol: str | None, plugin: str | None = None
+        self,
+        client_order_id: str,
+        symbol: str | None,
+        plugin: str | None = None,
+        order: Order | None = None,
     ) -> ExecutionResult | None:
-        """The order the broker holds under our client order id, None when it holds none.
-        Needs both `client_order_ids` and `lookup_by_client_order_id`."""
+        """The order the broker holds under our client order id, None when it certainly holds
+        none. Needs both `client_order_ids` and `lookup_by_client_order_id`; `order` is the
+        order as sent (see `ExecutionPlugin.lookup_order`)."""
         target = self.get(plugin)
         declared = target.capabilities
         able = declared.client_order_ids and declared.lookup_by_client_order_id
         _require(target, able, LOOK_UP_ORDERS)
-        return await target.lookup_order(client_order_id, symbol)
+        return await target.lookup_order(client_order_id, symbol, order)
 
     async def fetch_data(self, symbol: str, plugin: str | None = None) -> MarketData:
         return await self.get(plugin).fetch_data(symbol)

@@ -10,7 +10,7 @@ from typing import Any
 
 import ccxt.async_support as ccxt
 
-from plugins.base import ExecutionPlugin, PluginCapabilities
+from plugins.base import ExecutionPlugin, PluginCapabilities, PluginDescription
 from plugins.ccxt.actions import Actions
 from plugins.ccxt.config import CcxtConfig, Credentials
 from plugins.ccxt.errors import exchange_redactor, redacting_logger
@@ -107,19 +107,18 @@ class CcxtPlugin(ExecutionPlugin[CcxtConfig]):
         """The ccxt exchange object (for tests and diagnostics)."""
         return self._exchange
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> PluginDescription:
         """What this instance's exchange guarantees, for `GET /api/plugins` and `tradehook
         check`: its row of the guarantees table, what ccxt says of market buys, and the
         weaknesses a user should know of."""
         trader = self._started_actions().trader
         row = trader.guarantees
-        return {
+        return PluginDescription(details={
             "exchange": row.exchange,
             "guarantees": row.model_dump(mode="json"),
             "market_buy_needs_price": market_buy_needs_price(self._exchange),
             "not_found_is_proof_after_seconds": trader.proof_window(),
-            "warnings": row.weaknesses(),
-        }
+        }, warnings=row.weaknesses())
 
     def market_for(self, symbol: str) -> Market | None:
         config = self._started_config()

@@ -66,7 +66,7 @@ class MT5Plugin(ExecutionPlugin[MT5Config]):
         return await self._worker.run(lambda: trader.execute(order))
 
     async def lookup_order(
-        self, client_order_id: str, symbol: str | None = None
+        self, client_order_id: str, symbol: str | None = None, order: Order | None = None
     ) -> ExecutionResult | None:
         """By the tickets this process was given, else by magic and comment (see
         `MT5Trader.lookup`)."""

@@ -67,7 +67,7 @@ class NinjaTraderPlugin(ExecutionPlugin[NinjaTraderConfig]):
         return await self._started().execute(order)
 
     async def lookup_order(
-        self, client_order_id: str, symbol: str | None = None
+        self, client_order_id: str, symbol: str | None = None, order: Order | None = None
     ) -> ExecutionResult | None:
         """By the order id made from the client order id; the symbol is not needed."""
         return await self._started().lookup(client_order_id)

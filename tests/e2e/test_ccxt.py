@@ -73,6 +73,14 @@ def test_one_signed_alert_becomes_one_order_on_the_exchange(
     assert record["result"]["average_price"] == pytest.approx(60006.0)
 
 
+def test_the_admin_api_shows_what_the_exchange_guarantees(server: RunningServer) -> None:
+    (plugin,) = server.admin_get("/api/plugins").json()["plugins"]
+    details = plugin["description"]["details"]
+    assert details["exchange"] == "binance"
+    assert details["guarantees"]["unique_among"] == "open orders"
+    assert plugin["capabilities"]["lookup_by_client_order_id"] is True
+
+
 def test_a_timeout_after_the_exchange_took_the_order_is_reconciled_not_resent(
     server: RunningServer, exchange: FakeBinance
 ) -> None:

@@ -114,3 +114,4 @@ def test_bad_query_parameters_are_named(tmp_path: Path) -> None:
         plugins = client.get("/api/plugins", headers=auth).json()
         assert plugins["default"] == "mock"
         assert plugins["plugins"][0]["capabilities"]["lookup_by_client_order_id"] is True
+        assert plugins["plugins"][0]["description"] == {"details": {}, "warnings": []}

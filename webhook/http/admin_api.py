@@ -120,6 +120,7 @@ async def list_plugins(request: Request) -> Response:
             "default": name == services.registry.default_name,
             "healthy": health.get(name, False),
             "capabilities": services.registry.capabilities(name).model_dump(),
+            "description": services.registry.describe(name).model_dump(mode="json"),
         }
         for name in services.registry.names()
     ]

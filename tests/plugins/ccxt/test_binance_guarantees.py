@@ -54,7 +54,7 @@ async def test_an_order_carried_out_after_an_unknown_answer_is_found_not_resent(
     with pytest.raises(TemporaryError, match="receive window"):
         await spot.lookup_order(SIGNAL_ID)
     await booked(fake_binance, SIGNAL_ID)
-    let_time_pass(spot, spot.describe()["not_found_is_proof_after_seconds"])
+    let_time_pass(spot, spot.describe().details["not_found_is_proof_after_seconds"])
     found = await spot.lookup_order(SIGNAL_ID)
 
     assert found is not None and found.status is ExecutionStatus.FILLED

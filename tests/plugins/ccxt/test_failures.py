@@ -89,7 +89,7 @@ async def test_an_order_the_exchange_never_took_is_not_found_by_lookup(
     fake_binance.fail_next(Failure.UNAVAILABLE)
     with pytest.raises(OutcomeUnknown):
         await spot.execute_order(order())
-    let_time_pass(spot, spot.describe()["not_found_is_proof_after_seconds"])
+    let_time_pass(spot, spot.describe().details["not_found_is_proof_after_seconds"])
 
     assert await spot.lookup_order(SIGNAL_ID) is None
 
@@ -104,7 +104,7 @@ async def test_not_found_within_the_receive_window_is_no_proof_yet(
     with pytest.raises(TemporaryError, match="may still carry out an order") as raised:
         await spot.lookup_order(SIGNAL_ID)
 
-    window = spot.describe()["not_found_is_proof_after_seconds"]
+    window = spot.describe().details["not_found_is_proof_after_seconds"]
     assert raised.value.retry_after == pytest.approx(window, abs=0.5)
     assert len(fake_binance.requests_to("GET", "/api/v3/order")) == 1
 
@@ -164,7 +164,7 @@ async def test_binance_takes_a_filled_orders_client_id_again_so_resends_need_a_l
     await spot.execute_order(order())
 
     assert [o.client_order_id for o in fake_binance.orders] == [SIGNAL_ID, SIGNAL_ID]
-    assert spot.describe()["guarantees"]["unique_among"] == "open orders"
+    assert spot.describe().details["guarantees"]["unique_among"] == "open orders"
 
 
 async def test_lookup_after_a_restart_finds_the_order_with_the_alert_symbol(
@@ -196,7 +196,7 @@ async def test_lookup_of_an_unknown_order_is_none(
 ) -> None:
     await spot.execute_order(order())
     fake_binance.fail_next(Failure.UNKNOWN_ORDER)
-    let_time_pass(spot, spot.describe()["not_found_is_proof_after_seconds"])
+    let_time_pass(spot, spot.describe().details["not_found_is_proof_after_seconds"])
 
     assert await spot.lookup_order(SIGNAL_ID) is None
 

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.anyio
 async def test_kraken_keeps_our_client_id_but_declares_no_lookup(on_kraken: CcxtPlugin) -> None:
     assert on_kraken.capabilities.client_order_ids is True
     assert on_kraken.capabilities.lookup_by_client_order_id is False
-    assert any("userref" in warning for warning in on_kraken.describe()["warnings"])
+    assert any("userref" in warning for warning in on_kraken.describe().warnings)
 
 
 async def test_an_order_carries_the_signal_id_as_cl_ord_id(

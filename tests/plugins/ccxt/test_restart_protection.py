@@ -17,7 +17,7 @@ BRACKETED = order(stop_loss=59000, take_profit=61000)
 
 async def restarted_plugin(fake: FakeBinance) -> CcxtPlugin:
     plugin = await started(binance_config(fake))
-    let_time_pass(plugin, plugin.describe()["not_found_is_proof_after_seconds"])
+    let_time_pass(plugin, plugin.describe().details["not_found_is_proof_after_seconds"])
     return plugin
 
 
