@@ -26,6 +26,10 @@ class Certificates:
     tradingview_key: Path
     impostor_cert: Path
     impostor_key: Path
+    crafted_cert: Path
+    """TradingView's organisation smuggled into another field: CN=x\,O=TradingView\, Inc.,
+    O=Mallory (a subject check that only looks for `O=TradingView, Inc.` is fooled by it)."""
+    crafted_key: Path
 
 
 def _openssl(*args: str | Path) -> None:
@@ -45,7 +49,8 @@ def make_certificates(folder: Path) -> Certificates:
              "-out", ca_cert, "-subj", "/CN=tradehook test client CA")
     made = []
     for name, subject in (("tradingview", TRADINGVIEW_SUBJECT),
-                          ("impostor", "/O=TradingView Fans/CN=TradingView, Inc.")):
+                          ("impostor", "/O=TradingView Fans/CN=TradingView, Inc."),
+                          ("crafted", "/O=Mallory/CN=x,O=TradingView, Inc.")):
         key, request, cert = folder / f"{name}.key", folder / f"{name}.csr", folder / f"{name}.pem"
         _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", request,
                  "-subj", subject)

@@ -87,6 +87,8 @@ def client(certs: Certificates, cert: str | None = None) -> httpx.Client:
         context.load_cert_chain(certs.tradingview_cert, certs.tradingview_key)
     elif cert == "impostor":
         context.load_cert_chain(certs.impostor_cert, certs.impostor_key)
+    elif cert == "crafted":
+        context.load_cert_chain(certs.crafted_cert, certs.crafted_key)
     return httpx.Client(verify=context, timeout=10)
 
 
@@ -96,11 +98,11 @@ def test_tradingview_certificate_is_checked_by_subject_through_caddy(
     server, base, certs = running
     url = server.run_cli("url", "certified", "--base", base).stdout.decode().strip()
     answers = {}
-    for cert in ("tradingview", "impostor", None):
+    for cert in ("tradingview", "impostor", "crafted", None):
         with client(certs, cert) as session:
             answers[cert] = session.post(url, content=b"buy 1 BTCUSDT",
                                          headers={"content-type": "text/plain"}).status_code
-    assert answers == {"tradingview": 202, "impostor": 403, None: 403}
+    assert answers == {"tradingview": 202, "impostor": 403, "crafted": 403, None: 403}
 
 
 def test_caddy_hides_metrics_and_refuses_large_bodies(

@@ -59,6 +59,8 @@ class Stack:
             context.load_cert_chain(self.certs.tradingview_cert, self.certs.tradingview_key)
         elif cert == "impostor":
             context.load_cert_chain(self.certs.impostor_cert, self.certs.impostor_key)
+        elif cert == "crafted":
+            context.load_cert_chain(self.certs.crafted_cert, self.certs.crafted_key)
         transport = httpx.HTTPTransport(verify=context, local_address=source_address)
         return httpx.Client(transport=transport, timeout=10)
 
@@ -122,6 +124,8 @@ def test_tradingview_client_certificate_is_checked_by_subject(stack: Stack) -> N
     with stack.client(cert="tradingview") as client:
         assert post(client, stack.proxied(url)).status_code == 202
     with stack.client(cert="impostor") as client:
+        assert post(client, stack.proxied(url)).status_code == 403
+    with stack.client(cert="crafted") as client:
         assert post(client, stack.proxied(url)).status_code == 403
     with stack.client() as client:
         assert post(client, stack.proxied(url)).status_code == 403
