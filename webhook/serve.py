@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 from types import FrameType
 from typing import Any
 
@@ -70,6 +71,19 @@ class _HeadDeadline(H11Protocol):
         super().connection_lost(exc)
 
 
+class _QuietMalformedRequests(logging.Filter):
+    """uvicorn warns once per malformed request: a hostile client could fill the log with them.
+    They become debug lines."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.WARNING and record.getMessage().startswith(
+            "Invalid HTTP request received."
+        ):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return logging.getLogger().isEnabledFor(logging.DEBUG)
+        return True
+
+
 class _Server(uvicorn.Server):
     """uvicorn's server, which also ends the dashboards' live streams when told to stop:
     uvicorn waits for open responses before it stops, and a live stream would never end."""
@@ -108,6 +122,7 @@ def server_config(app: Starlette, settings: Settings) -> uvicorn.Config:
 
 def serve(app: Starlette, settings: Settings) -> None:
     config = server_config(app, settings)
+    logging.getLogger("uvicorn.error").addFilter(_QuietMalformedRequests())
     # Collector pauses were the answer's tail latency under a backlog (make bench, row c):
     # objects from start-up stay out of the collector's walks, and young objects are
     # collected in larger, rarer batches. Reference cycles are still collected.

@@ -62,9 +62,10 @@ def refused_at_start(tmp_path: Path, env: dict[str, str]) -> subprocess.Complete
     full = {**base, "TRADEHOOK_SECRET": TEST_SECRET, **env,
             "TRADEHOOK_SECRETS_FILE": str(tmp_path / "none")}
     check = subprocess.run([tradehook_command(), "check"], capture_output=True, text=True,
-                           env=full, cwd=tmp_path, timeout=30, check=False)
+                           env=full, cwd=tmp_path, timeout=30, check=False, encoding="utf-8")
     serve = subprocess.run([tradehook_command(), "serve", "--port", "0"], capture_output=True,
-                           text=True, env=full, cwd=tmp_path, timeout=30, check=False)
+                           text=True, encoding="utf-8", env=full, cwd=tmp_path, timeout=30,
+                           check=False)
     assert serve.returncode == check.returncode == 2, (serve.stdout, serve.stderr)
     assert serve.stderr == check.stderr
     return serve
@@ -222,6 +223,18 @@ def test_clients_that_leave_mid_body_leave_no_traceback(server: RunningServer) -
     assert "Traceback" not in written and '"level": "error"' not in written, written[:2000]
     assert httpx.post(f"{server.url}/webhook", content=BODY,
                       headers=signed_headers(server)).status_code == 202
+
+
+def test_malformed_requests_do_not_fill_the_log(server: RunningServer) -> None:
+    before = server.log
+    for _ in range(30):
+        with raw_http.connect(server.url) as sock:
+            sock.sendall(b"GARBAGE \x00\x01 NOT-HTTP\r\n\r\n")
+            status, _ = raw_http.read_answer(sock)
+            assert status in (0, 400)
+    time.sleep(0.3)
+    assert "Invalid HTTP request" not in server.log[len(before):]
+    assert server.alive()
 
 
 # -- guessing the admin token --------------------------------------------------------------
