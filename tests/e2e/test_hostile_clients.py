@@ -300,3 +300,14 @@ def test_the_signed_table_is_honoured(tmp_path: Path, table: str, error: str) ->
         running.stop()
     assert answer.status_code == 403 and error in answer.json()["error"]
     assert stored == 0
+
+
+def test_the_signed_tables_threshold_applies_to_signed_signals(tmp_path: Path) -> None:
+    running = start_server(tmp_path, config_toml="[sources.signed]\nconfidence_threshold = 0.9\n")
+    try:
+        body = b"buy 0.1 BTC/USDT confidence 0.8"
+        answer = httpx.post(f"{running.url}/webhook", content=body,
+                            headers=signed_headers(running, body))
+    finally:
+        running.stop()
+    assert answer.status_code == 200 and answer.json()["status"] == "filtered"
