@@ -27,7 +27,7 @@ class Certificates:
     impostor_cert: Path
     impostor_key: Path
     crafted_cert: Path
-    """TradingView's organisation smuggled into another field: CN=x\,O=TradingView\, Inc.,
+    """TradingView's organisation smuggled into another field: CN=x\\,O=TradingView\\, Inc.,
     O=Mallory (a subject check that only looks for `O=TradingView, Inc.` is fooled by it)."""
     crafted_key: Path
 
