@@ -122,6 +122,8 @@ def test_the_workflow_runs_the_suites_that_exist_with_the_encoding_rule() -> Non
     assert suites == ["tests/webhook", "tests/plugins tests/deploy"]
     for suite in " ".join(suites).split():
         assert (ROOT / suite).is_dir(), suite
-    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    assert '"error::EncodingWarning"' in pyproject
+    conftest = (ROOT / "tests" / "conftest.py").read_text(encoding="utf-8")
+    assert 'simplefilter("error", EncodingWarning)' in conftest
+    assert "PYTHONWARNDEFAULTENCODING=1 $(BIN)/pytest" in (ROOT / "Makefile").read_text(
+        encoding="utf-8")
     assert "--body-file alert.json" in commands
