@@ -5,7 +5,8 @@ outage is the exchange answering 503 to everything, or the proxy refusing connec
 the retry budget, every acknowledged signal ends with exactly one order, in arrival order per
 symbol; past its max lag a signal ends `expired` and nothing is sent late; a signal ends
 `failed` only once its budget is spent. Independent scenarios run side by side, each on its
-own exchange, proxy and server, so the 30 s outages cost 30 s once.
+own exchange, proxy and server, five at a time: the module costs little more than its longest
+outage.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import contextlib
 import json
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,7 +83,7 @@ def outage_setup(workdir: Path, *, kind: str, execution: str) -> Iterator[Outage
             account = ACCOUNT.format(name="exchange", url=f"http://127.0.0.1:{proxy.port}",
                                      timeout=1.0)
             config = f'default_plugin = "exchange"\n\n[execution]\n{execution}\n{account}'
-            server = start_server(workdir, config_toml=config, env=CREDENTIALS, timeout=60)
+            server = start_server(workdir, config_toml=config, env=CREDENTIALS, timeout=120)
             try:
                 yield Outage(exchange, proxy, server, kind)
             finally:
@@ -140,33 +141,9 @@ def executed_once_in_order(outage: Outage, ids: list[str]) -> None:
         assert [arrival[i] for i in lane] == sorted(arrival[i] for i in lane), symbol
 
 
-SCENARIOS = [(kind, seconds) for kind in ("503", "refused") for seconds in (5.0, 30.0)]
-
-
-def test_outages_inside_the_budget_end_with_one_order_per_signal_in_order(
-    tmp_path: Path,
-) -> None:
-    def scenario(kind: str, seconds: float) -> tuple[Outage, dict[str, Any]]:
-        name = f"{kind}-{seconds:g}s"
-        with outage_setup(tmp_path / name, kind=kind, execution=RIDE_OUT) as outage:
-            seen = ride_out(outage, seconds, name)
-            executed_once_in_order(outage, seen["ids"])
-            return outage, seen
-
-    with ThreadPoolExecutor(len(SCENARIOS)) as pool:
-        results = list(pool.map(lambda s: scenario(*s), SCENARIOS))
-    for (kind, seconds), (outage, seen) in zip(SCENARIOS, results, strict=True):
-        assert seen["given_up"] == {}, f"given up during the outage: {seen['given_up']}"
-        if seconds > 5:
-            # The breaker opened: /ready and /metrics said signals were held by it.
-            assert seen["waiting"]["on_breakers"].get("exchange", 0) >= 1, (kind, seconds)
-            assert seen["waiting"]["on_journal"] is False
-            assert 'tradehook_signals_held_by_breaker{plugin="exchange"}' in outage.seen[
-                "metrics"]
-        if kind == "refused":
-            assert outage.proxy.connections > 0
-
-
+INSIDE = [(kind, seconds) for seconds in (30.0, 5.0) for kind in ("503", "refused")]
+AT_ONCE = 5
+"""Scenarios running at once (the longest first): more would only queue on a loaded machine."""
 BUDGET = 3.0
 PAST_BUDGET = [
     # 429: nothing was placed, so once the budget is spent the signal is `failed`. A 503 to an
@@ -178,28 +155,96 @@ PAST_BUDGET = [
     ("503", "unknown"),
     ("refused", "unknown"),
 ]
+PAST_BUDGET_EXECUTION = (
+    # No breaker to wait on (it would hold the signals without spending their budgets).
+    f"retry_budget = {BUDGET}\nretry_base_delay = 0.2\nretry_max_delay = 0.5\n"
+    "breaker_failures = 1000\n"
+)
+
+
+def inside_the_budget(workdir: Path, kind: str, seconds: float) -> tuple[Outage, dict[str, Any]]:
+    with outage_setup(workdir, kind=kind, execution=RIDE_OUT) as outage:
+        seen = ride_out(outage, seconds, workdir.name)
+        executed_once_in_order(outage, seen["ids"])
+        return outage, seen
+
+
+def past_the_budget(workdir: Path, kind: str) -> tuple[list[Any], dict[str, dict[str, Any]]]:
+    with outage_setup(workdir, kind=kind, execution=PAST_BUDGET_EXECUTION) as outage:
+        outage.begin()
+        ids = send_signals(outage.server, workdir.name)
+        wait_until_settled(outage.server, timeout=60)
+        outage.end()
+        time.sleep(1.5)  # room for a late send, were there one
+        return list(outage.exchange.orders), full_records(outage.server, ids)
+
+
+def past_max_lag(workdir: Path) -> tuple[list[Any], list[str], dict[str, dict[str, Any]],
+                                         list[dict[str, Any]]]:
+    execution = RIDE_OUT + "max_lag = { market = 4 }\n"
+    with outage_setup(workdir, kind="refused", execution=execution) as outage:
+        outage.begin()
+        ids = send_signals(outage.server, "lag")
+        time.sleep(6.0)  # past the max lag; a head whose send met the cut is being looked up
+        outage.end()
+        wait_until_settled(outage.server, timeout=60)
+        time.sleep(1.0)  # room for a late send, were there one
+        records = full_records(outage.server, ids)
+        with admin_client(outage.server) as client:
+            listed = client.get("/api/signals", params={"status": "expired"}).json()["signals"]
+        return list(outage.exchange.orders), ids, records, listed
+
+
+def stale_on_arrival(workdir: Path) -> tuple[list[Any], dict[str, Any]]:
+    with outage_setup(workdir, kind="503", execution=RIDE_OUT) as outage:
+        url = outage.server.run_cli("url", "tradingview", "--base", outage.server.url)
+        old = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 600))
+        body = {"ticker": "BTCUSDT", "action": "buy", "contracts": "0.0001", "price": "60000",
+                "timenow": old}
+        answer = httpx.post(url.stdout.decode().strip(), content=json.dumps(body),
+                            headers={"content-type": "application/json"}, timeout=10)
+        assert answer.status_code == 202, answer.text
+        record = outage.server.wait_for_signal(answer.json()["signal_id"])
+        return list(outage.exchange.orders), record
+
+
+@pytest.fixture(scope="module")
+def scenarios(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Future[Any]]]:
+    """Every scenario of this module, run side by side, each on its own exchange, proxy and
+    server: the tests wait for the ones they judge."""
+    root = tmp_path_factory.mktemp("outages")
+    with ThreadPoolExecutor(AT_ONCE) as pool:
+        running = {f"inside-{kind}-{seconds:g}s": pool.submit(
+            inside_the_budget, root / f"inside-{kind}-{seconds:g}s", kind, seconds)
+            for kind, seconds in INSIDE}
+        running |= {f"budget-{kind}": pool.submit(past_the_budget, root / f"budget-{kind}", kind)
+                    for kind, _ in PAST_BUDGET}
+        running["lag"] = pool.submit(past_max_lag, root / "lag")
+        running["stale"] = pool.submit(stale_on_arrival, root / "stale")
+        yield running
+
+
+def test_outages_inside_the_budget_end_with_one_order_per_signal_in_order(
+    scenarios: dict[str, Future[Any]],
+) -> None:
+    for kind, seconds in INSIDE:
+        outage, seen = scenarios[f"inside-{kind}-{seconds:g}s"].result()
+        assert seen["given_up"] == {}, f"given up during the outage: {seen['given_up']}"
+        if seconds > 5:
+            # The breaker opened: /ready and /metrics said signals were held by it.
+            assert seen["waiting"]["on_breakers"].get("exchange", 0) >= 1, (kind, seconds)
+            assert seen["waiting"]["on_journal"] is False
+            assert 'tradehook_signals_held_by_breaker{plugin="exchange"}' in outage.seen[
+                "metrics"]
+        if kind == "refused":
+            assert outage.proxy.connections > 0
 
 
 def test_past_the_budget_signals_end_only_once_it_is_spent_and_nothing_goes_late(
-    tmp_path: Path,
+    scenarios: dict[str, Future[Any]],
 ) -> None:
-    # No breaker to wait on (it would hold the signals without spending their budgets).
-    execution = f"retry_budget = {BUDGET}\nretry_base_delay = 0.2\nretry_max_delay = 0.5\n" \
-                "breaker_failures = 1000\n"
-
-    def scenario(kind: str, _status: str) -> tuple[list[Any], dict[str, dict[str, Any]]]:
-        name = f"budget-{kind}"
-        with outage_setup(tmp_path / name, kind=kind, execution=execution) as outage:
-            outage.begin()
-            ids = send_signals(outage.server, name)
-            wait_until_settled(outage.server, timeout=60)
-            outage.end()
-            time.sleep(1.5)  # room for a late send, were there one
-            return list(outage.exchange.orders), full_records(outage.server, ids)
-
-    with ThreadPoolExecutor(len(PAST_BUDGET)) as pool:
-        results = list(pool.map(lambda s: scenario(*s), PAST_BUDGET))
-    for (kind, status), (orders, records) in zip(PAST_BUDGET, results, strict=True):
+    for kind, status in PAST_BUDGET:
+        orders, records = scenarios[f"budget-{kind}"].result()
         assert orders == [], kind
         assert {r["status"] for r in records.values()} == {status}, kind
         for record in records.values():
@@ -210,19 +255,11 @@ def test_past_the_budget_signals_end_only_once_it_is_spent_and_nothing_goes_late
                     or "the broker could not be asked for" in record["error"]), record["error"]
 
 
-def test_past_max_lag_every_signal_expires_and_none_is_sent_late(tmp_path: Path) -> None:
-    execution = RIDE_OUT + "max_lag = { market = 4 }\n"
-    with outage_setup(tmp_path / "lag", kind="refused", execution=execution) as outage:
-        outage.begin()
-        ids = send_signals(outage.server, "lag")
-        time.sleep(6.0)  # past the max lag; a head whose send met the cut is being looked up
-        outage.end()
-        wait_until_settled(outage.server, timeout=60)
-        time.sleep(1.0)  # room for a late send, were there one
-        records = full_records(outage.server, ids)
-        with admin_client(outage.server) as client:
-            listed = client.get("/api/signals", params={"status": "expired"}).json()["signals"]
-    assert outage.exchange.orders == []
+def test_past_max_lag_every_signal_expires_and_none_is_sent_late(
+    scenarios: dict[str, Future[Any]],
+) -> None:
+    orders, ids, records, listed = scenarios["lag"].result()
+    assert orders == []
     assert sorted(s["id"] for s in listed) == sorted(ids)
     for record in records.values():
         assert record["status"] == "expired"
@@ -231,17 +268,9 @@ def test_past_max_lag_every_signal_expires_and_none_is_sent_late(tmp_path: Path)
 
 
 def test_an_alert_that_was_already_stale_when_it_arrived_is_never_sent(
-    tmp_path: Path,
+    scenarios: dict[str, Future[Any]],
 ) -> None:
-    with outage_setup(tmp_path / "stale", kind="503", execution=RIDE_OUT) as outage:
-        url = outage.server.run_cli("url", "tradingview", "--base", outage.server.url)
-        old = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 600))
-        body = {"ticker": "BTCUSDT", "action": "buy", "contracts": "0.0001", "price": "60000",
-                "timenow": old}
-        answer = httpx.post(url.stdout.decode().strip(), content=json.dumps(body),
-                            headers={"content-type": "application/json"}, timeout=10)
-        assert answer.status_code == 202, answer.text
-        record = outage.server.wait_for_signal(answer.json()["signal_id"])
-        assert outage.exchange.orders == []
+    orders, record = scenarios["stale"].result()
+    assert orders == []
     assert record["status"] == "expired"
     assert "s old from the alert's own time, past the max lag of 300 s" in record["error"]
