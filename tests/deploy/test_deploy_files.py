@@ -15,6 +15,7 @@ import pytest
 from tests.conftest import skip_unless_available
 from webhook.auth.signatures import WebhookSecret
 from webhook.config.loader import load_settings, read_env_file
+from webhook.errors import ConfigError
 
 DEPLOY = Path(__file__).parents[2] / "deploy"
 TRADEHOOK = Path(sys.executable).with_name("tradehook")
@@ -110,3 +111,12 @@ def test_example_configuration_loads_with_the_example_environment(tmp_path: Path
     assert [str(n) for n in settings.trusted_proxies] == ["127.0.0.1/32"]
     assert len(settings.sources["tradingview"].ip_allowlist) == 4
     assert settings.plugins[settings.default_plugin].type == "mock"
+
+
+def test_the_example_environment_as_shipped_is_refused_naming_the_placeholder(
+    tmp_path: Path,
+) -> None:
+    env = read_env_file(DEPLOY / "tradehook.env.example")
+    with pytest.raises(ConfigError, match="admin_token|TRADEHOOK_ADMIN_TOKEN|secret"):
+        load_settings(DEPLOY / "tradehook.toml.example",
+                      {**env, "TRADEHOOK_SECRETS_FILE": str(tmp_path / "none")})
