@@ -20,7 +20,7 @@ from webhook.errors import JournalError
 from webhook.execute.deadlines import DeliveryLimits
 from webhook.execute.executor import Executor
 from webhook.execute.kill_switch import KillSwitch
-from webhook.http import admin_api, agent_api, previews, signals
+from webhook.http import admin_api, agent_api, openapi, previews, signals
 from webhook.http.answers import EXCEPTION_HANDLERS
 from webhook.http.dashboard import STATIC_DIRECTORY, live, pages
 from webhook.http.mcp_endpoint import mcp_endpoint, mcp_server_for
@@ -89,6 +89,7 @@ def create_app(settings: Settings, *, journal: SignalJournal | None = None) -> S
         Route("/api/kill-switch", admin_api.set_kill_switch, methods=["POST"]),
         Route("/api/events", live.signal_events, methods=["GET"]),
         Route("/metrics", admin_api.metrics, methods=["GET"]),
+        Route("/openapi.json", openapi.openapi_json, methods=["GET"]),
         Route("/", pages.index, methods=["GET"]),
         Route("/login", pages.login, methods=["POST"]),
         Route("/logout", pages.logout, methods=["POST"]),

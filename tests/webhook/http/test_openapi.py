@@ -1,0 +1,41 @@
+"""`/openapi.json`: a valid OpenAPI 3.1 document, generated from the models the routes use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from openapi_spec_validator import validate
+from starlette.testclient import TestClient
+
+from webhook.app import create_app
+from webhook.client.models import AgentSignal
+from webhook.config.settings import Settings
+
+
+def document(tmp_path: Path) -> dict[str, object]:
+    settings = Settings.model_validate({"journal": f"sqlite:///{tmp_path / 'j.db'}"})
+    with TestClient(create_app(settings)) as client:
+        answer = client.get("/openapi.json")
+    assert answer.status_code == 200
+    body: dict[str, object] = answer.json()
+    return body
+
+
+def test_the_document_is_valid_openapi_3_1(tmp_path: Path) -> None:
+    spec = document(tmp_path)
+    assert spec["openapi"] == "3.1.0"
+    validate(spec)  # type: ignore[arg-type]
+
+
+def test_it_covers_signals_preview_agents_and_the_admin_api(tmp_path: Path) -> None:
+    paths = document(tmp_path)["paths"]
+    assert isinstance(paths, dict)
+    assert {"/webhook", "/webhook/{token}", "/api/preview", "/api/signals",
+            "/api/signals/{signal_id}", "/api/plugins", "/api/kill-switch", "/api/agent/signals",
+            "/api/agent/limits", "/api/agent/kill-switch"} <= set(paths)
+
+
+def test_the_agent_signal_schema_is_the_models(tmp_path: Path) -> None:
+    schemas = document(tmp_path)["components"]["schemas"]  # type: ignore[index]
+    generated = AgentSignal.model_json_schema(ref_template="#/components/schemas/{model}")
+    assert schemas["AgentSignal"]["properties"] == generated["properties"]  # type: ignore[index]

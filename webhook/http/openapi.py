@@ -1,0 +1,196 @@
+"""`GET /openapi.json`: the OpenAPI 3.1 document of the HTTP surface, generated from the pydantic
+models that the routes read and answer with (built once per app, on first request)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from webhook.client.models import AgentSignal, KillSwitchEngagement
+from webhook.decide.preview import SignalPreview
+from webhook.execute.kill_switch import KillSwitchRequest
+from webhook.http.admin_api import SignalView
+from webhook.http.openapi_models import (
+    AgentLimits,
+    ErrorAnswer,
+    HealthAnswer,
+    KillSwitchView,
+    PluginList,
+    ReadyAnswer,
+    SignalAnswer,
+    SignalList,
+)
+from webhook.journal import SignalStatus
+
+REQUESTS: tuple[type[BaseModel], ...] = (AgentSignal, KillSwitchEngagement, KillSwitchRequest)
+ANSWERS: tuple[type[BaseModel], ...] = (
+    SignalPreview, SignalView, AgentLimits, ErrorAnswer, HealthAnswer, KillSwitchView,
+    PluginList, ReadyAnswer, SignalAnswer, SignalList,
+)
+_REFUSALS = {"400": "unusable input", "401": "not authenticated", "403": "not allowed",
+             "408": "the body came too slowly", "413": "body too large",
+             "415": "unsupported content type", "429": "too many wrong credentials",
+             "503": "not stored; send it again"}
+SIGNAL_ID = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _answers(ok: dict[str, dict[str, Any]], *refusals: str) -> dict[str, Any]:
+    answers = dict(ok)
+    for code in refusals:
+        answers[code] = _json(_ref(ErrorAnswer), _REFUSALS[code])
+    return answers
+
+
+def _not_found() -> dict[str, Any]:
+    error = {"schema": _ref(ErrorAnswer)}
+    return {"404": {"description": "no such signal", "content": {
+        "application/json": error, "text/plain": {"schema": {"type": "string"}}}}}
+
+
+def _alert_body() -> dict[str, Any]:
+    return {"required": True, "content": {
+        "application/json": {"schema": _ref(AgentSignal)},
+        "text/plain": {"schema": {"type": "string", "maxLength": 65536}}}}
+
+
+def _signal_answers(*refusals: str) -> dict[str, Any]:
+    stored = _json(_ref(SignalAnswer), "stored: filtered, rejected or a duplicate")
+    return _answers({"202": _json(_ref(SignalAnswer), "stored and queued"), "200": stored,
+                     "400": _json({"anyOf": [_ref(SignalAnswer), _ref(ErrorAnswer)]},
+                                  "stored as invalid, or refused")},
+                    *refusals)
+
+
+def _bearer(operation: dict[str, Any], scheme: str) -> dict[str, Any]:
+    return {**operation, "security": [{scheme: []}]}
+
+
+def _paths() -> dict[str, Any]:
+    preview = _json(_ref(SignalPreview), "the decision it would get; nothing stored")
+    query = [{"name": name, "in": "query", "required": False, "schema": schema}
+             for name, schema in (
+                 ("status", {"type": "string", "enum": [s.value for s in SignalStatus]}),
+                 ("source", {"type": "string"}), ("symbol", {"type": "string"}),
+                 ("limit", {"type": "integer", "minimum": 1, "maximum": 500}),
+                 ("before", {"type": "string"}))]
+    signal_id = [{"name": "signal_id", "in": "path", "required": True, "schema": SIGNAL_ID}]
+    kill_switch = _json(_ref(KillSwitchView), "the kill switch")
+    admin, agent = "admin", "agent"
+    return {
+        "/webhook": {"post": {
+            "summary": "a signed signal (Standard Webhooks); ?dry_run=true previews it",
+            "parameters": [{"name": "dry_run", "in": "query", "required": False,
+                            "schema": {"type": "string", "enum": ["true", "false"]}}],
+            "requestBody": _alert_body(),
+            "responses": {**_signal_answers("401", "403", "408", "413", "415", "503"),
+                          "200": _json({"anyOf": [_ref(SignalAnswer), _ref(SignalPreview)]},
+                                       "stored (filtered, rejected, duplicate), or a preview")},
+        }},
+        "/webhook/{token}": {"post": {
+            "summary": "a signal to a source's signed URL (TradingView)",
+            "parameters": [{"name": "token", "in": "path", "required": True,
+                            "schema": {"type": "string", "maxLength": 512}}],
+            "requestBody": _alert_body(),
+            "responses": _signal_answers("401", "403", "408", "413", "415", "503"),
+        }},
+        "/health": {"get": {"responses": {"200": _json(_ref(HealthAnswer), "alive")}}},
+        "/ready": {"get": {"responses": _answers({
+            "200": _json(_ref(ReadyAnswer), "ready"),
+            "503": _json(_ref(ReadyAnswer), "not ready")}, "401", "429")}},
+        "/metrics": {"get": {"responses": {"200": {
+            "description": "Prometheus text",
+            "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+        "/api/signals": {"get": _bearer({
+            "parameters": query,
+            "responses": _answers({"200": _json(_ref(SignalList), "newest first")},
+                                  "400", "401", "429")}, admin)},
+        "/api/signals/{signal_id}": {"get": _bearer({
+            "parameters": signal_id,
+            "responses": {**_answers({"200": _json(_ref(SignalView), "one signal")},
+                                     "401", "429"), **_not_found()}}, admin)},
+        "/api/plugins": {"get": _bearer({"responses": _answers(
+            {"200": _json(_ref(PluginList), "plugins")}, "401", "429")}, admin)},
+        "/api/kill-switch": {
+            "get": _bearer({"responses": _answers({"200": kill_switch}, "401", "429")}, admin),
+            "post": _bearer({
+                "requestBody": {"required": True, "content": {
+                    "application/json": {"schema": _ref(KillSwitchRequest)}}},
+                "responses": _answers({"200": kill_switch, "409": kill_switch},
+                                      "400", "401", "403", "429", "503")}, admin),
+        },
+        "/api/events": {"get": _bearer({"responses": {**_answers({}, "401", "429"), "200": {
+            "description": "server-sent events",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}}}}}, admin)},
+        "/api/preview": {"post": {
+            "summary": "the decision a signal would get now; nothing stored",
+            "security": [{admin: []}, {agent: []}],
+            "parameters": [{"name": "source", "in": "query", "required": False,
+                            "schema": {"type": "string", "maxLength": 64}}],
+            "requestBody": _alert_body(),
+            "responses": _answers({"200": preview}, "400", "401", "403", "408", "413", "415",
+                                  "429"),
+        }},
+        "/api/agent/signals": {
+            "post": _bearer({
+                "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                                "schema": SIGNAL_ID}],
+                "requestBody": _alert_body(),
+                "responses": _signal_answers("401", "403", "408", "413", "415", "429", "503"),
+            }, agent),
+            "get": _bearer({"parameters": query, "responses": _answers(
+                {"200": _json(_ref(SignalList), "this agent's signals")},
+                "400", "401", "403", "429")}, agent),
+        },
+        "/api/agent/signals/{signal_id}": {"get": _bearer({
+            "parameters": signal_id,
+            "responses": {**_answers({"200": _json(_ref(SignalView), "one of its signals")},
+                                     "401", "403", "429"), **_not_found()}}, agent)},
+        "/api/agent/limits": {"get": _bearer({"responses": _answers(
+            {"200": _json(_ref(AgentLimits), "its limits")}, "401", "403", "429")}, agent)},
+        "/api/agent/kill-switch": {"post": _bearer({
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": _ref(KillSwitchEngagement)}}},
+            "responses": _answers({"200": kill_switch}, "400", "401", "403", "429", "503"),
+        }, agent)},
+    }
+
+
+def openapi_document() -> dict[str, Any]:
+    _, schemas = models_json_schema(
+        [(m, "validation") for m in REQUESTS] + [(m, "serialization") for m in ANSWERS],
+        ref_template="#/components/schemas/{model}",
+    )
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "tradehook", "version": "1", "description": (
+            "Signals in (signed, source URLs, agents), decisions and the journal out.")},
+        "paths": _paths(),
+        "components": {
+            "schemas": schemas.get("$defs", {}),
+            "securitySchemes": {
+                "admin": {"type": "http", "scheme": "bearer",
+                          "description": "the admin token"},
+                "agent": {"type": "http", "scheme": "bearer",
+                          "description": "an agent's token ([agents.NAME])"},
+            },
+        },
+    }
+
+
+async def openapi_json(request: Request) -> Response:
+    document = getattr(request.app.state, "openapi", None)
+    if document is None:
+        document = request.app.state.openapi = openapi_document()
+    return JSONResponse(document)

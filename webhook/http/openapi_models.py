@@ -1,0 +1,87 @@
+"""The answers of the HTTP surface as pydantic models, for the OpenAPI document.
+
+The routes build these bodies themselves; these models say what they are, and the schemathesis
+test run against the live server (tests/e2e/test_openapi_live.py) holds the routes to them.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from plugins.base import PluginCapabilities
+from webhook.http.admin_api import SignalView
+from webhook.journal import SignalStatus
+
+
+class _Answer(BaseModel):
+    """Answers may gain fields; the document lets them (`additionalProperties`)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class _Exact(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SignalAnswer(_Exact):
+    """The answer of a signal endpoint once the signal is stored (or was a duplicate)."""
+
+    status: SignalStatus
+    signal_id: str
+    reason: str | None = None
+    rule: str | None = None
+    error: str | None = None
+    field: str | None = None
+    plugin: str | None = None
+
+
+class ErrorAnswer(_Exact):
+    """A refusal: nothing was stored. `field` names the input at fault, where there is one."""
+
+    error: str
+    field: str | None = None
+
+
+class SignalList(_Answer):
+    signals: list[SignalView]
+
+
+class PluginView(_Answer):
+    name: str
+    type: str
+    default: bool
+    healthy: bool
+    capabilities: PluginCapabilities
+
+
+class PluginList(_Answer):
+    plugins: list[PluginView]
+    default: str | None
+
+
+class KillSwitchView(_Answer):
+    engaged: bool
+    reason: str | None = None
+    changed_at: float | None = None
+    changed_by: str | None = None
+    configured: bool
+
+
+class HealthAnswer(_Answer):
+    status: str
+
+
+class ReadyAnswer(BaseModel):
+    """`status` for anyone; the details (journal, plugins, breakers, backlog...) for an admin."""
+
+    status: str
+
+
+class AgentLimits(_Answer):
+    agent: str
+    scopes: list[str]
+    source: str
+    plugins: list[str]
+    symbols: list[str] | None
+    confidence_threshold: float
+    kill_switch: KillSwitchView
