@@ -9,5 +9,9 @@ sender) and its own models, which the server's HTTP surface uses in turn.
 
 from webhook.client.agent import AgentClient, ClientError
 from webhook.client.models import AgentSignal, KillSwitchEngagement
+from webhook.client.signed import AsyncSignedSender, RetryPolicy, SignedSender
 
-__all__ = ["AgentClient", "AgentSignal", "ClientError", "KillSwitchEngagement"]
+__all__ = [
+    "AgentClient", "AgentSignal", "AsyncSignedSender", "ClientError", "KillSwitchEngagement",
+    "RetryPolicy", "SignedSender",
+]

@@ -24,6 +24,15 @@ class ClientError(Exception):
         self.answer = answer
 
 
+def json_answer(response: httpx.Response) -> dict[str, Any]:
+    """The answer's JSON object; a body that is none is put under `error` or `answer`."""
+    try:
+        data = response.json()
+    except ValueError:
+        return {"error": response.text[:200]}
+    return data if isinstance(data, dict) else {"answer": data}
+
+
 class AgentClient:
     """`async with AgentClient("http://127.0.0.1:8000", token) as tradehook: ...`
 
@@ -106,12 +115,7 @@ class AgentClient:
         sent = {"content-type": "application/json", **(headers or {})} if signal else headers
         answer = await self._http.request(method, path, content=content, json=body,
                                           headers=sent, params=params)
-        try:
-            data = answer.json()
-        except ValueError:
-            data = {"error": answer.text[:200]}
-        if not isinstance(data, dict):
-            data = {"answer": data}
+        data = json_answer(answer)
         if answer.status_code not in accept:
             raise ClientError(answer.status_code, data)
         return data
