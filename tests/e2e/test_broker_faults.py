@@ -124,10 +124,14 @@ def test_503_internal_errors_are_looked_up_then_sent_again(
     records = executed_once(server, exchange, send_signals(server))
 
     failed = failed_attempts(records)
-    assert len(failed) == SIGNALS, "one failed attempt per 503"
-    assert {attempt["outcome"] for attempt in failed} == {"not_found"}
+    # A Binance 5xx may still have placed the order, so it is looked up; a "not found" is proof
+    # only once the request's receive window has passed, so lookups inside it are asked again.
+    not_found = [attempt for attempt in failed if attempt["outcome"] == "not_found"]
+    assert len(not_found) == SIGNALS, "one proven 'not found' per 503"
+    assert {attempt["outcome"] for attempt in failed} <= {"lookup_failed", "not_found"}
     for attempt in failed:
         assert INTERNAL_ERROR in attempt["error"]
+    for attempt in not_found:
         assert "sending again" in attempt["error"]
     assert len(exchange.requests_to("POST", "/api/v3/order")) == 2 * SIGNALS
 
