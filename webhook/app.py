@@ -14,6 +14,7 @@ from starlette.staticfiles import StaticFiles
 from plugins.errors import PluginConfigError
 from plugins.loader import start_plugin, validate_plugin_config
 from plugins.registry import PluginRegistry
+from webhook.agents.settings import agent_source
 from webhook.config.settings import Settings
 from webhook.decide.pipeline import SignalPipeline
 from webhook.errors import JournalError
@@ -52,7 +53,9 @@ def create_app(settings: Settings, *, journal: SignalJournal | None = None) -> S
             await _start_plugins(settings, registry)
             events, metrics = SignalEvents(), Metrics()
             events.listen(metrics.observe)
-            notifier = Notifier(settings.notifications, store, metrics)
+            notifier = Notifier(settings.notifications, store, metrics, only_source={
+                agent.callback: agent_source(name) for name, agent in settings.agents.items()
+                if agent.callback})
             notifier.start(events)
             stack.push_async_callback(notifier.stop)
             kill_switch = KillSwitch(store, configured=settings.kill_switch)

@@ -29,6 +29,9 @@ class AgentSettings(BaseModel):
     """The plugins its signals may go to; empty: any."""
     symbols: tuple[str, ...] = ()
     """The symbols (as its signals name them) it may trade; empty: any."""
+    callback: str | None = None
+    """A `[notifications.NAME]` of kind `webhook` that gets this agent's results (and only
+    its own), signed with that target's secret."""
 
     @field_validator("token")
     @classmethod

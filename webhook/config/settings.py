@@ -264,6 +264,10 @@ class Settings(_Strict):
                 if plugin not in self.plugins:
                     raise _invalid(f"agents.{name}.plugins",
                                    f"no plugin named {plugin!r} (configured: {configured})")
+            target = self.notifications.get(agent.callback) if agent.callback else None
+            if agent.callback and (target is None or target.kind != "webhook"):
+                raise _invalid(f"agents.{name}.callback", f"no notification named "
+                               f"{agent.callback!r} of kind 'webhook'")
             token = agent.token.get_secret_value()
             if token in tokens:
                 raise _invalid(f"agents.{name}.token", "is the same as the admin token or "

@@ -39,8 +39,12 @@ class Notifier:
         metrics: Metrics | None = None,
         *,
         retry_base_delay: float = RETRY_BASE_DELAY,
+        only_source: Mapping[str, str] | None = None,
     ) -> None:
+        """`only_source`: targets that get only the signals of one source (an agent's result
+        callback gets only `agent:NAME`'s), by target name."""
         self._targets = dict(targets)
+        self._only_source = dict(only_source or {})
         self._journal = journal
         self._metrics = metrics
         self._retry_base_delay = retry_base_delay
@@ -89,9 +93,13 @@ class Notifier:
         while True:
             event = await subscription.get()
             try:
-                note = notification_for(event, await self._record_for(event))
+                record = await self._record_for(event)
+                note = notification_for(event, record)
                 for name, target in self._targets.items():
-                    if note is not None and note.event in target.events:
+                    if note is None or note.event not in target.events:
+                        continue
+                    only = self._only_source.get(name)
+                    if only is None or (record is not None and record.source == only):
                         self._enqueue(name, note)
             except Exception:  # noqa: BLE001 - one bad event must not stop notifications
                 logger.exception("cannot build a notification for %s", event.signal_id)
