@@ -21,7 +21,7 @@ from webhook.errors import JournalError
 from webhook.execute.deadlines import DeliveryLimits
 from webhook.execute.executor import Executor
 from webhook.execute.kill_switch import KillSwitch
-from webhook.http import admin_api, agent_api, openapi, previews, signals
+from webhook.http import admin_api, agent_accounts, agent_api, openapi, previews, signals
 from webhook.http.answers import EXCEPTION_HANDLERS
 from webhook.http.dashboard import STATIC_DIRECTORY, live, pages
 from webhook.http.mcp_endpoint import mcp_endpoint, mcp_server_for
@@ -88,6 +88,9 @@ def create_app(settings: Settings, *, journal: SignalJournal | None = None) -> S
         Route("/api/agent/signals/{signal_id}", agent_api.get_signal, methods=["GET"]),
         Route("/api/agent/limits", agent_api.limits, methods=["GET"]),
         Route("/api/agent/kill-switch", agent_api.engage_kill_switch, methods=["POST"]),
+        Route("/api/agent/plugins/{plugin}/balance", agent_accounts.balance, methods=["GET"]),
+        Route("/api/agent/plugins/{plugin}/positions/{symbol:path}", agent_accounts.position,
+              methods=["GET"]),
         Route("/api/kill-switch", admin_api.kill_switch_state, methods=["GET"]),
         Route("/api/kill-switch", admin_api.set_kill_switch, methods=["POST"]),
         Route("/api/events", live.signal_events, methods=["GET"]),

@@ -88,7 +88,8 @@ async def test_tools_are_listed_with_schemas_and_annotations(
     async with TRANSPORTS[transport](agents_server, TRADER) as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
     assert set(tools) >= {"preview_signal", "submit_signal", "get_signal", "list_signals",
-                          "wait_for_signal", "get_limits", "engage_kill_switch"}
+                          "wait_for_signal", "get_limits", "get_balance", "get_positions",
+                          "engage_kill_switch"}
     schema = json.dumps(tools["submit_signal"].input_schema)
     assert "confidence" in schema and "order_type" in schema and "idempotency_key" in schema
     assert tools["preview_signal"].annotations.read_only_hint is True
@@ -121,6 +122,11 @@ async def test_submit_with_a_retried_key_gives_one_signal_and_one_order(
     assert first["status"] == "queued"
     assert again == {"status": "duplicate", "signal_id": first["signal_id"]}
     assert settled["status"] == "filled" and settled["source"] == "agent:trader"
+    async with TRANSPORTS[transport](agents_server, TRADER) as client:
+        held = structured(await client.call_tool(
+            "get_positions", {"plugin": "paper", "symbols": ["BTC/USDT"]}))
+        balance = structured(await client.call_tool("get_balance", {"plugin": "paper"}))
+    assert held["positions"]["BTC/USDT"] >= 0.01 and balance["equity"] > 0
     mine = [s for s in stored(agents_server) if s["id"] == first["signal_id"]]
     assert len(mine) == 1
     record = agents_server.signal(first["signal_id"])

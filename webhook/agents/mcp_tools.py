@@ -28,6 +28,8 @@ ClientFor = Callable[[Context], AbstractAsyncContextManager[AgentClient]]
 DERIVED_KEY_SECONDS = 600.0
 """A `submit_signal` call without a key repeats an identical call within this many seconds."""
 SignalId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+PluginName = Annotated[str, Field(min_length=1, max_length=64)]
+SymbolName = Annotated[str, Field(min_length=1, max_length=64)]
 READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, open_world_hint=False)
 
 
@@ -115,6 +117,26 @@ def build_mcp_server(client_for: ClientFor, agent_of: Callable[[Context], str]) 
     async def get_limits(ctx: Context) -> dict[str, Any]:
         """The threshold, this agent's scopes, plugins and symbols, and the kill switch."""
         return await call(ctx, lambda c: c.limits())
+
+    @server.tool(annotations=READ)
+    async def get_balance(plugin: PluginName, ctx: Context) -> dict[str, Any]:
+        """The equity and currency of the account behind a plugin (see get_limits)."""
+        return await call(ctx, lambda c: c.balance(plugin))
+
+    @server.tool(annotations=READ)
+    async def get_positions(
+        plugin: PluginName, symbols: Annotated[list[SymbolName], Field(min_length=1,
+                                                                        max_length=20)],
+        ctx: Context,
+    ) -> dict[str, Any]:
+        """The net position (positive long, negative short) in each symbol at a plugin, by
+        the broker's symbol names."""
+        async with client_for(ctx) as client:
+            try:
+                found = [await client.position(plugin, symbol) for symbol in symbols]
+            except ClientError as exc:
+                raise ToolError(str(exc)) from exc
+        return {"plugin": plugin, "positions": {p["symbol"]: p["position"] for p in found}}
 
     @server.tool(annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False,
                                              idempotent_hint=True, open_world_hint=False))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -95,6 +96,15 @@ class AgentClient:
 
     async def limits(self) -> dict[str, Any]:
         return await self._call("GET", "/api/agent/limits")
+
+    async def balance(self, plugin: str) -> dict[str, Any]:
+        """The account behind `plugin`: `currency` and `equity`."""
+        return await self._call("GET", f"/api/agent/plugins/{quote(plugin, safe='')}/balance")
+
+    async def position(self, plugin: str, symbol: str) -> dict[str, Any]:
+        """The net position in `symbol` (the broker's name) at `plugin`."""
+        path = f"/api/agent/plugins/{quote(plugin, safe='')}/positions/{quote(symbol)}"
+        return await self._call("GET", path)
 
     async def engage_kill_switch(self, reason: str) -> dict[str, Any]:
         """Stop all execution. No agent can release it; only a person."""

@@ -15,11 +15,13 @@ from webhook.decide.preview import SignalPreview
 from webhook.execute.kill_switch import KillSwitchRequest
 from webhook.http.admin_api import SignalView
 from webhook.http.openapi_models import (
+    AccountView,
     AgentLimits,
     ErrorAnswer,
     HealthAnswer,
     KillSwitchView,
     PluginList,
+    PositionView,
     ReadyAnswer,
     SignalAnswer,
     SignalList,
@@ -29,7 +31,7 @@ from webhook.journal import SignalStatus
 REQUESTS: tuple[type[BaseModel], ...] = (AgentSignal, KillSwitchEngagement, KillSwitchRequest)
 ANSWERS: tuple[type[BaseModel], ...] = (
     SignalPreview, SignalView, AgentLimits, ErrorAnswer, HealthAnswer, KillSwitchView,
-    PluginList, ReadyAnswer, SignalAnswer, SignalList,
+    PluginList, ReadyAnswer, SignalAnswer, SignalList, AccountView, PositionView,
 )
 _REFUSALS = {"400": "unusable input", "401": "not authenticated", "403": "not allowed",
              "408": "the body came too slowly", "413": "body too large",
@@ -73,6 +75,12 @@ def _signal_answers(*refusals: str) -> dict[str, Any]:
                     *refusals)
 
 
+def _account_answers(found: dict[str, Any]) -> dict[str, Any]:
+    return {**_answers({"200": _json(found, "what the broker reports")}, "401", "403", "429"),
+            **_not_found(),
+            "503": _json(_ref(ErrorAnswer), "the plugin could not answer in time")}
+
+
 def _bearer(operation: dict[str, Any], scheme: str) -> dict[str, Any]:
     return {**operation, "security": [{scheme: []}]}
 
@@ -87,6 +95,8 @@ def _paths() -> dict[str, Any]:
                  ("before", {"type": "string"}))]
     signal_id = [{"name": "signal_id", "in": "path", "required": True, "schema": SIGNAL_ID}]
     kill_switch = _json(_ref(KillSwitchView), "the kill switch")
+    plugin = {"name": "plugin", "in": "path", "required": True,
+              "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}}
     admin, agent = "admin", "agent"
     return {
         "/webhook": {"post": {
@@ -159,6 +169,13 @@ def _paths() -> dict[str, Any]:
                                      "401", "403", "429"), **_not_found()}}, agent)},
         "/api/agent/limits": {"get": _bearer({"responses": _answers(
             {"200": _json(_ref(AgentLimits), "its limits")}, "401", "403", "429")}, agent)},
+        "/api/agent/plugins/{plugin}/balance": {"get": _bearer({
+            "parameters": [plugin],
+            "responses": _account_answers(_ref(AccountView))}, agent)},
+        "/api/agent/plugins/{plugin}/positions/{symbol}": {"get": _bearer({
+            "parameters": [plugin, {"name": "symbol", "in": "path", "required": True,
+                                    "schema": {"type": "string", "pattern": "^[^/]{1,64}$"}}],
+            "responses": _account_answers(_ref(PositionView))}, agent)},
         "/api/agent/kill-switch": {"post": _bearer({
             "requestBody": {"required": True, "content": {
                 "application/json": {"schema": _ref(KillSwitchEngagement)}}},

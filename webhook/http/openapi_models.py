@@ -85,3 +85,15 @@ class AgentLimits(_Answer):
     symbols: list[str] | None
     confidence_threshold: float
     kill_switch: KillSwitchView
+
+
+class AccountView(_Answer):
+    plugin: str
+    currency: str
+    equity: float
+
+
+class PositionView(_Answer):
+    plugin: str
+    symbol: str
+    position: float

@@ -151,3 +151,22 @@ def test_an_unusable_idempotency_key_is_refused(client: TestClient, journal_file
     answer = submit(client, BUY, key="has spaces/and slashes")
     assert answer.status_code == 400 and answer.json()["field"] == "Idempotency-Key"
     assert rows(journal_file) == []
+
+
+def test_an_agent_reads_balance_and_positions_of_its_plugins(client: TestClient) -> None:
+    submit(client, BUY)
+    for _ in range(200):  # bounded: the executor fills a paper order within a few steps
+        if paper(client).position("ETHUSDT") != 0:
+            break
+        client.get("/health")
+    balance = client.get("/api/agent/plugins/paper/balance", headers=as_agent(SCOUT)).json()
+    assert balance["plugin"] == "paper" and balance["equity"] > 0
+    position = client.get("/api/agent/plugins/paper/positions/ETHUSDT",
+                          headers=as_agent(SCOUT)).json()
+    assert position == {"plugin": "paper", "symbol": "ETHUSDT", "position": 1.0}
+
+
+def test_an_agent_cannot_read_a_plugin_outside_its_list(client: TestClient) -> None:
+    answer = client.get("/api/agent/plugins/other/balance", headers=as_agent(SCOUT))
+    assert answer.status_code == 404
+    assert client.get("/api/agent/plugins/paper/balance").status_code == 401
