@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
@@ -84,6 +85,13 @@ def _parser() -> argparse.ArgumentParser:
     signals.add_argument("--limit", type=int, default=20)
     signals.add_argument("--config")
     signals.set_defaults(run=_signals)
+
+    replay = commands.add_parser(
+        "replay", help="decide the journal's signals again under a changed configuration")
+    replay.add_argument("--config", required=True, help="the changed TOML file")
+    replay.add_argument("--since", help="a time ago (24h, 7d) or an ISO 8601 date or time")
+    replay.add_argument("--limit", type=int, default=10_000, help="newest signals at most")
+    replay.set_defaults(run=_replay)
 
     check = commands.add_parser("check", help="validate the configuration and start each plugin")
     check.add_argument("--config")
@@ -257,6 +265,26 @@ async def _read_signals(
         return await journal.list_signals(status=status, limit=limit)
     finally:
         await journal.close()
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from webhook.decide.replay_command import replay_journal, report_lines, terminal_progress
+    from webhook.journal.since import parse_since
+
+    settings = load_settings(args.config)
+    if settings.journal_path is not None and not Path(settings.journal_path).is_file():
+        raise JournalError(f"no journal at {settings.journal_path}")
+    try:
+        since = parse_since(args.since, time.time()) if args.since else None
+    except ValueError as exc:
+        raise ConfigError(f"--since: {exc}") from exc
+    if args.limit < 1:
+        raise ConfigError("--limit: must be at least 1")
+    progress = terminal_progress(sys.stderr) if sys.stderr.isatty() else None
+    report = run_with_journal(
+        settings.journal, replay_journal(settings, since, limit=args.limit, progress=progress))
+    print("\n".join(report_lines(report)))
+    return 0
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -1,0 +1,29 @@
+"""`since`: the start of a period of the journal, as a person writes it.
+
+Either a time ago (`90m`, `24h`, `7d`) or an ISO 8601 date or date and time (`2026-11-30`,
+`2026-11-30T08:00`, `2026-11-30T08:00:00+01:00`); a time without a zone is UTC.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+_AGO = re.compile(r"(\d{1,6})([mhd])")
+_UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86_400}
+
+
+def parse_since(text: str, now: float) -> float:
+    """The moment `text` names, as a Unix time; `ValueError` saying what is accepted."""
+    written = text.strip()
+    if match := _AGO.fullmatch(written):
+        return now - int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    try:
+        moment = datetime.fromisoformat(written)
+    except ValueError:
+        raise ValueError(
+            f"expected a time ago (90m, 24h, 7d) or an ISO 8601 date or time, got {written!r}"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
