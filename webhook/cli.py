@@ -84,6 +84,13 @@ def _parser() -> argparse.ArgumentParser:
     signals.add_argument("--status", choices=[s.value for s in SignalStatus])
     signals.add_argument("--limit", type=int, default=20)
     signals.add_argument("--config")
+    signals.add_argument("--follow", action="store_true",
+                         help="print signals live from the running server (admin token)")
+    signals.add_argument("--server", default="http://127.0.0.1:8000",
+                         help="with --follow: the running server")
+    signals.add_argument("--for", dest="follow_seconds", type=float, default=3600.0,
+                         help="with --follow: stop after this many seconds (default 3600)")
+    signals.add_argument("--count", type=int, help="with --follow: stop after this many events")
     signals.set_defaults(run=_signals)
 
     replay = commands.add_parser(
@@ -229,6 +236,8 @@ def _url(args: argparse.Namespace) -> int:
 
 def _signals(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
+    if args.follow:
+        return _follow(args, settings)
     path = settings.journal_path
     if path is not None and not Path(path).is_file():
         raise JournalError(f"no journal at {path}")
@@ -241,6 +250,22 @@ def _signals(args: argparse.Namespace) -> int:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    return 0
+
+
+def _follow(args: argparse.Namespace, settings: Settings) -> int:
+    from webhook.client.live_stream import FollowError, follow_signals
+
+    if settings.admin_token is None:
+        raise ConfigError("admin_token: none configured; set TRADEHOOK_ADMIN_TOKEN to follow")
+    if args.follow_seconds <= 0 or (args.count is not None and args.count < 1):
+        raise ConfigError("--for and --count: must be positive")
+    try:
+        follow_signals(args.server, settings.admin_token.get_secret_value(), sys.stdout,
+                       seconds=args.follow_seconds, count=args.count)
+    except FollowError as exc:
+        print(f"tradehook: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
