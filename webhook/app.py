@@ -29,7 +29,9 @@ from webhook.http.state import ServerState
 from webhook.journal import SignalJournal, open_journal
 from webhook.observe.events import SignalEvents
 from webhook.observe.metrics import Metrics
+from webhook.observe.notify.command_answers import ServerCommandActions
 from webhook.observe.notify.sender import Notifier
+from webhook.observe.notify.telegram_commands import TelegramCommands
 
 logger = logging.getLogger("tradehook")
 SHUTDOWN_GRACE = 10.0
@@ -71,6 +73,12 @@ def create_app(settings: Settings, *, journal: SignalJournal | None = None) -> S
                 settings, store, registry, executor, pipeline, events=events, metrics=metrics
             )
             await executor.start()
+            for target in settings.notifications.values():
+                if target.commands:
+                    commands = TelegramCommands(target, ServerCommandActions(
+                        store, registry, kill_switch, events))
+                    commands.start()
+                    stack.push_async_callback(commands.stop)
             await stack.enter_async_context(agent_tools.session_manager.run())
             yield
 

@@ -39,6 +39,10 @@ class NotificationTarget(BaseModel):
     timeout: Annotated[float, Field(gt=0, le=60)] = 5.0
     """Seconds to wait for the receiver to answer one try."""
     max_attempts: Annotated[int, Field(ge=1, le=20)] = 5
+    commands: bool = False
+    """Telegram only: answer `/status`, `/positions`, `/signals` and `/kill` (long polling)."""
+    command_chats: tuple[str, ...] = ()
+    """The chat ids whose commands are obeyed; empty: `chat_id` alone."""
 
     @field_validator("url")
     @classmethod
@@ -63,6 +67,8 @@ class NotificationTarget(BaseModel):
     def _check_kind(self) -> NotificationTarget:
         if self.kind == "telegram" and not self.chat_id:
             raise ValueError("a telegram target needs chat_id")
+        if self.commands and self.kind != "telegram":
+            raise ValueError("commands: only a telegram target takes commands")
         if self.kind == "webhook" and self.secret is None:
             raise ValueError("a webhook target needs a secret ('whsec_...') to sign with")
         return self
