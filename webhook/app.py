@@ -24,7 +24,7 @@ from webhook.execute.kill_switch import KillSwitch
 from webhook.http import admin_api, agent_accounts, agent_api, openapi, previews, signals
 from webhook.http.answers import EXCEPTION_HANDLERS
 from webhook.http.dashboard import STATIC_DIRECTORY, live, pages
-from webhook.http.mcp_endpoint import mcp_endpoint, mcp_server_for
+from webhook.http.mcp_endpoint import McpRoute
 from webhook.http.state import ServerState
 from webhook.journal import SignalJournal, open_journal
 from webhook.observe.events import SignalEvents
@@ -79,7 +79,7 @@ def create_app(settings: Settings, *, journal: SignalJournal | None = None) -> S
                         store, registry, kill_switch, events))
                     commands.start()
                     stack.push_async_callback(commands.stop)
-            await stack.enter_async_context(agent_tools.session_manager.run())
+            await stack.enter_async_context(agent_tools.running())
             yield
 
     routes = [
@@ -110,8 +110,8 @@ def create_app(settings: Settings, *, journal: SignalJournal | None = None) -> S
         Mount("/static", StaticFiles(directory=STATIC_DIRECTORY), name="static"),
     ]
     app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
-    agent_tools = mcp_server_for(app)
-    app.router.routes.append(Route("/mcp", endpoint=mcp_endpoint(agent_tools)))
+    agent_tools = McpRoute(app)
+    app.router.routes.append(Route("/mcp", endpoint=agent_tools))
     return app
 
 

@@ -17,6 +17,7 @@ import httpx
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.requests import Request
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from webhook.agents.mcp_tools import build_mcp_server
@@ -66,11 +67,32 @@ class AgentsOnly:
         await self._endpoint(scope, receive, send)
 
 
-def mcp_endpoint(server: MCPServer) -> ASGIApp:
-    """The ASGI endpoint to route at `/mcp`; run `server.session_manager.run()` around it."""
-    inner = server.streamable_http_app(
-        streamable_http_path="/mcp", stateless_http=True, json_response=True,
-        transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
-    )
-    return AgentsOnly(inner)
+class McpRoute:
+    """The endpoint routed at `/mcp`. Each lifespan of the app (`running`) builds a fresh MCP
+    server and session manager, since the SDK's can run only once; outside it, 503."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+        self._endpoint: ASGIApp | None = None
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        server = mcp_server_for(self._app)
+        inner = server.streamable_http_app(
+            streamable_http_path="/mcp", stateless_http=True, json_response=True,
+            transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+        )
+        async with server.session_manager.run():
+            self._endpoint = AgentsOnly(inner)
+            try:
+                yield
+            finally:
+                self._endpoint = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._endpoint is None:
+            response = JSONResponse({"error": "the server is not running"}, status_code=503)
+            await response(scope, receive, send)
+            return
+        await self._endpoint(scope, receive, send)
 
