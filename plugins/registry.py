@@ -93,7 +93,7 @@ class PluginRegistry:
         declared = target.capabilities
         able = declared.client_order_ids and declared.lookup_by_client_order_id
         _require(target, able, LOOK_UP_ORDERS)
-        return await target.lookup_order(client_order_id, symbol, order)
+        return await target.lookup_order(client_order_id, symbol, order=order)
 
     async def fetch_data(self, symbol: str, plugin: str | None = None) -> MarketData:
         return await self.get(plugin).fetch_data(symbol)

@@ -132,7 +132,7 @@ class Undeclared(ScriptedPlugin):
     """Implements every optional ability but declares none of them."""
 
     async def lookup_order(
-        self, client_order_id: str, symbol: str | None = None
+        self, client_order_id: str, symbol: str | None = None, order: Order | None = None
     ) -> ExecutionResult | None:
         raise AssertionError("asked although not declared")
 

@@ -239,6 +239,12 @@ class AttemptRunner:
                 message = f"{doubt}; lookup failed: {exc}"
                 await self._finish(job, number, "unknown", SignalStatus.UNKNOWN, error=message)
                 return True
+            except Exception as exc:  # noqa: BLE001 - a plugin bug must not loop the signal
+                logger.exception("signal %s: plugin %s lookup raised", job.signal_id, job.plugin)
+                message = (f"{doubt}; the lookup failed (plugin {job.plugin!r}: "
+                           f"{type(exc).__name__}: {exc}): check it by hand")
+                await self._finish(job, number, "unknown", SignalStatus.UNKNOWN, error=message)
+                return True
             if found is None:
                 await self._finish(
                     job, number, "not_found", SignalStatus.QUEUED,
@@ -251,7 +257,9 @@ class AttemptRunner:
 
     async def _ask(self, job: ExecutionJob, probe: bool) -> ExecutionResult | None:
         try:
-            return await self._registry.lookup_order(job.signal_id, job.order.symbol, job.plugin)
+            return await self._registry.lookup_order(
+                job.signal_id, job.order.symbol, job.plugin, order=job.order
+            )
         finally:
             if probe:
                 self._breakers.probe_ended(job.plugin)

@@ -50,7 +50,7 @@ class BrokerStandIn(ExecutionPlugin):
         return result
 
     async def lookup_order(
-        self, client_order_id: str, symbol: str | None = None
+        self, client_order_id: str, symbol: str | None = None, order: Order | None = None
     ) -> ExecutionResult | None:
         self.lookups.append(symbol)
         return self.book.get(client_order_id)
@@ -170,6 +170,25 @@ async def test_plugin_bug_fails_the_signal_and_the_executor_goes_on(
     first, second = await run(journal, broker, queued_signal(), queued_signal())
     assert first.status is SignalStatus.FAILED
     assert first.error is not None and "ZeroDivisionError" in first.error
+    assert second.status is SignalStatus.FILLED
+
+
+class LookupBug(BrokerStandIn):
+    async def lookup_order(
+        self, client_order_id: str, symbol: str | None = None, order: Order | None = None
+    ) -> ExecutionResult | None:
+        raise ZeroDivisionError("oops in lookup")
+
+
+async def test_a_lookup_that_raises_a_plugin_bug_ends_unknown_not_in_a_loop(
+    journal: SqliteJournal,
+) -> None:
+    broker = LookupBug(script=[OutcomeUnknown("timed out after sending")])
+    first, second = await run(journal, broker, queued_signal(), queued_signal())
+    assert first.status is SignalStatus.UNKNOWN
+    assert first.error is not None and "ZeroDivisionError" in first.error
+    assert "check it by hand" in first.error
+    assert broker.calls.count(first.id) == 1
     assert second.status is SignalStatus.FILLED
 
 
@@ -313,7 +332,7 @@ async def test_lookup_the_broker_cannot_answer_yet_is_asked_again_not_given_up(
     real_lookup = broker.lookup_order
 
     async def flaky_lookup(
-        client_order_id: str, symbol: str | None = None
+        client_order_id: str, symbol: str | None = None, order: Order | None = None
     ) -> ExecutionResult | None:
         error = answers.pop(0)
         if error is not None:
@@ -332,7 +351,9 @@ async def test_lookup_that_never_answers_ends_unknown_without_a_resend(
 ) -> None:
     broker = BrokerStandIn(script=[OutcomeUnknown("timeout after sending")])
 
-    async def down(client_order_id: str, symbol: str | None = None) -> ExecutionResult | None:
+    async def down(
+        client_order_id: str, symbol: str | None = None, order: Order | None = None
+    ) -> ExecutionResult | None:
         raise TemporaryError("503")
 
     broker.lookup_order = down  # type: ignore[method-assign]
