@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 import tempfile
 from pathlib import Path
 
@@ -91,5 +92,6 @@ def welcome(
         lines += [f"  print it with: {command} url {name}" for name in url_sources]
     lines += ["", f"See what happened:  {command} signals"]
     if secrets_file is not None:
-        lines.append(f"Secrets and the admin token are in {secrets_file} (mode 0600).")
+        private = "only this account may open it" if sys.platform == "win32" else "mode 0600"
+        lines.append(f"Secrets and the admin token are in {secrets_file} ({private}).")
     return "\n".join(lines)

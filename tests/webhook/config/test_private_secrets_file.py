@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from webhook.config.first_run import ensure_local_secrets
+from webhook.config.first_run import ensure_local_secrets, welcome
 from webhook.config.private_file import restrict_to_owner
 from webhook.config.settings import Settings
 from webhook.errors import ConfigError
@@ -87,3 +87,12 @@ def test_posix_keeps_mode_0600_and_runs_nothing(tmp_path: Path) -> None:
     path = tmp_path / "tradehook.secrets"
     ensure_local_secrets(Settings(), path)
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_the_welcome_says_how_the_file_is_private_on_each_platform(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "tradehook.secrets"
+    assert "(mode 0600)" in welcome(Settings(), path, show_urls=False)
+    monkeypatch.setattr(sys, "platform", "win32")
+    assert "(only this account may open it)" in welcome(Settings(), path, show_urls=False)
