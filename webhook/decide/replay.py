@@ -142,19 +142,3 @@ class SignalReplay:
         return Incoming(source=source, body=record.raw_body, content_type=record.content_type,
                         webhook_id=webhook_id, agent=agent)
 
-
-async def stored_since(
-    journal: SignalJournal, since: float | None, *, limit: int, page: int = 500
-) -> list[SignalRecord]:
-    """Up to `limit` stored signals received at or after `since`, oldest first."""
-    found: list[SignalRecord] = []
-    before: str | None = None
-    while len(found) < limit:
-        batch = await journal.list_signals(limit=min(page, limit - len(found)), before=before)
-        fresh = [r for r in batch if since is None or r.received_at >= since]
-        found.extend(fresh)
-        if len(batch) < page or len(fresh) < len(batch):
-            break
-        before = batch[-1].id
-    found.reverse()
-    return found

@@ -15,8 +15,9 @@ from typing import TextIO
 from plugins.loader import start_plugin, validate_plugin_config
 from plugins.registry import PluginRegistry
 from webhook.config.settings import Settings
-from webhook.decide.replay import Decision, ReplayReport, SignalReplay, stored_since
+from webhook.decide.replay import Decision, ReplayReport, SignalReplay
 from webhook.journal import open_journal
+from webhook.journal.since import stored_since
 
 PROGRESS_EVERY = 100
 """Signals between two progress lines on a terminal."""

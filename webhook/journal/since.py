@@ -1,4 +1,4 @@
-"""`since`: the start of a period of the journal, as a person writes it.
+"""`since`: the start of a period of the journal, as a person writes it, and its signals.
 
 Either a time ago (`90m`, `24h`, `7d`) or an ISO 8601 date or date and time (`2026-11-30`,
 `2026-11-30T08:00`, `2026-11-30T08:00:00+01:00`); a time without a zone is UTC.
@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from webhook.journal.base import SignalJournal
+    from webhook.journal.records import SignalRecord
 
 _AGO = re.compile(r"(\d{1,6})([mhd])")
 _UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86_400}
@@ -27,3 +32,20 @@ def parse_since(text: str, now: float) -> float:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()
+
+
+async def stored_since(
+    journal: SignalJournal, since: float | None, *, limit: int, page: int = 500
+) -> list[SignalRecord]:
+    """Up to `limit` stored signals received at or after `since`, oldest first."""
+    found: list[SignalRecord] = []
+    before: str | None = None
+    while len(found) < limit:
+        batch = await journal.list_signals(limit=min(page, limit - len(found)), before=before)
+        fresh = [r for r in batch if since is None or r.received_at >= since]
+        found.extend(fresh)
+        if len(batch) < page or len(fresh) < len(batch):
+            break
+        before = batch[-1].id
+    found.reverse()
+    return found
