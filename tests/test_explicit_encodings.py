@@ -25,7 +25,8 @@ def _keyword(call: ast.Call, name: str) -> ast.expr | None:
 
 def missing_encoding(call: ast.Call) -> str | None:
     """What `call` opens as text without saying the encoding, or None."""
-    if _keyword(call, "encoding") is not None or not isinstance(call.func, ast.Attribute | ast.Name):
+    named = isinstance(call.func, ast.Attribute | ast.Name)
+    if _keyword(call, "encoding") is not None or not named:
         return None
     function = call.func.attr if isinstance(call.func, ast.Attribute) else call.func.id
     if function == "read_text" and not call.args:

@@ -42,7 +42,9 @@ def schemathesis(live: RunningServer, token: str, *selection: str) -> str:
         # wrong and missing tokens are tested elsewhere; here they would only trip the throttle
         "--generation-with-security-parameters", "false", *selection,
     ]
-    done = subprocess.run(command, capture_output=True, timeout=240, check=False)
+    # schemathesis keeps a cache in its working directory: the server's folder, not the repo.
+    done = subprocess.run(command, capture_output=True, timeout=240, check=False,
+                          cwd=live.workdir)
     report = (done.stdout + done.stderr).decode(errors="replace")
     assert done.returncode == 0, report[-6000:]
     return report
