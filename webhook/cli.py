@@ -325,9 +325,12 @@ async def _start_each_plugin(settings: Settings) -> int:
             config = validate_plugin_config(plugin.type, plugin.options)
             started = await start_plugin(name, plugin.type, config)
             healthy = await started.health_check()
+            warnings = started.describe().warnings
             await started.close()
             state = "healthy" if healthy else "UNHEALTHY"
             print(f"plugin {name} ({plugin.type}): started, {state}")
+            for warning in warnings:
+                print(f"plugin {name} ({plugin.type}): warning: {warning}")
             failures += 0 if healthy else 1
         except PluginConfigError as exc:
             print(f"plugin {name} ({plugin.type}): FAILED: {exc}")

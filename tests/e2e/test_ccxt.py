@@ -218,3 +218,22 @@ def test_kill_9_with_a_kraken_order_in_flight_leaves_it_for_a_person_not_resent(
     assert len(fake.orders) == 1
     assert record["status"] == "unknown"
     assert "cannot look up orders" in record["attempts"][-1]["error"]
+
+
+def test_check_warns_where_the_exchange_guarantees_less(tmp_path: Path) -> None:
+    fake = FakeKraken()
+    fake.start()
+    env = {"E2E_KRAKEN_KEY": kraken.API_KEY, "E2E_KRAKEN_SECRET": kraken.SECRET}
+    try:
+        server = start_server(tmp_path, config_toml=KRAKEN_CONFIG.format(url=fake.url), env=env)
+        try:
+            checked = server.run_cli("check", "--config", str(tmp_path / "tradehook.toml"))
+        finally:
+            server.stop()
+    finally:
+        fake.stop()
+    output = checked.stdout.decode()
+    assert checked.returncode == 0, output + checked.stderr.decode()
+    assert "plugin exchange (ccxt): started, healthy" in output
+    assert "plugin exchange (ccxt): warning:" in output
+    assert "userref" in output
