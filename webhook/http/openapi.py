@@ -143,6 +143,16 @@ def _paths() -> dict[str, Any]:
         "/api/events": {"get": _bearer({"responses": {**_answers({}, "401", "429"), "200": {
             "description": "server-sent events",
             "content": {"text/event-stream": {"schema": {"type": "string"}}}}}}, admin)},
+        "/api/positions": {"get": _bearer({
+            "summary": "balances and positions per plugin, from the plugins (cached for a few s)",
+            "responses": _answers({"200": _json({"type": "object"}, "per plugin")},
+                                  "401", "429")}, admin)},
+        "/api/stats": {"get": _bearer({
+            "summary": "signals by status, fills, rejections and alert-to-fill times",
+            "parameters": [{"name": "since", "in": "query", "required": False,
+                            "schema": {"type": "string", "maxLength": 64}}],
+            "responses": _answers({"200": _json({"type": "object"}, "per source and plugin")},
+                                  "400", "401", "429")}, admin)},
         "/api/preview": {"post": {
             "summary": "the decision a signal would get now; nothing stored",
             "security": [{admin: []}, {agent: []}],

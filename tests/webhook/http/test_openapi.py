@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from openapi_spec_validator import validate
@@ -39,3 +40,15 @@ def test_the_agent_signal_schema_is_the_models(tmp_path: Path) -> None:
     schemas = document(tmp_path)["components"]["schemas"]  # type: ignore[index]
     generated = AgentSignal.model_json_schema(ref_template="#/components/schemas/{model}")
     assert schemas["AgentSignal"]["properties"] == generated["properties"]  # type: ignore[index]
+
+
+def test_every_api_route_of_the_app_is_in_the_document(tmp_path: Path) -> None:
+    settings = Settings.model_validate({"journal": f"sqlite:///{tmp_path / 'j.db'}"})
+    app = create_app(settings)
+    # Starlette's `{symbol:path}` is OpenAPI's `{symbol}`.
+    served = {re.sub(r"\{(\w+):\w+\}", r"{\1}", getattr(route, "path", "")) for route in app.routes}
+    api = {path for path in served
+           if path.startswith(("/api/", "/webhook")) or path in ("/health", "/ready", "/metrics")}
+    paths = document(tmp_path)["paths"]
+    assert isinstance(paths, dict)
+    assert api - set(paths) == set(), "routes the OpenAPI document does not describe"
