@@ -12,19 +12,19 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 from plugins.errors import PluginConfigError
-from plugins.loader import start_plugin, validate_plugin_config
 from webhook.auth.signatures import WebhookSecret, signature_headers
+from webhook.config.check import check_plugins
 from webhook.config.data_dir import data_directory
 from webhook.config.first_run import ensure_local_secrets, source_url, welcome
 from webhook.config.loader import load_settings, local_secrets_file
 from webhook.config.settings import SIGNED_SOURCE, Settings
 from webhook.errors import ConfigError, JournalError, WebhookError
-from webhook.journal import SignalRecord, SignalStatus, open_journal
+from webhook.journal import SignalStatus
 from webhook.journal.event_loop import run_with_journal
+from webhook.journal.listing import read_signals, signal_table
 from webhook.observe.logs import configure_logging
 from webhook.observe.streams import use_utf8
 from webhook.printed_commands import program_call
@@ -242,14 +242,8 @@ def _signals(args: argparse.Namespace) -> int:
     if path is not None and not Path(path).is_file():
         raise JournalError(f"no journal at {path}")
     status = SignalStatus(args.status) if args.status else None
-    records = run_with_journal(settings.journal, _read_signals(settings, status, args.limit))
-    rows: list[tuple[str, ...]] = [
-        ("ID", "RECEIVED (UTC)", "SOURCE", "STATUS", "ORDER", "PLUGIN", "DETAIL")
-    ]
-    rows += [_signal_row(record) for record in records]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    records = run_with_journal(settings.journal, read_signals(settings.journal, status, args.limit))
+    print("\n".join(signal_table(records)))
     return 0
 
 
@@ -267,29 +261,6 @@ def _follow(args: argparse.Namespace, settings: Settings) -> int:
         print(f"tradehook: {exc}", file=sys.stderr)
         return 2
     return 0
-
-
-def _signal_row(record: SignalRecord) -> tuple[str, ...]:
-    order = record.order
-    what = ""
-    if order is not None:
-        parts = (order.action.value, order.side, order.quantity, order.symbol)
-        what = " ".join(f"{p:g}" if isinstance(p, float) else str(p) for p in parts if p)
-    when = datetime.fromtimestamp(record.received_at, UTC).strftime("%Y-%m-%d %H:%M:%S")
-    detail = record.error or record.reason or (record.result.order_id if record.result else "")
-    return (record.id, when, record.source, record.status.value, what, record.plugin or "",
-            (detail or "")[:60])
-
-
-async def _read_signals(
-    settings: Settings, status: SignalStatus | None, limit: int
-) -> list[SignalRecord]:
-    journal = open_journal(settings.journal)
-    await journal.open()
-    try:
-        return await journal.list_signals(status=status, limit=limit)
-    finally:
-        await journal.close()
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -315,27 +286,7 @@ def _replay(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     print(f"configuration OK: {len(settings.plugins)} plugin(s), {len(settings.sources)} source(s)")
-    return asyncio.run(_start_each_plugin(settings))
-
-
-async def _start_each_plugin(settings: Settings) -> int:
-    failures = 0
-    for name, plugin in settings.plugins.items():
-        try:
-            config = validate_plugin_config(plugin.type, plugin.options)
-            started = await start_plugin(name, plugin.type, config)
-            healthy = await started.health_check()
-            warnings = started.describe().warnings
-            await started.close()
-            state = "healthy" if healthy else "UNHEALTHY"
-            print(f"plugin {name} ({plugin.type}): started, {state}")
-            for warning in warnings:
-                print(f"plugin {name} ({plugin.type}): warning: {warning}")
-            failures += 0 if healthy else 1
-        except PluginConfigError as exc:
-            print(f"plugin {name} ({plugin.type}): FAILED: {exc}")
-            failures += 1
-    return 1 if failures else 0
+    return asyncio.run(check_plugins(settings))
 
 
 if __name__ == "__main__":
