@@ -212,4 +212,7 @@ class Executor:
                 self.journal_trouble = str(exc)
                 continue
             for signal_id in lost:
-                logger.warning("signal %s: lease lost while running", signal_id)
+                # A signal that finished while the renewal was on its way gave its lease up
+                # itself (a final status clears it): only one still running has lost it.
+                if signal_id in self._running:
+                    logger.warning("signal %s: lease lost while running", signal_id)
