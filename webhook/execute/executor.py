@@ -131,7 +131,10 @@ class Executor:
             await self._journal.release(self.owner, left)
 
     async def _claim_forever(self) -> None:
-        while True:
+        # Checks `_stopping` too: on Python 3.11 asyncio.wait_for can swallow the cancellation
+        # that stops this loop when the wakeup comes at the same moment, and stop() then
+        # waited for ever.
+        while not self._stopping:
             self._wakeup.clear()
             try:
                 await self._claim_once()
