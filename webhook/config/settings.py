@@ -40,6 +40,14 @@ def _invalid(key: str, message: str) -> PydanticCustomError:
     return PydanticCustomError("invalid_setting", template, {"key": key})
 
 
+def _check_names(table: str, kind: str, names: dict[str, Any]) -> None:
+    """Source and agent names travel in idempotency keys and URLs: a safe charset only."""
+    for name in names:
+        if SOURCE_NAME.fullmatch(name) is None:
+            raise _invalid(f"{table}.{name}", f"{kind} name may hold only letters, digits, "
+                           "_ and - (at most 64)")
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -179,19 +187,13 @@ class Settings(_Strict):
     @field_validator("sources")
     @classmethod
     def _check_source_names(cls, value: dict[str, SourceSettings]) -> dict[str, SourceSettings]:
-        for name in value:
-            if SOURCE_NAME.fullmatch(name) is None:
-                raise _invalid(f"sources.{name}", "a source name may hold only letters, digits, "
-                               "_ and - (at most 64)")
+        _check_names("sources", "a source", value)
         return value
 
     @field_validator("agents")
     @classmethod
     def _check_agent_names(cls, value: dict[str, AgentSettings]) -> dict[str, AgentSettings]:
-        for name in value:
-            if SOURCE_NAME.fullmatch(name) is None:
-                raise _invalid(f"agents.{name}", "an agent name may hold only letters, digits, "
-                               "_ and - (at most 64)")
+        _check_names("agents", "an agent", value)
         return value
 
     @field_validator("journal")
