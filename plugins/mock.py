@@ -51,6 +51,10 @@ class MockConfig(PluginConfig):
     equity: Annotated[float, Field(gt=0)] = 100_000.0
     """The paper account's equity, for sizing by percent of equity; it does not change."""
     currency: str = "USD"
+    fee_rate: Annotated[float, Field(ge=0, lt=0.1)] = 0.0
+    """The paper commission, as a share of each fill's value (0.001 is 0.1%)."""
+    ticks: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
+    """Price ticks by symbol, reported with each fill so slippage can be counted in ticks."""
 
 
 def starting_price(symbol: str) -> float:
@@ -86,6 +90,7 @@ class MockPlugin(ExecutionPlugin[MockConfig]):
         super().__init__(name)
         self._config = MockConfig()
         self._prices: dict[str, float] = {}
+        self._ticks: dict[str, float] = {}
         self._positions: dict[str, float] = {}
         self._resting: dict[str, list[_Resting]] = {}
         self._by_client_id: OrderedDict[str, ExecutionResult] = OrderedDict()
@@ -95,6 +100,7 @@ class MockPlugin(ExecutionPlugin[MockConfig]):
     async def init(self, config: MockConfig) -> None:
         self._config = config
         self._prices = {s.upper(): p for s, p in self._config.prices.items()}
+        self._ticks = {s.upper(): t for s, t in self._config.ticks.items()}
         self._open = True
 
     def position(self, symbol: str) -> float:
@@ -218,14 +224,15 @@ class MockPlugin(ExecutionPlugin[MockConfig]):
         last, slip = self.price(symbol), self._config.slippage
         return last * (1 + slip) if side is OrderSide.BUY else last * (1 - slip)
 
-    @staticmethod
     def _result(
+        self,
         status: ExecutionStatus,
         order: Order,
         order_id: str,
         filled: float,
         price: float | None,
     ) -> ExecutionResult:
+        fee = None if price is None else filled * price * self._config.fee_rate
         return ExecutionResult(
             success=True,
             status=status,
@@ -233,6 +240,8 @@ class MockPlugin(ExecutionPlugin[MockConfig]):
             client_order_id=order.client_order_id,
             filled_quantity=filled,
             average_price=price,
+            fee=fee,
+            price_tick=self._ticks.get(order.symbol.upper()),
         )
 
     async def fetch_data(self, symbol: str) -> MarketData:

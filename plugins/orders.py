@@ -181,6 +181,11 @@ class ExecutionResult(BaseModel):
     client_order_id: str | None = None
     filled_quantity: float = 0.0
     average_price: float | None = None
+    fee: float | None = None
+    """What the broker charged for the fill, in the quote currency, when it says."""
+    price_tick: float | None = None
+    """The market's smallest price step, when the plugin knows it (slippage is then also
+    counted in ticks)."""
     error: str | None = None
     timestamp: float = Field(default_factory=time.time)
 

@@ -21,7 +21,16 @@ from webhook.errors import JournalError
 from webhook.execute.deadlines import DeliveryLimits
 from webhook.execute.executor import Executor
 from webhook.execute.kill_switch import KillSwitch
-from webhook.http import accounts, admin_api, agent_accounts, agent_api, openapi, previews, signals
+from webhook.http import (
+    accounts,
+    admin_api,
+    agent_accounts,
+    agent_api,
+    openapi,
+    previews,
+    signals,
+    stats_api,
+)
 from webhook.http.answers import EXCEPTION_HANDLERS
 from webhook.http.dashboard import STATIC_DIRECTORY, live, pages
 from webhook.http.mcp_endpoint import McpRoute
@@ -91,7 +100,7 @@ def create_app(settings: Settings, *, journal: SignalJournal | None = None) -> S
         Route("/api/signals/{signal_id}", admin_api.get_signal, methods=["GET"]),
         Route("/api/plugins", admin_api.list_plugins, methods=["GET"]),
         Route("/api/positions", accounts.positions, methods=["GET"]),
-        Route("/api/stats", accounts.stats, methods=["GET"]),
+        Route("/api/stats", stats_api.stats, methods=["GET"]),
         Route("/api/preview", previews.preview, methods=["POST"]),
         Route("/api/agent/signals", agent_api.submit_signal, methods=["POST"]),
         Route("/api/agent/signals", agent_api.list_signals, methods=["GET"]),

@@ -1,10 +1,10 @@
-"""`GET /api/positions` and `GET /api/stats`: what each plugin holds, and how signals went.
+"""`GET /api/positions`: what each plugin holds.
 
 Positions come from the plugins' own calls through the registry (`fetch_balance`, and
 `fetch_position` for each symbol the journal shows filled on that plugin), kept for
 `ACCOUNT_TTL` seconds per plugin: however many dashboards or scripts ask, a plugin's broker is
 asked at most once per that time, and callers who arrive while it is being asked wait for the
-same answer. Stats are read from the journal (`webhook.observe.signal_stats`).
+same answer.
 """
 
 from __future__ import annotations
@@ -19,18 +19,12 @@ from starlette.responses import JSONResponse, Response
 
 from plugins.errors import ExecutionError
 from plugins.registry import PluginRegistry
-from webhook.errors import PayloadError
 from webhook.http.admin_api import require_admin
 from webhook.journal import SignalJournal, SignalStatus
-from webhook.journal.since import parse_since, stored_since
-from webhook.observe.signal_stats import signal_stats
 
 ACCOUNT_TTL = 5.0
 FILLED_LOOKBACK = 500
 """Newest filled signals read to learn which symbols each plugin trades."""
-STATS_LIMIT = 50_000
-"""Signals read at most for one stats answer (the newest of the period)."""
-STATS_PAGE = 1_000
 
 
 class AccountCache:
@@ -98,15 +92,3 @@ async def positions(request: Request) -> Response:
         request.app.state.account_cache = cache
     return JSONResponse({"plugins": await cache.all_accounts()})
 
-
-async def stats(request: Request) -> Response:
-    services = await require_admin(request)
-    since_text = request.query_params.get("since")
-    since = None
-    if since_text is not None:
-        try:
-            since = parse_since(since_text, time.time())
-        except ValueError as exc:
-            raise PayloadError("since", str(exc)) from exc
-    records = await stored_since(services.journal, since, limit=STATS_LIMIT, page=STATS_PAGE)
-    return JSONResponse({"since": since, **signal_stats(records)})

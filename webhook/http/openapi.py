@@ -27,11 +27,12 @@ from webhook.http.openapi_models import (
     SignalList,
 )
 from webhook.journal import SignalStatus
+from webhook.observe.signal_stats import SignalStats
 
 REQUESTS: tuple[type[BaseModel], ...] = (AgentSignal, KillSwitchEngagement, KillSwitchRequest)
 ANSWERS: tuple[type[BaseModel], ...] = (
     SignalPreview, SignalView, AgentLimits, ErrorAnswer, HealthAnswer, KillSwitchView,
-    PluginList, ReadyAnswer, SignalAnswer, SignalList, AccountView, PositionView,
+    PluginList, ReadyAnswer, SignalAnswer, SignalList, AccountView, PositionView, SignalStats,
 )
 _REFUSALS = {"400": "unusable input", "401": "not authenticated", "403": "not allowed",
              "408": "the body came too slowly", "413": "body too large",
@@ -148,10 +149,12 @@ def _paths() -> dict[str, Any]:
             "responses": _answers({"200": _json({"type": "object"}, "per plugin")},
                                   "401", "429")}, admin)},
         "/api/stats": {"get": _bearer({
-            "summary": "signals by status, fills, rejections and alert-to-fill times",
-            "parameters": [{"name": "since", "in": "query", "required": False,
-                            "schema": {"type": "string", "maxLength": 64}}],
-            "responses": _answers({"200": _json({"type": "object"}, "per source and plugin")},
+            "summary": "signals by status, fills, rejections, realised P&L, slippage and "
+                       "alert-to-fill times, per source and plugin, for a period",
+            "parameters": [{"name": name, "in": "query", "required": False,
+                            "schema": {"type": "string", "maxLength": 64}}
+                           for name in ("since", "until")],
+            "responses": _answers({"200": _json(_ref(SignalStats), "per source and plugin")},
                                   "400", "401", "429")}, admin)},
         "/api/preview": {"post": {
             "summary": "the decision a signal would get now; nothing stored",

@@ -32,3 +32,11 @@ def new_signal_id() -> str:
     value = (millis << 80) | randomness
     pairs = _PAIRS
     return "".join([pairs[(value >> shift) & 1023] for shift in _SHIFTS])
+
+
+def first_id_at(moment: float) -> str:
+    """The smallest id a signal received at `moment` (Unix seconds) or later can have: the ids of
+    signals received earlier all sort below it, so a time bound becomes a bound on the primary
+    key."""
+    value = max(int(moment * 1000), 0) << 80
+    return "".join([_PAIRS[(value >> shift) & 1023] for shift in _SHIFTS])

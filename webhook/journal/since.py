@@ -1,4 +1,5 @@
-"""`since`: the start of a period of the journal, as a person writes it, and its signals.
+"""`since` and `until`: the bounds of a period of the journal, as a person writes them, and the
+period's signals.
 
 Either a time ago (`90m`, `24h`, `7d`) or an ISO 8601 date or date and time (`2026-11-30`,
 `2026-11-30T08:00`, `2026-11-30T08:00:00+01:00`); a time without a zone is UTC.
@@ -9,6 +10,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
+
+from webhook.journal.ids import first_id_at
 
 if TYPE_CHECKING:
     from webhook.journal.base import SignalJournal
@@ -35,15 +38,18 @@ def parse_since(text: str, now: float) -> float:
 
 
 async def stored_since(
-    journal: SignalJournal, since: float | None, *, limit: int, page: int = 500
+    journal: SignalJournal, since: float | None, *, limit: int, page: int = 500,
+    until: float | None = None,
 ) -> list[SignalRecord]:
-    """Up to `limit` stored signals received at or after `since`, oldest first."""
+    """Up to `limit` stored signals received at or after `since` and before `until`, oldest
+    first (the newest of the period when there are more). Reads walk the primary key down from
+    `until`, so a short period of a big journal reads only that period."""
     found: list[SignalRecord] = []
-    before: str | None = None
+    before = None if until is None else first_id_at(until)
     while len(found) < limit:
         batch = await journal.list_signals(limit=min(page, limit - len(found)), before=before)
         fresh = [r for r in batch if since is None or r.received_at >= since]
-        found.extend(fresh)
+        found.extend(r for r in fresh if until is None or r.received_at < until)
         if len(batch) < page or len(fresh) < len(batch):
             break
         before = batch[-1].id

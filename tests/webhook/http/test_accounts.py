@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -137,3 +139,71 @@ def test_stats_since_the_future_count_nothing_and_a_bad_since_is_a_400(
     bad = client.get("/api/stats", headers=ADMIN, params={"since": "last tuesday"})
     assert bad.status_code == 400
     assert bad.json()["field"] == "since"
+
+
+@pytest.fixture
+def priced_client(tmp_path: Path) -> Iterator[TestClient]:
+    config: dict[str, Any] = {
+        "secret": [SECRET], "admin_token": ADMIN["authorization"].split()[1],
+        "journal": f"sqlite:///{tmp_path / 'j.db'}",
+        "plugins": {"paper": {"type": "mock", "delay_ms": 0, "fee_rate": 0.001,
+                              "ticks": {"ETHUSDT": 0.01}}},
+    }
+    with TestClient(create_app(Settings.model_validate(config))) as running:
+        yield running
+
+
+def test_stats_realise_fifo_pnl_fees_and_slippage_from_paper_fills(
+    priced_client: TestClient,
+) -> None:
+    for body in ("buy 0.5 ETHUSDT price 2000", "sell 0.5 ETHUSDT price 2100"):
+        _wait_filled(priced_client, _send(priced_client, body)["signal_id"])
+    stats = priced_client.get("/api/stats", headers=ADMIN).json()
+    paper = stats["plugins"]["paper"]
+    bought, sold = 2000 * 1.0001, 2100 * 0.9999  # the paper plugin's 0.01% against the side
+    assert paper["realised_pnl"] == pytest.approx((sold - bought) * 0.5)
+    assert paper["fees"] == pytest.approx((bought + sold) * 0.5 * 0.001)
+    assert paper["slippage_bps"]["mean"] == pytest.approx(1)
+    assert paper["slippage_ticks"]["p99"] == pytest.approx(21)  # 2100 * 0.0001 / 0.01
+    assert [f["side"] for f in stats["fills"]] == ["buy", "sell"]
+    assert stats["fills"][1]["alert_price"] == 2100
+    assert stats["pnl_curve"][-1]["pnl"] == pytest.approx(paper["net_pnl"])
+    assert stats["open_lots"] == []
+    assert sum(b["count"] for b in stats["latency_histogram"]) == 2
+
+
+def test_stats_until_leaves_later_signals_out_and_must_follow_since(
+    priced_client: TestClient,
+) -> None:
+    _wait_filled(priced_client, _send(priced_client, "buy 0.5 ETHUSDT")["signal_id"])
+    time.sleep(0.01)
+    between = time.time()
+    time.sleep(0.01)
+    _wait_filled(priced_client, _send(priced_client, "buy 0.2 ETHUSDT")["signal_id"])
+    until = datetime.fromtimestamp(between, UTC).isoformat()
+    stats = priced_client.get("/api/stats", headers=ADMIN, params={"until": until}).json()
+    assert stats["signals"] == 1
+    assert stats["open_lots"][0]["quantity"] == 0.5
+    backwards = priced_client.get("/api/stats", headers=ADMIN,
+                                  params={"since": "2026-01-02", "until": "2026-01-01"})
+    assert backwards.status_code == 400
+    assert backwards.json()["field"] == "until"
+
+
+def test_several_dashboards_polling_positions_cause_one_broker_call(
+    priced_client: TestClient, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = []
+    real = MockPlugin.fetch_balance
+
+    async def counted(plugin: MockPlugin) -> AccountBalance:
+        calls.append(plugin.name)
+        await asyncio.sleep(0.05)  # a slow broker: the other pages ask meanwhile
+        return await real(plugin)
+
+    monkeypatch.setattr(MockPlugin, "fetch_balance", counted)
+    with ThreadPoolExecutor(max_workers=6) as pages:
+        answers = list(pages.map(
+            lambda _: priced_client.get("/api/positions", headers=ADMIN), range(6 * 3)))
+    assert {a.status_code for a in answers} == {200}
+    assert calls == ["paper"]

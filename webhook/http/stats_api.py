@@ -1,0 +1,90 @@
+"""`GET /api/stats?since=&until=`: how signals went in a period, from the journal.
+
+The figures come from `webhook.observe.signal_stats`. A request reads at most `STATS_LIMIT`
+signals, walking the journal's primary key down from `until` to `since` (never the whole of a
+big journal), and an answer is kept `STATS_TTL` seconds per `since`/`until` as written, so
+dashboards polling the same period share one read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from webhook.errors import PayloadError
+from webhook.http.admin_api import require_admin
+from webhook.journal import SignalJournal
+from webhook.journal.since import parse_since, stored_since
+from webhook.observe.signal_stats import SignalStats, signal_stats
+
+STATS_LIMIT = 50_000
+"""Signals read at most for one stats answer (the newest of the period)."""
+STATS_PAGE = 1_000
+STATS_TTL = 2.0
+STATS_KEPT = 32
+"""Periods whose answers are kept at once; the oldest goes first."""
+
+
+def _moment(request: Request, name: str, now: float) -> float | None:
+    text = request.query_params.get(name)
+    if text is None:
+        return None
+    try:
+        return parse_since(text, now)
+    except ValueError as exc:
+        raise PayloadError(name, str(exc)) from exc
+
+
+class StatsCache:
+    """Answers by period, each kept `ttl` seconds; concurrent askers share one journal read."""
+
+    def __init__(self, journal: SignalJournal, *, ttl: float = STATS_TTL,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._journal = journal
+        self._ttl = ttl
+        self._clock = clock
+        self._kept: dict[tuple[str | None, str | None], tuple[float, bytes]] = {}
+        self._reading: dict[tuple[str | None, str | None], asyncio.Task[bytes]] = {}
+
+    async def answer(self, key: tuple[str | None, str | None], since: float | None,
+                     until: float | None) -> bytes:
+        kept = self._kept.get(key)
+        if kept is not None and self._clock() - kept[0] < self._ttl:
+            return kept[1]
+        task = self._reading.get(key)
+        if task is None:
+            task = asyncio.create_task(self._read(key, since, until))
+            self._reading[key] = task
+            task.add_done_callback(lambda _t: self._reading.pop(key, None))
+        return await asyncio.shield(task)
+
+    async def _read(self, key: tuple[str | None, str | None], since: float | None,
+                    until: float | None) -> bytes:
+        records = await stored_since(self._journal, since, until=until, limit=STATS_LIMIT,
+                                     page=STATS_PAGE)
+        stats: SignalStats = signal_stats(records, since=since, until=until,
+                                          truncated=len(records) >= STATS_LIMIT)
+        body = stats.model_dump_json().encode()
+        if len(self._kept) >= STATS_KEPT:
+            self._kept.pop(next(iter(self._kept)))
+        self._kept[key] = (self._clock(), body)
+        return body
+
+
+async def stats(request: Request) -> Response:
+    services = await require_admin(request)
+    now = time.time()
+    since, until = _moment(request, "since", now), _moment(request, "until", now)
+    if since is not None and until is not None and until <= since:
+        raise PayloadError("until", "until must be later than since")
+    cache = getattr(request.app.state, "stats_cache", None)
+    if cache is None:
+        cache = StatsCache(services.journal)
+        request.app.state.stats_cache = cache
+    key = (request.query_params.get("since"), request.query_params.get("until"))
+    body = await cache.answer(key, since, until)
+    return Response(body, media_type="application/json")
