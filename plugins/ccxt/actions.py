@@ -24,6 +24,7 @@ from plugins.ccxt.brackets import (
     remove_protection,
 )
 from plugins.ccxt.guarantees import market_buy_needs_price
+from plugins.ccxt.orphans import cancel_orphans
 from plugins.ccxt.results import CcxtOrder
 from plugins.ccxt.sizing import (
     amount_at_precision,
@@ -85,6 +86,7 @@ class Actions:
             price = price_at_precision(exchange, market, reference, what)
         if mode is BracketMode.NATIVE and has_bracket(order):
             params.update(native_params(exchange, market, order, what))
+        stale_note = await self._cancel_orphans(market)
         ticket = Ticket(
             market["symbol"],
             order_type,
@@ -101,9 +103,22 @@ class Actions:
                 self.awaiting_protection[ticket.client_order_id] = (order, market)
             raise
         result = entry.to_result(contract_size=factor)
-        if mode is BracketMode.NATIVE or not has_bracket(order) or not result.success:
+        if mode is not BracketMode.NATIVE and has_bracket(order) and result.success:
+            result = await self.protect_filled(order, market, entry)
+        if stale_note is None:
             return result
-        return await self.protect_filled(order, market, entry)
+        note = "; ".join(n for n in (result.error, stale_note) if n)
+        return result.model_copy(update={"error": note})
+
+    async def _cancel_orphans(self, market: Market) -> str | None:
+        """Before an entry on contracts: cancel the stop-loss or take-profit left by a closed
+        position (see `orphans`). Nothing has been sent yet, so a temporary failure is raised
+        (the entry is retried); a refusal is reported with the entry's result instead."""
+        try:
+            await cancel_orphans(self.trader, market)
+        except OrderRejected as exc:
+            return f"an old stop-loss or take-profit on {market['symbol']} may still be open: {exc}"
+        return None
 
     async def protect_filled(
         self, order: Order, market: Market, entry: CcxtOrder

@@ -42,6 +42,9 @@ class CcxtConfig(PluginConfig):
     timeout: Annotated[float, Field(gt=0, le=120)] = 10.0
     """Seconds before a request to the exchange counts as timed out."""
     health_timeout: Annotated[float, Field(gt=0, le=60)] = 5.0
+    protection_check_interval: Annotated[float, Field(ge=0, le=3600)] = 10.0
+    """Seconds between looks, on swap accounts, for a stop-loss or take-profit whose position
+    has closed (its sibling filled), to cancel it; 0 looks only before each entry and at start."""
     rate_limit: bool = True
     """ccxt's own throttle, which spaces requests by the exchange's published weights. Turn it
     off only when something in front of the exchange (a proxy, a local test exchange) does."""

@@ -27,6 +27,9 @@ class ExchangeGuarantees(BaseModel):
     client_id_param: str = "clientOrderId"
     """The ccxt parameter our id travels in (Coinbase: its own `client_order_id`, since ccxt
     otherwise sends `ccxt-` and a random uuid)."""
+    trigger_client_id_param: str | None = None
+    """The parameter our id travels in on a trigger order kept apart (OKX: `algoClOrdId`, the
+    one its Place algo order page lists; ccxt would send `clOrdId`), if not `client_id_param`."""
     lookup_by_client_id: bool
     """A lookup through ccxt finds the order by our id, so "not found" means "not there"."""
     lookup: str
@@ -123,6 +126,7 @@ TABLE: dict[str, ExchangeGuarantees] = {
             native_oco=("swap",),
             attached_stop_loss_take_profit=("swap",),
             triggers_kept_apart=("spot", "swap"),
+            trigger_client_id_param="algoClOrdId",
             trigger_listings=(  # only conditional and oco may share one listing
                 {"trigger": True, "ordType": "conditional,oco"},
                 {"trigger": True, "ordType": "trigger"},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import time
 from collections.abc import Mapping
@@ -21,6 +22,7 @@ from plugins.ccxt.exchange import (
     start_exchange,
 )
 from plugins.ccxt.guarantees import market_buy_needs_price
+from plugins.ccxt.orphans import ProtectionSweeper
 from plugins.ccxt.recovery import protect_found_entry
 from plugins.ccxt.sizing import contract_factor
 from plugins.ccxt.symbols import Market, find_exact, resolve_market
@@ -68,6 +70,7 @@ class CcxtPlugin(ExecutionPlugin[CcxtConfig]):
         self._exchange: Any = None
         self._actions: Actions | None = None
         self._markets_loaded = 0.0
+        self._sweeper: ProtectionSweeper | None = None
 
     async def init(self, config: CcxtConfig) -> None:
         self._config = config
@@ -76,7 +79,7 @@ class CcxtPlugin(ExecutionPlugin[CcxtConfig]):
         credentials = Credentials.from_environment(config)
         apply_credentials(exchange, credentials)
         redact = exchange_redactor(credentials.values())
-        exchange.logger = redacting_logger(f"tradehook.ccxt.{self.name}", redact)
+        log = exchange.logger = redacting_logger(f"tradehook.ccxt.{self.name}", redact)
         await start_exchange(exchange, config, redact)
         try:
             self._check_symbol_map(exchange.markets)
@@ -101,6 +104,18 @@ class CcxtPlugin(ExecutionPlugin[CcxtConfig]):
         )
         self._actions = Actions(trader, native_brackets=native)
         self._markets_loaded = time.monotonic()
+        swaps = config.market_type == "swap"
+        self._sweeper = ProtectionSweeper(trader, config.protection_check_interval * swaps, log)
+        if swaps:
+            await self._sweep_once(log)
+        self._sweeper.start()
+
+    async def _sweep_once(self, log: logging.Logger) -> None:
+        """At start: cancel what a position closed while tradehook was down left behind."""
+        try:
+            await self._started_sweeper().sweep()
+        except ExecutionError as exc:
+            log.warning("could not look for stale stop-loss orders at start: %s", exc)
 
     @property
     def exchange(self) -> Any:
@@ -193,7 +208,8 @@ class CcxtPlugin(ExecutionPlugin[CcxtConfig]):
         waiting = actions.awaiting_protection.pop(exchange_id, None)
         if waiting is not None and (found.filled or 0) > 0:  # this process never placed it
             return await actions.protect_filled(*waiting, found)
-        if order is not None and market is not None and order.action is OrderAction.OPEN:
+        opening = order is not None and order.action in (OrderAction.OPEN, OrderAction.REVERSE)
+        if order is not None and opening and market is not None:
             return await protect_found_entry(actions, order, market, found)
         unit = self._started_config().quantity_unit
         factor = contract_factor(market, unit) if market is not None else 1.0
@@ -253,6 +269,8 @@ class CcxtPlugin(ExecutionPlugin[CcxtConfig]):
 
     async def close(self) -> None:
         self._actions = None
+        if self._sweeper is not None:
+            await self._sweeper.stop()
         if self._exchange is not None:
             await self._exchange.close()
 
@@ -272,6 +290,11 @@ class CcxtPlugin(ExecutionPlugin[CcxtConfig]):
         if self._config is None:
             raise NotStarted(self.name)
         return self._config
+
+    def _started_sweeper(self) -> ProtectionSweeper:
+        if self._sweeper is None:
+            raise NotStarted(self.name)
+        return self._sweeper
 
     def _started_actions(self) -> Actions:
         if self._actions is None:

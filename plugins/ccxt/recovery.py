@@ -5,28 +5,33 @@ Within one process the plugin remembers the order (`Actions.awaiting_protection`
 restart the caller passes the order as the journal holds it to `lookup_order`, and this module
 places the bracket unless the exchange shows it was placed already: a live protective order of
 ours (contracts), or any order under a protective client id (spot, where Binance finds closed
-orders too), or no position left to protect.
+orders too), or no position left to protect. A partly filled entry is protected for what it
+filled; a spot one for what it put in the account (`ExchangeTrader.received`: its trades, else
+the free balance). A reverse on contracts is protected for the position it left.
 """
 
 from __future__ import annotations
 
 from plugins.ccxt.actions import Actions
-from plugins.ccxt.brackets import BracketMode, bracket_mode, has_bracket
+from plugins.ccxt.brackets import BracketMode, bracket_mode, has_bracket, protect
+from plugins.ccxt.orphans import PROTECTIVE_SUFFIXES, cancel_orphans
 from plugins.ccxt.results import CcxtOrder
-from plugins.ccxt.sizing import contract_factor
+from plugins.ccxt.sizing import contract_factor, exchange_amount
 from plugins.ccxt.symbols import Market
-from plugins.errors import OutcomeUnknown
-from plugins.orders import ExecutionResult, Order
-
-PROTECTIVE_SUFFIXES = ("sl", "tp", "oc")
-"""The client id suffixes of the orders that protect an entry (see `brackets`)."""
+from plugins.errors import OrderRejected, OutcomeUnknown
+from plugins.orders import ExecutionResult, Order, OrderAction
 
 
 async def protect_found_entry(
     actions: Actions, order: Order, market: Market, entry: CcxtOrder
 ) -> ExecutionResult:
+    """`order` opened (or, as a reverse, flipped) a position: make sure it is protected."""
     result = entry.to_result(contract_size=contract_factor(market, actions.unit))
-    if not has_bracket(order) or not result.success or result.filled_quantity <= 0:
+    if not result.success or result.filled_quantity <= 0:
+        return result
+    if order.action is OrderAction.REVERSE and market.get("contract"):
+        return await _protect_found_reverse(actions, order, market, result)
+    if not has_bracket(order):
         return result
     mode = bracket_mode(actions.native_for(market), actions.trader.exchange, market)
     if mode is BracketMode.NATIVE:
@@ -55,3 +60,27 @@ async def _already_protected(actions: Actions, order: Order, market: Market) -> 
         if await trader.find(client_id, market["symbol"]) is not None:
             return True
     return False
+
+
+async def _protect_found_reverse(
+    actions: Actions, order: Order, market: Market, result: ExecutionResult
+) -> ExecutionResult:
+    """A reverse on contracts always places its bracket separately, for the new position:
+    what is held now on the reverse's side, at most the quantity it asked to open. The old
+    position's triggers (now on the side that would add to it) are cancelled first."""
+    trader = actions.trader
+    what = order.describe(market["symbol"], on=trader.exchange_id)
+    notes: list[str | None] = []
+    try:
+        await cancel_orphans(trader, market)
+    except OrderRejected as exc:
+        notes.append(f"the old stop-loss and take-profit orders may still be open: {exc}")
+    if has_bracket(order) and not await _already_protected(actions, order, market):
+        positions = await trader.positions(market, what)
+        held = sum(p.contracts for p in positions if p.side is order.side)
+        if order.quantity is not None:
+            held = min(held, exchange_amount(market, actions.unit, order.quantity))
+        if held > 0:
+            notes.append(await protect(trader, market, order, held, BracketMode.SEPARATE, what))
+    note = "; ".join(n for n in notes if n)
+    return result.model_copy(update={"error": note}) if note else result

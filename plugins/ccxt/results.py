@@ -37,6 +37,10 @@ class CcxtOrder(BaseModel):
     def parse(cls, raw: Any) -> CcxtOrder:
         data = dict(raw) if isinstance(raw, dict) else {}
         data["fees"] = [fee for fee in data.get("fees") or [] if isinstance(fee, dict)]
+        info = data.get("info")
+        if not data.get("clientOrderId") and isinstance(info, dict) and info.get("algoClOrdId"):
+            # okx's algo orders carry our id as algoClOrdId, which ccxt does not read
+            data["clientOrderId"] = info["algoClOrdId"]
         return cls.model_validate(data)
 
     def fee_in(self, currency: str) -> float:

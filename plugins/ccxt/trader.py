@@ -88,12 +88,14 @@ class ExchangeTrader:
     async def create(self, ticket: Ticket, what: str) -> CcxtOrder:
         params = dict(ticket.params)
         if ticket.client_order_id is not None:
-            params[self.guarantees.client_id_param] = ticket.client_order_id
+            row = self.guarantees
+            market = self.exchange.markets.get(ticket.symbol) or {}
+            apart = market_kind(market) in row.triggers_kept_apart and bool(_TRIGGERS & set(params))
+            key = row.trigger_client_id_param if apart else None
+            params[key or row.client_id_param] = ticket.client_order_id
             self._symbol_of[ticket.client_order_id] = ticket.symbol
             self._sent_at[ticket.client_order_id] = self.clock()
-            market = self.exchange.markets.get(ticket.symbol) or {}
-            apart = market_kind(market) in self.guarantees.triggers_kept_apart
-            if apart and _TRIGGERS & set(params):
+            if apart:
                 self._kept_apart.add(ticket.client_order_id)
         amount = float(ticket.amount)
         price = float(ticket.price) if ticket.price is not None else None
@@ -222,13 +224,14 @@ class ExchangeTrader:
             raw = await self.exchange.fetch_open_orders(market["symbol"])
         return [CcxtOrder.parse(entry) for entry in raw]
 
-    async def trigger_orders(self, market: Market, what: str) -> list[CcxtOrder]:
+    async def trigger_orders(self, market: Market | None, what: str) -> list[CcxtOrder]:
         """The symbol's open trigger orders (stop-loss, take-profit, stop entries), which
-        exchanges list apart from ordinary orders."""
+        exchanges list apart from ordinary orders; every symbol's when `market` is None."""
         found: list[CcxtOrder] = []
+        symbol = market["symbol"] if market is not None else None
         with self.translating(what, sent=False):
             for params in self.guarantees.trigger_listings:
-                raw = await self.exchange.fetch_open_orders(market["symbol"], None, None, params)
+                raw = await self.exchange.fetch_open_orders(symbol, None, None, params)
                 found.extend(CcxtOrder.parse(entry) for entry in raw)
         return found
 
