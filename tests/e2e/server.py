@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -168,3 +168,25 @@ def _read_secrets(workdir: Path, env: Mapping[str, str]) -> dict[str, str]:
             key, _, value = line.partition("=")
             found.setdefault(key.strip(), value.strip())
     return found
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("the condition did not come true in time")
+        time.sleep(0.02)
+
+
+def killed_and_restarted(
+    first: RunningServer, config: str, env: Mapping[str, str], signal_id: str
+) -> dict[str, Any]:
+    """kill -9 the server, start it again on its folder and port, and return the signal once
+    the restarted server has finished it."""
+    first.kill()
+    port = int(first.url.rsplit(":", 1)[1])
+    second = start_server(first.workdir, config_toml=config, env=env, port=port)
+    try:
+        return second.wait_for_signal(signal_id, timeout=40)
+    finally:
+        second.stop()

@@ -3,14 +3,12 @@ exchanges, including kill -9 with an order in flight."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.e2e.server import RunningServer, start_server
+from tests.e2e.server import RunningServer, killed_and_restarted, start_server, wait_until
 from tests.fakes import binance, kraken
 from tests.fakes.binance import Failure, FakeBinance
 from tests.fakes.kraken import FakeKraken
@@ -153,28 +151,6 @@ api_host = "{url}"
 rate_limit = false
 timeout = 1.5
 """
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("the condition did not come true in time")
-        time.sleep(0.02)
-
-
-def killed_and_restarted(
-    first: RunningServer, config: str, env: dict[str, str], signal_id: str
-) -> dict[str, Any]:
-    """kill -9 the server, start it again on its folder and port, and return the signal once
-    the restarted server has finished it."""
-    first.kill()
-    port = int(first.url.rsplit(":", 1)[1])
-    second = start_server(first.workdir, config_toml=config, env=env, port=port)
-    try:
-        return second.wait_for_signal(signal_id, timeout=40)
-    finally:
-        second.stop()
 
 
 def test_kill_9_with_a_binance_order_in_flight_gives_exactly_one_order(

@@ -294,6 +294,9 @@ class FakeOkx(ServedFake):
                 order.state, order.filled = "filled", size
                 order.avg_price = ask if side == "buy" else bid
                 self.positions[inst.inst_id] = held + signed
+                for algo in okx_algo.attached(entry, str(size), str(inst.price)):
+                    self.algo_orders.append(algo | {"algoId": str(next(self._ids)),
+                                                    "cTime": _now_ms()})  # fmt: skip
             self.orders.append(order)
             return {"clOrdId": cl_ord_id, "ordId": order.ord_id, "tag": entry.get("tag", ""),
                     "ts": order.created_ms, "sCode": "0", "sMsg": "Order placed"}  # fmt: skip

@@ -8,6 +8,10 @@ Rules, from OKX's v5 documentation (https://www.okx.com/docs-v5/en/):
   "conditional" and "oco" may be combined, separated by a comma.
 - POST /api/v5/trade/cancel-algos ("Cancel algo order"): a list of {algoId, instId}.
 - A triggered algo order places an ordinary order and leaves the pending list ("effective").
+- "Place order" `attachAlgoOrds`: the stop-loss / take-profit attached to an entry become an
+  algo order once the entry has filled, closing what it filled. That the algo list then shows
+  them as `oco` (both prices) or `conditional` (one), as if placed through "Place algo order",
+  with the entry's `attachAlgoClOrdId` as their `algoClOrdId`, is unconfirmed.
 Which price a trigger watches is `slTriggerPxType` / `tpTriggerPxType` (last by default); the
 fake watches the last price, set by `FakeOkx.move_price`.
 """
@@ -70,3 +74,23 @@ def as_json(algo: dict[str, Any]) -> dict[str, Any]:
         "slTriggerPxType": "last", "tpTriggerPxType": "last", "triggerPxType": "last",
         "cTime": algo["cTime"], "uTime": algo["cTime"], "lever": "10", "tgtCcy": "",
     }  # fmt: skip
+
+
+def attached(entry: dict[str, Any], filled: str, price: str) -> list[dict[str, Any]]:
+    """The algo orders an entry's `attachAlgoOrds` become once it filled `filled` contracts
+    (without `algoId` and `cTime`, which the caller gives them)."""
+    closing = "sell" if entry.get("side") == "buy" else "buy"
+    orders = []
+    for attachment in entry.get("attachAlgoOrds") or []:
+        prices = {key: attachment[key] for key in _ATTACHED_PRICES if attachment.get(key)}
+        both = "slTriggerPx" in prices and "tpTriggerPx" in prices
+        orders.append(prices | {
+            "instId": entry.get("instId"), "tdMode": entry.get("tdMode", "cross"),
+            "side": closing, "sz": filled, "ordType": "oco" if both else "conditional",
+            "reduceOnly": "true", "algoClOrdId": attachment.get("attachAlgoClOrdId", ""),
+            "state": "live", "placedPx": price,
+        })  # fmt: skip
+    return orders
+
+
+_ATTACHED_PRICES = ("slTriggerPx", "slOrdPx", "tpTriggerPx", "tpOrdPx")

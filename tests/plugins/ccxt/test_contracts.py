@@ -67,7 +67,9 @@ async def test_stop_loss_and_take_profit_travel_with_the_entry(
     [attached] = placed.request["attachAlgoOrds"]
     assert float(attached["slTriggerPx"]) == 58000
     assert float(attached["tpTriggerPx"]) == 62000.1
-    assert fake_okx.algo_orders == []
+    assert not [path for _, path, _ in fake_okx.requests if path == "/api/v5/trade/order-algo"]
+    [oco] = fake_okx.algo_orders  # made by OKX from the attachment once the entry filled
+    assert (oco["ordType"], oco["side"], oco["sz"]) == ("oco", "sell", "1")
 
 
 async def test_limit_entry_with_a_bracket_is_accepted_where_brackets_attach(
