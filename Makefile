@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test bench lint typecheck system-packages clean
+.PHONY: serve test bench lint typecheck system-packages clean vendor-charts
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ test: system-packages $(STAMP)
 
 bench: system-packages $(STAMP)
 	$(BIN)/python -m bench.run
+
+# TradingView's lightweight-charts for the dashboard, again from npm (VERSION=5.2.1 to choose).
+vendor-charts:
+	bash deploy/fetch-lightweight-charts.sh $(VERSION)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .site

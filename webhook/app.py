@@ -32,7 +32,7 @@ from webhook.http import (
     stats_api,
 )
 from webhook.http.answers import EXCEPTION_HANDLERS
-from webhook.http.dashboard import STATIC_DIRECTORY, live, pages
+from webhook.http.dashboard import STATIC_DIRECTORY, live, pages, trading
 from webhook.http.mcp_endpoint import McpRoute
 from webhook.http.state import ServerState
 from webhook.journal import SignalJournal, open_journal
@@ -116,6 +116,7 @@ def create_app(settings: Settings, *, journal: SignalJournal | None = None) -> S
         Route("/metrics", admin_api.metrics, methods=["GET"]),
         Route("/openapi.json", openapi.openapi_json, methods=["GET"]),
         Route("/", pages.index, methods=["GET"]),
+        Route("/trading", trading.trading_page, methods=["GET"]),
         Route("/login", pages.login, methods=["POST"]),
         Route("/logout", pages.logout, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC_DIRECTORY), name="static"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -51,17 +52,27 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     running.stop()
 
 
-@pytest.fixture
-def page(browser: Any, server: RunningServer) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 860})
+@contextmanager
+def watched_page(browser: Any, url: str, *, height: int = 860) -> Iterator[tuple[Any, list[str]]]:
+    """A page opened at `url` in a fresh context, and the script errors and CSP violations it
+    reports meanwhile (Chromium logs both as console errors)."""
+    context = browser.new_context(viewport={"width": 1280, "height": height})
     opened = context.new_page()
     opened.set_default_timeout(10_000)
     errors: list[str] = []
     opened.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     opened.on("pageerror", lambda e: errors.append(str(e)))
-    opened.goto(server.url + "/")
-    yield opened
-    context.close()
+    opened.goto(url)
+    try:
+        yield opened, errors
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser: Any, server: RunningServer) -> Iterator[Any]:
+    with watched_page(browser, server.url + "/") as (opened, errors):
+        yield opened
     expected = ("status of 401", "status of 403")  # the refusals these tests ask for
     # No script errors, no CSP violations.
     assert [e for e in errors if not any(x in e for x in expected)] == []

@@ -54,6 +54,11 @@ def _page(
                         headers={**SECURITY_HEADERS, **(headers or {})})
 
 
+def session_page(name: str, csrf: str) -> HTMLResponse:
+    """A dashboard page for a logged-in session, with its CSRF token in the page."""
+    return _page(name, csrf=csrf)
+
+
 async def _login_page(
     request: Request, message: str = "", status_code: int = 200,
     headers: dict[str, str] | None = None,

@@ -1,34 +1,11 @@
 // tradehook dashboard: the admin API with the session cookie, live updates over SSE.
-// Everything from a signal is put into the page with textContent, never as HTML.
+// Everything from a signal is put into the page with textContent, never as HTML (common.js).
 "use strict";
 
-const csrf = document.querySelector('meta[name="csrf-token"]').content;
 const rows = new Map();
 const MAX_ROWS = 200;
 let killSwitch = null;
 let openSignal = null;
-
-function $(id) { return document.getElementById(id); }
-
-async function api(path, options = {}) {
-  const headers = { "accept": "application/json", ...(options.headers || {}) };
-  if (options.body !== undefined) {
-    headers["content-type"] = "application/json";
-    headers["x-csrf-token"] = csrf;
-  }
-  const answer = await fetch(path, { ...options, headers, credentials: "same-origin" });
-  if (answer.status === 401) { window.location.assign("/"); throw new Error("logged out"); }
-  const body = await answer.json().catch(() => ({}));
-  if (!answer.ok) { throw new Error(body.error || `HTTP ${answer.status}`); }
-  return body;
-}
-
-function cell(text, className) {
-  const td = document.createElement("td");
-  td.textContent = text == null ? "" : String(text);
-  if (className) { td.className = className; }
-  return td;
-}
 
 function when(seconds) {
   return seconds ? new Date(seconds * 1000).toLocaleTimeString() : "";

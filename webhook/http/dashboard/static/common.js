@@ -1,0 +1,25 @@
+// What every dashboard page's script uses: the admin API with the session cookie (and the page's
+// CSRF token on writes), and table cells filled with textContent, never as HTML.
+"use strict";
+
+function $(id) { return document.getElementById(id); }
+
+async function api(path, options = {}) {
+  const headers = { "accept": "application/json", ...(options.headers || {}) };
+  if (options.body !== undefined) {
+    headers["content-type"] = "application/json";
+    headers["x-csrf-token"] = document.querySelector('meta[name="csrf-token"]').content;
+  }
+  const answer = await fetch(path, { ...options, headers, credentials: "same-origin" });
+  if (answer.status === 401) { window.location.assign("/"); throw new Error("logged out"); }
+  const body = await answer.json().catch(() => ({}));
+  if (!answer.ok) { throw new Error(body.error || `HTTP ${answer.status}`); }
+  return body;
+}
+
+function cell(text, className) {
+  const td = document.createElement("td");
+  td.textContent = text == null ? "" : String(text);
+  if (className) { td.className = className; }
+  return td;
+}
