@@ -26,6 +26,7 @@ from webhook.http import (
     admin_api,
     agent_accounts,
     agent_api,
+    approvals,
     openapi,
     previews,
     signals,
@@ -66,7 +67,7 @@ def create_app(settings: Settings, *, journal: SignalJournal | None = None) -> S
             events.listen(metrics.observe)
             notifier = Notifier(settings.notifications, store, metrics, only_source={
                 agent.callback: agent_source(name) for name, agent in settings.agents.items()
-                if agent.callback})
+                if agent.callback}, dashboard_url=_dashboard_url(settings))
             notifier.start(events)
             stack.push_async_callback(notifier.stop)
             kill_switch = KillSwitch(store, configured=settings.kill_switch)
@@ -77,15 +78,18 @@ def create_app(settings: Settings, *, journal: SignalJournal | None = None) -> S
                 limits=_delivery_limits(settings),
             )
             stack.push_async_callback(executor.stop, SHUTDOWN_GRACE)
-            pipeline = SignalPipeline(settings, registry, store, executor, kill_switch=kill_switch)
+            pipeline = SignalPipeline(settings, registry, store, executor, kill_switch=kill_switch,
+                                      events=events)
             app.state.services = ServerState(
                 settings, store, registry, executor, pipeline, events=events, metrics=metrics
             )
             await executor.start()
+            pipeline.approvals.start()
+            stack.push_async_callback(pipeline.approvals.stop)
             for target in settings.notifications.values():
                 if target.commands:
                     commands = TelegramCommands(target, ServerCommandActions(
-                        store, registry, kill_switch, events))
+                        store, registry, kill_switch, events, pipeline.approvals))
                     commands.start()
                     stack.push_async_callback(commands.stop)
             await stack.enter_async_context(agent_tools.running())
@@ -98,6 +102,9 @@ def create_app(settings: Settings, *, journal: SignalJournal | None = None) -> S
         Route("/ready", admin_api.ready, methods=["GET"]),
         Route("/api/signals", admin_api.list_signals, methods=["GET"]),
         Route("/api/signals/{signal_id}", admin_api.get_signal, methods=["GET"]),
+        Route("/api/signals/{signal_id}/approve", approvals.approve, methods=["POST"]),
+        Route("/api/signals/{signal_id}/decline", approvals.decline, methods=["POST"]),
+        Route("/api/approvals", approvals.list_approvals, methods=["GET"]),
         Route("/api/plugins", admin_api.list_plugins, methods=["GET"]),
         Route("/api/positions", accounts.positions, methods=["GET"]),
         Route("/api/stats", stats_api.stats, methods=["GET"]),
@@ -125,6 +132,15 @@ def create_app(settings: Settings, *, journal: SignalJournal | None = None) -> S
     agent_tools = McpRoute(app)
     app.router.routes.append(Route("/mcp", endpoint=agent_tools))
     return app
+
+
+def _dashboard_url(settings: Settings) -> str:
+    """The dashboard's address for links in notifications: `public_url`, else where it
+    listens."""
+    if settings.public_url:
+        return settings.public_url
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    return f"http://{host}:{settings.port}"
 
 
 def _delivery_limits(settings: Settings) -> DeliveryLimits:

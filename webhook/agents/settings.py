@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from webhook.auth.credentials import admin_token_problem
+from webhook.decide.approval import ApprovalMode, ApprovalTimeout
 
 AgentScope = Literal["read", "preview", "submit"]
 AGENT_SOURCE_PREFIX = "agent:"
@@ -32,6 +33,11 @@ class AgentSettings(BaseModel):
     callback: str | None = None
     """A `[notifications.NAME]` of kind `webhook` that gets this agent's results (and only
     its own), signed with that target's secret."""
+    approval: ApprovalMode | None = None
+    """Whether its signals wait for a person (`never`, `below`, `always`); unset: its source's
+    (see `webhook.decide.approval`). An agent token never approves."""
+    review_threshold: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None = None
+    approval_timeout: ApprovalTimeout | None = None
 
     @field_validator("token")
     @classmethod

@@ -17,6 +17,12 @@ from webhook.auth.client_address import AddressAllowlist, TrustedProxies
 from webhook.auth.credentials import admin_token_problem, passphrase_problem
 from webhook.auth.signatures import WebhookSecret
 from webhook.config.text_files import control_character_problem
+from webhook.decide.approval import (
+    DEFAULT_APPROVAL_TIMEOUT,
+    ApprovalMode,
+    ApprovalTimeout,
+    approval_problem,
+)
 from webhook.decide.risk_limits import RiskLimits
 from webhook.decide.sizing import SizingSettings
 from webhook.decide.symbols import check_patterns
@@ -84,6 +90,13 @@ class SourceSettings(_Strict):
     """Limits on this source's signals, by the symbol as the alert names it."""
     max_lag: MaxLag = MaxLag()
     """How old this source's signals may be when sent (`market`, `resting` seconds)."""
+    approval: ApprovalMode = "never"
+    """Whether signals wait for a person before they are executed (`webhook.decide.approval`)."""
+    review_threshold: Threshold | None = None
+    """For `approval = "below"`: signals under this confidence (and at or above the threshold)
+    wait for a person."""
+    approval_timeout: ApprovalTimeout = DEFAULT_APPROVAL_TIMEOUT
+    """Seconds a signal may wait for approval; then it is `expired`, never executed."""
 
     @field_validator("routes")
     @classmethod
@@ -275,6 +288,16 @@ class Settings(_Strict):
                 raise _invalid(f"agents.{name}.token", "is the same as the admin token or "
                                "another agent's; every agent needs its own")
             tokens.add(token)
+        return self
+
+    @model_validator(mode="after")
+    def _check_approvals(self) -> Settings:
+        senders: list[tuple[str, str, str | None]] = [
+            (f"sources.{name}", name, None) for name in self.sources]
+        senders += [(f"agents.{name}", agent.source, name) for name, agent in self.agents.items()]
+        for key, source, agent in senders:
+            if problem := approval_problem(self, source, agent):
+                raise _invalid(f"{key}.review_threshold", problem)
         return self
 
     @property

@@ -3,8 +3,9 @@
 `SignalPipeline.receive` reads top to bottom: parse the dialect -> authenticate the alert (the
 source's passphrase) -> dedupe (repeats of a body within the source's window) -> route to a plugin
 and map the symbol (`webhook.decide.routing`) -> decide (threshold, kill switch, risk rules,
-sizing: `webhook.decide.policy`) -> store durably -> hand queued signals to the executor. The
-caller answers only after `receive` returns, so every `Receipt` describes a stored signal.
+sizing: `webhook.decide.policy`), and whether a person must approve it first
+(`webhook.decide.approval`) -> store durably -> hand queued signals to the executor. The caller
+answers only after `receive` returns, so every `Receipt` describes a stored signal.
 `SignalPipeline.preview` takes the same steps and stops before storing (`webhook.decide.preview`).
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from plugins.orders import Order
 from plugins.registry import PluginRegistry
@@ -21,6 +22,8 @@ from webhook.agents.limits import outside_limits
 from webhook.agents.settings import agent_source
 from webhook.auth.passphrase import carries_passphrase, check_passphrase, redact_passphrase
 from webhook.config.settings import Settings, SourceSettings
+from webhook.decide.approval import approval_rule
+from webhook.decide.approvals import ApprovalQueue
 from webhook.decide.policy import PolicyVerdict, SignalPolicy
 from webhook.decide.preview import SignalPreview
 from webhook.decide.repeat_window import RepeatWindow
@@ -31,6 +34,7 @@ from webhook.execute.executor import ExecutionJob, Executor
 from webhook.execute.kill_switch import KillSwitch
 from webhook.journal import NewSignal, SignalJournal, SignalStatus
 from webhook.journal.ids import new_signal_id
+from webhook.observe.events import SignalEvents
 from webhook.observe.logs import bind_signal
 
 logger = logging.getLogger("tradehook.pipeline")
@@ -81,6 +85,7 @@ class SignalPipeline:
         executor: Executor,
         *,
         kill_switch: KillSwitch | None = None,
+        events: SignalEvents | None = None,
     ) -> None:
         self._settings = settings
         self._journal = journal
@@ -89,6 +94,8 @@ class SignalPipeline:
         self._router = SymbolRouter(settings, registry)
         self._repeats = RepeatWindow()
         self._policy = SignalPolicy(settings, registry, self.kill_switch)
+        self.approvals = ApprovalQueue(settings, journal, executor, self._policy, events=events)
+        """Signals stored `awaiting_approval`: approve, decline, expire."""
 
     async def receive(self, incoming: Incoming) -> Receipt:
         """Decide about one signal and store it. Raises `Forbidden` (nothing stored) for a wrong
@@ -205,7 +212,14 @@ class SignalPipeline:
         queued: Sequence[Order] = ()
         if self._policy.limits_positions(source, plugin):
             queued = self._executor.queued_orders(plugin, order.symbol)
-        return await self._policy.decide(parsed, order, source, plugin, queued=queued)
+        verdict = await self._policy.decide(parsed, order, source, plugin, queued=queued)
+        if verdict.status is not SignalStatus.QUEUED:
+            return verdict
+        rule = approval_rule(self._settings, source, agent)
+        if (waits := rule.reason_to_wait(verdict.order.confidence)) is None:
+            return verdict
+        return replace(verdict, status=SignalStatus.AWAITING_APPROVAL, reason=waits,
+                       approval_timeout=rule.timeout)
 
     async def _store(
         self,
@@ -218,11 +232,14 @@ class SignalPipeline:
     ) -> Receipt | None:
         """Store the decided signal; a `Receipt` when it turned out to be a duplicate."""
         incoming = signal.incoming
+        now = time.time()
         record = NewSignal(
-            id=signal.id, received_at=time.time(), source=incoming.recorded_source,
+            id=signal.id, received_at=now, source=incoming.recorded_source,
             dialect=parsed.dialect, idempotency_key=key, content_type=incoming.content_type,
             raw_body=body, order=verdict.order, plugin=plugin, status=verdict.status,
             reason=verdict.reason, sizing=verdict.sizing,
+            approval_deadline=None if verdict.approval_timeout is None
+            else now + verdict.approval_timeout,
         )
         try:
             stored = await self._journal.record(record)

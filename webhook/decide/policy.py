@@ -48,6 +48,8 @@ class PolicyVerdict:
     sizing: str | None = None
     reservation: Reservation | None = None
     """Rate-limit slots this signal took; release them if it is not stored after all."""
+    approval_timeout: float | None = None
+    """For `awaiting_approval`: the seconds a person has to approve it."""
 
     def release(self) -> None:
         if self.reservation is not None:
@@ -95,20 +97,14 @@ class SignalPolicy:
             short = round(threshold - confidence, 6)
             reason = f"confidence {confidence:g} is below the threshold {threshold:g} by {short:g}"
             return PolicyVerdict(SignalStatus.FILTERED, order, reason=reason)
-        if self._kill_switch.engaged:
-            reason = (f"kill_switch: {self._kill_switch.describe()}; signals are stored but "
-                      "not executed")
-            return PolicyVerdict(SignalStatus.REJECTED, order, reason=reason, rule="kill_switch")
+        if (stopped := self._stopped(order)) is not None:
+            return stopped
         now = self._clock()
         scopes = self._scopes(parsed.order.symbol, order.symbol, source, plugin)
         for scope in scopes:
             if (refused := check_hours_and_symbols(scope, now)) is not None:
                 return _rejected(order, refused)
-        facts = BrokerLookup(
-            self._registry, plugin, order.symbol,
-            timeout=self._settings.broker_lookup_timeout,
-            queued=queued,
-        )
+        facts = self._facts(plugin, order, queued)
         configured = self._settings.sources.get(source)
         default_unit = configured.sizing.unit if configured else QuantityUnit.UNITS
         origin = f"sources.{source}.sizing.quantity" if parsed.default_quantity else "the alert"
@@ -134,6 +130,38 @@ class SignalPolicy:
         limited = [s.rate_key for s in scopes if s.limits.max_signals_per_minute is not None]
         reservation = self._windows.reserve(limited, now) if limited else None
         return PolicyVerdict(SignalStatus.QUEUED, order, sizing=sized.note, reservation=reservation)
+
+    async def recheck(
+        self, order: Order, alert_symbol: str, source: str, plugin: str, *,
+        queued: Sequence[Order] = (),
+    ) -> PolicyVerdict | None:
+        """At approval time, for an order stored `awaiting_approval` as it was sized: the kill
+        switch and the risk rules again (trading hours, allowed symbols, quantity, notional and
+        position limits); a `rejected` verdict, or None when they still allow it. The
+        threshold, the sizing and the signals-per-minute limits were judged on receipt."""
+        if (stopped := self._stopped(order)) is not None:
+            return stopped
+        scopes = self._scopes(alert_symbol, order.symbol, source, plugin)
+        now = self._clock()
+        for scope in scopes:
+            if (refused := check_hours_and_symbols(scope, now)) is not None:
+                return _rejected(order, refused)
+        facts = self._facts(plugin, order, queued)
+        for scope in scopes:
+            if (refused := await check_size(scope, order, facts)) is not None:
+                return _rejected(order, refused)
+        return None
+
+    def _stopped(self, order: Order) -> PolicyVerdict | None:
+        if not self._kill_switch.engaged:
+            return None
+        reason = (f"kill_switch: {self._kill_switch.describe()}; signals are stored but "
+                  "not executed")
+        return PolicyVerdict(SignalStatus.REJECTED, order, reason=reason, rule="kill_switch")
+
+    def _facts(self, plugin: str, order: Order, queued: Sequence[Order]) -> BrokerLookup:
+        return BrokerLookup(self._registry, plugin, order.symbol,
+                            timeout=self._settings.broker_lookup_timeout, queued=queued)
 
     def _scopes(self, alert_symbol: str, broker_symbol: str, source: str, plugin: str
                 ) -> list[RiskScope]:

@@ -76,7 +76,11 @@ class ReplayReport:
 
 
 def decided_then(record: SignalRecord) -> Decision:
+    """What was decided on receipt: a signal that waited for a person counts as
+    `awaiting_approval`, however the person (or the deadline) decided after."""
     status = record.status.value if record.status in _DECIDED_THEN else SENT
+    if record.approval_deadline is not None:
+        status = SignalStatus.AWAITING_APPROVAL.value
     quantity = record.order.quantity if record.order is not None else None
     return Decision(status, record.plugin, quantity, record.error or record.reason)
 

@@ -44,6 +44,8 @@ class ExecutionJob:
     """The signal was executing when its executor stopped: its order may be at the broker."""
     source: str | None = None
     received_at: float | None = None
+    approved_at: float | None = None
+    """When a person approved it (approval queue): its max lag counts from then."""
 
     @classmethod
     def of(cls, record: SignalRecord) -> ExecutionJob:
@@ -55,6 +57,7 @@ class ExecutionJob:
             resumed=record.status is SignalStatus.EXECUTING,  # an attempt was in flight
             source=record.source,
             received_at=record.received_at,
+            approved_at=record.approved_at,
         )
 
 
@@ -157,6 +160,7 @@ class AttemptRunner:
     def _too_old(self, job: ExecutionJob) -> str | None:
         return self._limits.too_old(
             job.order, plugin=job.plugin, source=job.source, received_at=job.received_at,
+            approved_at=job.approved_at,
             now=time.time(),
         )
 

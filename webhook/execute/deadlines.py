@@ -6,8 +6,9 @@ without the time it waited while its plugin's circuit breaker was open: an outag
 the breaker costs no signal its budget, the signals wait for the plugin to come back. A signal
 ends `failed` only once its budget is spent.
 
-The max lag is measured from the alert's own time when it carries one (TradingView's
-`{{timenow}}`, TradersPost's `time`), else from the signal's receipt, and checked right before
+The max lag is measured from the moment a person approved the signal (approval queue), else
+from the alert's own time when it carries one (TradingView's `{{timenow}}`, TradersPost's
+`time`), else from the signal's receipt, and checked right before
 each send: a signal older than it is never sent and ends `expired`. A source and a plugin may
 each set one (the stricter applies), else `[execution] max_lag`, else the defaults below.
 """
@@ -54,10 +55,12 @@ class DeliveryLimits:
 
     def too_old(
         self, order: Order, *, plugin: str, source: str | None, received_at: float | None,
-        now: float,
+        now: float, approved_at: float | None = None,
     ) -> str | None:
         """Why the order must not be sent any more, or None while it is fresh enough."""
-        if order.alert_time is not None:
+        if approved_at is not None:
+            born, since = approved_at, "its approval"
+        elif order.alert_time is not None:
             born, since = order.alert_time, "the alert's own time"
         elif received_at is not None:
             born, since = received_at, "its receipt"

@@ -43,6 +43,9 @@ class SignalView(BaseModel):
     error: str | None
     sizing: str | None = None
     """How the quantity was computed."""
+    approval_deadline: float | None = None
+    """When a signal stored `awaiting_approval` expires unless approved (unix time)."""
+    approved_at: float | None = None
     result: ExecutionResult | None
     raw_body: str | None = None
     content_type: str | None = None
@@ -56,6 +59,7 @@ class SignalView(BaseModel):
             needs_attention=record.status is SignalStatus.UNKNOWN, symbol=record.symbol,
             plugin=record.plugin, order=record.order, reason=record.reason, error=record.error,
             sizing=record.sizing, result=record.result,
+            approval_deadline=record.approval_deadline, approved_at=record.approved_at,
         )
         if full:
             view.raw_body = record.raw_body.decode("utf-8", errors="replace")

@@ -15,6 +15,7 @@ logger = logging.getLogger("tradehook.http")
 
 _STATUS_CODES = {
     SignalStatus.QUEUED: 202,
+    SignalStatus.AWAITING_APPROVAL: 202,
     SignalStatus.FILTERED: 200,
     SignalStatus.REJECTED: 200,
     SignalStatus.DUPLICATE: 200,

@@ -17,6 +17,8 @@ from webhook.http.admin_api import SignalView
 from webhook.http.openapi_models import (
     AccountView,
     AgentLimits,
+    ApprovalAnswer,
+    ApprovalList,
     ErrorAnswer,
     HealthAnswer,
     KillSwitchView,
@@ -33,6 +35,7 @@ REQUESTS: tuple[type[BaseModel], ...] = (AgentSignal, KillSwitchEngagement, Kill
 ANSWERS: tuple[type[BaseModel], ...] = (
     SignalPreview, SignalView, AgentLimits, ErrorAnswer, HealthAnswer, KillSwitchView,
     PluginList, ReadyAnswer, SignalAnswer, SignalList, AccountView, PositionView, SignalStats,
+    ApprovalAnswer, ApprovalList,
 )
 _REFUSALS = {"400": "unusable input", "401": "not authenticated", "403": "not allowed",
              "408": "the body came too slowly", "413": "body too large",
@@ -80,6 +83,20 @@ def _account_answers(found: dict[str, Any]) -> dict[str, Any]:
     return {**_answers({"200": _json(found, "what the broker reports")}, "401", "403", "429"),
             **_not_found(),
             "503": _json(_ref(ErrorAnswer), "the plugin could not answer in time")}
+
+
+def _approval(verb: str, signal_id: list[dict[str, Any]], scheme: str) -> dict[str, Any]:
+    """`approve` or `decline` a signal awaiting approval (admin token or dashboard session)."""
+    answer = _ref(ApprovalAnswer)
+    return _bearer({
+        "summary": f"{verb} a signal awaiting approval",
+        "parameters": signal_id,
+        "responses": {**_answers({
+            "200": _json(answer, f"{verb}d"),
+            "409": _json(answer, "no longer awaiting approval, or refused at approval"),
+            "503": _json(_ref(ErrorAnswer), "the journal could not record it; nothing changed"),
+        }, "401", "403", "429"), **_not_found()},
+    }, scheme)
 
 
 def _bearer(operation: dict[str, Any], scheme: str) -> dict[str, Any]:
@@ -131,6 +148,11 @@ def _paths() -> dict[str, Any]:
             "parameters": signal_id,
             "responses": {**_answers({"200": _json(_ref(SignalView), "one signal")},
                                      "401", "429"), **_not_found()}}, admin)},
+        "/api/approvals": {"get": _bearer({"responses": _answers(
+            {"200": _json(_ref(ApprovalList), "awaiting approval, first to expire first")},
+            "401", "429")}, admin)},
+        "/api/signals/{signal_id}/approve": {"post": _approval("approve", signal_id, admin)},
+        "/api/signals/{signal_id}/decline": {"post": _approval("decline", signal_id, admin)},
         "/api/plugins": {"get": _bearer({"responses": _answers(
             {"200": _json(_ref(PluginList), "plugins")}, "401", "429")}, admin)},
         "/api/kill-switch": {

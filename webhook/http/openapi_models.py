@@ -46,6 +46,24 @@ class SignalList(_Answer):
     signals: list[SignalView]
 
 
+class ApprovalList(_Answer):
+    """The signals awaiting approval, the first to expire first."""
+
+    approvals: list[SignalView]
+
+
+class ApprovalAnswer(_Exact):
+    """What approving or declining came to: 200 when done as asked; 409 when the signal no
+    longer awaits approval (`status` says what it is now, `error` why), or when the kill switch
+    or a risk rule refused it at approval (`status` rejected, `rule` names the setting)."""
+
+    signal_id: str
+    status: SignalStatus
+    reason: str | None = None
+    rule: str | None = None
+    error: str | None = None
+
+
 class PluginView(_Answer):
     name: str
     type: str

@@ -79,6 +79,23 @@ class SignalJournal(ABC):
         """Give these leases up (on shutdown), leaving the signals' statuses as they are."""
 
     @abstractmethod
+    async def settle_approval(
+        self, signal_id: str, status: SignalStatus, *, at: float, reason: str | None = None
+    ) -> SignalRecord | None:
+        """Move a signal from `awaiting_approval` to `status` (`queued` when approved, which
+        records `at` as its approval time; `declined`; `rejected` by the re-check), if it
+        still awaits approval and its deadline is after `at`; the record as it is now.
+
+        None when it does not (any more): one conditional write decides, so of two approvals,
+        or an approval and the expiry, exactly one wins, whichever process makes them.
+        """
+
+    @abstractmethod
+    async def expire_approvals(self, now: float, reason: str) -> list[SignalRecord]:
+        """Move every signal awaiting approval whose deadline is not after `now` to `expired`
+        with `reason`; the signals it expired (none that an approval won first)."""
+
+    @abstractmethod
     async def get(self, signal_id: str) -> SignalRecord | None: ...
 
     @abstractmethod

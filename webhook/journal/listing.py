@@ -15,6 +15,9 @@ def signal_row(record: SignalRecord) -> tuple[str, ...]:
         what = " ".join(f"{p:g}" if isinstance(p, float) else str(p) for p in parts if p)
     when = datetime.fromtimestamp(record.received_at, UTC).strftime("%Y-%m-%d %H:%M:%S")
     detail = record.error or record.reason or (record.result.order_id if record.result else "")
+    if record.status is SignalStatus.AWAITING_APPROVAL and record.approval_deadline:
+        until = datetime.fromtimestamp(record.approval_deadline, UTC).strftime("%H:%M:%S")
+        detail = f"approve by {until} UTC or it expires"
     return (record.id, when, record.source, record.status.value, what, record.plugin or "",
             (detail or "")[:60])
 

@@ -46,6 +46,18 @@ CONNECTION_WAIT = 2.0
 """Seconds a request waits for a free pooled connection before the journal counts as down."""
 HEALTH_WAIT = 2.0
 OPEN_WAIT = 30.0
+_SETTLE_APPROVAL = (
+    "UPDATE signals SET status = %(status)s, updated_at = %(at)s, "  # noqa: S608 - constant
+    "reason = COALESCE(%(reason)s, reason), approved_at = %(approved)s "
+    "WHERE id = %(id)s AND status = %(waiting)s AND approval_deadline > %(at)s "
+    f"RETURNING {COLUMNS}"
+)
+_EXPIRE_APPROVALS = (
+    "UPDATE signals SET status = %s, updated_at = %s, reason = %s "  # noqa: S608 - constant
+    f"WHERE status = %s AND approval_deadline <= %s RETURNING {COLUMNS}"
+)
+
+
 class PostgresJournal(SignalJournal):
     """The journal for a `postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE` URL; its query
     may add `pool_size` (connections per process, default 10) to libpq's own parameters."""
@@ -111,6 +123,7 @@ class PostgresJournal(SignalJournal):
             storable(order.symbol) if order else None, storable(signal.plugin),
             order.model_dump_json() if order else None, signal.status.value,
             storable(signal.reason), storable(signal.error), storable(signal.sizing),
+            signal.approval_deadline,
         )
         async with self._connection() as connection:
             if await (await connection.execute(INSERT, row)).fetchone() is not None:
@@ -214,6 +227,26 @@ class PostgresJournal(SignalJournal):
                 "WHERE id = ANY(%s::text[]) AND lease_owner = %s",
                 (list(signal_ids), owner),
             )
+
+    async def settle_approval(
+        self, signal_id: str, status: SignalStatus, *, at: float, reason: str | None = None
+    ) -> SignalRecord | None:
+        values = {"id": storable(signal_id), "status": status.value, "at": at,
+                  "reason": storable(reason), "waiting": SignalStatus.AWAITING_APPROVAL.value,
+                  "approved": at if status is SignalStatus.QUEUED else None}
+        async with self._connection() as connection:
+            row = await (await connection.execute(
+                _SETTLE_APPROVAL, values,
+            )).fetchone()
+        return None if row is None else record_from(row, [])
+
+    async def expire_approvals(self, now: float, reason: str) -> list[SignalRecord]:
+        async with self._connection() as connection:
+            rows = await (await connection.execute(
+                _EXPIRE_APPROVALS, (SignalStatus.EXPIRED.value, now, storable(reason),
+                 SignalStatus.AWAITING_APPROVAL.value, now),
+            )).fetchall()
+        return [record_from(row, []) for row in rows]
 
     async def get(self, signal_id: str) -> SignalRecord | None:
         async with self._connection() as connection:

@@ -14,7 +14,7 @@ from webhook.errors import JournalError
 from webhook.journal.records import Attempt
 from webhook.journal.rows import COLUMNS, result_from
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA = (
     # Ids are ULIDs: the "C" collation sorts them byte by byte, that is by arrival.
     """CREATE TABLE IF NOT EXISTS signals (
@@ -35,7 +35,9 @@ SCHEMA = (
         result_json TEXT,
         sizing TEXT,
         lease_owner TEXT,
-        lease_until DOUBLE PRECISION
+        lease_until DOUBLE PRECISION,
+        approval_deadline DOUBLE PRECISION,
+        approved_at DOUBLE PRECISION
     )""",
     "CREATE INDEX IF NOT EXISTS signals_by_status ON signals (status, id)",
     "CREATE INDEX IF NOT EXISTS signals_pending ON signals (plugin, symbol, id) "
@@ -56,7 +58,11 @@ SCHEMA = (
         updated_at DOUBLE PRECISION NOT NULL
     )""",
 )
-MIGRATIONS: dict[int, tuple[str, ...]] = {}
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    # version 1 -> 2: the approval queue (a waiting signal's deadline, when it was approved).
+    1: ("ALTER TABLE signals ADD COLUMN IF NOT EXISTS approval_deadline DOUBLE PRECISION",
+        "ALTER TABLE signals ADD COLUMN IF NOT EXISTS approved_at DOUBLE PRECISION"),
+}
 """Statements that upgrade tables from the key's version to the next; new tables come from
 SCHEMA's CREATE ... IF NOT EXISTS."""
 NOW = "EXTRACT(EPOCH FROM now())::float8"
@@ -85,8 +91,9 @@ Status and lease are checked again on the locked row, which may have changed sin
 snapshot; rows another transaction has locked are left for the next claim."""
 INSERT = (
     "INSERT INTO signals (id, received_at, updated_at, source, dialect, idempotency_key, "
-    "content_type, raw_body, symbol, plugin, order_json, status, reason, error, sizing) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+    "content_type, raw_body, symbol, plugin, order_json, status, reason, error, sizing, "
+    "approval_deadline) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
     "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
 )
 

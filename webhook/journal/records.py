@@ -24,7 +24,12 @@ class SignalStatus(StrEnum):
     UNKNOWN = "unknown"
     """The broker may or may not have the order and cannot be asked: a person must look."""
     EXPIRED = "expired"
-    """Older than its max lag when its turn came: never sent, nothing reached the broker."""
+    """Older than its max lag when its turn came, or not approved before its approval
+    deadline: never sent, nothing reached the broker."""
+    AWAITING_APPROVAL = "awaiting_approval"
+    """Passed every check, and waits for a person to approve it before it is queued."""
+    DECLINED = "declined"
+    """A person declined it while it awaited approval: never sent."""
 
     @classmethod
     def after(cls, result: ExecutionResult) -> SignalStatus:
@@ -60,6 +65,8 @@ class NewSignal(BaseModel):
     error: str | None = None
     sizing: str | None = None
     """How the order's quantity was computed (`100 quote / 67506.75 (ask ...) = 0.00148`)."""
+    approval_deadline: float | None = None
+    """For a signal stored `awaiting_approval`: when it expires unless approved (unix time)."""
 
 
 class Attempt(BaseModel):
@@ -78,6 +85,8 @@ class Attempt(BaseModel):
 
 class SignalRecord(NewSignal):
     updated_at: float
+    approved_at: float | None = None
+    """When a person approved it; its max lag counts from then."""
     result: ExecutionResult | None = None
     attempts: list[Attempt] = []
 

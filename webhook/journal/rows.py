@@ -10,7 +10,8 @@ from webhook.journal.records import Attempt, SignalRecord, SignalStatus
 
 COLUMNS = (
     "id, received_at, updated_at, source, dialect, idempotency_key, content_type, raw_body, "
-    "plugin, order_json, status, reason, error, result_json, sizing"
+    "plugin, order_json, status, reason, error, result_json, sizing, approval_deadline, "
+    "approved_at"
 )
 
 
@@ -40,11 +41,12 @@ def result_from(text: str | None) -> ExecutionResult | None:
 
 def record_from(row: tuple[Any, ...], attempts: list[Attempt]) -> SignalRecord:
     (id_, received, updated, source, dialect, key, content_type, raw, plugin, order_json,
-     status, reason, error, result_json, sizing) = row
+     status, reason, error, result_json, sizing, approval_deadline, approved_at) = row
     return SignalRecord(
         id=id_, received_at=received, updated_at=updated, source=source, dialect=dialect,
         idempotency_key=key, content_type=content_type, raw_body=bytes(raw), plugin=plugin,
         order=Order.model_validate_json(order_json) if order_json else None,
         status=SignalStatus(status), reason=reason, error=error, sizing=sizing,
         result=result_from(result_json), attempts=attempts,
+        approval_deadline=approval_deadline, approved_at=approved_at,
     )

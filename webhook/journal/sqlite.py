@@ -104,6 +104,7 @@ class SqliteJournal(SignalJournal):
             signal.order.symbol if signal.order else None, signal.plugin,
             signal.order.model_dump_json() if signal.order else None,
             signal.status.value, signal.reason, signal.error, signal.sizing,
+            signal.approval_deadline,
         )
 
         def insert(connection: sqlite3.Connection) -> Stored:
@@ -111,7 +112,8 @@ class SqliteJournal(SignalJournal):
                 connection.execute(
                     "INSERT INTO signals (id, received_at, updated_at, source, dialect, "
                     "idempotency_key, content_type, raw_body, symbol, plugin, order_json, "
-                    "status, reason, error, sizing) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "status, reason, error, sizing, approval_deadline) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     row,
                 )
             except sqlite3.IntegrityError:
@@ -247,6 +249,36 @@ class SqliteJournal(SignalJournal):
 
         if ids:
             await self._writer.run(give_up)
+
+    async def settle_approval(
+        self, signal_id: str, status: SignalStatus, *, at: float, reason: str | None = None
+    ) -> SignalRecord | None:
+        approved = at if status is SignalStatus.QUEUED else None
+
+        def settle(connection: sqlite3.Connection) -> SignalRecord | None:
+            changed = connection.execute(
+                "UPDATE signals SET status = ?, updated_at = ?, reason = COALESCE(?, reason), "
+                "approved_at = ? WHERE id = ? AND status = ? AND approval_deadline > ?",
+                (status.value, at, reason, approved, signal_id,
+                 SignalStatus.AWAITING_APPROVAL.value, at),
+            ).rowcount
+            if not changed:
+                return None
+            return record_from(connection.execute(_BY_ID, (signal_id,)).fetchone(), [])
+
+        return await self._writer.run(settle)
+
+    async def expire_approvals(self, now: float, reason: str) -> list[SignalRecord]:
+        def expire(connection: sqlite3.Connection) -> list[SignalRecord]:
+            rows = connection.execute(
+                f"UPDATE signals SET status = ?, updated_at = ?, reason = ? "  # noqa: S608
+                f"WHERE status = ? AND approval_deadline <= ? RETURNING {COLUMNS}",
+                (SignalStatus.EXPIRED.value, now, reason, SignalStatus.AWAITING_APPROVAL.value,
+                 now),
+            ).fetchall()
+            return [record_from(row, []) for row in rows]
+
+        return await self._writer.run(expire)
 
     async def get(self, signal_id: str) -> SignalRecord | None:
         def read(connection: sqlite3.Connection) -> SignalRecord | None:

@@ -7,7 +7,7 @@ import sqlite3
 from webhook.journal.records import Attempt
 from webhook.journal.rows import result_from
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS signals (
     id TEXT PRIMARY KEY,
@@ -27,7 +27,9 @@ CREATE TABLE IF NOT EXISTS signals (
     result_json TEXT,
     sizing TEXT,
     lease_owner TEXT,
-    lease_until REAL
+    lease_until REAL,
+    approval_deadline REAL,
+    approved_at REAL
 );
 CREATE INDEX IF NOT EXISTS signals_by_status ON signals (status, id);
 CREATE INDEX IF NOT EXISTS signals_pending ON signals (plugin, symbol, id)
@@ -56,6 +58,9 @@ MIGRATIONS = {
     # version 2 -> 3: leases, so that several executors can share one journal.
     2: "ALTER TABLE signals ADD COLUMN lease_owner TEXT; "
        "ALTER TABLE signals ADD COLUMN lease_until REAL;",
+    # version 3 -> 4: the approval queue (a waiting signal's deadline, when it was approved).
+    3: "ALTER TABLE signals ADD COLUMN approval_deadline REAL; "
+       "ALTER TABLE signals ADD COLUMN approved_at REAL;",
 }
 """Statements that upgrade a file from the key's version to the next; the rest of a new
 version's schema (new tables) comes from SCHEMA's CREATE ... IF NOT EXISTS."""

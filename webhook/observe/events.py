@@ -31,17 +31,19 @@ TERMINAL_STATUSES = frozenset(
         SignalStatus.CANCELLED,
         SignalStatus.UNKNOWN,
         SignalStatus.EXPIRED,
+        SignalStatus.DECLINED,
     }
 )
 
 
 class SignalEvent(BaseModel):
-    """One thing that happened: a decision, an execution attempt, a kill switch change, or
-    the server beginning to stop (live streams end then)."""
+    """One thing that happened: a decision, an execution attempt, a kill switch change, a
+    signal awaiting approval approved (`queued`), declined, expired or refused (`rejected`) at
+    approval, or the server beginning to stop (live streams end then)."""
 
     model_config = ConfigDict(frozen=True)
 
-    kind: Literal["decided", "attempt", "kill_switch", "shutdown"]
+    kind: Literal["decided", "attempt", "kill_switch", "approval", "shutdown"]
     at: float = Field(default_factory=time.time)
     signal_id: str | None = None
     status: SignalStatus | None = None

@@ -24,6 +24,7 @@ ANSWER_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 
 """TradingView gives up after 3 s; anything near 1 s is already a problem."""
 EXECUTION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 NONE = "none"
+_APPROVAL_OUTCOMES = {SignalStatus.QUEUED: "approved", SignalStatus.REJECTED: "refused"}
 NOT_SENT = frozenset({"gave_up", "kill_switch", "expired"})
 """Attempt outcomes decided without calling the plugin: not execution latency."""
 
@@ -86,6 +87,12 @@ class Metrics:
             "tradehook_kill_switch_engaged", "1 while the kill switch stops all execution",
             registry=r,
         )
+        self.approvals = Counter(
+            "tradehook_approvals",
+            "Signals that awaited approval, by how that ended (approved, declined, expired, "
+            "refused: the kill switch or a risk rule forbade it at approval)",
+            ["source", "outcome"], registry=r,
+        )
         self.notifications = Counter(
             "tradehook_notifications",
             "Notifications by target and outcome (sent, failed, dropped)",
@@ -96,6 +103,9 @@ class Metrics:
         """Count one event (a `SignalEvents` listener)."""
         if event.kind == "decided" and event.status is not None:
             self.signals.labels(event.source or NONE, event.dialect or NONE, event.status).inc()
+        elif event.kind == "approval" and event.status is not None:
+            outcome = _APPROVAL_OUTCOMES.get(event.status, event.status.value)
+            self.approvals.labels(event.source or NONE, outcome).inc()
         elif event.kind == "attempt":
             plugin = event.plugin or NONE
             self.attempts.labels(plugin, event.outcome or NONE).inc()

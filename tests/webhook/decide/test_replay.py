@@ -123,3 +123,14 @@ def test_a_missing_journal_is_an_error_not_a_new_file(
     assert cli.main(["replay", "--config", str(config)]) == 2
     assert "no journal at" in capsys.readouterr().err
     assert not missing.exists()
+
+
+def test_an_approval_rule_shows_which_signals_would_wait_for_a_person(
+    tmp_path: Path, journal: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    review = 'approval = "below"\nreview_threshold = 0.85\n'
+    code, lines = _replay(tmp_path, journal, _toml(journal, 0.6, review), capsys=capsys)
+    assert code == 0, lines
+    totals = _totals(lines)
+    assert totals["awaiting_approval"] == ("0", "3", "+3")  # 0.65, 0.8 and 0.75
+    assert totals["queued"] == ("5", "2", "-3")

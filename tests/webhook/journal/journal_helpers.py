@@ -16,6 +16,7 @@ def queued_signal(
     plugin: str = "paper",
     source: str = "signed",
     status: SignalStatus = SignalStatus.QUEUED,
+    approval_deadline: float | None = None,
 ) -> NewSignal:
     signal_id = new_signal_id()
     order = Order.model_validate(
@@ -25,4 +26,5 @@ def queued_signal(
         id=signal_id, received_at=time.time(), source=source, dialect="native",
         idempotency_key=key, content_type="application/json",
         raw_body=order.model_dump_json().encode(), order=order, plugin=plugin, status=status,
+        approval_deadline=approval_deadline,
     )

@@ -4,36 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from plugins.orders import ExecutionResult
 from tests.webhook.journal.journal_helpers import queued_signal
-from tests.webhook.journal.postgres_helpers import scratch_schema
 from webhook.errors import JournalError, LeaseLost
 from webhook.journal import SignalJournal, SignalStatus, SqliteJournal, open_journal
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def journal_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """Where a journal of each back end keeps its signals, empty for each test."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'journal.db'}"
-    else:
-        with scratch_schema() as url:
-            yield url
-
-
-@pytest.fixture
-async def journal(journal_url: str) -> AsyncIterator[SignalJournal]:
-    store = open_journal(journal_url)
-    await store.open()
-    yield store
-    await store.close()
 
 
 @pytest.fixture

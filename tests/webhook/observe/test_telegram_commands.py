@@ -110,3 +110,68 @@ def test_commands_on_a_non_telegram_target_name_the_field() -> None:
     with pytest.raises(ValueError, match="only a telegram target takes commands"):
         Settings.model_validate({"notifications": {"hook": {
             "kind": "slack", "url": "http://127.0.0.1:9/x", "commands": True}}})
+
+
+def _approval_app(tmp_path: Path, bot: FakeBotApi) -> TestClient:
+    config: dict[str, Any] = {
+        "secret": [SECRET], "admin_token": ADMIN["authorization"].split()[1],
+        "journal": f"sqlite:///{tmp_path / 'j.db'}", "public_url": "https://hooks.example.com",
+        "plugins": {"paper": {"type": "mock", "delay_ms": 0}},
+        "sources": {"signed": {"approval": "always"}},
+        "notifications": {"phone": {"kind": "telegram", "url": bot.send_url,
+                                    "chat_id": str(OWNER), "commands": True}},
+    }
+    return TestClient(create_app(Settings.model_validate(config)))
+
+
+def _waiting_signal(client: TestClient, bot: FakeBotApi) -> tuple[str, dict[str, Any]]:
+    raw = b"buy 0.1 ETHUSDT"
+    answer = client.post("/webhook", content=raw, headers={
+        **signature_headers(SECRET, raw), "content-type": "text/plain"}).json()
+    assert answer["status"] == "awaiting_approval"
+    _reply(bot, OWNER)
+    message = next(m for m in bot.sent if "APPROVAL NEEDED" in m["text"])
+    return answer["signal_id"], message
+
+
+def _status(client: TestClient, signal_id: str, leaving: str) -> str:
+    for _ in range(200):  # bounded: the poller answers the press within a few turns
+        status: str = client.get(f"/api/signals/{signal_id}", headers=ADMIN).json()["status"]
+        if status not in (leaving, "queued", "executing"):
+            return status
+        time.sleep(0.05)
+    return status
+
+
+def test_the_approval_message_links_the_dashboard_and_its_button_approves(
+    tmp_path: Path, bot: FakeBotApi
+) -> None:
+    with _approval_app(tmp_path, bot) as client:
+        signal_id, message = _waiting_signal(client, bot)
+        assert "https://hooks.example.com/#approvals" in message["text"]
+        bot.press(OWNER, message, "Approve")
+        assert _status(client, signal_id, "awaiting_approval") == "filled"
+        assert _notices(bot, 1)[0]["text"] == f"signal {signal_id} approved"
+        assert f"signal {signal_id} approved" in _reply(bot, OWNER, 2)
+        assert bot.edits and "reply_markup" not in bot.edits[0]  # the buttons are gone
+        bot.press(OWNER, message, "Approve")  # pressed again: no second order
+        assert "no longer awaiting approval" in _notices(bot, 2)[1]["text"]
+        paper = client.app.state.services.registry.get("paper")  # type: ignore[attr-defined]
+        assert paper.position("ETHUSDT") == pytest.approx(0.1)
+
+
+def test_a_button_from_another_chat_does_nothing(tmp_path: Path, bot: FakeBotApi) -> None:
+    with _approval_app(tmp_path, bot) as client:
+        signal_id, message = _waiting_signal(client, bot)
+        bot.press(STRANGER, message, "Approve")
+        assert _notices(bot, 1)[0]["text"] == "This chat may not command tradehook."
+        bot.press(OWNER, message, "Decline")
+        assert _status(client, signal_id, "awaiting_approval") == "declined"
+
+
+def _notices(bot: FakeBotApi, count: int) -> list[dict[str, Any]]:
+    for _ in range(200):  # bounded: the poller answers a press within a few turns
+        if len(bot.notices) >= count:
+            break
+        time.sleep(0.05)
+    return bot.notices

@@ -2,6 +2,7 @@
 
 Each answer is short plain text. `/kill` engages the kill switch as `POST /api/kill-switch`
 does (durably, with an event for the dashboard and the notifiers); nothing here releases it.
+The Approve and Decline buttons go through the same approval queue as the admin API.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from webhook.observe.events import SignalEvent
 
 if TYPE_CHECKING:
     from plugins.registry import PluginRegistry
+    from webhook.decide.approvals import ApprovalOutcome, ApprovalQueue
     from webhook.execute.kill_switch import KillSwitch
     from webhook.journal import SignalJournal
     from webhook.observe.events import SignalEvents
@@ -24,7 +26,9 @@ NEWEST_SIGNALS = 10
 
 class ServerCommandActions:
     def __init__(self, journal: SignalJournal, registry: PluginRegistry,
-                 kill_switch: KillSwitch, events: SignalEvents) -> None:
+                 kill_switch: KillSwitch, events: SignalEvents,
+                 approvals: ApprovalQueue | None = None) -> None:
+        self._approvals = approvals
         self._journal = journal
         self._registry = registry
         self._kill_switch = kill_switch
@@ -68,3 +72,30 @@ class ServerCommandActions:
         self._events.publish(SignalEvent(kind="kill_switch", engaged=state.engaged,
                                          reason=state.reason))
         return "kill switch ENGAGED: no new order will be sent. Release it in the dashboard."
+
+    async def approve(self, signal_id: str, by: str) -> str:
+        return await self._decide(signal_id, by, approving=True)
+
+    async def decline(self, signal_id: str, by: str) -> str:
+        return await self._decide(signal_id, by, approving=False)
+
+    async def _decide(self, signal_id: str, by: str, *, approving: bool) -> str:
+        queue = self._approvals
+        if queue is None:
+            return "approvals are not taken here"
+        try:
+            outcome = await (queue.approve(signal_id, by) if approving
+                             else queue.decline(signal_id, by))
+        except JournalError:
+            return "the journal could not record it: nothing changed, try again"
+        return _told(signal_id, outcome, "approved" if approving else "declined")
+
+
+def _told(signal_id: str, outcome: ApprovalOutcome | None, done: str) -> str:
+    if outcome is None:
+        return f"no signal {signal_id}"
+    if outcome.done:
+        return f"signal {signal_id} {done}"
+    if outcome.rule:
+        return f"signal {signal_id} NOT approved: {outcome.reason}"
+    return f"signal {signal_id} is {outcome.status.value}, no longer awaiting approval"

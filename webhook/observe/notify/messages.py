@@ -23,7 +23,13 @@ _HEADLINES = {
     "unknown": "NEEDS ATTENTION",
     "rejected": "REJECTED",
     "expired": "EXPIRED (not sent)",
+    "awaiting_approval": "APPROVAL NEEDED",
+    "declined": "DECLINED (not sent)",
 }
+_SETTLED_WAITING = frozenset({SignalStatus.DECLINED, SignalStatus.EXPIRED, SignalStatus.REJECTED})
+"""How a signal awaiting approval may end that is told: approved ones are told by their fill."""
+APPROVE, DECLINE = "approve", "decline"
+"""The actions of a Telegram button's `callback_data` (`approve:SIGNAL_ID`)."""
 
 
 class Notification(BaseModel):
@@ -39,8 +45,11 @@ class Notification(BaseModel):
     data: dict[str, Any] = {}
 
 
-def notification_for(event: SignalEvent, record: SignalRecord | None) -> Notification | None:
-    """The notification an event deserves, or None (most events deserve none)."""
+def notification_for(
+    event: SignalEvent, record: SignalRecord | None, *, dashboard_url: str | None = None
+) -> Notification | None:
+    """The notification an event deserves, or None (most events deserve none). A signal
+    awaiting approval is told with a link to the dashboard's approval panel."""
     if event.kind == "kill_switch" and event.engaged is not None:
         state = "ENGAGED: no order will be executed" if event.engaged else "released"
         return Notification(
@@ -48,7 +57,10 @@ def notification_for(event: SignalEvent, record: SignalRecord | None) -> Notific
             text=f"tradehook: kill switch {state}", data={"engaged": event.engaged},
         )
     status = event.status
-    wanted = event.final or (event.kind == "decided" and status is SignalStatus.REJECTED)
+    wanted = (event.final
+              or (event.kind == "decided" and status in (SignalStatus.REJECTED,
+                                                         SignalStatus.AWAITING_APPROVAL))
+              or (event.kind == "approval" and status in _SETTLED_WAITING))
     if not wanted or status is None or event.signal_id is None:
         return None
     name: NotificationEvent = status.value  # type: ignore[assignment]
@@ -63,6 +75,8 @@ def notification_for(event: SignalEvent, record: SignalRecord | None) -> Notific
     if detail:
         text += f": {detail}"
     text += f" (signal {event.signal_id})"
+    if status is SignalStatus.AWAITING_APPROVAL and dashboard_url:
+        text += f"; approve or decline: {dashboard_url.rstrip('/')}/#approvals"
     data: dict[str, Any] = {"status": name, "plugin": event.plugin, "reason": event.reason,
                             "error": event.error, "source": event.source}
     if record is not None:
@@ -72,6 +86,16 @@ def notification_for(event: SignalEvent, record: SignalRecord | None) -> Notific
         id=f"ntf_{event.signal_id}_{name}", event=name, at=event.at, text=text,
         signal_id=event.signal_id, data=data,
     )
+
+
+def approval_buttons(signal_id: str) -> dict[str, Any]:
+    """An `InlineKeyboardMarkup` of one row, Approve and Decline, whose presses come back to
+    the command poller as `callback_query` updates carrying `callback_data` (at most 64 bytes;
+    https://core.telegram.org/bots/api#inlinekeyboardmarkup)."""
+    return {"inline_keyboard": [[
+        {"text": "Approve", "callback_data": f"{APPROVE}:{signal_id}"},
+        {"text": "Decline", "callback_data": f"{DECLINE}:{signal_id}"},
+    ]]}
 
 
 def _describe(event: SignalEvent, record: SignalRecord | None) -> str:
@@ -108,6 +132,8 @@ def request_for(target: NotificationTarget, note: Notification) -> tuple[bytes, 
     if target.kind == "telegram":
         payload = {"chat_id": target.chat_id, "text": note.text,
                    "disable_web_page_preview": True}
+        if note.event == "awaiting_approval" and target.commands and note.signal_id:
+            payload["reply_markup"] = approval_buttons(note.signal_id)
     elif target.kind == "discord":
         payload = {"content": discord_text(note.text)[:2000], "allowed_mentions": {"parse": []}}
     elif target.kind == "slack":

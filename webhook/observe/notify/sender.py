@@ -40,9 +40,12 @@ class Notifier:
         *,
         retry_base_delay: float = RETRY_BASE_DELAY,
         only_source: Mapping[str, str] | None = None,
+        dashboard_url: str | None = None,
     ) -> None:
         """`only_source`: targets that get only the signals of one source (an agent's result
-        callback gets only `agent:NAME`'s), by target name."""
+        callback gets only `agent:NAME`'s), by target name. `dashboard_url`: where messages
+        that need a person (approvals) link to."""
+        self._dashboard_url = dashboard_url
         self._targets = dict(targets)
         self._only_source = dict(only_source or {})
         self._journal = journal
@@ -94,7 +97,7 @@ class Notifier:
             event = await subscription.get()
             try:
                 record = await self._record_for(event)
-                note = notification_for(event, record)
+                note = notification_for(event, record, dashboard_url=self._dashboard_url)
                 for name, target in self._targets.items():
                     if note is None or note.event not in target.events:
                         continue

@@ -21,7 +21,7 @@ from webhook.auth.signatures import WebhookSecret
 NotificationKind = Literal["telegram", "discord", "slack", "webhook"]
 NotificationEvent = Literal[
     "filled", "partially_filled", "placed", "cancelled", "failed", "unknown", "rejected",
-    "kill_switch", "expired",
+    "kill_switch", "expired", "awaiting_approval", "declined",
 ]
 ALL_EVENTS: tuple[NotificationEvent, ...] = get_args(NotificationEvent)
 
@@ -40,7 +40,8 @@ class NotificationTarget(BaseModel):
     """Seconds to wait for the receiver to answer one try."""
     max_attempts: Annotated[int, Field(ge=1, le=20)] = 5
     commands: bool = False
-    """Telegram only: answer `/status`, `/positions`, `/signals` and `/kill` (long polling)."""
+    """Telegram only: answer `/status`, `/positions`, `/signals` and `/kill` (long polling),
+    and the Approve and Decline buttons of `awaiting_approval` messages."""
     command_chats: tuple[str, ...] = ()
     """The chat ids whose commands are obeyed; empty: `chat_id` alone."""
 

@@ -10,6 +10,14 @@ target's `chat_id`) are obeyed; any other chat is told it is not allowed, and no
     /signals    the newest signals
     /kill       engage the kill switch (releasing it stays in the dashboard)
 
+An `awaiting_approval` message carries Approve and Decline buttons (`InlineKeyboardMarkup`,
+`messages.approval_buttons`). A press arrives as a `callback_query` update (https://core.telegram
+.org/bots/api#callbackquery: `id`, `data`, and the `message` it was under, whose `chat` is where
+it was pressed); it is obeyed only from the same chats as the commands, answered with
+`answerCallbackQuery` (#answercallbackquery: `text` of 0-200 characters shown to the presser),
+the outcome is written to the chat, and the buttons are taken off the message
+(#editmessagereplymarkup: without `reply_markup`, the inline keyboard is removed).
+
 The bot token is in the target's `url` (`https://api.telegram.org/bot<token>/sendMessage`): the
 method URLs are made from it, and no log line or error carries it.
 """
@@ -22,6 +30,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from webhook.observe.notify.messages import APPROVE, DECLINE
 from webhook.observe.notify.targets import NotificationTarget
 
 logger = logging.getLogger("tradehook.notify.commands")
@@ -32,6 +41,8 @@ RETRY_SECONDS = (1.0, 2.0, 5.0, 15.0, 30.0)
 """Pauses after failed polls, the last repeated: an unreachable Bot API is not hammered."""
 MAX_TEXT = 4096
 """sendMessage's `text` limit (https://core.telegram.org/bots/api#sendmessage)."""
+MAX_NOTICE = 200
+"""answerCallbackQuery's `text` limit."""
 REFUSED = "This chat may not command tradehook."
 HELP = ("/status: kill switch, plugins, journal\n/positions: balances and positions\n"
         "/signals: the newest signals\n/kill: engage the kill switch")
@@ -48,6 +59,8 @@ class CommandActions(Protocol):
     async def positions(self) -> str: ...
     async def signals(self) -> str: ...
     async def kill(self, reason: str) -> str: ...
+    async def approve(self, signal_id: str, by: str) -> str: ...
+    async def decline(self, signal_id: str, by: str) -> str: ...
 
 
 class TelegramCommands:
@@ -73,7 +86,7 @@ class TelegramCommands:
     async def poll_once(self) -> int:
         """One `getUpdates`; every message it brought is answered. Returns how many."""
         params: dict[str, Any] = {"timeout": self._poll_seconds,
-                                  "allowed_updates": '["message"]'}
+                                  "allowed_updates": '["message", "callback_query"]'}
         if self._offset is not None:
             params["offset"] = self._offset
         updates = await self._call("getUpdates", params)
@@ -83,6 +96,7 @@ class TelegramCommands:
             if isinstance(update, dict) and isinstance(update.get("update_id"), int):
                 self._offset = update["update_id"] + 1
                 await self._answer(update.get("message"))
+                await self._pressed(update.get("callback_query"))
         return len(updates)
 
     async def _run(self) -> None:
@@ -120,6 +134,35 @@ class TelegramCommands:
         else:
             reply = HELP
         await self._send(chat_id, reply)
+
+    async def _pressed(self, query: Any) -> None:
+        """An Approve or Decline button was pressed under an approval message."""
+        if not isinstance(query, dict) or not isinstance(query.get("id"), str):
+            return
+        message = query.get("message")
+        chat = message.get("chat") if isinstance(message, dict) else None
+        chat_id = str(chat.get("id")) if isinstance(chat, dict) else ""
+        action, _, signal_id = str(query.get("data") or "").partition(":")
+        if chat_id not in self._chats:
+            logger.warning("telegram commands: refused a button from chat %s", chat_id or "?")
+            await self._notice(query["id"], REFUSED)
+            return
+        by = f"Telegram chat {chat_id}"
+        if action == APPROVE and signal_id:
+            reply = await self._actions.approve(signal_id, by)
+        elif action == DECLINE and signal_id:
+            reply = await self._actions.decline(signal_id, by)
+        else:
+            reply = "This button is not one of tradehook's."
+        await self._notice(query["id"], reply)
+        await self._send(chat_id, reply)
+        if isinstance(message, dict) and isinstance(message.get("message_id"), int):
+            await self._call("editMessageReplyMarkup",
+                             {"chat_id": chat_id, "message_id": message["message_id"]})
+
+    async def _notice(self, query_id: str, text: str) -> None:
+        await self._call("answerCallbackQuery",
+                         {"callback_query_id": query_id, "text": text[:MAX_NOTICE]})
 
     async def _send(self, chat_id: str, text: str) -> None:
         await self._call("sendMessage", {"chat_id": chat_id, "text": text[:MAX_TEXT],
