@@ -59,6 +59,65 @@ function upsertSignal(signal) {
   renderRow(signal);
   placeRows();
   if (openSignal === signal.id) { showStory(signal.id); }
+  if (signal.status === "awaiting_approval") {
+    waiting.set(signal.id, signal);
+  } else {
+    waiting.delete(signal.id);
+  }
+  renderApprovals();
+}
+
+// The approval queue: signals that wait for a person, approved or declined here.
+const waiting = new Map();
+
+function approvalButton(label, signal, approve) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.textContent = label;
+  button.className = approve ? "approve" : "decline";
+  button.dataset.id = signal.id;
+  button.addEventListener("click", () => decide(signal, approve, button.parentElement));
+  return button;
+}
+
+function renderApprovals() {
+  const ordered = [...waiting.keys()].sort();
+  const body = document.querySelector("#approvals-table tbody");
+  body.replaceChildren(...ordered.map((id) => {
+    const signal = waiting.get(id);
+    const tr = document.createElement("tr");
+    tr.dataset.id = id;
+    const actions = cell("");
+    actions.className = "actions";
+    actions.append(approvalButton("Approve", signal, true), approvalButton("Decline", signal, false));
+    tr.append(cell(when(signal.received_at)), cell(signal.source), cell(describeOrder(signal.order)),
+      cell(signal.plugin), cell(signal.reason, "detail"), cell(when(signal.approval_deadline)),
+      actions);
+    return tr;
+  }));
+  $("approvals-table").hidden = ordered.length === 0;
+  $("approvals-empty").hidden = ordered.length > 0;
+  $("approvals-count").textContent = ordered.length ? `(${ordered.length})` : "";
+}
+
+async function loadApprovals() {
+  const answer = await api("/api/approvals");
+  waiting.clear();
+  for (const signal of answer.approvals) { waiting.set(signal.id, signal); }
+  renderApprovals();
+}
+
+async function decide(signal, approve, actions) {
+  for (const button of actions.querySelectorAll("button")) { button.disabled = true; }
+  $("approvals-error").textContent = "";
+  const verb = approve ? "approve" : "decline";
+  try {
+    // A body, so that api() sends the CSRF token; the route reads none.
+    await api(`/api/signals/${encodeURIComponent(signal.id)}/${verb}`, { method: "POST", body: "{}" });
+  } catch (error) {
+    $("approvals-error").textContent = `${describeOrder(signal.order)}: not ${verb}d: ${error.message}`;
+  }
+  loadApprovals().catch(() => {});
 }
 
 async function loadSignals() {
@@ -160,6 +219,7 @@ function connect() {
     live.textContent = "live";
     live.className = "badge ok";
     loadSignals().catch(() => {});
+    loadApprovals().catch(() => {});
   });
   source.addEventListener("error", () => {
     live.textContent = "reconnecting";
@@ -167,7 +227,10 @@ function connect() {
   });
   source.addEventListener("signal", (e) => upsertSignal(JSON.parse(e.data)));
   source.addEventListener("kill_switch", () => loadKillSwitch().catch(() => {}));
-  source.addEventListener("lost", () => loadSignals().catch(() => {}));
+  source.addEventListener("lost", () => {
+    loadSignals().catch(() => {});
+    loadApprovals().catch(() => {});
+  });
 }
 
 document.addEventListener("DOMContentLoaded", () => {
