@@ -8,11 +8,12 @@ from typing import Any, ClassVar, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from plugins.errors import NotSupported
-from plugins.orders import AccountBalance, ExecutionResult, MarketData, Order
+from plugins.orders import AccountBalance, ExecutionResult, MarketData, Order, SymbolSpecs
 
 LOOK_UP_ORDERS = "look up orders by client id"
 REPORT_BALANCE = "report its balance"
 REPORT_POSITIONS = "report positions"
+REPORT_SYMBOL_SPECS = "report symbol specs"
 """The optional abilities, as `NotSupported` names them."""
 
 
@@ -59,6 +60,9 @@ class PluginCapabilities(BaseModel):
     positions: bool = False
     """`fetch_position` reports the net position in a symbol (sizing by percent of position, the
     `max_position` rule). Read by `PluginRegistry.fetch_position`."""
+    symbol_specs: bool = False
+    """`fetch_symbol_specs` reports a symbol's digits, point, pip and contract size (stops and
+    entries given in pips). Read by `PluginRegistry.fetch_symbol_specs`."""
 
 
 class PluginDescription(BaseModel):
@@ -85,9 +89,9 @@ class ExecutionPlugin(ABC, Generic[ConfigT]):
     order may have reached the broker. The order's `client_order_id` is the signal id; a plugin
     that declares `client_order_ids` passes it to the broker.
 
-    `lookup_order`, `fetch_balance` and `fetch_position` are optional: a plugin that implements
-    one declares it in `capabilities`, and callers reach it through `PluginRegistry`, which reads
-    the flag first.
+    `lookup_order`, `fetch_balance`, `fetch_position` and `fetch_symbol_specs` are optional: a
+    plugin that implements one declares it in `capabilities`, and callers reach it through
+    `PluginRegistry`, which reads the flag first.
     """
 
     config_model: ClassVar[type[PluginConfig]] = PluginConfig
@@ -152,6 +156,15 @@ class ExecutionPlugin(ABC, Generic[ConfigT]):
         Declared by `positions`; the default raises `NotSupported`.
         """
         raise NotSupported.ability(self.name, REPORT_POSITIONS)
+
+    async def fetch_symbol_specs(self, symbol: str) -> SymbolSpecs:
+        """How the broker quotes `symbol`: its digits, point and pip. Raises `NotSupported`
+        for a symbol whose point this plugin cannot know, and `UnknownSymbol` for one the
+        broker does not list.
+
+        Declared by `symbol_specs`; the default raises `NotSupported`.
+        """
+        raise NotSupported.ability(self.name, REPORT_SYMBOL_SPECS)
 
     async def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
         """Release connections; the plugin is not used afterwards."""

@@ -4,8 +4,9 @@ Market orders fill at once at the reference price (the signal's price when it ca
 else the last price seen for the symbol) moved 0.01% against the side. Limit and stop orders
 fill at once when marketable and otherwise rest until cancelled; prices do not move on their own.
 Positions are netted per symbol, so close and reverse act on what earlier orders opened, and
-`fetch_position` reports them; `fetch_balance` reports a fixed, configured equity. Nothing
-survives a restart.
+`fetch_position` reports them; `fetch_balance` reports a fixed, configured equity, and
+`fetch_symbol_specs` the digits configured per symbol (`symbol_specs`). Nothing survives a
+restart.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Annotated
 from pydantic import Field
 
 from plugins.base import ExecutionPlugin, PluginCapabilities, PluginConfig
-from plugins.errors import NotStarted, OrderRejected
+from plugins.errors import NotStarted, NotSupported, OrderRejected
 from plugins.orders import (
     AccountBalance,
     ExecutionResult,
@@ -30,6 +31,8 @@ from plugins.orders import (
     OrderAction,
     OrderSide,
     OrderType,
+    SymbolSpecs,
+    pip_size,
 )
 
 STARTING_PRICES = {"BTC": 67_500.0, "ETH": 3_500.0, "ES": 5_000.0, "EURUSD": 1.085}
@@ -41,6 +44,14 @@ REMEMBERED_ORDERS = 10_000
 """Results kept for `lookup_order` and repeated sends, the newest first: a lookup follows an
 unknown outcome within seconds, and the paper account forgets everything at a restart anyway,
 so remembering every order ever would only make memory grow with each signal."""
+
+
+class MockSymbolSpecs(PluginConfig):
+    """How the paper broker quotes one symbol: `digits = 3` for a yen pair, 5 for EURUSD."""
+
+    digits: Annotated[int, Field(ge=0, le=12)]
+    tick_size: Annotated[float, Field(gt=0)] | None = None
+    contract_size: Annotated[float, Field(gt=0)] | None = None
 
 
 class MockConfig(PluginConfig):
@@ -55,6 +66,9 @@ class MockConfig(PluginConfig):
     """The paper commission, as a share of each fill's value (0.001 is 0.1%)."""
     ticks: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
     """Price ticks by symbol, reported with each fill so slippage can be counted in ticks."""
+    symbol_specs: dict[str, MockSymbolSpecs] = Field(default_factory=dict)
+    """Digits (and tick and contract size) by symbol, for stops given in pips; a symbol not
+    listed has none, as a paper account cannot know a real broker's."""
 
 
 def starting_price(symbol: str) -> float:
@@ -84,6 +98,7 @@ class MockPlugin(ExecutionPlugin[MockConfig]):
         lookup_by_client_order_id=True,
         balance=True,
         positions=True,
+        symbol_specs=True,
     )
 
     def __init__(self, name: str = "mock") -> None:
@@ -109,6 +124,18 @@ class MockPlugin(ExecutionPlugin[MockConfig]):
 
     def price(self, symbol: str) -> float:
         return self._prices.get(symbol.upper()) or starting_price(symbol)
+
+    async def fetch_symbol_specs(self, symbol: str) -> SymbolSpecs:
+        self._check_started()
+        folded = {name.upper(): specs for name, specs in self._config.symbol_specs.items()}
+        specs = folded.get(symbol.upper())
+        if specs is None:
+            raise NotSupported(f"no digits configured for {symbol}: add "
+                               f"plugins.{self.name}.symbol_specs.{symbol} = {{digits = ...}}")
+        point = float(f"{10.0 ** -specs.digits:.12g}")
+        return SymbolSpecs(symbol=symbol, digits=specs.digits, point=point,
+                           pip=pip_size(point, specs.digits), tick_size=specs.tick_size,
+                           contract_size=specs.contract_size)
 
     def _check_started(self) -> None:
         if not self._open:

@@ -1,7 +1,8 @@
 """The types that cross the boundary between tradehook and an execution plugin.
 
 An `Order` is what a signal asks for; an `ExecutionResult` is what the broker made of it;
-`MarketData` is a quote; `AccountBalance` is what the account is worth. All are pydantic
+`MarketData` is a quote; `AccountBalance` is what the account is worth; `SymbolSpecs` is how a
+symbol's prices are quoted. All are pydantic
 models, so anything that builds one from outside data (an alert, a broker reply) gets the same
 validation and the same error messages.
 """
@@ -9,6 +10,7 @@ validation and the same error messages.
 from __future__ import annotations
 
 import time
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Self
 
@@ -223,3 +225,38 @@ class MarketData(BaseModel):
     last: float
     volume: float = 0.0
     timestamp: float = Field(default_factory=time.time)
+
+
+class SymbolSpecs(BaseModel):
+    """How the broker quotes one symbol, for distances given in points or pips.
+
+    `point` is the smallest step of the quotes (MetaTrader's `point`, `10 ** -digits`);
+    `tick_size` the smallest price change the broker accepts where it is not the point (an
+    index quoted to 0.01 that moves by 0.25). `pip` is the distance one pip stands for, as
+    MetaTrader expert advisors such as PineConnector's measure it (`pip_size`).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    symbol: str
+    digits: Annotated[int, Field(ge=0, le=12)]
+    point: PositiveFloat
+    pip: PositiveFloat
+    tick_size: PositiveFloat | None = None
+    contract_size: PositiveFloat | None = None
+    """Units of the base asset in one lot or contract, when the broker says."""
+
+
+def pip_size(point: float, digits: int) -> float:
+    """One pip: ten points on symbols quoted with 3 or 5 digits (the fractional pip of
+    USDJPY's 150.123 and EURUSD's 1.08512), else one point (EURUSD at 4 digits, gold at 2,
+    indices). PineConnector's EA guide: "If EURUSD is at 1.0567, a buy alert with sl=12 will
+    place the SL at 1.0555"; for other instruments it says a pip "might mean 1 point or 10
+    points", which is this rule."""
+    return float(f"{point * 10 if digits in (3, 5) else point:.12g}")
+
+
+def decimals_of(step: float) -> int:
+    """The decimals a price step is written with: 2 for 0.25, 1 for 0.1, 0 for 5."""
+    exponent = Decimal(str(step)).normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0

@@ -10,12 +10,13 @@ from plugins.base import (
     LOOK_UP_ORDERS,
     REPORT_BALANCE,
     REPORT_POSITIONS,
+    REPORT_SYMBOL_SPECS,
     ExecutionPlugin,
     PluginCapabilities,
     PluginDescription,
 )
 from plugins.errors import DuplicatePlugin, NotSupported, OrderRejected, UnknownPlugin
-from plugins.orders import AccountBalance, ExecutionResult, MarketData, Order
+from plugins.orders import AccountBalance, ExecutionResult, MarketData, Order, SymbolSpecs
 
 DEFAULT_HEALTH_TIMEOUT = 5.0
 
@@ -24,8 +25,8 @@ class PluginRegistry:
     """Plugins by name, one of them the default. Safe to use from several tasks and threads.
 
     Every call takes the plugin's name, or None for the default one. The optional abilities
-    (`lookup_order`, `fetch_balance`, `fetch_position`) are asked only of a plugin that
-    declares them in its capabilities; otherwise they raise `NotSupported`.
+    (`lookup_order`, `fetch_balance`, `fetch_position`, `fetch_symbol_specs`) are asked only of
+    a plugin that declares them in its capabilities; otherwise they raise `NotSupported`.
     """
 
     def __init__(self) -> None:
@@ -107,6 +108,11 @@ class PluginRegistry:
         target = self.get(plugin)
         _require(target, target.capabilities.positions, REPORT_POSITIONS)
         return await target.fetch_position(symbol)
+
+    async def fetch_symbol_specs(self, symbol: str, plugin: str | None = None) -> SymbolSpecs:
+        target = self.get(plugin)
+        _require(target, target.capabilities.symbol_specs, REPORT_SYMBOL_SPECS)
+        return await target.fetch_symbol_specs(symbol)
 
     async def health_check_all(
         self, per_plugin_timeout: float = DEFAULT_HEALTH_TIMEOUT

@@ -14,6 +14,7 @@
     ├── ConfigError            the configuration is wrong; raised at start, naming the key
     ├── DecisionError          the policy could not decide with what it could learn
     │   ├── FactUnavailable    the plugin could not give a price, a balance or a position
+    │   │   └── FactNotReported    ... because it does not report that at all
     │   └── SizingError        the quantity or the bracket could not be computed
     ├── HeldByConfiguration    409: the configuration engages the kill switch; the API cannot
     │                          release it
@@ -104,6 +105,11 @@ class DecisionError(WebhookError):
 
 class FactUnavailable(DecisionError):
     """The plugin could not say what the policy needed; the message says what and why."""
+
+
+class FactNotReported(FactUnavailable):
+    """The plugin does not report this fact at all (it declares no such ability), so asking
+    again will not help."""
 
 
 class SizingError(DecisionError):

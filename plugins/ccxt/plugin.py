@@ -25,7 +25,7 @@ from plugins.ccxt.guarantees import market_buy_needs_price
 from plugins.ccxt.orphans import ProtectionSweeper
 from plugins.ccxt.recovery import protect_found_entry
 from plugins.ccxt.sizing import contract_factor
-from plugins.ccxt.symbols import Market, find_exact, resolve_market
+from plugins.ccxt.symbols import Market, find_exact, market_specs, resolve_market
 from plugins.ccxt.trader import ExchangeTrader
 from plugins.errors import ExecutionError, NotStarted, PluginConfigError, UnknownSymbol
 from plugins.orders import (
@@ -35,6 +35,7 @@ from plugins.orders import (
     Order,
     OrderAction,
     OrderSide,
+    SymbolSpecs,
 )
 
 MARKETS_MAX_AGE = 3600.0
@@ -62,6 +63,7 @@ class CcxtPlugin(ExecutionPlugin[CcxtConfig]):
         partial_fills=True,
         balance=True,
         positions=True,
+        symbol_specs=True,
     )
 
     def __init__(self, name: str = "ccxt") -> None:
@@ -233,6 +235,14 @@ class CcxtPlugin(ExecutionPlugin[CcxtConfig]):
             volume=float(ticker.get("baseVolume") or 0.0),
             timestamp=stamp / 1000 if stamp else time.time(),
         )
+
+    async def fetch_symbol_specs(self, symbol: str) -> SymbolSpecs:
+        """From the market's price precision, as loaded with the markets."""
+        await self._refresh_markets_when_old()
+        market = self.market_for(symbol)
+        if market is None:
+            raise UnknownSymbol(f"symbol specs {symbol}: {self._unknown_symbol(symbol)}")
+        return market_specs(symbol, market, int(self._exchange.precisionMode))
 
     async def fetch_balance(self) -> AccountBalance:
         currency = self._started_config().balance_currency

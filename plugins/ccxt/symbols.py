@@ -14,6 +14,15 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from plugins.errors import NotSupported
+from plugins.orders import SymbolSpecs, decimals_of, pip_size
+
+TICK_SIZE = 4
+DECIMAL_PLACES = 2
+"""ccxt's `precisionMode` values (`ccxt.TICK_SIZE`, `ccxt.DECIMAL_PLACES`): whether a market's
+`precision.price` is the tick itself (0.01) or a count of decimals (2). Copied here so that
+the plugins' core need not import ccxt for two integers."""
+
 Market = Mapping[str, Any]
 """One of ccxt's market structures, as `exchange.markets` holds them (`symbol`, `id`, `base`,
 `quote`, `spot`, `contract`, `precision`, `limits`, ...)."""
@@ -91,3 +100,29 @@ def resolve_market(
         return (not market.get("linear", True), not exact)
 
     return sorted(candidates, key=preference)[0]
+
+
+def market_specs(symbol: str, market: Market, precision_mode: int) -> SymbolSpecs:
+    """A market's price precision as symbol specs: under `TICK_SIZE` (ccxt's mode for Binance
+    and OKX, "Precision And Limits" in the ccxt manual) `precision.price` is the tick, and the
+    digits are its decimals; under `DECIMAL_PLACES` it is the digits. `contractSize` is the
+    contract's size in base currency (derivatives only)."""
+    given = (market.get("precision") or {}).get("price")
+    if not isinstance(given, int | float) or isinstance(given, bool) or given <= 0:
+        raise NotSupported(f"market {market.get('symbol')} has no price precision")
+    if precision_mode == TICK_SIZE:
+        tick = float(given)
+        digits = decimals_of(tick)
+    elif precision_mode == DECIMAL_PLACES:
+        digits = int(given)
+        tick = float(f"{10.0 ** -digits:.12g}")
+    else:
+        raise NotSupported(f"market {market.get('symbol')}: ccxt's precision mode "
+                           f"{precision_mode} gives no price step")
+    point = float(f"{10.0 ** -digits:.12g}")
+    contract = market.get("contractSize") if market.get("contract") else None
+    return SymbolSpecs(
+        symbol=symbol, digits=digits, point=point, pip=pip_size(point, digits),
+        tick_size=tick if abs(tick - point) > point * 1e-9 else None,
+        contract_size=float(contract) if isinstance(contract, int | float) and contract else None,
+    )

@@ -9,7 +9,14 @@ from plugins.mt5.config import MT5Config
 from plugins.mt5.records import AccountState
 from plugins.mt5.session import MT5Session
 from plugins.mt5.trading import MT5Trader
-from plugins.orders import AccountBalance, ExecutionResult, MarketData, Order
+from plugins.orders import (
+    AccountBalance,
+    ExecutionResult,
+    MarketData,
+    Order,
+    SymbolSpecs,
+    pip_size,
+)
 from plugins.worker_thread import WorkerThread
 
 
@@ -29,6 +36,7 @@ class MT5Plugin(ExecutionPlugin[MT5Config]):
         partial_fills=True,
         balance=True,
         positions=True,
+        symbol_specs=True,
     )
 
     def __init__(self, name: str = "mt5") -> None:
@@ -89,6 +97,22 @@ class MT5Plugin(ExecutionPlugin[MT5Config]):
             )  # stamped now: tick.time is the broker's server time, often hours off UTC
 
         return await self._worker.run(quote)
+
+    async def fetch_symbol_specs(self, symbol: str) -> SymbolSpecs:
+        """From `symbol_info` (MQL5 "Symbol Properties"): `digits`, `point` (one step of the
+        quotes), `trade_tick_size` and `trade_contract_size` (units per lot)."""
+        session, _ = self._started()
+
+        def specs() -> SymbolSpecs:
+            spec = session.symbol(symbol, f"read the symbol specs of {symbol}")
+            return SymbolSpecs(
+                symbol=symbol, digits=spec.digits, point=spec.point,
+                pip=pip_size(spec.point, spec.digits),
+                tick_size=spec.trade_tick_size or None,
+                contract_size=spec.trade_contract_size or None,
+            )
+
+        return await self._worker.run(specs)
 
     async def fetch_balance(self) -> AccountBalance:
         session, _ = self._started()

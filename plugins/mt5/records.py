@@ -39,6 +39,7 @@ class SymbolSpec(Record):
     volume_min: float
     volume_max: float
     volume_step: float
+    trade_contract_size: float
 
 
 @dataclass(frozen=True)

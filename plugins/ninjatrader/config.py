@@ -16,6 +16,12 @@ DEFAULT_ATI_PORT = 36973
 DEFAULT_QUARTERLY_ROOTS = (
     "ES", "MES", "NQ", "MNQ", "YM", "MYM", "RTY", "M2K", "EMD", "NKD",
 )  # fmt: skip
+DEFAULT_TICK_SIZES = {
+    "ES": 0.25, "MES": 0.25, "NQ": 0.25, "MNQ": 0.25, "YM": 1.0, "MYM": 1.0, "RTY": 0.1,
+    "M2K": 0.1, "EMD": 0.1, "NKD": 5.0,
+}  # fmt: skip
+"""Minimum price fluctuations of the default quarterly roots, from CME Group's contract specs
+(E-mini S&P 500 0.25 index points, E-mini Dow 1.0, E-mini Russell 2000 0.10, ...)."""
 WINDOWS_DLL = Path("C:/Program Files/NinjaTrader 8/bin/NinjaTrader.Client.dll")
 
 
@@ -87,6 +93,11 @@ class NinjaTraderConfig(PluginConfig):
     """Roots whose continuous symbols (`ES1!`) map to a quarterly contract (Mar/Jun/Sep/Dec)."""
     roll_days: Annotated[int, Field(ge=0, le=30)] = 8
     """Days before expiry (the third Friday) when the front contract rolls to the next."""
+    tick_sizes: dict[str, Annotated[float, Field(gt=0)]] = Field(
+        default_factory=lambda: dict(DEFAULT_TICK_SIZES)
+    )
+    """Instrument root -> tick size, for stops and entries given in pips (one pip is one tick
+    here); a root not listed has none, and such alerts are refused."""
     atm_strategy: str | None = None
     """An ATM strategy template: entries are placed under it, and its stop and target apply
     instead of the signal's stop-loss and take-profit."""

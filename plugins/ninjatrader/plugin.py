@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from plugins.base import ExecutionPlugin, PluginCapabilities
-from plugins.errors import NotStarted
+from plugins.errors import NotStarted, NotSupported
 from plugins.ninjatrader.ati import Link
 from plugins.ninjatrader.config import NinjaTraderConfig
 from plugins.ninjatrader.trading import NinjaTraderTrader
-from plugins.orders import ExecutionResult, MarketData, Order
+from plugins.orders import ExecutionResult, MarketData, Order, SymbolSpecs, decimals_of
 from plugins.worker_thread import WorkerThread
 
 
@@ -37,6 +37,7 @@ class NinjaTraderPlugin(ExecutionPlugin[NinjaTraderConfig]):
         lookup_by_client_order_id=True,
         partial_fills=True,
         positions=True,
+        symbol_specs=True,
     )
 
     def __init__(self, name: str = "ninjatrader") -> None:
@@ -77,6 +78,19 @@ class NinjaTraderPlugin(ExecutionPlugin[NinjaTraderConfig]):
         instrument = trader.instrument(symbol)
         bid, ask, last = await self._worker.run(lambda: trader.link.quote(instrument))
         return MarketData(symbol=symbol, bid=bid, ask=ask, last=last)
+
+    async def fetch_symbol_specs(self, symbol: str) -> SymbolSpecs:
+        """The configured tick size of the instrument's root (`tick_sizes`); NinjaTrader's
+        interfaces do not report it. A pip is one tick."""
+        trader = self._started()
+        instrument = trader.instrument(symbol)
+        root = instrument.split(" ", 1)[0].upper()
+        tick = {k.upper(): v for k, v in trader.config.tick_sizes.items()}.get(root)
+        if tick is None:
+            raise NotSupported(f"no tick size known for {instrument}: add "
+                               f"plugins.{self.name}.tick_sizes.{root} = ...")
+        return SymbolSpecs(symbol=symbol, digits=decimals_of(tick), point=tick, pip=tick,
+                           tick_size=tick)
 
     async def fetch_position(self, symbol: str) -> float:
         """Net contracts of the instrument that `symbol` maps to."""

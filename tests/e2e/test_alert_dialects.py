@@ -20,6 +20,7 @@ CONFIG = """
 [plugins.paper]
 type = "mock"
 delay_ms = 0
+prices = { AAPL = 190.0 }  # the limit and bracket are checked against the market
 
 [sources.tradingview]
 

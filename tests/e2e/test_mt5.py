@@ -10,46 +10,27 @@ from typing import Any
 import pytest
 
 from tests.e2e.delivery import wait_for
+from tests.e2e.mt5_terminal import PASSWORD, serve_with_terminal, terminal
 from tests.e2e.server import RunningServer, start_server
 from tests.fakes import mt5_structures as c
 from tests.fakes.mt5_server import FakeMT5Server, serve_fake_mt5
 
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "e2e-terminal-password"
+__all__ = ["terminal"]  # a fixture used by name below
 CONFIG = """
 default_plugin = "forex"
 
 [execution]
 retry_base_delay = 0.05
-
-[plugins.forex]
-type = "mt5"
-transport = "rpyc"
-port = {port}
-login = 5001
-server = "FakeBroker-Demo"
-password_env = "E2E_MT5_PASSWORD"
-magic = 4242
 """
-
-
-@pytest.fixture(scope="module")
-def terminal() -> Iterator[FakeMT5Server]:
-    with serve_fake_mt5() as server:
-        server.fake.fake_reset(login=5001, password=PASSWORD, server="FakeBroker-Demo")
-        yield server
 
 
 @pytest.fixture(scope="module")
 def server(
     terminal: FakeMT5Server, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
-    running = start_server(
-        tmp_path_factory.mktemp("serve-mt5"),
-        config_toml=CONFIG.format(port=terminal.port),
-        env={"E2E_MT5_PASSWORD": PASSWORD},
-    )
+    running = serve_with_terminal(tmp_path_factory.mktemp("serve-mt5"), terminal, CONFIG)
     yield running
     running.stop()
 

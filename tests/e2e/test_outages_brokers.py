@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.delivery import PENDING, journal_signals, wait_until_settled
+from tests.e2e.mt5_terminal import FOREX, PASSWORD
 from tests.e2e.server import RunningServer, start_server
 from tests.e2e.tcp_proxy import TcpProxy
 from tests.fakes.mt5_server import serve_fake_mt5
@@ -28,17 +29,7 @@ retry_max_delay = 1.0
 breaker_failures = 3
 breaker_cooldown = 1.5
 """
-MT5_PASSWORD = "e2e-terminal-password"
-MT5 = EXECUTION + """
-[plugins.forex]
-type = "mt5"
-transport = "rpyc"
-port = {port}
-login = 5001
-server = "FakeBroker-Demo"
-password_env = "E2E_MT5_PASSWORD"
-magic = 4242
-"""
+MT5 = EXECUTION + FOREX
 NINJATRADER = EXECUTION + """
 [plugins.futures]
 type = "ninjatrader"
@@ -86,10 +77,10 @@ def in_order(placed: list[str], ids: list[str], lanes: list[str]) -> bool:
 
 def mt5_bridge_away(workdir: Path) -> tuple[list[str], dict[str, str], dict[str, int], bool]:
     with serve_fake_mt5() as terminal:
-        terminal.fake.fake_reset(login=5001, password=MT5_PASSWORD, server="FakeBroker-Demo")
+        terminal.fake.fake_reset(login=5001, password=PASSWORD, server="FakeBroker-Demo")
         with TcpProxy(terminal.port) as proxy:
             server = start_server(workdir, config_toml='default_plugin = "forex"\n' + MT5.format(
-                port=proxy.port), env={"E2E_MT5_PASSWORD": MT5_PASSWORD}, timeout=60)
+                port=proxy.port), env={"E2E_PASSWORD": PASSWORD}, timeout=60)
             try:
                 ids, early = through_outage(server, MT5_SIGNALS, proxy.cut, proxy.restore)
                 statuses = {s["id"]: s["status"] for s in journal_signals(server)}

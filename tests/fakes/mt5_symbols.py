@@ -1,5 +1,5 @@
-"""The fake terminal's symbols: an FX pair at Market execution, one at Instant execution, gold,
-and an exchange-traded index whose tick size is not its point.
+"""The fake terminal's symbols: an FX pair at Market execution, one at Instant execution, a yen
+pair (3 digits), gold, and an exchange-traded index whose tick size is not its point.
 
 Fields follow `symbol_info` (MetaTrader5 for Python, "symbol_info"; MQL5 "Symbol Properties",
 mql5.com/en/docs/constants/environment_state/marketinfoconstants): `trade_tick_size` is the
@@ -40,6 +40,9 @@ class Symbol:
     terminal does before the symbol's first quote arrives (the pages do not say: unconfirmed)."""
     visible: bool = False
     empty_left: int = 0
+    contract_size: float = 100_000.0
+    """trade_contract_size: units of the base currency in one lot (100 000 for FX pairs, 100
+    ounces for gold at most brokers, broker-defined for index CFDs)."""
 
     @property
     def point(self) -> float:
@@ -56,7 +59,8 @@ class Symbol:
             trade_stops_level=self.stops_level, trade_freeze_level=self.freeze_level,
             trade_exemode=self.exemode, expiration_mode=self.expiration_mode,
             filling_mode=self.filling_mode, bid=self.bid, ask=self.ask, last=0.0,
-            point=self.point, trade_tick_size=self.tick_size, trade_contract_size=100_000.0,
+            point=self.point, trade_tick_size=self.tick_size,
+            trade_contract_size=self.contract_size,
             volume_min=self.volume_min, volume_max=self.volume_max, volume_step=self.volume_step,
             currency_base=self.name[:3], currency_profit=self.name[3:6], description=self.name,
             name=self.name, path=f"Forex\\{self.name}",
@@ -70,8 +74,9 @@ def default_symbols() -> dict[str, Symbol]:
             Symbol("EURUSD", 1.08500, 1.08512, stops_level=10),
             Symbol("GBPUSD", 1.26400, 1.26415, exemode=c.SYMBOL_TRADE_EXECUTION_INSTANT,
                    filling_mode=c.SYMBOL_FILLING_FOK),
+            Symbol("GBPJPY", 190.112, 190.131, digits=3, stops_level=20),
             Symbol("XAUUSD", 2350.10, 2350.40, digits=2, filling_mode=c.SYMBOL_FILLING_IOC,
-                   stops_level=50),
+                   stops_level=50, contract_size=100.0),
             Symbol("US500", 5000.00, 5000.50, digits=2, tick=0.25, volume_min=0.1,
                    volume_step=0.1, filling_mode=0, exemode=c.SYMBOL_TRADE_EXECUTION_EXCHANGE,
                    expiration_mode=c.SYMBOL_EXPIRATION_GTC),

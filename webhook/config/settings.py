@@ -23,9 +23,11 @@ from webhook.decide.approval import (
     ApprovalTimeout,
     approval_problem,
 )
+from webhook.decide.protective_prices import ProtectivePriceSettings
 from webhook.decide.risk_limits import RiskLimits
 from webhook.decide.sizing import SizingSettings
 from webhook.decide.symbols import check_patterns
+from webhook.dialects.pineconnector_targets import PineConnectorSettings
 from webhook.execute.settings import ExecutionSettings, MaxLag, Seconds
 from webhook.journal.postgres_url import parse_postgres_url
 from webhook.observe.notify.targets import NotificationTarget
@@ -88,6 +90,11 @@ class SourceSettings(_Strict):
     sizing: SizingSettings = Field(default_factory=SizingSettings)
     risk: RiskLimits = Field(default_factory=RiskLimits)
     """Limits on this source's signals, by the symbol as the alert names it."""
+    protective_prices: ProtectivePriceSettings = Field(default_factory=ProtectivePriceSettings)
+    """How far stops, targets and pending entries may be from the market."""
+    pineconnector: PineConnectorSettings = Field(default_factory=PineConnectorSettings)
+    """How PineConnector alerts read `sl=`, `tp=` and `price=` (the EA's Target Type and
+    Pending Order Entry)."""
     max_lag: MaxLag = MaxLag()
     """How old this source's signals may be when sent (`market`, `resting` seconds)."""
     approval: ApprovalMode = "never"

@@ -1,8 +1,10 @@
-"""What the policy asks a plugin while deciding about a signal: a price, the equity, a position.
+"""What the policy asks a plugin while deciding about a signal: a price, the equity, a position,
+the symbol's specs.
 
 Each is asked at most once per signal and only when a rule or the sizing needs it, with a time
 limit, since TradingView gives up on an answer after 3 seconds. A plugin that cannot tell, fails
-or is too slow yields `FactUnavailable`, which the policy turns into a rejection that says so.
+or is too slow yields `FactUnavailable` (`FactNotReported` when it does not report that at all),
+which the policy turns into a rejection that says so.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ from collections.abc import Awaitable, Sequence
 from typing import TypeVar
 
 from plugins.errors import NotSupported
-from plugins.orders import AccountBalance, Order, OrderAction, OrderSide
+from plugins.orders import AccountBalance, Order, OrderAction, OrderSide, SymbolSpecs
 from plugins.registry import PluginRegistry
-from webhook.errors import FactUnavailable
+from webhook.errors import FactNotReported, FactUnavailable
 
 T = TypeVar("T")
 
@@ -41,6 +43,7 @@ class BrokerLookup:
         self._quote: tuple[float, str] | None = None
         self._balance: AccountBalance | None = None
         self._position: float | None = None
+        self._specs: SymbolSpecs | None = None
 
     @property
     def plugin_name(self) -> str:
@@ -76,6 +79,15 @@ class BrokerLookup:
             )
         return self._position
 
+    async def symbol_specs(self) -> SymbolSpecs:
+        """How the broker quotes the symbol: digits, point and pip."""
+        if self._specs is None:
+            self._specs = await self._ask(
+                f"the digits and point of {self._symbol}",
+                self._registry.fetch_symbol_specs(self._symbol, self._name),
+            )
+        return self._specs
+
     async def position_after_queued(self) -> tuple[float, float]:
         """The position, and what it will be once the orders already queued for this plugin and
         symbol are done (closes are assumed not to fill, which errs on the safe side)."""
@@ -89,8 +101,11 @@ class BrokerLookup:
         name = self._name
         try:
             return await asyncio.wait_for(call, self._timeout)
-        except NotSupported:
-            raise FactUnavailable(f"plugin {name!r} cannot report {what}") from None
+        except NotSupported as exc:
+            said, why = f"plugin {name!r} cannot report {what}", str(exc)
+            if why and not why.startswith(f"plugin {name!r} cannot "):
+                said = f"{said}: {why}"  # the plugin's own reason (a symbol it has no specs of)
+            raise FactNotReported(said) from None
         except TimeoutError:
             raise FactUnavailable(
                 f"plugin {name!r} did not report {what} within {self._timeout:g} s"

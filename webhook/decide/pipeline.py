@@ -3,7 +3,7 @@
 `SignalPipeline.receive` reads top to bottom: parse the dialect -> authenticate the alert (the
 source's passphrase) -> dedupe (repeats of a body within the source's window) -> route to a plugin
 and map the symbol (`webhook.decide.routing`) -> decide (threshold, kill switch, risk rules,
-sizing: `webhook.decide.policy`), and whether a person must approve it first
+protective prices, sizing: `webhook.decide.policy`), and whether a person must approve it first
 (`webhook.decide.approval`) -> store durably -> hand queued signals to the executor. The caller
 answers only after `receive` returns, so every `Receipt` describes a stored signal.
 `SignalPipeline.preview` takes the same steps and stops before storing (`webhook.decide.preview`).
@@ -119,7 +119,10 @@ class SignalPipeline:
         symbol = self._router.broker_symbol(plugin, parsed.order.symbol)
         order = parsed.order.model_copy(update={"client_order_id": signal.id, "symbol": symbol})
         async with self._policy.serialized(incoming.source, plugin, symbol):
-            verdict = await self._decide(signal, parsed, order, plugin)
+            try:
+                verdict = await self._decide(signal, parsed, order, plugin)
+            except PayloadError as exc:  # a protective price on the wrong side of the market
+                return await self._store_invalid(signal, body, exc, parsed, key)
             stored = await self._store(signal, parsed, body, key, plugin, verdict)
             if stored is not None:
                 return stored
@@ -155,7 +158,11 @@ class SignalPipeline:
         symbol = self._router.broker_symbol(plugin, parsed.order.symbol)
         order = parsed.order.model_copy(update={"symbol": symbol})
         async with self._policy.serialized(incoming.source, plugin, symbol):
-            verdict = await self._decide(signal, parsed, order, plugin)
+            try:
+                verdict = await self._decide(signal, parsed, order, plugin)
+            except PayloadError as exc:
+                return seen.model_copy(update={"error": str(exc), "field": exc.field,
+                                               "plugin": plugin, "order": order})
         verdict.release()
         return seen.model_copy(update={
             "status": verdict.status, "reason": verdict.reason, "rule": verdict.rule,
@@ -167,6 +174,7 @@ class SignalPipeline:
         return parse_alert(
             signal.incoming.body, source.dialect if source else "auto",
             default_quantity=source.sizing.quantity if source else None,
+            pineconnector=source.pineconnector if source else None,
         )
 
     def _authenticated(self, signal: _Arrival, parsed: ParsedSignal) -> bytes:

@@ -1,9 +1,11 @@
 """The policy: what happens to a routed signal, decided before it is stored and answered.
 
 In order: the confidence threshold (`filtered`), the kill switch, then for the source's and the
-plugin's risk tables the trading hours and allowed symbols, the sizing (which may ask the plugin
-for a price, the equity or the position), the quantity, notional and position limits, and the
-signals-per-minute limits; a `test` alert that passed them all is not executed either. Any
+plugin's risk tables the trading hours and allowed symbols, the protective prices (placed and
+checked against the market: `webhook.decide.protective_prices`, whose `PayloadError` for a price
+on the wrong side propagates to the caller as an invalid alert), the sizing (which may ask the
+plugin for a price, the equity or the position), the quantity, notional and position limits, and
+the signals-per-minute limits; a `test` alert that passed them all is not executed either. Any
 refusal is `rejected` with the rule's key and the numbers.
 """
 
@@ -19,6 +21,8 @@ from plugins.orders import Order
 from plugins.registry import PluginRegistry
 from webhook.config.settings import Settings
 from webhook.decide.broker_lookup import BrokerLookup
+from webhook.decide.protective_prices import RULE as PROTECTIVE_RULE
+from webhook.decide.protective_prices import ProtectivePriceSettings, place_protective_prices
 from webhook.decide.quantities import QuantityUnit
 from webhook.decide.rate_window import RateWindows, Reservation
 from webhook.decide.risk import (
@@ -30,7 +34,7 @@ from webhook.decide.risk import (
 )
 from webhook.decide.sizing import size_order
 from webhook.dialects import ParsedSignal
-from webhook.errors import SizingError
+from webhook.errors import FactUnavailable, SizingError
 from webhook.execute.kill_switch import KillSwitch
 from webhook.journal import SignalStatus
 
@@ -90,7 +94,8 @@ class SignalPolicy:
         queued: Sequence[Order] = (),
     ) -> PolicyVerdict:
         """`order` is the parsed order as routed, with the broker's symbol; `queued` the orders
-        already queued for its plugin and symbol (needed only where `limits_positions`)."""
+        already queued for its plugin and symbol (needed only where `limits_positions`).
+        Raises `PayloadError` for a protective price that cannot be right."""
         threshold = self._settings.threshold_for(source)
         confidence = order.confidence
         if confidence < threshold:
@@ -106,12 +111,19 @@ class SignalPolicy:
                 return _rejected(order, refused)
         facts = self._facts(plugin, order, queued)
         configured = self._settings.sources.get(source)
+        protective = configured.protective_prices if configured else ProtectivePriceSettings()
+        try:
+            placed = await place_protective_prices(parsed, order, facts, protective,
+                                                   source=source)
+        except FactUnavailable as exc:
+            return _rejected(order, Rejection(PROTECTIVE_RULE, str(exc)))
+        order = placed.order
         default_unit = configured.sizing.unit if configured else QuantityUnit.UNITS
         origin = f"sources.{source}.sizing.quantity" if parsed.default_quantity else "the alert"
         try:
             sized = await size_order(
                 order, parsed.quantity_unit or default_unit, facts,
-                bracket=parsed.bracket, origin=origin,
+                bracket=placed.bracket, origin=origin,
             )
         except SizingError as exc:
             return _rejected(order, Rejection("sizing", str(exc)))

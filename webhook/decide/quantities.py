@@ -1,8 +1,10 @@
 """What an alert may say relative to things only the broker knows when the signal arrives.
 
 A quantity may be in units, in quote currency, or a percentage of equity or of the position; a
-stop-loss or take-profit may be a percentage or an amount away from the entry. Dialects read
-these; the policy turns them into numbers once the plugin has said its price, equity and position.
+stop-loss or take-profit may be a percentage, an amount or a number of pips away from the entry,
+and a pending order's entry a percentage or pips away from the market (`PendingEntry`).
+Dialects read these; the policy turns them into numbers once the plugin has said its price,
+equity, position and symbol specs.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from plugins.orders import OrderSide
+from plugins.orders import OrderSide, OrderType
 from webhook.errors import PayloadError
 
 
@@ -55,17 +57,37 @@ def parse_quantity_unit(field: str, value: Any) -> QuantityUnit:
 
 
 class PriceOffset(BaseModel):
-    """A distance from the entry price: a percentage of it, or an amount in quote currency."""
+    """A distance from a price: a percentage of it, an amount in quote currency, or pips (which
+    need the broker's symbol specs to become an amount: `in_pips_of`)."""
 
     model_config = ConfigDict(frozen=True)
 
     percent: float | None = None
     amount: float | None = None
+    pips: float | None = None
     field: str
     """The alert's name for it, for error messages (`stopLoss.percent`, `sl_pct`)."""
 
     def describe(self) -> str:
-        return f"{self.percent:g}%" if self.percent is not None else f"{self.amount:g}"
+        if self.percent is not None:
+            return f"{self.percent:g}%"
+        if self.pips is not None:
+            return f"{self.pips:g} pips"
+        return f"{self.amount:g}"
+
+    def in_pips_of(self, pip: float) -> PriceOffset:
+        """The same distance as an amount, one pip being `pip` in price."""
+        if self.pips is None:
+            return self
+        return PriceOffset(amount=round_price(self.pips * pip), field=self.field)
+
+    def distance_from(self, price: float) -> float:
+        """The distance in price from `price` (pips must be converted first)."""
+        if self.percent is not None:
+            return price * self.percent / 100
+        if self.pips is not None:
+            raise ValueError("pips need the symbol's pip size first")
+        return self.amount or 0.0
 
 
 class RelativeBracket(BaseModel):
@@ -76,11 +98,33 @@ class RelativeBracket(BaseModel):
     stop_loss: PriceOffset | None = None
     take_profit: PriceOffset | None = None
 
+    @property
+    def in_pips(self) -> bool:
+        return any(o is not None and o.pips is not None for o in (self.stop_loss, self.take_profit))
+
+    def in_pips_of(self, pip: float) -> RelativeBracket:
+        return RelativeBracket(
+            stop_loss=self.stop_loss.in_pips_of(pip) if self.stop_loss else None,
+            take_profit=self.take_profit.in_pips_of(pip) if self.take_profit else None,
+        )
+
+
+class PendingEntry(BaseModel):
+    """A pending order whose entry is a distance from the market price when the signal is
+    decided (PineConnector's Pending Order Entry in pips or percent): a buy limit and a sell
+    stop below it, a buy stop and a sell limit above it. Until then the alert's order is a
+    market order, and this says what it becomes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    order_type: OrderType
+    offset: PriceOffset
+
 
 def price_away(entry: float, offset: PriceOffset, side: OrderSide, *, profit: bool) -> float:
     """The price `offset` away from `entry`: above it for a buy's take-profit and a sell's
     stop-loss, below it otherwise. Rounded to 12 significant digits to drop float noise."""
-    distance = entry * offset.percent / 100 if offset.percent is not None else offset.amount or 0
+    distance = offset.distance_from(entry)
     upward = (side is OrderSide.BUY) == profit
     return round_price(entry + distance if upward else entry - distance)
 

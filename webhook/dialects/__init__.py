@@ -15,6 +15,7 @@ from typing import Any
 
 from webhook.dialects.native import looks_native, parse_native
 from webhook.dialects.pineconnector import looks_like_pineconnector, parse_pineconnector
+from webhook.dialects.pineconnector_targets import PineConnectorSettings
 from webhook.dialects.plain import ACTION_WORDS, OPEN_WORDS, parse_plain
 from webhook.dialects.signal import ParsedSignal, check_placeholders
 from webhook.dialects.traderspost import looks_like_traderspost, parse_traderspost
@@ -31,10 +32,15 @@ _TRIED_JSON = (
 
 
 def parse_alert(
-    body: bytes, dialect: str = "auto", *, default_quantity: float | None = None
+    body: bytes,
+    dialect: str = "auto",
+    *,
+    default_quantity: float | None = None,
+    pineconnector: PineConnectorSettings | None = None,
 ) -> ParsedSignal:
     """The order in `body`, read in `dialect` ("auto" detects it). `default_quantity` sizes
-    opening alerts that carry no quantity. Raises `PayloadError` naming the field."""
+    opening alerts that carry no quantity; `pineconnector` says how PineConnector alerts read
+    their stops. Raises `PayloadError` naming the field."""
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -44,7 +50,7 @@ def parse_alert(
         raise PayloadError("body", "empty: expected an alert such as 'buy 0.1 BTC/USDT'")
     defaults = {"default_quantity": default_quantity}
     if dialect == "pineconnector" or (dialect == "auto" and looks_like_pineconnector(stripped)):
-        return parse_pineconnector(stripped, **defaults)
+        return parse_pineconnector(stripped, **defaults, settings=pineconnector)
     if dialect == "plain":
         return parse_plain(stripped, **defaults)
     if dialect == "auto" and stripped[0] not in "{[":

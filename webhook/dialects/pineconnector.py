@@ -1,14 +1,17 @@
 """PineConnector alert text, so that alerts written for PineConnector work as they are.
 
     60123456789,buy,EURUSD,risk=1,sl=1.0750,tp=1.0950
+    60123456789,sell,GBPJPY,sl=50,risk=1
     60123456789,buylimit,XAUUSD,price=2350.5,vol_lots=0.1,comment="gold dip"
     60123456789,closelong,EURUSD
 
 `LicenseID,command,symbol,key=value,...`. The license id is not checked (use `secret=` and a
 source passphrase for that). `risk=` is read in the source's `sizing.unit` (units, i.e. lots,
-unless configured otherwise); `vol_lots=` is always lots. `sl=` and `tp=` are prices
-(PineConnector's "Price" target type); `sl_pct=` and `tp_pct=` are percentages from the entry.
-Parameters tradehook cannot honour (pips, trailing, breakeven, spread filters) are refused.
+unless configured otherwise); `vol_lots=` is always lots. `sl=`, `tp=` and `price=` are read as
+the source's `pineconnector` settings say, mirroring the EA's Target Type and Pending Order
+Entry (`pineconnector_targets`); `sl_pips=`, `sl_pct=`, `sl_price=` (and `tp_...`) say their
+unit themselves. Parameters tradehook cannot honour (trailing, breakeven, spread and account
+filters, `vol_dollar=`) are refused, each with the reason.
 """
 
 from __future__ import annotations
@@ -17,7 +20,13 @@ import re
 from typing import Any
 
 from plugins.orders import OrderSide
-from webhook.decide.quantities import PriceOffset, QuantityUnit, RelativeBracket, resolve_bracket
+from webhook.decide.quantities import QuantityUnit, RelativeBracket, resolve_bracket
+from webhook.dialects.pineconnector_targets import (
+    TARGETS,
+    PineConnectorSettings,
+    read_entry,
+    read_targets,
+)
 from webhook.dialects.signal import (
     ParsedSignal,
     build_order,
@@ -43,12 +52,22 @@ COMMANDS: dict[str, tuple[str, str | None, str]] = {
 }
 ALIASES = {"long": "buy", "bull": "buy", "bullish": "buy", "short": "sell", "bear": "sell",
            "bearish": "sell"}
-PRICE_PARAMS = {"sl": "stop_loss", "sl_price": "stop_loss", "tp": "take_profit",
-                "tp_price": "take_profit"}
-PERCENT_PARAMS = {"sl_pct": "stop_loss", "tp_pct": "take_profit"}
 TEXT_PARAMS = frozenset({"comment", "secret", "id", "plugin"})
 NUMBER_PARAMS = frozenset({"risk", "vol_lots", "price", "confidence"})
-SUPPORTED = sorted({*PRICE_PARAMS, *PERCENT_PARAMS, *TEXT_PARAMS, *NUMBER_PARAMS})
+SUPPORTED = sorted({*TARGETS, *TEXT_PARAMS, *NUMBER_PARAMS})
+_NOT_YET = "is not supported yet: tradehook does not manage exits after the entry"
+REFUSED = {
+    **dict.fromkeys(("betrigger", "beoffset"), f"(breakeven) {_NOT_YET}"),
+    **dict.fromkeys(("trailtrig", "traildist", "trailstep"), f"(trailing stop) {_NOT_YET}"),
+    **dict.fromkeys(("atrtimeframe", "atrperiod", "atrmultiplier", "atrshift", "atrtrigger"),
+                    f"(ATR trailing stop) {_NOT_YET}"),
+    "spread": "(spread filter) is not supported: use trading hours or risk limits",
+    "accfilter": "(account filter) is not supported: use the source's risk limits",
+    "vol_dollar": "is not supported yet: sizing by money lost at the stop needs the value of a "
+                  "pip in the account currency; use vol_lots=, or risk= with the source's "
+                  "sizing.unit",
+}
+"""PineConnector parameters tradehook knows and refuses, and why."""
 _LOOKS_LIKE = re.compile(r"^\s*[^\s,=]+\s*,\s*[A-Za-z]+\s*(,|$)")
 _PARTS = re.compile(r'(?:[^,"]|"[^"]*")+|(?<=,)(?=,|$)')
 
@@ -57,7 +76,14 @@ def looks_like_pineconnector(text: str) -> bool:
     return bool(_LOOKS_LIKE.match(text))
 
 
-def parse_pineconnector(text: str, *, default_quantity: float | None = None) -> ParsedSignal:
+def parse_pineconnector(
+    text: str,
+    *,
+    default_quantity: float | None = None,
+    settings: PineConnectorSettings | None = None,
+) -> ParsedSignal:
+    """`settings`: the source's reading of `sl=`, `tp=` and `price=` (default: prices)."""
+    settings = settings or PineConnectorSettings()
     check_placeholders("body", text)
     parts = [part.strip() for part in _PARTS.findall(text.strip())]
     if len(parts) < 3 or not all(parts[:3]):
@@ -77,21 +103,15 @@ def parse_pineconnector(text: str, *, default_quantity: float | None = None) -> 
     unit = _read_quantity(params, fields, renamed)
     if action == "cancel":
         fields.pop("quantity", None)
-    offsets: dict[str, PriceOffset] = {}
+    offsets = read_targets(params, settings, fields, renamed)
+    pending = None
+    if "price" in params:
+        reading = settings if action == "open" else PineConnectorSettings()
+        pending = read_entry("price", params["price"], order_type, reading, fields, renamed)
+        if pending is not None:
+            fields["order_type"] = "market"  # until the market is known: `PendingEntry`
     for key, value in params.items():
-        if key in PRICE_PARAMS:
-            fields[PRICE_PARAMS[key]] = to_number(key, value)
-            renamed[PRICE_PARAMS[key]] = key
-        elif key in PERCENT_PARAMS:
-            percent = to_number(key, value)
-            if percent <= 0:
-                raise PayloadError(key, f"must be greater than 0, got {percent:g}")
-            offsets[PERCENT_PARAMS[key]] = PriceOffset(field=key, percent=percent)
-        elif key == "price":
-            target = "stop_price" if order_type == "stop" else "price"
-            fields[target] = to_number(key, value)
-            renamed[target] = key
-        elif key == "confidence":
+        if key == "confidence":
             fields["confidence"] = to_number(key, value)
         elif key == "comment":
             fields["comment"] = value[:256]
@@ -101,7 +121,7 @@ def parse_pineconnector(text: str, *, default_quantity: float | None = None) -> 
         offsets = {}
     bracket = RelativeBracket(**offsets) if offsets else None
     entry = fields.get("stop_price") if order_type == "stop" else fields.get("price")
-    if bracket is not None and entry is not None and side is not None:
+    if bracket is not None and not bracket.in_pips and entry is not None and side is not None:
         resolve_bracket(fields, bracket, entry, OrderSide(side))
         bracket = None
     used_default = default_quantity is not None and needs_default_quantity(fields)
@@ -117,6 +137,8 @@ def parse_pineconnector(text: str, *, default_quantity: float | None = None) -> 
         quantity_unit=unit,
         default_quantity=used_default,
         bracket=bracket,
+        pending_entry=pending,
+        price_fields={k: v for k, v in renamed.items() if k != "quantity"},
     )
 
 
@@ -129,6 +151,8 @@ def _params(parts: list[str]) -> dict[str, str]:
         key, value = key.strip().lower(), value.strip()
         if not sep or not key:
             raise PayloadError("body", f"expected key=value after the symbol, got {part[:30]!r}")
+        if key in REFUSED:
+            raise PayloadError(key[:30], f"PineConnector parameter {key}= {REFUSED[key]}")
         if key not in SUPPORTED:
             raise PayloadError(key[:30], f"PineConnector parameter not supported by tradehook; "
                                          f"supported: {', '.join(SUPPORTED)}")

@@ -7,10 +7,10 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from plugins.orders import Order, OrderAction
-from webhook.decide.quantities import QuantityUnit, RelativeBracket
+from webhook.decide.quantities import PendingEntry, QuantityUnit, RelativeBracket
 from webhook.errors import PayloadError
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
@@ -32,6 +32,11 @@ class ParsedSignal(BaseModel):
     """The alert had no quantity and the source's `sizing.quantity` was used."""
     bracket: RelativeBracket | None = None
     """Stop-loss / take-profit distances still to be measured from the broker's price."""
+    pending_entry: PendingEntry | None = None
+    """A pending entry still to be measured from the market: the order is a market order until
+    then (`webhook.decide.protective_prices` places it)."""
+    price_fields: dict[str, str] = Field(default_factory=dict)
+    """The alert's names for the order's price fields (`stop_loss` -> `sl`), for messages."""
     test: bool = False
     """A test alert: checked and stored, never executed."""
 

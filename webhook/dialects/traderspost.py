@@ -46,8 +46,13 @@ ONLY_TRADERSPOST = frozenset(
 UNSUPPORTED = {
     **dict.fromkeys(("optionType", "intrinsicValue", "expiration", "strikeCount",
                      "strikesAway", "strikePrice"), "options are not supported"),
-    **dict.fromkeys(("trailAmount", "trailPercent"), "trailing stops are not supported"),
+    **dict.fromkeys(("trailAmount", "trailPercent"),
+                    "trailing stops are not supported yet: no back end places them natively "
+                    "and tradehook does not manage exits after the entry"),
 }
+PRICE_FIELDS = {"price": "limitPrice", "stop_price": "stopPrice",
+                "stop_loss": "stopLoss.stopPrice", "take_profit": "takeProfit.limitPrice"}
+"""The alert's names for the order's price fields, for messages about them."""
 RENAMED = {"symbol": "ticker", "side": "action", "order_type": "orderType", "price": "limitPrice",
            "stop_price": "stopPrice", "stop_loss": "stopLoss", "take_profit": "takeProfit",
            "time_in_force": "timeInForce"}
@@ -95,6 +100,7 @@ def parse_traderspost(
         default_quantity=used_default,
         bracket=bracket,
         test=_flag(payload, "test"),
+        price_fields=PRICE_FIELDS,
     )
 
 
@@ -141,7 +147,7 @@ def _read_order_type_and_prices(payload: dict[str, Any], fields: dict[str, Any])
     signal = _price(payload, "signalPrice") or _price(payload, "price")
     order_type = _choice(payload, "orderType", (*ORDER_TYPES, "trailing_stop"))
     if order_type == "trailing_stop":
-        raise PayloadError("orderType", "trailing stop orders are not supported")
+        raise PayloadError("orderType", "trailing stop orders are not supported yet")
     if order_type is None:
         order_type = {(True, True): "stop_limit", (True, False): "limit",
                       (False, True): "stop", (False, False): "market"}[(bool(limit), bool(stop))]
@@ -178,8 +184,8 @@ def _read_bracket(payload: dict[str, Any], fields: dict[str, Any]) -> RelativeBr
         if key == "stopLoss":
             kind = _choice(table, "type", ("stop", "stop_limit", "trailing_stop"), key)
             if kind not in (None, "stop"):
-                raise PayloadError(f"{key}.type", f"{kind} stop losses are not supported; use "
-                                                  "type stop")
+                raise PayloadError(f"{key}.type", f"{kind} stop losses are not supported yet; "
+                                                  "use type stop")
         given = [name for name in (absolute, "percent", "amount") if table.get(name) not in
                  (None, "")]
         if len(given) != 1:

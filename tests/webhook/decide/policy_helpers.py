@@ -39,6 +39,7 @@ class PolicyBench:
         parsed = parse_alert(
             raw, configured.dialect if configured else "auto",
             default_quantity=configured.sizing.quantity if configured else None,
+            pineconnector=configured.pineconnector if configured else None,
         )
         plugin = self.router.route(parsed, source, configured, signed=source == "signed")
         symbol = self.router.broker_symbol(plugin, parsed.order.symbol)

@@ -30,14 +30,16 @@ async def test_max_quantity(tmp_path: Path, quantity: float, status: SignalStatu
                                   "the limit of 1")
 
 
-@pytest.mark.parametrize(("price", "status"), [(100, QUEUED), (99.99, QUEUED), (100.01, REJECTED)])
+@pytest.mark.parametrize(
+    ("price", "status"), [(2000, QUEUED), (1999.8, QUEUED), (2000.2, REJECTED)]
+)
 async def test_max_notional(tmp_path: Path, price: float, status: SignalStatus) -> None:
     bench = await bench_with(tmp_path, {"max_notional": 1000})
-    verdict = await bench.decide(f"buy 10 ETHUSDT limit {price}")
+    verdict = await bench.decide(f"buy 0.5 ETHUSDT limit {price}")
     assert verdict.status is status
     if status is REJECTED:
         assert verdict.rule == "sources.tv.risk.max_notional"
-        assert "10 ETHUSDT at 100.01 (limit price) is 1000.1, over the limit of 1000" in (
+        assert "0.5 ETHUSDT at 2000.2 (limit price) is 1000.1, over the limit of 1000" in (
             verdict.reason or "")
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from plugins.orders import OrderAction, OrderSide, OrderType
-from webhook.decide.quantities import QuantityUnit
+from webhook.decide.quantities import PendingEntry, PriceOffset, QuantityUnit
 from webhook.dialects import ParsedSignal, parse_alert
+from webhook.dialects.pineconnector_targets import PineConnectorSettings
 from webhook.errors import PayloadError
 
 LICENSE = "60123456789"
@@ -116,7 +117,8 @@ def test_stop_loss_on_the_wrong_side_names_sl() -> None:
         ("newsltplong,EURUSD,sl=1.07", "command"),
         ("fly,EURUSD,risk=1", "command"),
         ("buy,EURUSD,risk=1,betrigger=20", "betrigger"),
-        ("buy,EURUSD,risk=1,sl_pips=20", "sl_pips"),
+        ("buy,EURUSD,risk=1,vol_dollar=50,sl_pips=20", "vol_dollar"),
+        ("buy,EURUSD,risk=1,sl=20,sl_pips=20", "sl_pips"),
         ("buy,EURUSD,risk=lots", "risk"),
         ("buy,EURUSD,risk=1,risk=2", "risk"),
         ("buy,EURUSD,risk=1,sl", "body"),
@@ -139,3 +141,63 @@ def test_missing_symbol_is_refused() -> None:
 def test_plain_text_with_commas_later_is_not_taken_for_pineconnector() -> None:
     parsed = parse_alert(b"buy 1 BTCUSDT comment first, second")
     assert parsed.dialect == "plain"
+
+
+def parse_as(text: str, **settings: str) -> ParsedSignal:
+    reading = PineConnectorSettings.model_validate(settings)
+    parsed = parse_alert(f"{LICENSE},{text}".encode(), pineconnector=reading)
+    assert parsed.dialect == "pineconnector"
+    return parsed
+
+
+def test_by_default_sl_and_tp_are_prices() -> None:
+    parsed = parse_as("sell,GBPJPY,sl=50,risk=1")
+    assert (parsed.order.stop_loss, parsed.bracket) == (50, None)
+    assert parsed.price_fields["stop_loss"] == "sl"
+
+
+def test_target_type_pips_reads_sl_and_tp_as_pips_from_the_entry() -> None:
+    parsed = parse_as("sell,GBPJPY,sl=50,tp=100,risk=1", target_type="pips")
+    assert parsed.order.stop_loss is None and parsed.bracket is not None
+    assert parsed.bracket.stop_loss == PriceOffset(field="sl", pips=50)
+    assert parsed.bracket.take_profit == PriceOffset(field="tp", pips=100)
+
+
+def test_target_type_percent_reads_sl_as_percent_from_a_limit_entry() -> None:
+    order = parse_as("buylimit,XAUUSD,vol_lots=1,price=2000,sl=1", target_type="percent").order
+    assert order.stop_loss == 1980
+
+
+@pytest.mark.parametrize("target_type", ["pips", "price", "percent"])
+def test_explicit_parameters_say_their_unit_whatever_the_setting(target_type: str) -> None:
+    parsed = parse_as("buy,EURUSD,vol_lots=1,sl_pips=20,tp_price=1.2", target_type=target_type)
+    assert parsed.bracket is not None
+    assert parsed.bracket.stop_loss == PriceOffset(field="sl_pips", pips=20)
+    assert parsed.order.take_profit == 1.2
+
+
+def test_pending_entry_in_pips_waits_for_the_market_as_a_market_order() -> None:
+    parsed = parse_as("buystop,EURUSD,risk=1,price=15,sl=10", pending_entry="pips",
+                      target_type="pips")
+    assert parsed.order.order_type is OrderType.MARKET
+    assert parsed.pending_entry == PendingEntry(
+        order_type=OrderType.STOP, offset=PriceOffset(field="price", pips=15))
+
+
+def test_price_of_a_market_order_read_as_a_distance_is_refused() -> None:
+    with pytest.raises(PayloadError) as caught:
+        parse_as("buy,EURUSD,risk=1,price=15", pending_entry="pips")
+    assert caught.value.field == "price"
+
+
+@pytest.mark.parametrize(
+    ("parameter", "says"),
+    [("trailtrig=20", "trailing stop"), ("betrigger=20", "breakeven"),
+     ("vol_dollar=50", "value of a pip"), ("spread=3", "spread filter")],
+)
+def test_known_features_tradehook_lacks_are_refused_with_the_reason(
+    parameter: str, says: str
+) -> None:
+    error = refused(f"sell,GBPJPY,risk=1,{parameter}")
+    assert error.field == parameter.split("=")[0]
+    assert says in str(error)
