@@ -301,4 +301,7 @@ class Actions:
             assert order.stop_price is not None  # noqa: S101 - Order checks
             trigger = price_at_precision(exchange, market, order.stop_price, what)
             params["triggerPrice"] = float(trigger)
+            if self.trader.guarantees.stop_entry_direction:
+                rising = order.side is OrderSide.BUY
+                params["triggerDirection"] = "ascending" if rising else "descending"
         return ("limit", price, params) if limit else ("market", None, params)

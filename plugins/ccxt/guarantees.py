@@ -47,6 +47,13 @@ class ExchangeGuarantees(BaseModel):
     triggers_kept_apart: tuple[str, ...] = ("swap",)
     """Market kinds where trigger orders live apart from ordinary ones (an algo service), so a
     lookup by client id does not see them and only a listing with `trigger` does."""
+    order_query_params: dict[str, Any] = {}
+    """ccxt parameters for asking how an order just placed stands, by the exchange's own order
+    id (bybit: `acknowledged`, without which ccxt refuses, since its query sees only an
+    account's last 500 orders)."""
+    stop_entry_direction: bool = False
+    """ccxt needs a stop entry's `triggerDirection` (bybit): a buy stop triggers on the way up
+    ("ascending"), a sell stop on the way down."""
     trigger_listings: tuple[dict[str, Any], ...] = ({"trigger": True},)
     """The ccxt `fetch_open_orders` parameters that list every open trigger order."""
     sources: tuple[str, ...] = ()
@@ -146,7 +153,15 @@ TABLE: dict[str, ExchangeGuarantees] = {
             "ccxt's fetchOrder on a unified account raises ArgumentsRequired or returns "
             "the first order of a list queried with an empty order id",
             attached_stop_loss_take_profit=("swap",),
-            sources=("https://bybit-exchange.github.io/docs/v5/order/create-order",),
+            stop_entry_direction=True,
+            order_query_params={"acknowledged": True},
+            sources=(
+                "https://bybit-exchange.github.io/docs/v5/order/create-order",
+                "https://bybit-exchange.github.io/docs/v5/order/open-order",
+            ),
+            unconfirmed=(
+                "for how long an orderLinkId stays taken after its order ends",
+            ),
         ),
         _unreliable_lookup(
             "kraken",

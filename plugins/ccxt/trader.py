@@ -123,7 +123,8 @@ class ExchangeTrader:
         Raises `TemporaryError` when the exchange could not answer now, or when its "not found"
         is not proof yet (an order sent within the receive window may still be carried out);
         `OutcomeUnknown` when it cannot be asked at all (e.g. it needs the symbol and none is
-        known) or answers with an order that carries another id."""
+        known), answers with an order that carries another id, or its "not found" is never
+        proof (an exchange whose guarantees row trusts no lookup)."""
         what = f"look up client order id {client_id} on {self.exchange_id}"
         try:
             with self.translating(what, sent=False):
@@ -135,6 +136,11 @@ class ExchangeTrader:
                             f"cannot {what}: it is a trigger order, which {self.exchange_id} may "
                             "keep apart from the orders a lookup by client id sees; check it by "
                             "hand"
+                        ) from exc
+                    if not self.guarantees.lookup_by_client_id:
+                        raise OutcomeUnknown(
+                            f"cannot {what}: {self.exchange_id}'s \"not found\" proves nothing "
+                            f"({self.guarantees.lookup}); check it by hand"
                         ) from exc
                     self._require_proof(client_id, what)
                     return None
@@ -262,7 +268,8 @@ class ExchangeTrader:
     async def _refresh(self, order: CcxtOrder, symbol: str) -> CcxtOrder:
         """The exchange answered with an id only (okx, bybit): ask once how the order stands."""
         try:
-            raw = await self.exchange.fetch_order(order.id, symbol)
+            params = dict(self.guarantees.order_query_params)
+            raw = await self.exchange.fetch_order(order.id, symbol, params)
         except Exception:  # noqa: BLE001 - the order exists; without details it counts as placed
             return order
         fresh = CcxtOrder.parse(raw)

@@ -9,11 +9,13 @@ import pytest
 
 from plugins.ccxt import CcxtPlugin
 from tests.fakes.binance import FakeBinance
+from tests.fakes.bybit import FakeBybit
 from tests.fakes.kraken import FakeKraken
 from tests.fakes.okx import FakeOkx
 from tests.plugins.ccxt.support import (
     CREDENTIALS,
     binance_config,
+    bybit_config,
     kraken_config,
     okx_config,
     started,
@@ -54,6 +56,22 @@ def fake_kraken() -> Iterator[FakeKraken]:
 async def on_kraken(fake_kraken: FakeKraken, credentials: None) -> AsyncIterator[CcxtPlugin]:
     """The plugin started on the fake Kraken spot exchange."""
     plugin = await started(kraken_config(fake_kraken))
+    yield plugin
+    await plugin.close()
+
+
+@pytest.fixture
+def fake_bybit() -> Iterator[FakeBybit]:
+    fake = FakeBybit()
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+async def on_bybit(fake_bybit: FakeBybit, credentials: None) -> AsyncIterator[CcxtPlugin]:
+    """The plugin started on the fake Bybit's USDT perpetuals."""
+    plugin = await started(bybit_config(fake_bybit))
     yield plugin
     await plugin.close()
 

@@ -10,8 +10,9 @@ from typing import Any
 
 from plugins.ccxt import CcxtConfig, CcxtPlugin
 from plugins.orders import Order
-from tests.fakes import binance, kraken, okx
+from tests.fakes import binance, bybit, kraken, okx
 from tests.fakes.binance import FakeBinance
+from tests.fakes.bybit import FakeBybit
 from tests.fakes.kraken import FakeKraken
 from tests.fakes.okx import FakeOkx
 
@@ -26,6 +27,8 @@ CREDENTIALS = {
     "TEST_OKX_PASSPHRASE": okx.PASSPHRASE,
     "TEST_KRAKEN_KEY": kraken.API_KEY,
     "TEST_KRAKEN_SECRET": kraken.SECRET,
+    "TEST_BYBIT_KEY": bybit.API_KEY,
+    "TEST_BYBIT_SECRET": bybit.SECRET,
 }
 """The environment the configurations below name their credentials in."""
 
@@ -69,6 +72,11 @@ def okx_config(fake: FakeOkx, **options: Any) -> CcxtConfig:
 
 def kraken_config(fake: FakeKraken, **options: Any) -> CcxtConfig:
     return _served_config("kraken", "TEST_KRAKEN", fake.url, options)
+
+
+def bybit_config(fake: FakeBybit, **options: Any) -> CcxtConfig:
+    """The fake Bybit's USDT perpetuals."""
+    return _served_config("bybit", "TEST_BYBIT", fake.url, {"market_type": "swap"} | options)
 
 
 async def started(config: CcxtConfig) -> CcxtPlugin:

@@ -7,19 +7,12 @@ import pytest
 
 from plugins.ccxt import CcxtPlugin
 from plugins.ccxt.client_ids import derive_client_order_id, rule_for
-from plugins.errors import NotSupported, OutcomeUnknown
+from plugins.errors import OutcomeUnknown
 from plugins.orders import ExecutionStatus
-from plugins.registry import PluginRegistry
 from tests.fakes.kraken import FakeKraken
 from tests.plugins.ccxt.support import SIGNAL_ID, order
 
 pytestmark = pytest.mark.anyio
-
-
-async def test_kraken_keeps_our_client_id_but_declares_no_lookup(on_kraken: CcxtPlugin) -> None:
-    assert on_kraken.capabilities.client_order_ids is True
-    assert on_kraken.capabilities.lookup_by_client_order_id is False
-    assert any("userref" in warning for warning in on_kraken.describe().warnings)
 
 
 async def test_an_order_carries_the_signal_id_as_cl_ord_id(
@@ -33,18 +26,6 @@ async def test_an_order_carries_the_signal_id_as_cl_ord_id(
     assert result.status in (ExecutionStatus.PLACED, ExecutionStatus.FILLED)  # AddOrder: txid only
 
 
-async def test_the_registry_never_asks_kraken_to_look_up_an_order(
-    on_kraken: CcxtPlugin, fake_kraken: FakeKraken
-) -> None:
-    registry = PluginRegistry()
-    registry.register(on_kraken)
-
-    with pytest.raises(NotSupported, match="look up orders"):
-        await registry.lookup_order(SIGNAL_ID, "KRAKEN:BTCUSD")
-
-    assert fake_kraken.requests_to("/0/private/QueryOrders") == []
-
-
 async def test_ccxts_lookup_by_client_id_on_kraken_is_refused_so_none_is_never_claimed(
     on_kraken: CcxtPlugin, fake_kraken: FakeKraken
 ) -> None:
@@ -52,15 +33,3 @@ async def test_ccxts_lookup_by_client_id_on_kraken_is_refused_so_none_is_never_c
 
     with pytest.raises(OutcomeUnknown, match="Invalid arguments"):
         await on_kraken.lookup_order(SIGNAL_ID, "KRAKEN:BTCUSD")
-
-
-async def test_a_lost_answer_is_unknown_and_the_order_stays_single(
-    on_kraken: CcxtPlugin, fake_kraken: FakeKraken
-) -> None:
-    on_kraken.exchange.timeout = 300
-    fake_kraken.answer_delay = 1.0
-
-    with pytest.raises(OutcomeUnknown):
-        await on_kraken.execute_order(order("KRAKEN:BTCUSD"))
-
-    assert len(fake_kraken.orders) == 1
