@@ -52,6 +52,9 @@ class Incoming:
     """The sender's idempotency key from a header (`webhook-id`, an agent's `Idempotency-Key`)."""
     agent: str | None = None
     """The agent that sent it: the journal records the source as `agent:NAME`."""
+    test: bool = False
+    """A test (the dashboard's alert builder sends these): decided and stored like any signal
+    of its source, never executed, whatever its dialect says."""
 
     @property
     def recorded_source(self) -> str:
@@ -171,11 +174,12 @@ class SignalPipeline:
 
     def _parse(self, signal: _Arrival) -> ParsedSignal:
         source = signal.source
-        return parse_alert(
+        parsed = parse_alert(
             signal.incoming.body, source.dialect if source else "auto",
             default_quantity=source.sizing.quantity if source else None,
             pineconnector=source.pineconnector if source else None,
         )
+        return parsed.model_copy(update={"test": True}) if signal.incoming.test else parsed
 
     def _authenticated(self, signal: _Arrival, parsed: ParsedSignal) -> bytes:
         """The body to store, once the alert's passphrase (where its source has one) is right."""

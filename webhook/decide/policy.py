@@ -136,8 +136,8 @@ class SignalPolicy:
             if (refused := check_rate(scope, self._windows, now)) is not None:
                 return _rejected(order, refused, sized.note)
         if parsed.test:
-            reason = ("test: the alert is a test (test: true); it passed every check and was "
-                      "stored, but is not executed")
+            reason = ("test: the alert is a test (test: true, or sent from the alert "
+                      "builder); it passed every check and was stored, but is not executed")
             return PolicyVerdict(SignalStatus.REJECTED, order, reason, "test", sized.note)
         limited = [s.rate_key for s in scopes if s.limits.max_signals_per_minute is not None]
         reservation = self._windows.reserve(limited, now) if limited else None
