@@ -27,13 +27,14 @@ from webhook.http import (
     agent_accounts,
     agent_api,
     approvals,
+    builder_api,
     openapi,
     previews,
     signals,
     stats_api,
 )
 from webhook.http.answers import EXCEPTION_HANDLERS
-from webhook.http.dashboard import STATIC_DIRECTORY, live, pages, trading
+from webhook.http.dashboard import STATIC_DIRECTORY, builder, live, pages, trading
 from webhook.http.mcp_endpoint import McpRoute
 from webhook.http.state import ServerState
 from webhook.journal import SignalJournal, open_journal
@@ -109,6 +110,9 @@ def create_app(settings: Settings, *, journal: SignalJournal | None = None) -> S
         Route("/api/positions", accounts.positions, methods=["GET"]),
         Route("/api/stats", stats_api.stats, methods=["GET"]),
         Route("/api/preview", previews.preview, methods=["POST"]),
+        Route("/api/builder", builder_api.choices, methods=["GET"]),
+        Route("/api/builder/template", builder_api.template, methods=["GET"]),
+        Route("/api/builder/test", builder_api.send_test, methods=["POST"]),
         Route("/api/agent/signals", agent_api.submit_signal, methods=["POST"]),
         Route("/api/agent/signals", agent_api.list_signals, methods=["GET"]),
         Route("/api/agent/signals/{signal_id}", agent_api.get_signal, methods=["GET"]),
@@ -124,6 +128,7 @@ def create_app(settings: Settings, *, journal: SignalJournal | None = None) -> S
         Route("/openapi.json", openapi.openapi_json, methods=["GET"]),
         Route("/", pages.index, methods=["GET"]),
         Route("/trading", trading.trading_page, methods=["GET"]),
+        Route("/builder", builder.builder_page, methods=["GET"]),
         Route("/login", pages.login, methods=["POST"]),
         Route("/logout", pages.logout, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC_DIRECTORY), name="static"),

@@ -14,6 +14,7 @@ from webhook.client.models import AgentSignal, KillSwitchEngagement
 from webhook.decide.preview import SignalPreview
 from webhook.execute.kill_switch import KillSwitchRequest
 from webhook.http.admin_api import SignalView
+from webhook.http.builder_api import BuilderChoices, BuilderTemplate, BuilderTest, BuilderTestAnswer
 from webhook.http.openapi_models import (
     AccountView,
     AgentLimits,
@@ -31,11 +32,14 @@ from webhook.http.openapi_models import (
 from webhook.journal import SignalStatus
 from webhook.observe.signal_stats import SignalStats
 
-REQUESTS: tuple[type[BaseModel], ...] = (AgentSignal, KillSwitchEngagement, KillSwitchRequest)
+REQUESTS: tuple[type[BaseModel], ...] = (
+    AgentSignal, KillSwitchEngagement, KillSwitchRequest, BuilderTest,
+)
 ANSWERS: tuple[type[BaseModel], ...] = (
     SignalPreview, SignalView, AgentLimits, ErrorAnswer, HealthAnswer, KillSwitchView,
     PluginList, ReadyAnswer, SignalAnswer, SignalList, AccountView, PositionView, SignalStats,
     ApprovalAnswer, ApprovalList,
+    BuilderChoices, BuilderTemplate, BuilderTestAnswer,
 )
 _REFUSALS = {"400": "unusable input", "401": "not authenticated", "403": "not allowed",
              "408": "the body came too slowly", "413": "body too large",
@@ -178,6 +182,7 @@ def _paths() -> dict[str, Any]:
                            for name in ("since", "until")],
             "responses": _answers({"200": _json(_ref(SignalStats), "per source and plugin")},
                                   "400", "401", "429")}, admin)},
+        **_builder_paths(admin),
         "/api/preview": {"post": {
             "summary": "the decision a signal would get now; nothing stored",
             "security": [{admin: []}, {agent: []}],
@@ -216,6 +221,32 @@ def _paths() -> dict[str, Any]:
                 "application/json": {"schema": _ref(KillSwitchEngagement)}}},
             "responses": _answers({"200": kill_switch}, "400", "401", "403", "429", "503"),
         }, agent)},
+    }
+
+
+def _builder_paths(admin: str) -> dict[str, Any]:
+    name = {"type": "string", "minLength": 1, "maxLength": 64}
+    choice = [{"name": key, "in": "query", "required": True, "schema": name}
+              for key in ("source", "dialect", "action")]
+    quantity = {"name": "quantity", "in": "query", "required": False,
+                "schema": {"type": "number", "exclusiveMinimum": 0, "maximum": 1e9}}
+    return {
+        "/api/builder": {"get": _bearer({
+            "summary": "the alert builder's choices: sources with their URLs, dialects, actions",
+            "responses": _answers({"200": _json(_ref(BuilderChoices), "the choices")},
+                                  "401", "429")}, admin)},
+        "/api/builder/template": {"get": _bearer({
+            "summary": "the webhook URL and alert message for a source, dialect and action",
+            "parameters": [*choice, quantity],
+            "responses": _answers({"200": _json(_ref(BuilderTemplate), "the template")},
+                                  "400", "401", "429")}, admin)},
+        "/api/builder/test": {"post": _bearer({
+            "summary": "send the template, filled in, through the source's checks as a test",
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": _ref(BuilderTest)}}},
+            "responses": _answers({"200": _json(_ref(BuilderTestAnswer), "stored, not executed")},
+                                  "400", "401", "403", "408", "413", "415", "429", "503")},
+            admin)},
     }
 
 

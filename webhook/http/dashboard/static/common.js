@@ -1,5 +1,5 @@
 // What every dashboard page's script uses: the admin API with the session cookie (and the page's
-// CSRF token on writes), and table cells filled with textContent, never as HTML.
+// CSRF token on writes), table cells filled with textContent, never as HTML, and orders in words.
 "use strict";
 
 function $(id) { return document.getElementById(id); }
@@ -22,4 +22,11 @@ function cell(text, className) {
   td.textContent = text == null ? "" : String(text);
   if (className) { td.className = className; }
   return td;
+}
+
+function describeOrder(order) {
+  if (!order) { return ""; }
+  const parts = [order.action === "open" ? "" : order.action, order.side, order.quantity,
+    order.symbol, order.order_type === "market" ? "" : `${order.order_type} ${order.price ?? ""}`];
+  return parts.filter((p) => p !== null && p !== undefined && p !== "").join(" ");
 }

@@ -11,13 +11,6 @@ function when(seconds) {
   return seconds ? new Date(seconds * 1000).toLocaleTimeString() : "";
 }
 
-function describeOrder(order) {
-  if (!order) { return ""; }
-  const parts = [order.action === "open" ? "" : order.action, order.side, order.quantity,
-    order.symbol, order.order_type === "market" ? "" : `${order.order_type} ${order.price ?? ""}`];
-  return parts.filter((p) => p !== null && p !== undefined && p !== "").join(" ");
-}
-
 function detail(signal) {
   if (signal.error) { return signal.error; }
   if (signal.reason) { return signal.reason; }
@@ -240,4 +233,8 @@ document.addEventListener("DOMContentLoaded", () => {
   loadPlugins().catch(() => {});
   setInterval(() => loadPlugins().catch(() => {}), 15000);
   connect();
+  // `/#ID` (the alert builder links its test sends so) opens that signal's story.
+  if (window.location.hash.length > 1) {
+    showStory(decodeURIComponent(window.location.hash.slice(1))).catch(() => {});
+  }
 });
