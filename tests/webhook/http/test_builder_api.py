@@ -34,6 +34,7 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
             "tv": {},
             "locked": {"passphrase": PASSPHRASE, "dialect": "pineconnector"},
             "strict": {"confidence_threshold": 0.9},
+            "reviewed": {"approval": "always"},
             "off": {"enabled": False},
             "signed": {},
         },
@@ -59,7 +60,7 @@ def paper(client: TestClient) -> MockPlugin:
 def test_choices_list_the_url_sources_with_their_signed_urls(client: TestClient) -> None:
     answer = client.get("/api/builder", headers=ADMIN).json()
     sources = {source["name"]: source for source in answer["sources"]}
-    assert set(sources) == {"tv", "locked", "strict"}  # not the signed one, not a disabled one
+    assert set(sources) == {"tv", "locked", "strict", "reviewed"}  # not signed, not off
     url = sources["tv"]["url"]
     assert url.startswith("https://hooks.example.com/webhook/")
     assert read_source_token([SECRET], url.rsplit("/", 1)[1]).source == "tv"
@@ -125,6 +126,12 @@ def test_a_test_send_is_decided_and_stored_but_never_executed(client: TestClient
 def test_a_test_send_meets_the_sources_rules(client: TestClient) -> None:
     body = send_test(client, source="strict", dialect="native", action="sell").json()
     assert body["status"] == "filtered"  # 0.6 is below the source's threshold of 0.9
+
+
+def test_a_test_send_never_waits_for_approval(client: TestClient) -> None:
+    body = send_test(client, source="reviewed", dialect="plain", action="buy").json()
+    assert (body["status"], body["rule"]) == ("rejected", "test")  # nothing to approve
+    assert client.get("/api/approvals", headers=ADMIN).json()["approvals"] == []
 
 
 def test_a_test_send_carries_the_passphrase_which_is_not_stored(client: TestClient) -> None:
