@@ -80,7 +80,7 @@ def mt5_bridge_away(workdir: Path) -> tuple[list[str], dict[str, str], dict[str,
         terminal.fake.fake_reset(login=5001, password=PASSWORD, server="FakeBroker-Demo")
         with TcpProxy(terminal.port) as proxy:
             server = start_server(workdir, config_toml='default_plugin = "forex"\n' + MT5.format(
-                port=proxy.port), env={"E2E_PASSWORD": PASSWORD}, timeout=60)
+                port=proxy.port), env={"E2E_MT5_PASSWORD": PASSWORD}, timeout=60)
             try:
                 ids, early = through_outage(server, MT5_SIGNALS, proxy.cut, proxy.restore)
                 statuses = {s["id"]: s["status"] for s in journal_signals(server)}

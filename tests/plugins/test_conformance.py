@@ -65,7 +65,8 @@ class Backend:
 @contextlib.asynccontextmanager
 async def mock_backend(request: pytest.FixtureRequest, failing: bool) -> AsyncIterator[Harness]:
     plugin = MockPlugin("mock")
-    await plugin.init(MockConfig(delay_ms=0))
+    await plugin.init(MockConfig.model_validate(
+        {"delay_ms": 0, "symbol_specs": {"ES1!": {"digits": 2, "tick_size": 0.25}}}))
     try:
         yield Harness(
             plugin, "ES1!", 1, (4500.0, 4400.0, 4600.0),
@@ -296,6 +297,12 @@ async def test_declared_abilities_answer_and_the_others_are_refused(
         else:
             with pytest.raises(NotSupported, match="cannot report positions"):
                 await registry.fetch_position(h.symbol)
+        if declared.symbol_specs:
+            specs = await registry.fetch_symbol_specs(h.symbol)
+            assert specs.point > 0 and specs.pip >= specs.point
+        else:
+            with pytest.raises(NotSupported, match="cannot report symbol specs"):
+                await registry.fetch_symbol_specs(h.symbol)
 
 
 @pytest.mark.parametrize("backend", backends("closed"))

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from plugins.orders import OrderType
+from plugins.errors import NotSupported, TemporaryError
+from plugins.orders import MarketData, OrderType
 from tests.webhook.decide.policy_helpers import PolicyBench, policy_bench
 from webhook.errors import PayloadError
 from webhook.journal import SignalStatus
@@ -137,3 +138,36 @@ async def test_a_limit_beyond_the_market_is_a_marketable_limit_and_allowed(
     bench = await bench_for(tmp_path)
     assert (await bench.decide("buy 1 BTCUSDT limit 50100 sl 49000", "tv")).status is (
         SignalStatus.QUEUED)
+
+
+async def bench_whose_quotes_raise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> PolicyBench:
+    bench = await bench_for(tmp_path)
+
+    async def no_quote(symbol: str) -> MarketData:
+        raise error
+
+    monkeypatch.setattr(bench.paper(), "fetch_data", no_quote)
+    return bench
+
+
+async def test_a_plugin_that_cannot_quote_gets_only_the_checks_against_the_entry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bench = await bench_whose_quotes_raise(tmp_path, monkeypatch,
+                                           NotSupported("quotes need the DLL"))
+    assert (await bench.decide("buy 1 BTCUSDT limit 20000 sl 19000", "tv")).status is (
+        SignalStatus.QUEUED)  # 60% from a market nobody can tell
+    assert (await refused(bench, "buy 1 BTCUSDT limit 20000 tp 90000", "tv")).field == (
+        "take_profit")
+
+
+async def test_a_failed_quote_rejects_rather_than_sends_unchecked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bench = await bench_whose_quotes_raise(tmp_path, monkeypatch,
+                                           TemporaryError("the terminal is reconnecting"))
+    verdict = await bench.decide("buy 1 BTCUSDT sl 49000", "tv")
+    assert (verdict.status, verdict.rule) == (SignalStatus.REJECTED, "protective_prices")
+    assert "reconnecting" in (verdict.reason or "")
