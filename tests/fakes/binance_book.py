@@ -125,6 +125,11 @@ class SpotBook:
         Binance, for tests that need it."""
         self.fills: dict[int, list[dict[str, Any]]] = {}
         """The trades of each order, by order id, as GET /api/v3/myTrades lists them."""
+        self.liquidity: Decimal | None = None
+        """The most base currency a marketable order finds in the book (None: no limit). The
+        rest of a MARKET order expires: status EXPIRED is "canceled according to the order
+        type's rules (e.g. ... LIMIT IOC or MARKET orders that partially fill)" (Order status,
+        https://developers.binance.com/docs/binance-spot-api-docs/enums)."""
 
     def market(self, symbol: str) -> SpotMarket:
         market = MARKETS.get(symbol)
@@ -207,11 +212,12 @@ class SpotBook:
             self._lock_funds(*(spend if side == "BUY" else (market.base, quantity)))
             return self._record(market, side, order_type, quantity, price, Decimal(stop),
                                 client_id, params)  # fmt: skip
-        self._settle(market, side, quantity, fill_price)
+        filled = quantity if self.liquidity is None else min(quantity, self.liquidity)
+        self._settle(market, side, filled, fill_price)
         order = self._record(market, side, order_type, quantity, price, Decimal(stop), client_id,
                              params)  # fmt: skip
-        order.status, order.executed = "FILLED", quantity
-        order.quote_executed = quantity * fill_price
+        order.status = "FILLED" if filled == quantity else "EXPIRED"
+        order.executed, order.quote_executed = filled, filled * fill_price
         return order
 
     def _check_quantity(self, market: SpotMarket, text: str) -> Decimal:

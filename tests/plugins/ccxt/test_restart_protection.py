@@ -11,7 +11,7 @@ import pytest
 
 from plugins.ccxt import CcxtPlugin
 from plugins.errors import OutcomeUnknown, TemporaryError
-from plugins.orders import ExecutionResult
+from plugins.orders import ExecutionResult, ExecutionStatus
 from tests.fakes.binance import Failure, FakeBinance
 from tests.fakes.okx import FakeOkx, OkxFailure
 from tests.plugins.ccxt.support import (
@@ -45,9 +45,22 @@ async def lost_entry(spot: CcxtPlugin, fake: FakeBinance) -> None:
     await spot.close()
 
 
-async def test_after_a_restart_the_found_entry_gets_its_bracket(
-    spot: CcxtPlugin, fake_binance: FakeBinance, credentials: None
+@pytest.mark.parametrize(
+    ("liquidity", "status", "protected"),
+    [
+        (None, ExecutionStatus.FILLED, "0.00999"),  # 0.01 less the commission taken in BTC
+        ("0.006", ExecutionStatus.PARTIALLY_FILLED, "0.00599"),  # the rest of 0.01 expired
+    ],
+)
+async def test_after_a_restart_the_found_entry_gets_its_bracket_for_what_it_bought(
+    spot: CcxtPlugin,
+    fake_binance: FakeBinance,
+    credentials: None,
+    liquidity: str | None,
+    status: ExecutionStatus,
+    protected: str,
 ) -> None:
+    fake_binance.book.liquidity = None if liquidity is None else Decimal(liquidity)
     await lost_entry(spot, fake_binance)
     plugin = await restarted_plugin(fake_binance)
     try:
@@ -56,8 +69,9 @@ async def test_after_a_restart_the_found_entry_gets_its_bracket(
         await plugin.close()
 
     assert found is not None and found.error is None
+    assert found.status is status
     [oco] = fake_binance.order_lists
-    assert oco["params"]["quantity"] == "0.00999"
+    assert oco["params"]["quantity"] == protected
 
 
 async def test_a_second_restart_does_not_place_the_bracket_again(
