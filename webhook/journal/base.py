@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Collection
 
 from plugins.orders import ExecutionResult
+from webhook.journal.period import FillRow, PeriodCount
 from webhook.journal.records import NewSignal, SignalRecord, SignalStatus, Stored
 
 
@@ -112,6 +113,17 @@ class SignalJournal(ABC):
 
     @abstractmethod
     async def healthy(self) -> bool: ...
+
+    @abstractmethod
+    async def period_counts(self, since: float | None, until: float | None
+                            ) -> list[PeriodCount]:
+        """The period's signals counted by source, plugin, status and rejection reason, in the
+        database (`webhook.journal.period`)."""
+
+    @abstractmethod
+    async def period_fills(self, since: float | None, until: float | None, *, limit: int
+                           ) -> list[FillRow]:
+        """Up to `limit` of the period's filled signals, newest first."""
 
     async def read_state(self, key: str) -> str | None:
         """A small durable value (the kill switch's state); None when never written.

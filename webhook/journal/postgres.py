@@ -26,6 +26,7 @@ from psycopg_pool import AsyncConnectionPool
 from plugins.orders import ExecutionResult
 from webhook.errors import ConfigError, JournalError, LeaseLost
 from webhook.journal.base import SignalJournal
+from webhook.journal.period import FillRow, PeriodCount, count_query, fills_query, id_bounds
 from webhook.journal.postgres_schema import (
     CLAIM,
     INSERT,
@@ -279,6 +280,20 @@ class PostgresJournal(SignalJournal):
         async with self._connection() as connection:
             rows = await (await connection.execute(query, (*params, limit))).fetchall()
         return [record_from(row, []) for row in rows]
+
+    async def period_counts(self, since: float | None, until: float | None
+                            ) -> list[PeriodCount]:
+        async with self._connection() as connection:
+            rows = await (await connection.execute(
+                count_query("%s"), id_bounds(since, until))).fetchall()
+        return [PeriodCount(*row) for row in rows]
+
+    async def period_fills(self, since: float | None, until: float | None, *, limit: int
+                           ) -> list[FillRow]:
+        async with self._connection() as connection:
+            rows = await (await connection.execute(
+                fills_query("%s"), (*id_bounds(since, until), limit))).fetchall()
+        return [FillRow(*row) for row in rows]
 
     async def read_state(self, key: str) -> str | None:
         async with self._connection() as connection:

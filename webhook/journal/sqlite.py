@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import sqlite3
 import time
 from collections.abc import Collection
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 from plugins.orders import ExecutionResult
 from webhook.errors import JournalError, LeaseLost
 from webhook.journal.base import SignalJournal
 from webhook.journal.group_commit import GroupCommitter
+from webhook.journal.period import FillRow, PeriodCount, count_query, fills_query, id_bounds
 from webhook.journal.records import PENDING, NewSignal, SignalRecord, SignalStatus, Stored
 from webhook.journal.rows import COLUMNS, listing_filters, record_from
 from webhook.journal.sqlite_schema import SCHEMA_VERSION, attempts_of, migrate
@@ -309,6 +313,37 @@ class SqliteJournal(SignalJournal):
             return [record_from(row, []) for row in rows]
 
         return await self._writer.run(read)
+
+    async def period_counts(self, since: float | None, until: float | None
+                            ) -> list[PeriodCount]:
+        rows = await self._read_aside(count_query("?"), id_bounds(since, until))
+        return [PeriodCount(*row) for row in rows]
+
+    async def period_fills(self, since: float | None, until: float | None, *, limit: int
+                           ) -> list[FillRow]:
+        rows = await self._read_aside(fills_query("?"), (*id_bounds(since, until), limit))
+        return [FillRow(*row) for row in rows]
+
+    async def _read_aside(self, query: str, params: tuple[object, ...]) -> list[Any]:
+        """A long read on a read-only connection of its own, in a worker thread: the writer's
+        connection runs its statements on the event loop, where a read of many rows would hold
+        up every request meanwhile. WAL lets it read while writes go on."""
+        def read() -> list[Any]:
+            try:
+                location = quote(str(self._path.resolve()))
+                connection = sqlite3.connect(f"file:{location}?mode=ro", uri=True)
+            except sqlite3.Error as exc:
+                raise JournalError(f"cannot read the journal: {exc}") from exc
+            try:
+                return connection.execute(query, params).fetchall()
+            except sqlite3.Error as exc:
+                raise JournalError(f"journal error: {exc}") from exc
+            finally:
+                connection.close()
+
+        if not self._writer.running:
+            raise JournalError("the journal is closed")
+        return await asyncio.to_thread(read)
 
     async def read_state(self, key: str) -> str | None:
         def read(connection: sqlite3.Connection) -> str | None:

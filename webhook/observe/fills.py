@@ -1,12 +1,13 @@
 """Fills read from the journal, and realised profit and loss matched first in, first out.
 
-A fill is a signal the journal shows filled or partly filled: its result's filled quantity at its
-average price, on the order's side (a `close` without a side trades against what is held). Fills
-are matched per plugin and symbol in the order they were journaled: a fill against the held side
-closes the oldest lots first, at their own prices, and what is left of it opens a new lot. The
-realised P&L of a fill is `(exit - entry) x quantity` over the lots it closed, in the symbol's
-quote currency, before fees and without a contract multiplier. Only fills inside the period are
-matched: a position opened before it counts as not held.
+A fill is a signal the journal shows filled or partly filled (`webhook.journal.period.FillRow`):
+its result's filled quantity at its average price, on the order's side (a `close` without a side
+trades against what is held). Fills are matched per plugin and symbol in the order they were
+journaled: a fill against the held side closes the oldest lots first, at their own prices, and
+what is left of it opens a new lot. The realised P&L of a fill is `(exit - entry) x quantity`
+over the lots it closed, in the symbol's quote currency, before fees and without a contract
+multiplier. Only fills inside the period are matched: a position opened before it counts as not
+held.
 
 Slippage is measured against the alert's price (the order's limit or stop, else the price the
 alert carried, e.g. TradingView's `{{close}}`), signed so that a positive figure is worse than
@@ -22,15 +23,17 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from plugins.orders import OrderAction, OrderSide
-from webhook.journal import SignalRecord, SignalStatus
+from plugins.orders import OrderAction, OrderSide, OrderType
+from webhook.journal.period import FillRow
 
-FILLED = (SignalStatus.FILLED, SignalStatus.PARTIALLY_FILLED)
 _EPSILON = 1e-12
 
 
-class Fill(BaseModel):
-    """One filled (or partly filled) signal, as the stats and the charts show it."""
+@dataclass(slots=True)
+class Fill:
+    """One filled (or partly filled) signal, as the stats and the charts show it. A plain
+    dataclass, which pydantic answers with like a model: a period can hold 20,000 fills, and
+    building a pydantic model for each would cost more than the rest of the figures together."""
 
     signal_id: str
     time: float
@@ -105,14 +108,18 @@ class FifoBook:
         return held
 
 
-def _side(record: SignalRecord, book: FifoBook, plugin: str, symbol: str) -> OrderSide | None:
-    assert record.order is not None  # noqa: S101 - the caller checked
-    if record.order.side is not None:
-        return record.order.side
-    if record.order.action is OrderAction.CLOSE:
+def _side(row: FillRow, book: FifoBook, plugin: str, symbol: str) -> OrderSide | None:
+    if row.side is not None:
+        return OrderSide(row.side)
+    if row.action == OrderAction.CLOSE.value:
         held = book.held_sign(plugin, symbol)
         return {1: OrderSide.SELL, -1: OrderSide.BUY}.get(held)
     return None
+
+
+def _alert_price(row: FillRow) -> float | None:
+    """As `Order.entry_price`: the stop for a stop order, else the limit or the alert's price."""
+    return row.stop_price if row.order_type == OrderType.STOP.value else row.price
 
 
 def _slippage(side: OrderSide, price: float, alert_price: float | None,
@@ -123,24 +130,22 @@ def _slippage(side: OrderSide, price: float, alert_price: float | None,
     return worse / alert_price * 10_000, None if tick is None else worse / tick
 
 
-def fills_of(records: Iterable[SignalRecord], book: FifoBook) -> Iterator[Fill]:
-    """The fills among `records` (oldest first), each booked FIFO into `book`."""
-    for record in records:
-        result, order, plugin = record.result, record.order, record.plugin
-        if (record.status not in FILLED or result is None or order is None or plugin is None
-                or result.average_price is None or result.filled_quantity <= 0):
+def fills_of(rows: Iterable[FillRow], book: FifoBook) -> Iterator[Fill]:
+    """The fills among the journal's `rows` (oldest first), each booked FIFO into `book`."""
+    for row in rows:
+        plugin, symbol = row.plugin, row.symbol
+        price, quantity = row.average_price, row.filled_quantity
+        if plugin is None or symbol is None or price is None or not quantity or quantity <= 0:
             continue
-        side = _side(record, book, plugin, order.symbol)
-        price, quantity = result.average_price, result.filled_quantity
+        side = _side(row, book, plugin, symbol)
+        alert_price = _alert_price(row)
         realised, bps, ticks = 0.0, None, None
         if side is not None:
             sign = 1 if side is OrderSide.BUY else -1
-            realised = book.trade(plugin, order.symbol, sign, quantity, price)
-            bps, ticks = _slippage(side, price, order.entry_price, result.price_tick)
+            realised = book.trade(plugin, symbol, sign, quantity, price)
+            bps, ticks = _slippage(side, price, alert_price, row.price_tick)
         yield Fill(
-            signal_id=record.id, time=record.updated_at, source=record.source, plugin=plugin,
-            symbol=order.symbol, side=side, quantity=quantity, price=price,
-            alert_price=order.entry_price, fee=result.fee, slippage_bps=bps,
-            slippage_ticks=ticks, realised_pnl=realised,
-            alert_to_fill_ms=max(record.updated_at - record.received_at, 0.0) * 1000,
+            row.id, row.updated_at, row.source, plugin, symbol, side, quantity, price,
+            alert_price, row.fee, bps, ticks, max(row.updated_at - row.received_at, 0.0) * 1000,
+            realised,
         )

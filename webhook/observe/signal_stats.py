@@ -10,12 +10,14 @@ cumulative realised P&L after each fill that realised any, and a histogram of al
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 from pydantic import BaseModel
 
-from webhook.journal import SignalRecord, SignalStatus
+from webhook.journal import SignalStatus
+from webhook.journal.period import FillRow, PeriodCount
 from webhook.observe.fills import FifoBook, Fill, OpenLots, fills_of
 
 FILLS_SHOWN = 1_000
@@ -100,10 +102,10 @@ class _Group:
         self.rejections: Counter[str] = Counter()
         self.fills: list[Fill] = []
 
-    def add(self, record: SignalRecord) -> None:
-        self.statuses[record.status.value] += 1
-        if record.status is SignalStatus.REJECTED:
-            self.rejections[record.reason or "unstated"] += 1
+    def add(self, count: PeriodCount) -> None:
+        self.statuses[count.status] += count.signals
+        if count.status == SignalStatus.REJECTED.value:
+            self.rejections[count.reason or "unstated"] += count.signals
 
     def view(self) -> GroupStats:
         realised = sum(fill.realised_pnl for fill in self.fills)
@@ -125,43 +127,48 @@ class _Group:
 def latency_histogram(values: Iterable[float]) -> list[LatencyBin]:
     counts = [0] * len(LATENCY_BINS_MS)
     for value in values:
-        index = sum(1 for edge in LATENCY_BINS_MS[1:] if value >= edge)
-        counts[index] += 1
+        counts[bisect_right(LATENCY_BINS_MS, value) - 1] += 1
     uppers: list[float | None] = [*LATENCY_BINS_MS[1:], None]
     return [LatencyBin(from_ms=low, to_ms=high, count=count)
             for low, high, count in zip(LATENCY_BINS_MS, uppers, counts, strict=True)]
 
 
-def _thinned(curve: list[PnlPoint]) -> list[PnlPoint]:
-    if len(curve) <= CURVE_POINTS:
-        return curve
-    step = math.ceil(len(curve) / CURVE_POINTS)
-    kept = curve[::step]
-    return kept if kept[-1] is curve[-1] else [*kept, curve[-1]]
+def _thinned(curve: list[tuple[float, float]]) -> list[PnlPoint]:
+    kept = curve
+    if len(curve) > CURVE_POINTS:
+        kept = curve[::math.ceil(len(curve) / CURVE_POINTS)]
+        if kept[-1] is not curve[-1]:
+            kept.append(curve[-1])
+    return [PnlPoint(time=time, pnl=pnl) for time, pnl in kept]
 
 
-def signal_stats(records: list[SignalRecord], *, since: float | None = None,
-                 until: float | None = None, truncated: bool = False) -> SignalStats:
-    """The period's figures from its `records`, oldest first."""
+def signal_stats(counts: Iterable[PeriodCount], fill_rows: list[FillRow], *,
+                 since: float | None = None, until: float | None = None,
+                 truncated: bool = False) -> SignalStats:
+    """The period's figures from the journal's `counts` and its `fill_rows`, oldest first."""
     sources: defaultdict[str, _Group] = defaultdict(_Group)
     plugins: defaultdict[str, _Group] = defaultdict(_Group)
-    for record in records:
-        sources[record.source].add(record)
-        if record.plugin:
-            plugins[record.plugin].add(record)
+    total_signals = 0
+    for count in counts:
+        total_signals += count.signals
+        sources[count.source].add(count)
+        if count.plugin:
+            plugins[count.plugin].add(count)
     book = FifoBook()
-    fills = list(fills_of(records, book))
-    curve, total = [], 0.0
+    fills = list(fills_of(fill_rows, book))
+    curve: list[tuple[float, float]] = []
+    total = 0.0
     for fill in fills:
         sources[fill.source].fills.append(fill)
         plugins[fill.plugin].fills.append(fill)
         if fill.realised_pnl or fill.fee:
             total += fill.realised_pnl - (fill.fee or 0.0)
-            curve.append(PnlPoint(time=fill.time, pnl=total))
+            curve.append((fill.time, total))
     return SignalStats(
-        since=since, until=until, signals=len(records), truncated=truncated,
+        since=since, until=until, signals=total_signals, truncated=truncated,
         sources={name: group.view() for name, group in sorted(sources.items())},
         plugins={name: group.view() for name, group in sorted(plugins.items())},
-        fills=fills[-FILLS_SHOWN:], open_lots=book.open_lots(), pnl_curve=_thinned(curve),
+        fills=fills[-FILLS_SHOWN:],
+        open_lots=book.open_lots(), pnl_curve=_thinned(curve),
         latency_histogram=latency_histogram(fill.alert_to_fill_ms for fill in fills),
     )

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import pytest
 
-from plugins.orders import ExecutionResult, ExecutionStatus, Order
-from webhook.journal import SignalRecord, SignalStatus
 from webhook.journal.ids import first_id_at, new_signal_id
+from webhook.journal.period import FillRow, PeriodCount
 from webhook.observe.fills import FifoBook, fills_of
 from webhook.observe.signal_stats import latency_histogram, signal_stats
 
@@ -19,17 +17,13 @@ _clock = [1_000.0]
 def filled(side: str | None, quantity: float, price: float, *, alert: float | None = None,
            symbol: str = "ETHUSDT", plugin: str = "paper", source: str = "tv",
            action: str = "open", fee: float | None = None, tick: float | None = None,
-           took: float = 0.01) -> SignalRecord:
+           took: float = 0.01) -> FillRow:
     _clock[0] += 60
-    order: dict[str, Any] = {"symbol": symbol, "side": side, "quantity": quantity,
-                             "price": alert, "action": action}
-    return SignalRecord(
+    return FillRow(
         id=new_signal_id(), received_at=_clock[0], updated_at=_clock[0] + took, source=source,
-        raw_body=b"{}", status=SignalStatus.FILLED, plugin=plugin,
-        order=Order.model_validate({k: v for k, v in order.items() if v is not None}),
-        result=ExecutionResult(success=True, status=ExecutionStatus.FILLED,
-                               filled_quantity=quantity, average_price=price, fee=fee,
-                               price_tick=tick),
+        plugin=plugin, symbol=symbol, side=side, action=action, order_type="market",
+        price=alert, stop_price=None, filled_quantity=quantity, average_price=price, fee=fee,
+        price_tick=tick,
     )
 
 
@@ -77,16 +71,21 @@ def test_slippage_is_positive_when_worse_than_the_alert_on_either_side() -> None
     assert fills[2].slippage_bps == pytest.approx(-5)
 
 
-def test_unfilled_signals_are_not_fills() -> None:
-    record = filled("buy", 1, 100).model_copy(update={"status": SignalStatus.REJECTED,
-                                                       "result": None})
-    assert list(fills_of([record], FifoBook())) == []
+def test_a_result_without_a_price_or_quantity_is_no_fill() -> None:
+    rows = [filled("buy", 1, 100)._replace(average_price=None),
+            filled("buy", 1, 100)._replace(filled_quantity=0)]
+    assert list(fills_of(rows, FifoBook())) == []
 
 
 def test_stats_group_pnl_fees_and_slippage_by_source_and_plugin() -> None:
     records = [filled("buy", 1, 100, alert=99, source="tv", fee=0.1, took=0.2),
                filled("sell", 1, 130, alert=131, source="agent", fee=0.2, took=0.4)]
-    stats = signal_stats(records)
+    counts = [PeriodCount("tv", "paper", "filled", None, 1),
+              PeriodCount("agent", "paper", "filled", None, 1),
+              PeriodCount("agent", "paper", "rejected", "max_quantity 1", 2)]
+    stats = signal_stats(counts, records)
+    assert stats.signals == 4
+    assert stats.sources["agent"].rejections == {"max_quantity 1": 2}
     assert stats.plugins["paper"].realised_pnl == pytest.approx(30)
     assert stats.plugins["paper"].fees == pytest.approx(0.3)
     assert stats.plugins["paper"].net_pnl == pytest.approx(29.7)
