@@ -240,7 +240,7 @@ def test_wrong_approval_settings_fail_at_start_naming_the_key(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "tradehook.toml"
-    path.write_text(f"[sources.tv]\n{table}\n")
+    path.write_text(f"[sources.tv]\n{table}\n", encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
         load_settings(path, env={})
     assert str(caught.value).startswith(message), caught.value
