@@ -42,13 +42,16 @@ class OrderAction(StrEnum):
     open: add to (or start) a position on `side`. close: flatten the position (only the long
     or short one when `side` says which to sell or buy back; `quantity` closes part of it).
     reverse: flatten, then open `quantity` the other way. cancel: cancel open orders on the
-    symbol.
+    symbol. target: reach the net position `target_position` (`3`, `-2`, `0`); the executor
+    asks the broker for the position right before sending and sends only the difference, as
+    one of the other actions, so a plugin never receives a target itself.
     """
 
     OPEN = "open"
     CLOSE = "close"
     REVERSE = "reverse"
     CANCEL = "cancel"
+    TARGET = "target"
 
 
 class TimeInForce(StrEnum):
@@ -105,9 +108,19 @@ class Order(BaseModel):
     alert_time: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
     """Unix seconds at which the alert says it was made (TradingView's `{{timenow}}`,
     TradersPost's `time`); how stale the order is gets measured from it."""
+    target_position: Annotated[float, Field(allow_inf_nan=False)] | None = None
+    """Of `action = "target"`: the net position wanted, positive long, negative short."""
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Self:
+        if (self.action is OrderAction.TARGET) != (self.target_position is not None):
+            if self.target_position is None:
+                raise invalid_field("target_position", "target_position is required with "
+                                    "action target: the net position wanted (3, -2, 0)")
+            raise invalid_field("target_position", "target_position goes only with action "
+                                "target")
+        if self.action is OrderAction.TARGET:
+            self._check_target()
         if self.action in (OrderAction.OPEN, OrderAction.REVERSE):
             if self.side is None:
                 raise invalid_field("side", f"side is required to {self.action.value} a position")
@@ -116,6 +129,13 @@ class Order(BaseModel):
             self._check_prices_for_type()
             self._check_bracket()
         return self
+
+    def _check_target(self) -> None:
+        for name in ("side", "quantity", "stop_loss", "take_profit"):
+            if getattr(self, name) is not None:
+                raise invalid_field(name, f"a target order takes no {name}: the side and "
+                                    "quantity are the difference to the broker's position")
+        self._check_prices_for_type()
 
     def _check_prices_for_type(self) -> None:
         needs_price = self.order_type in (OrderType.LIMIT, OrderType.STOP_LIMIT)
@@ -147,6 +167,8 @@ class Order(BaseModel):
         for messages. `symbol` names the broker's market or instrument, when it is not the
         order's own symbol; `on` names the venue."""
         parts = [] if self.action is OrderAction.OPEN else [self.action.value]
+        if self.target_position is not None:
+            parts.append(f"position {number_text(self.target_position)}")
         if self.side is not None:
             parts.append(self.side.value)
         if self.quantity is not None:

@@ -17,6 +17,7 @@ from webhook.auth.client_address import AddressAllowlist, TrustedProxies
 from webhook.auth.credentials import admin_token_problem, passphrase_problem
 from webhook.auth.signatures import WebhookSecret
 from webhook.config.text_files import control_character_problem
+from webhook.decide.accounts import AccountRule, account_group_problem
 from webhook.decide.approval import (
     DEFAULT_APPROVAL_TIMEOUT,
     ApprovalMode,
@@ -86,7 +87,14 @@ class SourceSettings(_Strict):
     """Let alerts name their plugin with a `plugin` field (else such alerts are invalid).
     Default: no for URL sources, yes for signed (HMAC) senders (`[sources.signed]`)."""
     routes: dict[str, str] = Field(default_factory=dict)
-    """Symbol pattern -> plugin, before `plugin`; the most specific pattern wins."""
+    """Symbol pattern -> plugin (or account group), before `plugin`; the most specific wins."""
+    allow_accounts_field: bool | None = None
+    """Let alerts name the accounts to fan out to with an `accounts` field; default as for
+    `allow_plugin_field`."""
+    on_position_mismatch: Literal["ignore", "reject", "resync"] = "ignore"
+    """When an alert's expected position (before its order) is not the broker's: send it as it
+    is, reject it, or order what reaches the position the alert leaves. Always recorded and
+    notified."""
     sizing: SizingSettings = Field(default_factory=SizingSettings)
     risk: RiskLimits = Field(default_factory=RiskLimits)
     """Limits on this source's signals, by the symbol as the alert names it."""
@@ -174,6 +182,9 @@ class Settings(_Strict):
     execution: ExecutionSettings = Field(default_factory=ExecutionSettings)
     routes: dict[str, str] = Field(default_factory=dict)
     """Symbol pattern -> plugin for every source, after a source's own `routes` and `plugin`."""
+    account_groups: dict[str, dict[str, AccountRule]] = Field(default_factory=dict)
+    """Group -> {plugin -> size rule}: a signal routed to a group goes to each of its
+    accounts (`webhook.decide.accounts`)."""
     symbol_maps: dict[str, dict[str, Annotated[str, Field(min_length=1, max_length=64)]]] = (
         Field(default_factory=dict)
     )
@@ -242,6 +253,13 @@ class Settings(_Strict):
         return data
 
     @model_validator(mode="after")
+    def _check_account_groups(self) -> Settings:
+        _check_names("account_groups", "an account group", self.account_groups)
+        if problem := account_group_problem(self.account_groups, self.plugins):
+            raise _invalid(*problem)
+        return self
+
+    @model_validator(mode="after")
     def _check_references(self) -> Settings:
         configured = ", ".join(sorted(self.plugins)) or "none"
         if self.default_plugin not in self.plugins:
@@ -250,7 +268,7 @@ class Settings(_Strict):
                 f"{self.default_plugin!r} is not a configured plugin (configured: {configured})",
             )
         for name, source in self.sources.items():
-            if source.plugin is not None and source.plugin not in self.plugins:
+            if source.plugin is not None and not self.routes_to(source.plugin):
                 raise _invalid(
                     f"sources.{name}.plugin",
                     f"no plugin named {source.plugin!r} (configured: {configured})",
@@ -266,7 +284,7 @@ class Settings(_Strict):
         for key, routes in tables:
             check_patterns(routes)
             for pattern, plugin in routes.items():
-                if plugin not in self.plugins:
+                if not self.routes_to(plugin):
                     raise _invalid(f'{key}."{pattern}"',
                                    f"no plugin named {plugin!r} (configured: {configured})")
         for plugin in self.symbol_maps:
@@ -306,6 +324,10 @@ class Settings(_Strict):
             if problem := approval_problem(self, source, agent):
                 raise _invalid(f"{key}.review_threshold", problem)
         return self
+
+    def routes_to(self, name: str) -> bool:
+        """Whether a route may name `name`: a plugin or an account group."""
+        return name in self.plugins or name in self.account_groups
 
     @property
     def journal_path(self) -> str | None:

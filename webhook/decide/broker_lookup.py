@@ -116,6 +116,8 @@ class BrokerLookup:
 
 def position_after(position: float, order: Order, *, assume_closes: bool = True) -> float:
     """The net position once `order` has filled completely."""
+    if order.action is OrderAction.TARGET and order.target_position is not None:
+        return order.target_position
     sign = 1.0 if order.side is OrderSide.BUY else -1.0
     if order.action is OrderAction.OPEN and order.quantity is not None:
         return position + sign * order.quantity

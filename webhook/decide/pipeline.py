@@ -11,6 +11,7 @@ answers only after `receive` returns, so every `Receipt` describes a stored sign
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Sequence
@@ -22,14 +23,16 @@ from webhook.agents.limits import outside_limits
 from webhook.agents.settings import agent_source
 from webhook.auth.passphrase import carries_passphrase, check_passphrase, redact_passphrase
 from webhook.config.settings import Settings, SourceSettings
+from webhook.decide.accounts import Account, chosen_accounts
 from webhook.decide.approval import approval_rule
 from webhook.decide.approvals import ApprovalQueue
+from webhook.decide.fanout import ChildVerdict, FannedOut
 from webhook.decide.policy import PolicyVerdict, SignalPolicy
 from webhook.decide.preview import SignalPreview
 from webhook.decide.repeat_window import RepeatWindow
 from webhook.decide.routing import SymbolRouter
 from webhook.dialects import ParsedSignal, parse_alert
-from webhook.errors import Forbidden, PayloadError
+from webhook.errors import Forbidden, PayloadError, SizingError
 from webhook.execute.executor import ExecutionJob, Executor
 from webhook.execute.kill_switch import KillSwitch
 from webhook.journal import NewSignal, SignalJournal, SignalStatus
@@ -117,8 +120,11 @@ class SignalPipeline:
             return Receipt(first, SignalStatus.DUPLICATE, dialect=parsed.dialect)
         try:
             plugin = self._route(signal, parsed)
+            accounts = self._accounts(signal, parsed, plugin)
         except PayloadError as exc:
             return await self._store_invalid(signal, body, exc, parsed, key)
+        if accounts is not None:
+            return await self._fan_out(signal, parsed, body, key, window, accounts)
         symbol = self._router.broker_symbol(plugin, parsed.order.symbol)
         order = parsed.order.model_copy(update={"client_order_id": signal.id, "symbol": symbol})
         async with self._policy.serialized(incoming.source, plugin, symbol):
@@ -155,9 +161,20 @@ class SignalPipeline:
                                            "reason": f"repeats signal {first}"})
         try:
             plugin = self._route(signal, parsed)
+            accounts = self._accounts(signal, parsed, plugin)
         except PayloadError as exc:
             return seen.model_copy(update={"error": str(exc), "field": exc.field,
                                            "order": parsed.order})
+        fanned = ""
+        if accounts is not None:  # the first account's decision stands for the others'
+            plugin = accounts[0].plugin
+            names = ", ".join(account.plugin for account in accounts)
+            fanned = f"fans out to {len(accounts)} accounts ({names}); decided for {plugin}: "
+            try:
+                parsed, _ = accounts[0].rule.apply(parsed, parsed.order)
+            except SizingError as exc:
+                return seen.model_copy(update={"status": SignalStatus.REJECTED,
+                                               "reason": fanned + str(exc)})
         symbol = self._router.broker_symbol(plugin, parsed.order.symbol)
         order = parsed.order.model_copy(update={"symbol": symbol})
         async with self._policy.serialized(incoming.source, plugin, symbol):
@@ -167,8 +184,9 @@ class SignalPipeline:
                 return seen.model_copy(update={"error": str(exc), "field": exc.field,
                                                "plugin": plugin, "order": order})
         verdict.release()
+        reason = fanned + (verdict.reason or "") if fanned else verdict.reason
         return seen.model_copy(update={
-            "status": verdict.status, "reason": verdict.reason, "rule": verdict.rule,
+            "status": verdict.status, "reason": reason, "rule": verdict.rule,
             "plugin": plugin, "order": verdict.order, "sizing": verdict.sizing,
         })
 
@@ -211,6 +229,57 @@ class SignalPipeline:
             parsed, incoming.source, signal.source,
             signed=incoming.webhook_id is not None or incoming.agent is not None,
         )
+
+    def _accounts(
+        self, signal: _Arrival, parsed: ParsedSignal, routed: str
+    ) -> list[Account] | None:
+        incoming = signal.incoming
+        allowed = signal.source.allow_accounts_field if signal.source else None
+        signed = incoming.webhook_id is not None or incoming.agent is not None
+        return chosen_accounts(
+            parsed, routed, self._settings.account_groups, list(self._settings.plugins),
+            may_choose=signed if allowed is None else allowed, source_name=incoming.source,
+        )
+
+    async def _fan_out(
+        self,
+        signal: _Arrival,
+        parsed: ParsedSignal,
+        body: bytes,
+        key: str | None,
+        window: float | None,
+        accounts: list[Account],
+    ) -> Receipt:
+        """One child signal per account, stored with the parent (`webhook.decide.fanout`)."""
+        incoming = signal.incoming
+
+        def hand_over(child: ChildVerdict) -> None:
+            self._hand_over(_Arrival(incoming, signal.source, child.id), child.account.plugin,
+                            child.verdict)
+
+        fanned = FannedOut(
+            NewSignal(
+                id=signal.id, received_at=time.time(), source=incoming.recorded_source,
+                dialect=parsed.dialect, idempotency_key=key, content_type=incoming.content_type,
+                raw_body=body, order=parsed.order, status=SignalStatus.FANNED_OUT,
+            ),
+            [(account, self._router.broker_symbol(account.plugin, parsed.order.symbol))
+             for account in accounts],
+        )
+        async with fanned.locked(self._policy, incoming.source):
+            try:
+                await fanned.decide(parsed, functools.partial(self._decide, signal))
+            except PayloadError as exc:  # a protective price on the wrong side of the market
+                fanned.release()
+                return await self._store_invalid(signal, body, exc, parsed, key)
+            stored = await fanned.store(self._journal)
+            if stored.duplicate:
+                logger.info("signal %s: duplicate of %s", signal.id, stored.signal_id)
+                return Receipt(stored.signal_id, SignalStatus.DUPLICATE, dialect=parsed.dialect)
+            if window is not None:
+                self._repeats.remember(incoming.source, incoming.body, signal.id, window)
+            fanned.hand_over(hand_over)
+        return Receipt(signal.id, fanned.status, reason=fanned.reason, dialect=parsed.dialect)
 
     async def _decide(
         self, signal: _Arrival, parsed: ParsedSignal, order: Order, plugin: str

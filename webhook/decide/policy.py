@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 
-from plugins.orders import Order
+from plugins.orders import Order, OrderAction
 from plugins.registry import PluginRegistry
 from webhook.config.settings import Settings
 from webhook.decide.broker_lookup import BrokerLookup
@@ -104,6 +104,10 @@ class SignalPolicy:
             return PolicyVerdict(SignalStatus.FILTERED, order, reason=reason)
         if (stopped := self._stopped(order)) is not None:
             return stopped
+        if order.action is OrderAction.TARGET and not self._registry.capabilities(plugin).positions:
+            reason = (f"positions: plugin {plugin!r} cannot report positions, which a target "
+                      "order needs to know what to send")
+            return PolicyVerdict(SignalStatus.REJECTED, order, reason=reason, rule="positions")
         now = self._clock()
         scopes = self._scopes(parsed.order.symbol, order.symbol, source, plugin)
         for scope in scopes:

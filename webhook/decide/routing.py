@@ -1,7 +1,8 @@
 """Routing: which plugin executes a signal, and the symbol that plugin knows it by.
 
 In order: the alert's own `plugin` field (where the source allows it), the source's `routes`,
-the source's `plugin`, the top-level `routes`, the default plugin. Routes map symbol patterns to
+the source's `plugin`, the top-level `routes`, the default plugin. Routes and a source's `plugin`
+may name an account group instead (`webhook.decide.accounts`). Routes map symbol patterns to
 plugins (`"*USDT" = "binance"`, `"ES*" = "ninjatrader"`, `"*" = "mt5"`); the most specific
 matching pattern wins. Then `symbol_maps.PLUGIN` renames the symbol for that plugin
 (`"ES1!" = "ES 12-25"`); a plugin's own `symbols` option still applies after that.
@@ -57,7 +58,8 @@ class SymbolRouter:
         return map_symbol(self._settings.symbol_maps.get(plugin, {}), symbol)
 
     def _known(self, name: str) -> str:
-        if name not in self._plugins:
+        """A plugin's name, or an account group's (routes may name one: `chosen_accounts`)."""
+        if name not in self._plugins and name not in self._settings.account_groups:
             known = ", ".join(sorted(self._plugins.names()))
             raise PayloadError("plugin", f"unknown plugin {name!r}; configured plugins: {known}")
         return name

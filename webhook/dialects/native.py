@@ -3,9 +3,12 @@
     {"symbol": "BTC/USDT", "side": "buy", "order_type": "limit", "quantity": 0.1,
      "price": 67500, "stop_loss": 66000, "take_profit": 70000, "confidence": 0.75}
 
-plus optional `action`, `plugin`, `id` (the idempotency key when there is no `webhook-id`),
-`comment`, `passphrase`, `time_in_force` and `quantity_unit` (units, quote, percent_of_equity,
-percent_of_position, risk_amount, risk_percent; default: the source's `sizing.unit`).
+plus optional `action` (`target` with `target_position`: the net position wanted), `plugin`,
+`accounts` (a list of accounts to fan the order out to), `expected_position` (the net position
+the sender believes the account holds before this order), `id` (the idempotency key when there
+is no `webhook-id`), `comment`, `passphrase`, `time_in_force` and `quantity_unit` (units,
+quote, percent_of_equity, percent_of_position, risk_amount, risk_percent; default: the
+source's `sizing.unit`).
 Unknown fields are refused, so a typo does not pass silently.
 """
 
@@ -16,9 +19,11 @@ from typing import Any
 from webhook.decide.quantities import parse_quantity_unit
 from webhook.dialects.signal import (
     ParsedSignal,
+    account_names,
     build_order,
     check_placeholders,
     needs_default_quantity,
+    to_number,
     to_text,
 )
 from webhook.errors import PayloadError
@@ -26,11 +31,13 @@ from webhook.errors import PayloadError
 ORDER_FIELDS = frozenset(
     {
         "symbol", "side", "order_type", "quantity", "price", "stop_price", "stop_loss",
-        "take_profit", "confidence", "action", "comment", "time_in_force",
+        "take_profit", "confidence", "action", "comment", "time_in_force", "target_position",
     }
 )
 SIDE_WORDS = {"long": "buy", "short": "sell"}
-SIGNAL_FIELDS = frozenset({"plugin", "id", "passphrase", "quantity_unit"})
+SIGNAL_FIELDS = frozenset(
+    {"plugin", "id", "passphrase", "quantity_unit", "accounts", "expected_position"}
+)
 FIELDS = ORDER_FIELDS | SIGNAL_FIELDS
 
 
@@ -64,7 +71,14 @@ def parse_native(
         passphrase=_optional_text(payload, "passphrase"),
         quantity_unit=None if unit is None else parse_quantity_unit("quantity_unit", unit),
         default_quantity=default_quantity is not None and needs_default_quantity(fields),
+        accounts=account_names("accounts", payload.get("accounts")),
+        expected_position=_optional_number(payload, "expected_position"),
     )
+
+
+def _optional_number(payload: dict[str, Any], key: str) -> float | None:
+    value = payload.get(key)
+    return None if value is None else to_number(key, value)
 
 
 def _optional_text(payload: dict[str, Any], key: str) -> str | None:

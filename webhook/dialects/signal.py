@@ -39,6 +39,27 @@ class ParsedSignal(BaseModel):
     """The alert's names for the order's price fields (`stop_loss` -> `sl`), for messages."""
     test: bool = False
     """A test alert: checked and stored, never executed."""
+    accounts: tuple[str, ...] | None = None
+    """The accounts (plugins or account groups) the alert names for its order."""
+    expected_position: float | None = None
+    """The net position the alert says the account held before its order (TradingView's
+    previous market position and size), to check against the broker's."""
+    resulting_position: float | None = None
+    """The net position the alert says its order leaves, for `on_position_mismatch = "resync"`."""
+
+
+def account_names(field: str, value: Any) -> tuple[str, ...] | None:
+    """An alert's `accounts`: a list of names, or one text of names separated by commas."""
+    if value is None or value == "":
+        return None
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list) or not items:
+        raise PayloadError(field, "expected a list of account names, or names separated by "
+                           "commas")
+    names = tuple(dict.fromkeys(to_text(field, item, limit=64) for item in items))
+    if any(not name for name in names):
+        raise PayloadError(field, "holds an empty account name")
+    return names
 
 
 def check_placeholders(field: str, value: str) -> None:

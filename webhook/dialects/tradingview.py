@@ -22,6 +22,7 @@ from plugins.orders import OrderAction
 from webhook.decide.quantities import parse_quantity_unit
 from webhook.dialects.signal import (
     ParsedSignal,
+    account_names,
     build_order,
     check_placeholders,
     needs_default_quantity,
@@ -53,7 +54,8 @@ KNOWN = frozenset(
     {alias for names in ALIASES.values() for alias in names}
     | {"exchange", "position", "market_position", "position_size", "order_id", "id", "time",
        "timenow", "plugin", "passphrase", "interval", "strategy", "quantity_unit",
-       "prev_market_position", "prev_position", "prev_market_position_size"}
+       "prev_market_position", "prev_position", "prev_market_position_size",
+       "market_position_size", "accounts"}
 )
 
 
@@ -94,6 +96,9 @@ def parse_tradingview(
         passphrase=_text_or_none(payload, "passphrase"),
         quantity_unit=None if unit is None else parse_quantity_unit("quantity_unit", unit),
         default_quantity=default_quantity is not None and needs_default_quantity(fields),
+        accounts=account_names("accounts", payload.get("accounts")),
+        expected_position=expected_position(payload),
+        resulting_position=resulting_position(payload),
     )
 
 
@@ -102,6 +107,16 @@ def _read_side_and_action(
 ) -> None:
     word = str(fields.pop("side", "")).lower()
     side_name = renamed.get("side", "action")
+    if word == "target":
+        fields["action"] = OrderAction.TARGET.value
+        target = resulting_position(payload)
+        if target is None:
+            raise PayloadError(side_name, "a target needs the position: send position_size "
+                               "({{strategy.position_size}}), or market_position and "
+                               "market_position_size")
+        fields["target_position"] = target
+        fields.pop("quantity", None)  # the contracts of the last trade: the target replaces them
+        return
     if word in ACTIONS:
         fields["action"] = ACTIONS[word]
     elif word in SIDES:
@@ -139,6 +154,34 @@ def _read_position_change(
         renamed["quantity"] = "position_size"
     else:
         fields.pop("quantity", None)  # the contracts include the closing part: same size again
+
+
+def resulting_position(payload: dict[str, Any]) -> float | None:
+    """The strategy's net position after the alert's order: `position_size` (signed, as
+    `{{strategy.position_size}}` gives it), else the market position and its absolute size
+    (`{{strategy.market_position}}`, `{{strategy.market_position_size}}`)."""
+    if payload.get("position_size") not in (None, ""):
+        return to_number("position_size", payload["position_size"])
+    position = _position(payload, "market_position", "position")
+    if position == "flat":
+        return 0.0
+    if position and payload.get("market_position_size") not in (None, ""):
+        size = abs(to_number("market_position_size", payload["market_position_size"]))
+        return size if position == "long" else -size
+    return None
+
+
+def expected_position(payload: dict[str, Any]) -> float | None:
+    """The position the strategy held before the alert's order (`prev_market_position` and
+    `prev_market_position_size`), None when the alert does not say it all."""
+    previous = _position(payload, "prev_market_position", "prev_position")
+    if previous == "flat":
+        return 0.0
+    size = payload.get("prev_market_position_size")
+    if not previous or size in (None, ""):
+        return None
+    size = abs(to_number("prev_market_position_size", size))
+    return size if previous == "long" else -size
 
 
 def _position(payload: dict[str, Any], *names: str) -> str:

@@ -25,6 +25,7 @@ from webhook.execute.breaker import BreakerState, CircuitBreakers
 from webhook.execute.deadlines import DeliveryLimits, RetryBudget
 from webhook.execute.kill_switch import KillSwitch
 from webhook.execute.settings import ExecutionSettings
+from webhook.execute.targets import send_order
 from webhook.journal import SignalJournal, SignalRecord, SignalStatus
 from webhook.observe.events import SignalEvent, SignalEvents
 
@@ -134,7 +135,7 @@ class AttemptRunner:
         number = await self._start_attempt(job)
         started = time.monotonic()
         try:
-            result = await self._registry.execute_order(job.order, job.plugin)
+            result = await send_order(self._registry, job.order, job.plugin)
         except TemporaryError as exc:
             self._breakers.failed(job.plugin)
             budget.failed(charge_from=None if probe else started)

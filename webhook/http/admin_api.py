@@ -19,6 +19,7 @@ from webhook.errors import AuthError, HeldByConfiguration, JournalError, Payload
 from webhook.execute.kill_switch import KillSwitchRequest
 from webhook.http.state import ServerState
 from webhook.journal import Attempt, SignalRecord, SignalStatus
+from webhook.journal.records import parent_of
 from webhook.observe.events import SignalEvent
 
 logger = logging.getLogger("tradehook.admin")
@@ -50,21 +51,31 @@ class SignalView(BaseModel):
     raw_body: str | None = None
     content_type: str | None = None
     attempts: list[Attempt] | None = None
+    parent: str | None = None
+    """Of a child signal (one account of a fanned-out signal): the signal it came from."""
+    children: list[SignalView] | None = None
+    """Of a fanned-out signal, in full: one child signal per account. Its `status` is then
+    derived from theirs."""
 
     @classmethod
     def of(cls, record: SignalRecord, *, full: bool) -> SignalView:
+        status = record.status
+        if record.children:
+            status = SignalStatus.derived([child.status for child in record.children])
         view = cls(
             id=record.id, received_at=record.received_at, updated_at=record.updated_at,
-            source=record.source, dialect=record.dialect, status=record.status,
-            needs_attention=record.status is SignalStatus.UNKNOWN, symbol=record.symbol,
+            source=record.source, dialect=record.dialect, status=status,
+            needs_attention=status is SignalStatus.UNKNOWN, symbol=record.symbol,
             plugin=record.plugin, order=record.order, reason=record.reason, error=record.error,
-            sizing=record.sizing, result=record.result,
+            sizing=record.sizing, result=record.result, parent=parent_of(record.id),
             approval_deadline=record.approval_deadline, approved_at=record.approved_at,
         )
         if full:
             view.raw_body = record.raw_body.decode("utf-8", errors="replace")
             view.content_type = record.content_type
             view.attempts = record.attempts
+            if record.status is SignalStatus.FANNED_OUT:
+                view.children = [cls.of(child, full=True) for child in record.children]
         return view
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
 from plugins.orders import ExecutionResult
 from webhook.journal.period import FillRow, PeriodCount
@@ -22,9 +22,10 @@ class SignalJournal(ABC):
     async def close(self) -> None: ...
 
     @abstractmethod
-    async def record(self, signal: NewSignal) -> Stored:
-        """Store a new signal; a repeated idempotency key stores nothing and answers with the
-        first signal's id."""
+    async def record(self, signal: NewSignal, children: Sequence[NewSignal] = ()) -> Stored:
+        """Store a new signal, and in the same transaction its `children` (a fanned-out
+        signal's, with ids `child_id(signal.id, n)`); a repeated idempotency key stores nothing
+        and answers with the first signal's id."""
 
     @abstractmethod
     async def start_attempt(
@@ -97,7 +98,8 @@ class SignalJournal(ABC):
         with `reason`; the signals it expired (none that an approval won first)."""
 
     @abstractmethod
-    async def get(self, signal_id: str) -> SignalRecord | None: ...
+    async def get(self, signal_id: str) -> SignalRecord | None:
+        """The signal with its attempts, and a fanned-out signal with its children."""
 
     @abstractmethod
     async def list_signals(

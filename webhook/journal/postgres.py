@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -115,19 +115,12 @@ class PostgresJournal(SignalJournal):
             return False
         return True
 
-    async def record(self, signal: NewSignal) -> Stored:
-        order = signal.order
-        row = (
-            storable(signal.id), signal.received_at, signal.received_at,
-            storable(signal.source), storable(signal.dialect),
-            storable(signal.idempotency_key), storable(signal.content_type), signal.raw_body,
-            storable(order.symbol) if order else None, storable(signal.plugin),
-            order.model_dump_json() if order else None, signal.status.value,
-            storable(signal.reason), storable(signal.error), storable(signal.sizing),
-            signal.approval_deadline,
-        )
-        async with self._connection() as connection:
+    async def record(self, signal: NewSignal, children: Sequence[NewSignal] = ()) -> Stored:
+        row = _row(signal)
+        async with self._transaction() as connection:
             if await (await connection.execute(INSERT, row)).fetchone() is not None:
+                for child in children:
+                    await connection.execute(INSERT, _row(child))
                 return Stored(signal_id=signal.id)
             first = await (await connection.execute(
                 "SELECT id FROM signals WHERE idempotency_key = %s", (row[5],)
@@ -257,8 +250,19 @@ class PostgresJournal(SignalJournal):
             )).fetchone()
             if row is None:
                 return None
-            attempts = await attempts_of(connection, [row[0]])
-        return record_from(row, attempts.get(row[0], []))
+            rows = [row]
+            if row[10] == SignalStatus.FANNED_OUT.value:  # the status column
+                # LIKE, not a range: under a locale's collation `.` and `/` may sort apart.
+                rows += await (await connection.execute(
+                    f"SELECT {COLUMNS} FROM signals WHERE id LIKE %s",  # noqa: S608 - constant
+                    (f"{storable(signal_id)}.%",),
+                )).fetchall()
+            attempts = await attempts_of(connection, [r[0] for r in rows])
+        parent, *children = [record_from(r, attempts.get(r[0], [])) for r in rows]
+        if not children:
+            return parent
+        ordered = sorted(children, key=lambda child: int(child.id.rpartition(".")[2]))
+        return parent.model_copy(update={"children": ordered})
 
     async def list_signals(
         self,
@@ -343,6 +347,19 @@ class PostgresJournal(SignalJournal):
     async def _configure(self, connection: Connection) -> None:
         if self._overrule_lazy_commit:
             await connection.execute("SET synchronous_commit = on")
+
+
+def _row(signal: NewSignal) -> tuple[Any, ...]:
+    order = signal.order
+    return (
+        storable(signal.id), signal.received_at, signal.received_at,
+        storable(signal.source), storable(signal.dialect),
+        storable(signal.idempotency_key), storable(signal.content_type), signal.raw_body,
+        storable(order.symbol) if order else None, storable(signal.plugin),
+        order.model_dump_json() if order else None, signal.status.value,
+        storable(signal.reason), storable(signal.error), storable(signal.sizing),
+        signal.approval_deadline,
+    )
 
 
 async def _one(connection: Connection, query: str, params: Any = None) -> tuple[Any, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
@@ -30,10 +31,33 @@ class SignalStatus(StrEnum):
     """Passed every check, and waits for a person to approve it before it is queued."""
     DECLINED = "declined"
     """A person declined it while it awaited approval: never sent."""
+    FANNED_OUT = "fanned_out"
+    """Split into one child signal per account (`PARENT.1`, `PARENT.2`, ...), stored with it;
+    the children are executed, and the parent's status is derived from theirs."""
 
     @classmethod
     def after(cls, result: ExecutionResult) -> SignalStatus:
         return _AFTER_RESULT[result.status]
+
+    @classmethod
+    def derived(cls, children: Collection[SignalStatus]) -> SignalStatus:
+        """A fanned-out signal's status, from its children's: executing, queued or awaiting
+        approval while any is;
+        then one that needs a person (unknown) first; their common status when they agree;
+        partially filled when some accounts filled or placed and others did not; else the
+        gravest of failed, expired, rejected, cancelled, filtered."""
+        statuses = set(children)
+        for pending in (cls.EXECUTING, cls.QUEUED, cls.AWAITING_APPROVAL, cls.UNKNOWN):
+            if pending in statuses:
+                return pending
+        if len(statuses) == 1:
+            return next(iter(statuses))
+        if statuses & {cls.FILLED, cls.PARTIALLY_FILLED, cls.PLACED}:
+            return cls.PARTIALLY_FILLED
+        for grave in (cls.FAILED, cls.EXPIRED, cls.REJECTED, cls.CANCELLED, cls.FILTERED):
+            if grave in statuses:
+                return grave
+        return cls.FANNED_OUT
 
 
 _AFTER_RESULT = {
@@ -44,6 +68,17 @@ _AFTER_RESULT = {
     ExecutionStatus.REJECTED: SignalStatus.FAILED,
 }
 PENDING = (SignalStatus.QUEUED, SignalStatus.EXECUTING)
+CHILD_SEPARATOR = "."
+"""A child signal's id is its parent's, this, and its number: no ULID holds a `.`."""
+
+
+def child_id(parent_id: str, number: int) -> str:
+    return f"{parent_id}{CHILD_SEPARATOR}{number}"
+
+
+def parent_of(signal_id: str) -> str | None:
+    parent, separator, _ = signal_id.partition(CHILD_SEPARATOR)
+    return parent if separator else None
 
 
 class NewSignal(BaseModel):
@@ -89,6 +124,8 @@ class SignalRecord(NewSignal):
     """When a person approved it; its max lag counts from then."""
     result: ExecutionResult | None = None
     attempts: list[Attempt] = []
+    children: list[SignalRecord] = []
+    """Of a `fanned_out` signal, read with `SignalJournal.get`: its child signals, in order."""
 
     @property
     def symbol(self) -> str | None:

@@ -7,7 +7,7 @@ import contextlib
 import os
 import sqlite3
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -35,6 +35,12 @@ SELECT plugin, symbol, id, lease_owner FROM signals INDEXED BY signals_leased
 WHERE {_PENDING_SQL} AND lease_owner IS NOT NULL AND lease_until >= ?
 """  # noqa: S608 - constant text
 _BY_ID = f"SELECT {COLUMNS} FROM signals WHERE id = ?"  # noqa: S608 - constant text
+_CHILDREN = f"SELECT {COLUMNS} FROM signals WHERE id > ? AND id < ?"  # noqa: S608 - constant
+_INSERT = (
+    "INSERT INTO signals (id, received_at, updated_at, source, dialect, idempotency_key, "
+    "content_type, raw_body, symbol, plugin, order_json, status, reason, error, sizing, "
+    "approval_deadline) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
 HEALTH_PROBE_KEY = "health_probe"
 
 
@@ -50,6 +56,22 @@ def _oldest_pending_by_lane(
         heads[(plugin, symbol)] = (head, None)
         row = connection.execute(_NEXT_LANE, (plugin, symbol)).fetchone()
     return heads
+
+
+def _row(signal: NewSignal) -> tuple[object, ...]:
+    return (
+        signal.id, signal.received_at, signal.received_at, signal.source, signal.dialect,
+        signal.idempotency_key, signal.content_type, signal.raw_body,
+        signal.order.symbol if signal.order else None, signal.plugin,
+        signal.order.model_dump_json() if signal.order else None,
+        signal.status.value, signal.reason, signal.error, signal.sizing,
+        signal.approval_deadline,
+    )
+
+
+def _number(child: SignalRecord) -> int:
+    """A child's number, from its id (`PARENT.12` sorts before `PARENT.2` as text)."""
+    return int(child.id.rpartition(".")[2])
 
 
 def _make_private(path: Path) -> None:
@@ -101,25 +123,13 @@ class SqliteJournal(SignalJournal):
         except JournalError:
             return False
 
-    async def record(self, signal: NewSignal) -> Stored:
-        row = (
-            signal.id, signal.received_at, signal.received_at, signal.source, signal.dialect,
-            signal.idempotency_key, signal.content_type, signal.raw_body,
-            signal.order.symbol if signal.order else None, signal.plugin,
-            signal.order.model_dump_json() if signal.order else None,
-            signal.status.value, signal.reason, signal.error, signal.sizing,
-            signal.approval_deadline,
-        )
+    async def record(self, signal: NewSignal, children: Sequence[NewSignal] = ()) -> Stored:
+        row = _row(signal)
+        child_rows = [_row(child) for child in children]
 
         def insert(connection: sqlite3.Connection) -> Stored:
             try:
-                connection.execute(
-                    "INSERT INTO signals (id, received_at, updated_at, source, dialect, "
-                    "idempotency_key, content_type, raw_body, symbol, plugin, order_json, "
-                    "status, reason, error, sizing, approval_deadline) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    row,
-                )
+                connection.execute(_INSERT, row)
             except sqlite3.IntegrityError:
                 first = connection.execute(
                     "SELECT id FROM signals WHERE idempotency_key = ?", (signal.idempotency_key,)
@@ -127,6 +137,7 @@ class SqliteJournal(SignalJournal):
                 if first is None:
                     raise
                 return Stored(signal_id=first[0], duplicate=True)
+            connection.executemany(_INSERT, child_rows)
             return Stored(signal_id=signal.id)
 
         return await self._writer.run(insert)
@@ -287,7 +298,16 @@ class SqliteJournal(SignalJournal):
     async def get(self, signal_id: str) -> SignalRecord | None:
         def read(connection: sqlite3.Connection) -> SignalRecord | None:
             row = connection.execute(_BY_ID, (signal_id,)).fetchone()
-            return record_from(row, attempts_of(connection, signal_id)) if row else None
+            if row is None:
+                return None
+            record = record_from(row, attempts_of(connection, signal_id))
+            if record.status is SignalStatus.FANNED_OUT:
+                # `.` sorts right before `/`: the range holds exactly the `PARENT.N` ids.
+                rows = connection.execute(_CHILDREN, (f"{signal_id}.", f"{signal_id}/"))
+                children = [record_from(child, attempts_of(connection, child[0]))
+                            for child in rows.fetchall()]
+                record = record.model_copy(update={"children": sorted(children, key=_number)})
+            return record
 
         return await self._writer.run(read)
 
