@@ -28,6 +28,7 @@ from webhook.http import (
     agent_api,
     approvals,
     builder_api,
+    discord_interactions,
     openapi,
     previews,
     signals,
@@ -88,7 +89,7 @@ def create_app(settings: Settings, *, journal: SignalJournal | None = None) -> S
             pipeline.approvals.start()
             stack.push_async_callback(pipeline.approvals.stop)
             for target in settings.notifications.values():
-                if target.commands:
+                if target.commands and target.kind == "telegram":
                     commands = TelegramCommands(target, ServerCommandActions(
                         store, registry, kill_switch, events, pipeline.approvals))
                     commands.start()
@@ -99,6 +100,7 @@ def create_app(settings: Settings, *, journal: SignalJournal | None = None) -> S
     routes = [
         Route("/webhook", previews.receive_signed_or_dry_run, methods=["POST"]),
         Route("/webhook/{token}", signals.receive_from_source, methods=["POST"]),
+        Route("/discord/{target}", discord_interactions.interactions, methods=["POST"]),
         Route("/health", admin_api.health, methods=["GET"]),
         Route("/ready", admin_api.ready, methods=["GET"]),
         Route("/api/signals", admin_api.list_signals, methods=["GET"]),

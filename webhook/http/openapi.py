@@ -137,6 +137,17 @@ def _paths() -> dict[str, Any]:
             "requestBody": _alert_body(),
             "responses": _signal_answers("401", "403", "408", "413", "415", "503"),
         }},
+        "/discord/{target}": {"post": {
+            "summary": "a Discord application's Interactions Endpoint: slash commands, signed "
+                       "with Ed25519 (X-Signature-Ed25519, X-Signature-Timestamp)",
+            "parameters": [{"name": "target", "in": "path", "required": True,
+                            "schema": {"type": "string", "maxLength": 64}}],
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": {"type": "object"}}}},
+            "responses": {**_answers({"200": _json({"type": "object"}, "the interaction's reply")},
+                                     "400", "401", "408", "413", "415"),
+                          "404": _json(_ref(ErrorAnswer), "no Discord commands for this target")},
+        }},
         "/health": {"get": {"responses": {"200": _json(_ref(HealthAnswer), "alive")}}},
         "/ready": {"get": {"responses": _answers({
             "200": _json(_ref(ReadyAnswer), "ready"),

@@ -107,7 +107,7 @@ def test_no_commands_without_the_setting(tmp_path: Path, bot: FakeBotApi) -> Non
 
 
 def test_commands_on_a_non_telegram_target_name_the_field() -> None:
-    with pytest.raises(ValueError, match="only a telegram target takes commands"):
+    with pytest.raises(ValueError, match="only telegram and discord targets take commands"):
         Settings.model_validate({"notifications": {"hook": {
             "kind": "slack", "url": "http://127.0.0.1:9/x", "commands": True}}})
 

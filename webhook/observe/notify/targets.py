@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from webhook.auth.discord_signatures import public_key_problem
 from webhook.auth.signatures import WebhookSecret
 
 NotificationKind = Literal["telegram", "discord", "slack", "webhook"]
@@ -40,10 +41,18 @@ class NotificationTarget(BaseModel):
     """Seconds to wait for the receiver to answer one try."""
     max_attempts: Annotated[int, Field(ge=1, le=20)] = 5
     commands: bool = False
-    """Telegram only: answer `/status`, `/positions`, `/signals` and `/kill` (long polling),
-    and the Approve and Decline buttons of `awaiting_approval` messages."""
+    """Answer `/status`, `/positions`, `/signals` and `/kill`. Telegram: by long polling, with
+    the Approve and Decline buttons of `awaiting_approval` messages; Discord: as slash commands
+    posted to `POST /discord/NAME` (the application's Interactions Endpoint URL)."""
     command_chats: tuple[str, ...] = ()
-    """The chat ids whose commands are obeyed; empty: `chat_id` alone."""
+    """Telegram: the chat ids whose commands are obeyed; empty: `chat_id` alone."""
+    public_key: str | None = None
+    """Discord: the application's public key (hex), which checks Discord's signatures."""
+    command_channels: tuple[str, ...] = ()
+    """Discord: the channel ids whose commands are obeyed (channel ids are unique across
+    servers); every other channel, and direct messages, are refused."""
+    command_users: tuple[str, ...] = ()
+    """Discord: when set, only these user ids may command, and only in `command_channels`."""
 
     @field_validator("url")
     @classmethod
@@ -68,8 +77,16 @@ class NotificationTarget(BaseModel):
     def _check_kind(self) -> NotificationTarget:
         if self.kind == "telegram" and not self.chat_id:
             raise ValueError("a telegram target needs chat_id")
-        if self.commands and self.kind != "telegram":
-            raise ValueError("commands: only a telegram target takes commands")
+        if self.commands and self.kind not in ("telegram", "discord"):
+            raise ValueError("commands: only telegram and discord targets take commands")
+        if self.kind == "discord" and self.commands:
+            if self.public_key is None:
+                raise ValueError("public_key: a discord target with commands needs the "
+                                 "application's public key")
+            if (problem := public_key_problem(self.public_key)) is not None:
+                raise ValueError(f"public_key: {problem}")
+            if not self.command_channels:
+                raise ValueError("command_channels: name the channel ids that may command")
         if self.kind == "webhook" and self.secret is None:
             raise ValueError("a webhook target needs a secret ('whsec_...') to sign with")
         return self

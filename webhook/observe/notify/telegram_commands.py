@@ -63,6 +63,20 @@ class CommandActions(Protocol):
     async def decline(self, signal_id: str, by: str) -> str: ...
 
 
+async def run_command(actions: CommandActions, command: str, by: str) -> str | None:
+    """The answer to `status`, `positions`, `signals` or `kill` (named without its slash, in
+    lower case) from `by`; None for any other command."""
+    if command == "status":
+        return await actions.status()
+    if command == "positions":
+        return await actions.positions()
+    if command == "signals":
+        return await actions.signals()
+    if command == "kill":
+        return await actions.kill(f"/kill from {by}")
+    return None
+
+
 class TelegramCommands:
     def __init__(self, target: NotificationTarget, actions: CommandActions, *,
                  poll_seconds: int = POLL_SECONDS) -> None:
@@ -123,17 +137,11 @@ class TelegramCommands:
             await self._send(chat_id, REFUSED)
             return
         command = message["text"].split(maxsplit=1)[0].split("@", 1)[0].lower()
-        if command == "/status":
-            reply = await self._actions.status()
-        elif command == "/positions":
-            reply = await self._actions.positions()
-        elif command == "/signals":
-            reply = await self._actions.signals()
-        elif command == "/kill":
-            reply = await self._actions.kill(f"/kill from Telegram chat {chat_id}")
+        if not command.startswith("/"):
+            reply: str | None = None
         else:
-            reply = HELP
-        await self._send(chat_id, reply)
+            reply = await run_command(self._actions, command[1:], f"Telegram chat {chat_id}")
+        await self._send(chat_id, reply or HELP)
 
     async def _pressed(self, query: Any) -> None:
         """An Approve or Decline button was pressed under an approval message."""
