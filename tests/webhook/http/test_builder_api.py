@@ -29,12 +29,16 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
     config: dict[str, Any] = {
         "secret": [SECRET], "admin_token": ADMIN_TOKEN, "journal": f"sqlite:///{tmp_path}/j.db",
         "public_url": "https://hooks.example.com",
-        "plugins": {"paper": {"type": "mock", "delay_ms": 0}}, "default_plugin": "paper",
+        "plugins": {"paper": {"type": "mock", "delay_ms": 0},
+                    "sub": {"type": "mock", "delay_ms": 0}},
+        "default_plugin": "paper",
+        "account_groups": {"both": {"paper": {"multiplier": 1}, "sub": {"multiplier": 2}}},
         "sources": {
             "tv": {},
             "locked": {"passphrase": PASSPHRASE, "dialect": "pineconnector"},
             "strict": {"confidence_threshold": 0.9},
             "reviewed": {"approval": "always"},
+            "fanned": {"plugin": "both"},
             "off": {"enabled": False},
             "signed": {},
         },
@@ -60,7 +64,7 @@ def paper(client: TestClient) -> MockPlugin:
 def test_choices_list_the_url_sources_with_their_signed_urls(client: TestClient) -> None:
     answer = client.get("/api/builder", headers=ADMIN).json()
     sources = {source["name"]: source for source in answer["sources"]}
-    assert set(sources) == {"tv", "locked", "strict", "reviewed"}  # not signed, not off
+    assert set(sources) == {"tv", "locked", "strict", "reviewed", "fanned"}  # no signed, no off
     url = sources["tv"]["url"]
     assert url.startswith("https://hooks.example.com/webhook/")
     assert read_source_token([SECRET], url.rsplit("/", 1)[1]).source == "tv"
@@ -132,6 +136,16 @@ def test_a_test_send_never_waits_for_approval(client: TestClient) -> None:
     body = send_test(client, source="reviewed", dialect="plain", action="buy").json()
     assert (body["status"], body["rule"]) == ("rejected", "test")  # nothing to approve
     assert client.get("/api/approvals", headers=ADMIN).json()["approvals"] == []
+
+
+def test_a_test_send_to_several_accounts_executes_on_none(client: TestClient) -> None:
+    body = send_test(client, source="fanned", dialect="plain", action="buy", quantity=1,
+                     ticker="ETHUSDT").json()
+    stored = client.get(f"/api/signals/{body['signal_id']}", headers=ADMIN).json()
+    children = client.get("/api/signals", headers=ADMIN).json()["signals"]
+    tests = [s for s in children if s["id"].startswith(f"{body['signal_id']}.")]
+    assert len(tests) == 2 and stored["attempts"] == []
+    assert all(s["status"] == "rejected" and s["reason"].startswith("test") for s in tests)
 
 
 def test_a_test_send_carries_the_passphrase_which_is_not_stored(client: TestClient) -> None:
