@@ -50,11 +50,14 @@ class FannedOut:
         self.children: list[ChildVerdict] = []
 
     @asynccontextmanager
-    async def locked(self, policy: SignalPolicy, source: str) -> AsyncIterator[None]:
+    async def locked(
+        self, policy: SignalPolicy, source: str, *, checks_position: bool = False
+    ) -> AsyncIterator[None]:
         lanes = sorted({(account.plugin, symbol) for account, symbol in self._lanes})
         async with AsyncExitStack() as held:
             for plugin, symbol in lanes:  # always in one order: no two signals deadlock
-                await held.enter_async_context(policy.serialized(source, plugin, symbol))
+                await held.enter_async_context(policy.serialized(
+                    source, plugin, symbol, checks_position=checks_position))
             yield
 
     async def decide(self, parsed: ParsedSignal, decide: Decide) -> None:
@@ -89,6 +92,13 @@ class FannedOut:
         rejected (...)`."""
         listed = "; ".join(child.describe() for child in self.children)
         return f"fanned out to {len(self.children)} accounts: {listed}"
+
+    @property
+    def position_mismatch(self) -> str | None:
+        """Every account's position mismatch, when any."""
+        found = [f"{child.account.plugin}: {child.verdict.position_mismatch}"
+                 for child in self.children if child.verdict.position_mismatch]
+        return "; ".join(found) or None
 
     async def store(self, journal: SignalJournal) -> Stored:
         """The parent and its children in one transaction; nothing when the parent's key

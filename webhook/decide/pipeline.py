@@ -80,6 +80,8 @@ class Receipt:
     dialect: str | None = None
     rule: str | None = None
     """The setting that rejected the signal (`sources.tv.risk.max_quantity`, `kill_switch`)."""
+    position_mismatch: str | None = None
+    """The alert expected another position than the broker's: to be told (an event)."""
 
 
 class SignalPipeline:
@@ -127,7 +129,8 @@ class SignalPipeline:
             return await self._fan_out(signal, parsed, body, key, window, accounts)
         symbol = self._router.broker_symbol(plugin, parsed.order.symbol)
         order = parsed.order.model_copy(update={"client_order_id": signal.id, "symbol": symbol})
-        async with self._policy.serialized(incoming.source, plugin, symbol):
+        async with self._policy.serialized(incoming.source, plugin, symbol,
+                                           checks_position=parsed.expected_position is not None):
             try:
                 verdict = await self._decide(signal, parsed, order, plugin)
             except PayloadError as exc:  # a protective price on the wrong side of the market
@@ -139,7 +142,8 @@ class SignalPipeline:
                 self._repeats.remember(incoming.source, incoming.body, signal.id, window)
             self._hand_over(signal, plugin, verdict)
         return Receipt(signal.id, verdict.status, reason=verdict.reason, plugin=plugin,
-                       dialect=parsed.dialect, rule=verdict.rule)
+                       dialect=parsed.dialect, rule=verdict.rule,
+                       position_mismatch=verdict.position_mismatch)
 
     async def preview(self, incoming: Incoming) -> SignalPreview:
         """What `receive` would decide about `incoming` now, storing and executing nothing.
@@ -177,7 +181,8 @@ class SignalPipeline:
                                                "reason": fanned + str(exc)})
         symbol = self._router.broker_symbol(plugin, parsed.order.symbol)
         order = parsed.order.model_copy(update={"symbol": symbol})
-        async with self._policy.serialized(incoming.source, plugin, symbol):
+        async with self._policy.serialized(incoming.source, plugin, symbol,
+                                           checks_position=parsed.expected_position is not None):
             try:
                 verdict = await self._decide(signal, parsed, order, plugin)
             except PayloadError as exc:
@@ -266,7 +271,8 @@ class SignalPipeline:
             [(account, self._router.broker_symbol(account.plugin, parsed.order.symbol))
              for account in accounts],
         )
-        async with fanned.locked(self._policy, incoming.source):
+        async with fanned.locked(self._policy, incoming.source,
+                                 checks_position=parsed.expected_position is not None):
             try:
                 await fanned.decide(parsed, functools.partial(self._decide, signal))
             except PayloadError as exc:  # a protective price on the wrong side of the market
@@ -279,7 +285,8 @@ class SignalPipeline:
             if window is not None:
                 self._repeats.remember(incoming.source, incoming.body, signal.id, window)
             fanned.hand_over(hand_over)
-        return Receipt(signal.id, fanned.status, reason=fanned.reason, dialect=parsed.dialect)
+        return Receipt(signal.id, fanned.status, reason=fanned.reason, dialect=parsed.dialect,
+                       position_mismatch=fanned.position_mismatch)
 
     async def _decide(
         self, signal: _Arrival, parsed: ParsedSignal, order: Order, plugin: str
@@ -291,7 +298,7 @@ class SignalPipeline:
             return PolicyVerdict(SignalStatus.REJECTED, order, reason=refused.reason,
                                  rule=refused.rule)
         queued: Sequence[Order] = ()
-        if self._policy.limits_positions(source, plugin):
+        if self._policy.limits_positions(source, plugin) or parsed.expected_position is not None:
             queued = self._executor.queued_orders(plugin, order.symbol)
         verdict = await self._policy.decide(parsed, order, source, plugin, queued=queued)
         if verdict.status is not SignalStatus.QUEUED:

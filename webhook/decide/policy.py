@@ -15,12 +15,13 @@ import asyncio
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from plugins.orders import Order, OrderAction
 from plugins.registry import PluginRegistry
 from webhook.config.settings import Settings
 from webhook.decide.broker_lookup import BrokerLookup
+from webhook.decide.position_sync import check_position
 from webhook.decide.protective_prices import RULE as PROTECTIVE_RULE
 from webhook.decide.protective_prices import ProtectivePriceSettings, place_protective_prices
 from webhook.decide.quantities import QuantityUnit
@@ -54,6 +55,8 @@ class PolicyVerdict:
     """Rate-limit slots this signal took; release them if it is not stored after all."""
     approval_timeout: float | None = None
     """For `awaiting_approval`: the seconds a person has to approve it."""
+    position_mismatch: str | None = None
+    """The alert expected another position than the broker's (`webhook.decide.position_sync`)."""
 
     def release(self) -> None:
         if self.reservation is not None:
@@ -76,11 +79,12 @@ class SignalPolicy:
         self._position_locks: dict[tuple[str, str], asyncio.Lock] = {}
 
     def serialized(
-        self, source: str, plugin: str, symbol: str
+        self, source: str, plugin: str, symbol: str, *, checks_position: bool = False
     ) -> AbstractAsyncContextManager[object]:
-        """Hold while deciding, storing and queueing a signal where a position limit applies,
-        so that two signals cannot both fit under it by not seeing each other."""
-        if not self.limits_positions(source, plugin):
+        """Hold while deciding, storing and queueing a signal where a position limit applies
+        or the alert's expected position is checked, so that two signals cannot both pass by
+        not seeing each other."""
+        if not (checks_position or self.limits_positions(source, plugin)):
             return nullcontext()
         return self._position_locks.setdefault((plugin, symbol), asyncio.Lock())
 
@@ -122,6 +126,11 @@ class SignalPolicy:
         except FactUnavailable as exc:
             return _rejected(order, Rejection(PROTECTIVE_RULE, str(exc)))
         order = placed.order
+        mode = configured.on_position_mismatch if configured else "ignore"
+        synced = await check_position(parsed, order, facts, mode, source=source)
+        if synced.rejection is not None:
+            return replace(_rejected(order, synced.rejection), position_mismatch=synced.mismatch)
+        order = synced.order
         default_unit = configured.sizing.unit if configured else QuantityUnit.UNITS
         origin = f"sources.{source}.sizing.quantity" if parsed.default_quantity else "the alert"
         try:
@@ -145,7 +154,8 @@ class SignalPolicy:
             return PolicyVerdict(SignalStatus.REJECTED, order, reason, "test", sized.note)
         limited = [s.rate_key for s in scopes if s.limits.max_signals_per_minute is not None]
         reservation = self._windows.reserve(limited, now) if limited else None
-        return PolicyVerdict(SignalStatus.QUEUED, order, sizing=sized.note, reservation=reservation)
+        return PolicyVerdict(SignalStatus.QUEUED, order, reason=synced.mismatch, sizing=sized.note,
+                             reservation=reservation, position_mismatch=synced.mismatch)
 
     async def recheck(
         self, order: Order, alert_symbol: str, source: str, plugin: str, *,

@@ -60,6 +60,12 @@ def observed(
             source=request.state.source, dialect=decision.dialect, plugin=decision.plugin,
             reason=decision.reason, error=decision.error,
         ))
+        if decision.position_mismatch is not None:
+            services.events.publish(SignalEvent(
+                kind="position_mismatch", signal_id=decision.signal_id, status=decision.status,
+                source=request.state.source, plugin=decision.plugin,
+                reason=decision.position_mismatch,
+            ))
         return decision_answer(decision)
 
     return handle

@@ -39,11 +39,13 @@ TERMINAL_STATUSES = frozenset(
 class SignalEvent(BaseModel):
     """One thing that happened: a decision, an execution attempt, a kill switch change, a
     signal awaiting approval approved (`queued`), declined, expired or refused (`rejected`) at
-    approval, or the server beginning to stop (live streams end then)."""
+    approval, a position mismatch (`reason` says what), or the server beginning to stop (live
+    streams end then)."""
 
     model_config = ConfigDict(frozen=True)
 
-    kind: Literal["decided", "attempt", "kill_switch", "approval", "shutdown"]
+    kind: Literal["decided", "attempt", "kill_switch", "approval", "shutdown",
+                  "position_mismatch"]
     at: float = Field(default_factory=time.time)
     signal_id: str | None = None
     status: SignalStatus | None = None

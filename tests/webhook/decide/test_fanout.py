@@ -3,7 +3,6 @@ executed on its own."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from plugins.mock import MockPlugin
+from tests.webhook.decide.app_helpers import settled
 from webhook.app import create_app
 from webhook.auth.signatures import WebhookSecret, signature_headers
 from webhook.auth.source_urls import make_source_token
@@ -59,13 +59,6 @@ def signed(client: TestClient, body: str, msg_id: str | None = None) -> Any:
     return client.post("/webhook", content=raw, headers=headers)
 
 
-def settled(client: TestClient, signal_id: str) -> Any:
-    deadline = time.monotonic() + 10
-    while True:
-        record = client.get(f"/api/signals/{signal_id}", headers=ADMIN).json()
-        if record["status"] not in ("queued", "executing") or time.monotonic() > deadline:
-            return record
-        time.sleep(0.02)
 
 
 def positions(client: TestClient, symbol: str) -> dict[str, float]:
@@ -81,7 +74,7 @@ def test_a_signal_to_a_group_becomes_one_order_per_account_with_its_size(
     assert answer.status_code == 202, answer.text
     parent_id = answer.json()["signal_id"]
 
-    record = settled(client, parent_id)
+    record = settled(client, parent_id, ADMIN)
 
     assert record["status"] == "filled"
     children = record["children"]
@@ -99,7 +92,7 @@ def test_an_account_that_refuses_does_not_hold_up_the_others(tmp_path: Path) -> 
     with TestClient(create_app(settings(tmp_path, account_groups=groups))) as client:
         answer = from_source(client, "buy 2 ETHUSDT")
         assert answer.status_code == 202, answer.text
-        record = settled(client, answer.json()["signal_id"])
+        record = settled(client, answer.json()["signal_id"], ADMIN)
 
     assert [(c["plugin"], c["status"]) for c in record["children"]] == [
         ("main", "filled"), ("strict", "rejected"),
@@ -116,7 +109,7 @@ def test_a_repeated_idempotency_key_stores_no_second_set_of_children(
                            '"accounts": ["all"]}', msg_id="fan-1")
     again = signed(client, '{"symbol": "ETHUSDT", "side": "buy", "quantity": 1, '
                            '"accounts": ["all"]}', msg_id="fan-1")
-    settled(client, first.json()["signal_id"])
+    settled(client, first.json()["signal_id"], ADMIN)
 
     assert again.json() == {**again.json(), "status": "duplicate",
                             "signal_id": first.json()["signal_id"]}
@@ -126,7 +119,7 @@ def test_a_repeated_idempotency_key_stores_no_second_set_of_children(
 def test_an_alert_chooses_its_accounts_where_its_source_lets_it(client: TestClient) -> None:
     answer = from_source(client, '{"symbol": "ETHUSDT", "side": "buy", "quantity": 3, '
                                  '"accounts": "sub, small"}', source="open")
-    record = settled(client, answer.json()["signal_id"])
+    record = settled(client, answer.json()["signal_id"], ADMIN)
 
     assert [(c["plugin"], c["order"]["quantity"]) for c in record["children"]] == [
         ("sub", 3), ("small", 3),
@@ -156,7 +149,7 @@ def test_an_account_sized_by_its_own_equity(tmp_path: Path) -> None:
     groups = {"all": {"main": {"sizing": {"unit": "percent_of_equity", "quantity": 10}}}}
     with TestClient(create_app(settings(tmp_path, account_groups=groups))) as client:
         answer = from_source(client, "buy 5 ETHUSDT")
-        record = settled(client, answer.json()["signal_id"])
+        record = settled(client, answer.json()["signal_id"], ADMIN)
 
     (child,) = record["children"]
     assert child["order"]["quantity"] == pytest.approx(0.5, rel=0.01)  # 1000 / ask near 2000
@@ -166,21 +159,21 @@ def test_an_account_sized_by_its_own_equity(tmp_path: Path) -> None:
 def test_a_target_repeated_three_times_orders_once(client: TestClient) -> None:
     body = '{"symbol": "ETHUSDT", "action": "target", "target_position": %s, "plugin": "main"}'
     answers = [signed(client, body % 3) for _ in range(3)]
-    records = [settled(client, a.json()["signal_id"]) for a in answers]
+    records = [settled(client, a.json()["signal_id"], ADMIN) for a in answers]
 
     assert [r["status"] for r in records] == ["filled"] * 3
     assert [r["result"]["filled_quantity"] for r in records] == [3, 0, 0]
     assert [r["attempts"][-1]["outcome"] for r in records] == ["result"] * 3
     assert positions(client, "ETHUSDT")["main"] == 3
 
-    settled(client, signed(client, body % -1).json()["signal_id"])
+    settled(client, signed(client, body % -1).json()["signal_id"], ADMIN)
     assert positions(client, "ETHUSDT")["main"] == -1
 
 
 def test_a_target_fans_out_scaled_per_account(client: TestClient) -> None:
     answer = from_source(client, '{"ticker": "ETHUSDT", "action": "target", '
                                  '"position_size": "-2"}')
-    settled(client, answer.json()["signal_id"])
+    settled(client, answer.json()["signal_id"], ADMIN)
 
     assert positions(client, "ETHUSDT") == {"main": -2, "sub": -1, "small": -0.1}
 

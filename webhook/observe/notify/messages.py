@@ -56,6 +56,14 @@ def notification_for(
             id=f"ntf_kill_switch_{int(event.at * 1000)}", event="kill_switch", at=event.at,
             text=f"tradehook: kill switch {state}", data={"engaged": event.engaged},
         )
+    if event.kind == "position_mismatch" and event.signal_id is not None:
+        return Notification(
+            id=f"ntf_{event.signal_id}_position_mismatch", event="position_mismatch",
+            at=event.at, text=f"tradehook: POSITION MISMATCH {_describe(event, record)}: "
+            f"{event.reason} (signal {event.signal_id})", signal_id=event.signal_id,
+            data={"status": event.status, "plugin": event.plugin, "reason": event.reason,
+                  "source": event.source},
+        )
     status = event.status
     wanted = (event.final
               or (event.kind == "decided" and status in (SignalStatus.REJECTED,
