@@ -39,10 +39,14 @@ class AccountCache:
         self._kept: dict[str, tuple[float, dict[str, Any]]] = {}
         self._asking: dict[str, asyncio.Task[dict[str, Any]]] = {}
 
-    async def account(self, plugin: str, symbols: list[str]) -> dict[str, Any]:
+    def _fresh(self, plugin: str) -> dict[str, Any] | None:
         kept = self._kept.get(plugin)
-        if kept is not None and self._clock() - kept[0] < self._ttl:
-            return kept[1]
+        return kept[1] if kept is not None and self._clock() - kept[0] < self._ttl else None
+
+    async def account(self, plugin: str, symbols: list[str]) -> dict[str, Any]:
+        fresh = self._fresh(plugin)
+        if fresh is not None:
+            return fresh
         task = self._asking.get(plugin)
         if task is None:
             task = asyncio.create_task(self._ask(plugin, symbols))
@@ -51,8 +55,11 @@ class AccountCache:
         return await asyncio.shield(task)
 
     async def all_accounts(self) -> dict[str, Any]:
-        traded = await self._traded_symbols()
         names = self._registry.names()
+        fresh = {name: self._fresh(name) for name in names}
+        if all(view is not None for view in fresh.values()):
+            return fresh  # no broker to ask, so no need to read the journal either
+        traded = await self._traded_symbols()
         views = await asyncio.gather(*(self.account(n, traded.get(n, [])) for n in names))
         return dict(zip(names, views, strict=True))
 

@@ -207,3 +207,32 @@ def test_several_dashboards_polling_positions_cause_one_broker_call(
             lambda _: priced_client.get("/api/positions", headers=ADMIN), range(6 * 3)))
     assert {a.status_code for a in answers} == {200}
     assert calls == ["paper"]
+
+
+@pytest.mark.anyio
+async def test_while_every_plugin_is_fresh_the_journal_is_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    journal = SqliteJournal(tmp_path / "j.db")
+    await journal.open()
+    reads = []
+    real = journal.list_signals
+
+    async def counted(**query: Any) -> Any:
+        reads.append(query)
+        return await real(**query)
+
+    monkeypatch.setattr(journal, "list_signals", counted)
+    now = [100.0]
+    cache = AccountCache(await _registry(), journal, timeout=5, ttl=5, clock=lambda: now[0])
+    try:
+        await cache.all_accounts()
+        now[0] += 4
+        for _ in range(10):
+            await cache.all_accounts()
+        assert len(reads) == 1
+        now[0] += 2
+        await cache.all_accounts()
+        assert len(reads) == 2
+    finally:
+        await journal.close()
