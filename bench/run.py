@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from bench import scenarios
+from bench import dashboard_open, scenarios
 from bench.exchange_latency import measure_order_latency
 from bench.process_meter import cpu_seconds, rss_mb
 from bench.report import Figures, Report, render
@@ -102,7 +102,8 @@ def main() -> int:
     secret = WebhookSecret.parse(TEST_SECRET)
     with tempfile.TemporaryDirectory(prefix="tradehook-bench-") as tmp:
         report = run_all(Path(tmp), secret)
-    text = render(report, DURATION)
+        beside = dashboard_open.section(*dashboard_open.run(Path(tmp), secret))
+    text = render(report, DURATION) + "\n" + beside
     print(text)
     (HERE / "RESULTS.md").write_text(text, encoding="utf-8")
     return 0
