@@ -17,6 +17,7 @@ from starlette.testclient import TestClient
 
 from plugins.mock import MockPlugin
 from plugins.orders import ExecutionResult, Order
+from tests.webhook.journal.postgres_helpers import scratch_schema
 from webhook.app import create_app
 from webhook.auth.signatures import WebhookSecret, signature_headers
 from webhook.config.loader import load_settings
@@ -75,6 +76,15 @@ class Running:
     def approve(self, signal_id: str, headers: dict[str, str] = ADMIN) -> Any:
         return self.client.post(f"/api/signals/{signal_id}/approve", headers=headers)
 
+    def approve_at_once(self, signal_id: str, times: int) -> list[Any]:
+        """`times` approvals started together in the app's own event loop."""
+        queue = self.client.app.state.services.pipeline.approvals  # type: ignore[attr-defined]
+
+        async def together() -> list[Any]:
+            return await asyncio.gather(*(queue.approve(signal_id, "test") for _ in range(times)))
+
+        return list(self.client.portal.call(together))  # type: ignore[union-attr]
+
     def decline(self, signal_id: str) -> Any:
         return self.client.post(f"/api/signals/{signal_id}/decline", headers=ADMIN)
 
@@ -115,13 +125,7 @@ def test_an_approved_signal_is_executed_once_however_often_it_is_approved(
     app: Running,
 ) -> None:
     signal_id = app.waiting_one()
-    queue = app.client.app.state.services.pipeline.approvals  # type: ignore[attr-defined]
-
-    async def many_at_once() -> list[Any]:
-        return await asyncio.gather(*(queue.approve(signal_id, "test") for _ in range(5)))
-
-    outcomes = app.client.portal.call(many_at_once)  # type: ignore[union-attr]
-    assert sum(outcome.done for outcome in outcomes) == 1
+    assert sum(outcome.done for outcome in app.approve_at_once(signal_id, 5)) == 1
     again = app.approve(signal_id)  # the double click
     assert again.status_code == 409 and "not awaiting approval" in again.json()["error"]
     record = app.settled(signal_id)
@@ -253,3 +257,14 @@ def test_tradehook_signals_shows_until_when_a_signal_may_be_approved(app: Runnin
     until = time.strftime("%H:%M:%S", time.gmtime(record.approval_deadline))
     row = signal_row(record)
     assert row[3] == "awaiting_approval" and row[6] == f"approve by {until} UTC or it expires"
+
+
+def test_on_postgresql_too_approvals_at_once_give_one_order(tmp_path: Path) -> None:
+    with scratch_schema() as url:
+        settings = Settings.model_validate({**config(tmp_path / "unused.db"), "journal": url})
+        with TestClient(create_app(settings)) as client:
+            app = Running(client)
+            signal_id = app.waiting_one()
+            assert sum(outcome.done for outcome in app.approve_at_once(signal_id, 5)) == 1
+            assert app.settled(signal_id)["status"] == "filled"
+            assert app.executed == [signal_id]
