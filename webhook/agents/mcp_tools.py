@@ -87,8 +87,9 @@ def build_mcp_server(client_for: ClientFor, agent_of: Callable[[Context], str]) 
                                               pattern=r"^[A-Za-z0-9_-]+$")] | None = None,
     ) -> dict[str, Any]:
         """Store the signal and execute it if it passes every check. Returns its signal_id and
-        status. The same idempotency_key (or, without one, the same signal again within 10
-        minutes) gives the first signal back, never a second order."""
+        status; `awaiting_approval` means a person must approve it first (no agent can), and
+        it expires unless approved in time. The same idempotency_key (or, without one, the same
+        signal again within 10 minutes) gives the first signal back, never a second order."""
         key = idempotency_key or keys.key(agent_of(ctx), signal)
         return await call(ctx, lambda c: c.submit(signal, idempotency_key=key))
 
@@ -110,7 +111,8 @@ def build_mcp_server(client_for: ClientFor, agent_of: Callable[[Context], str]) 
         signal_id: SignalId, ctx: Context,
         timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 30.0,
     ) -> dict[str, Any]:
-        """The signal once it has settled (filled, failed, rejected, ...) or at the timeout."""
+        """The signal once it has settled (filled, failed, rejected, declined, expired, ...) or
+        at the timeout; one awaiting approval has not settled yet."""
         return await call(ctx, lambda c: c.wait_for_signal(signal_id, seconds=timeout_seconds))
 
     @server.tool(annotations=READ)

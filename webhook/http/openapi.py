@@ -77,7 +77,8 @@ def _alert_body() -> dict[str, Any]:
 
 def _signal_answers(*refusals: str) -> dict[str, Any]:
     stored = _json(_ref(SignalAnswer), "stored: filtered, rejected or a duplicate")
-    return _answers({"202": _json(_ref(SignalAnswer), "stored and queued"), "200": stored,
+    return _answers({"202": _json(_ref(SignalAnswer), "stored and queued, or awaiting approval"),
+                     "200": stored,
                      "400": _json({"anyOf": [_ref(SignalAnswer), _ref(ErrorAnswer)]},
                                   "stored as invalid, or refused")},
                     *refusals)
