@@ -175,7 +175,8 @@ class SignalPipeline:
             names = ", ".join(account.plugin for account in accounts)
             fanned = f"fans out to {len(accounts)} accounts ({names}); decided for {plugin}: "
             try:
-                parsed, _ = accounts[0].rule.apply(parsed, parsed.order)
+                parsed, scaled = accounts[0].rule.apply(parsed, parsed.order)
+                parsed = parsed.model_copy(update={"order": scaled})
             except SizingError as exc:
                 return seen.model_copy(update={"status": SignalStatus.REJECTED,
                                                "reason": fanned + str(exc)})

@@ -25,6 +25,7 @@ from webhook.errors import Forbidden
 from webhook.execute.executor import Executor
 from webhook.execute.kill_switch import KillSwitch
 from webhook.journal import SignalJournal, SignalRecord, SignalStatus
+from webhook.journal.records import parent_of
 
 SENT = "queued"
 """What a signal that was handed to the executor counts as, whatever became of it there."""
@@ -108,6 +109,7 @@ class SignalReplay:
         executor = Executor(journal, registry, settings.execution)  # never started: holds none
         switch = KillSwitch(journal, configured=settings.kill_switch)
         self._settings = settings
+        self._journal = journal
         self._pipeline = SignalPipeline(settings, registry, journal, executor,
                                         kill_switch=switch)
 
@@ -118,7 +120,8 @@ class SignalReplay:
         """Oldest first, as they arrived; `progress` is told how many are done after each."""
         replayed = []
         for done, record in enumerate(records, start=1):
-            replayed.append(await self._one(record))
+            if parent_of(record.id) is None:  # a child is replayed with its parent
+                replayed.append(await self._one(record))
             if progress is not None:
                 progress(done)
         return ReplayReport(tuple(replayed))
@@ -129,8 +132,13 @@ class SignalReplay:
             now = decided_now(preview)
         except Forbidden as exc:
             now = Decision(SignalStatus.INVALID.value, why=str(exc))
+        then = record
+        if record.status is SignalStatus.FANNED_OUT:
+            # The preview decides a fanned-out signal for its first account: compare with that.
+            full = await self._journal.get(record.id)
+            then = full.children[0] if full is not None and full.children else record
         return ReplayedSignal(record.id, record.received_at, record.source,
-                              decided_then(record), now)
+                              decided_then(then), now)
 
     def _incoming(self, record: SignalRecord) -> Incoming:
         """The request as it came: an agent's signal under its source's rules, a signed one

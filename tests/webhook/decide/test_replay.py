@@ -134,3 +134,34 @@ def test_an_approval_rule_shows_which_signals_would_wait_for_a_person(
     totals = _totals(lines)
     assert totals["awaiting_approval"] == ("0", "3", "+3")  # 0.65, 0.8 and 0.75
     assert totals["queued"] == ("5", "2", "-3")
+
+
+def test_a_fanned_out_signal_is_replayed_once_against_its_first_account(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "fan.db"
+    text = (
+        f'journal = "sqlite:///{path.as_posix()}"\ndefault_plugin = "paper"\n'
+        '[plugins.paper]\ntype = "mock"\ndelay_ms = 0\nprices = { ETHUSDT = 2000 }\n'
+        '[plugins.sub]\ntype = "mock"\ndelay_ms = 0\nprices = { ETHUSDT = 2000 }\n'
+        '[account_groups.both]\npaper = { multiplier = 3 }\nsub = { multiplier = 1 }\n'
+        '[sources.tv]\nplugin = "both"\n'
+    )
+    config = Settings.model_validate({
+        "secret": [SECRET], "journal": f"sqlite:///{path}", "default_plugin": "paper",
+        "plugins": {name: {"type": "mock", "delay_ms": 0, "prices": {"ETHUSDT": 2000}}
+                    for name in ("paper", "sub")},
+        "account_groups": {"both": {"paper": {"multiplier": 3}, "sub": {"multiplier": 1}}},
+        "sources": {"tv": {"plugin": "both"}},
+    })
+    token = make_source_token([SECRET], "tv")
+    with TestClient(create_app(config)) as client:
+        answer = client.post(f"/webhook/{token}", json={"symbol": "ETHUSDT", "side": "buy",
+                                                        "quantity": 1})
+        assert answer.status_code == 202, answer.text
+
+    code, lines = _replay(tmp_path, path, text, capsys=capsys)
+
+    assert code == 0, lines
+    totals = _totals(lines)
+    assert totals["all"] == ("1", "1", "0")  # one signal, not three; nothing changed
