@@ -52,6 +52,8 @@ class MockSymbolSpecs(PluginConfig):
     digits: Annotated[int, Field(ge=0, le=12)]
     tick_size: Annotated[float, Field(gt=0)] | None = None
     contract_size: Annotated[float, Field(gt=0)] | None = None
+    tick_value: Annotated[float, Field(gt=0)] | None = None
+    """One tick's profit on one unit, in the account currency (as MetaTrader reports it)."""
 
 
 class MockConfig(PluginConfig):
@@ -135,7 +137,7 @@ class MockPlugin(ExecutionPlugin[MockConfig]):
         point = float(f"{10.0 ** -specs.digits:.12g}")
         return SymbolSpecs(symbol=symbol, digits=specs.digits, point=point,
                            pip=pip_size(point, specs.digits), tick_size=specs.tick_size,
-                           contract_size=specs.contract_size)
+                           contract_size=specs.contract_size, tick_value=specs.tick_value)
 
     def _check_started(self) -> None:
         if not self._open:

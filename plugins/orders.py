@@ -267,6 +267,10 @@ class SymbolSpecs(BaseModel):
     tick_size: PositiveFloat | None = None
     contract_size: PositiveFloat | None = None
     """Units of the base asset in one lot or contract, when the broker says."""
+    tick_value: PositiveFloat | None = None
+    """What a move of one tick (`tick_size`, else `point`) makes or loses on one unit of the
+    order's quantity (one lot), in the account's currency, when the broker says (MetaTrader's
+    `trade_tick_value`). Sizing by the money lost at a stop needs it where a unit is a lot."""
 
 
 def pip_size(point: float, digits: int) -> float:

@@ -100,7 +100,8 @@ class MT5Plugin(ExecutionPlugin[MT5Config]):
 
     async def fetch_symbol_specs(self, symbol: str) -> SymbolSpecs:
         """From `symbol_info` (MQL5 "Symbol Properties"): `digits`, `point` (one step of the
-        quotes), `trade_tick_size` and `trade_contract_size` (units per lot)."""
+        quotes), `trade_tick_size`, `trade_contract_size` (units per lot) and
+        `trade_tick_value` (one tick's profit on one lot, in the deposit currency)."""
         session, _ = self._started()
 
         def specs() -> SymbolSpecs:
@@ -110,6 +111,7 @@ class MT5Plugin(ExecutionPlugin[MT5Config]):
                 pip=pip_size(spec.point, spec.digits),
                 tick_size=spec.trade_tick_size or None,
                 contract_size=spec.trade_contract_size or None,
+                tick_value=spec.trade_tick_value or None,
             )
 
         return await self._worker.run(specs)

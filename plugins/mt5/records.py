@@ -40,6 +40,7 @@ class SymbolSpec(Record):
     volume_max: float
     volume_step: float
     trade_contract_size: float
+    trade_tick_value: float
 
 
 @dataclass(frozen=True)

@@ -111,3 +111,13 @@ def test_a_pending_entry_in_percent_is_placed_from_the_market(
     entry = 190.131 * 0.99  # 1% below the ask; the stop 1% below that entry
     assert request["price"] == pytest.approx(round(entry, 3))
     assert request["sl"] == pytest.approx(round(entry * 0.99, 3))
+
+
+def test_the_documented_vol_dollar_sample_risks_fifty_dollars_at_the_stop(
+    server: RunningServer, terminal: FakeMT5Server
+) -> None:
+    request = sent_for(server, terminal, post(server, "pc-price",
+                                              "60123456789,sell,GBPJPY,vol_dollar=50,sl_pips=20"))
+    lots = 50 / (0.20 / 0.001 * (100 / 190.112))  # 200 ticks of trade_tick_value per lot
+    assert request["volume"] == pytest.approx(lots, abs=0.01)  # to the 0.01 volume step
+    assert request["sl"] == pytest.approx(190.112 + 0.20)

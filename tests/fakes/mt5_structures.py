@@ -133,8 +133,8 @@ SymbolInfo = namedtuple(
     "SymbolInfo",
     "custom select visible digits spread trade_mode trade_stops_level trade_freeze_level "
     "trade_exemode expiration_mode filling_mode bid ask last point trade_tick_size "
-    "trade_contract_size volume_min volume_max volume_step currency_base currency_profit "
-    "description name path",
+    "trade_contract_size trade_tick_value volume_min volume_max volume_step currency_base "
+    "currency_profit description name path",
 )
 Tick = namedtuple("Tick", "time bid ask last volume time_msc flags volume_real")
 TradePosition = namedtuple(

@@ -52,6 +52,16 @@ class Symbol:
     def tick_size(self) -> float:
         return self.tick or self.point
 
+    @property
+    def tick_value(self) -> float:
+        """trade_tick_value: one tick's profit on one lot in the deposit currency (USD here).
+        With a USD profit currency it is tick x contract size; otherwise the terminal converts
+        at the rate of the profit currency to USD, which the fake takes as the symbol's own bid
+        (right for USDJPY; for a cross such as GBPJPY the terminal would use USDJPY's rate,
+        which the fake does not quote: an approximation)."""
+        value = self.tick_size * self.contract_size
+        return value if self.name[3:6] == "USD" else value / self.bid
+
     def info(self) -> c.SymbolInfo:
         return c.SymbolInfo(
             custom=False, select=self.visible, visible=self.visible, digits=self.digits,
@@ -60,7 +70,7 @@ class Symbol:
             trade_exemode=self.exemode, expiration_mode=self.expiration_mode,
             filling_mode=self.filling_mode, bid=self.bid, ask=self.ask, last=0.0,
             point=self.point, trade_tick_size=self.tick_size,
-            trade_contract_size=self.contract_size,
+            trade_contract_size=self.contract_size, trade_tick_value=self.tick_value,
             volume_min=self.volume_min, volume_max=self.volume_max, volume_step=self.volume_step,
             currency_base=self.name[:3], currency_profit=self.name[3:6], description=self.name,
             name=self.name, path=f"Forex\\{self.name}",

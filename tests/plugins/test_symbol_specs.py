@@ -100,3 +100,11 @@ async def test_ninjatrader_specs_are_the_configured_tick_of_the_root(
         assert (specs.digits, specs.point, specs.pip, specs.tick_size) == (2, 0.25, 0.25, 0.25)
         with pytest.raises(NotSupported, match=r"plugins\.ninjatrader\.tick_sizes\.CL"):
             await plugin.fetch_symbol_specs("CL 01-26")
+
+
+async def test_mt5_tick_value_is_per_lot_in_the_deposit_currency(fake_mt5: FakeMT5) -> None:
+    async with started_mt5(fake_mt5) as plugin:
+        eurusd = await plugin.fetch_symbol_specs("EURUSD")
+        gbpjpy = await plugin.fetch_symbol_specs("GBPJPY")
+    assert eurusd.tick_value == pytest.approx(1.0)  # 0.00001 x 100 000 USD
+    assert gbpjpy.tick_value == pytest.approx(100 / 190.112)  # 100 JPY in USD (the fake's rate)

@@ -6,7 +6,9 @@
 
 Units: `units` (sent as it is), `quote` (an amount of quote currency divided by the price),
 `percent_of_equity`, `percent_of_position`, `risk_amount` and `risk_percent` (sized so that the
-stop-loss loses that amount or that share of equity). The price is the order's limit or stop
+stop-loss loses that amount or that share of equity: per unit, the distance to the stop, or
+where the plugin reports a tick value, as MetaTrader does per lot, that many ticks of it). The
+price is the order's limit or stop
 price, else the plugin's ask (to buy) or bid (to sell), else the alert's signal price. The note
 returned with the order says how its quantity was computed; the journal keeps it.
 """
@@ -22,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from plugins.orders import Order, OrderAction, OrderType
 from webhook.decide.broker_lookup import BrokerLookup
 from webhook.decide.quantities import QuantityUnit, RelativeBracket, price_away
-from webhook.errors import FactUnavailable, SizingError
+from webhook.errors import FactNotReported, FactUnavailable, SizingError
 
 PRICED_UNITS = frozenset(
     {QuantityUnit.QUOTE, QuantityUnit.PERCENT_OF_EQUITY, QuantityUnit.RISK_AMOUNT,
@@ -133,8 +135,9 @@ async def _quantity(
             risk = balance.equity * amount / 100
             said = (f"risk {amount:.10g}% of equity {balance.equity:.10g} {balance.currency} "
                     f"= {risk:.10g}")
-        return _checked(risk / distance,
-                        f"{said} / |{price:.10g} ({where}) - stop-loss {stop_loss:.10g}|")
+        per_unit, how = await _loss_per_unit(
+            distance, f"|{price:.10g} ({where}) - stop-loss {stop_loss:.10g}|", facts)
+        return _checked(risk / per_unit, f"{said} / {how}")
     balance = await facts.balance()
     notional = balance.equity * amount / 100
     return _checked(
@@ -142,6 +145,21 @@ async def _quantity(
         f"{amount:.10g}% of equity {balance.equity:.10g} {balance.currency} = {notional:.10g} / "
         f"{price:.10g} ({where})",
     )
+
+
+async def _loss_per_unit(distance: float, said: str, facts: BrokerLookup) -> tuple[float, str]:
+    """What the stop loses on one unit of quantity: with the broker's tick value where it
+    reports one (MetaTrader: per lot, in the account currency), else the distance itself (a
+    unit of the base asset, priced in the quote currency)."""
+    try:
+        specs = await facts.symbol_specs()
+    except FactNotReported:
+        return distance, said
+    if specs.tick_value is None:
+        return distance, said
+    tick = specs.tick_size or specs.point
+    loss = distance / tick * specs.tick_value
+    return loss, f"({said} / tick {tick:.10g} x tick value {specs.tick_value:.10g})"
 
 
 def _checked(quantity: float, how: str) -> tuple[float, str]:

@@ -10,8 +10,8 @@ source passphrase for that). `risk=` is read in the source's `sizing.unit` (unit
 unless configured otherwise); `vol_lots=` is always lots. `sl=`, `tp=` and `price=` are read as
 the source's `pineconnector` settings say, mirroring the EA's Target Type and Pending Order
 Entry (`pineconnector_targets`); `sl_pips=`, `sl_pct=`, `sl_price=` (and `tp_...`) say their
-unit themselves. Parameters tradehook cannot honour (trailing, breakeven, spread and account
-filters, `vol_dollar=`) are refused, each with the reason.
+unit themselves; `vol_dollar=` is the money lost at the stop-loss. Parameters tradehook cannot
+honour (trailing, breakeven, spread and account filters) are refused, each with the reason.
 """
 
 from __future__ import annotations
@@ -53,7 +53,9 @@ COMMANDS: dict[str, tuple[str, str | None, str]] = {
 ALIASES = {"long": "buy", "bull": "buy", "bullish": "buy", "short": "sell", "bear": "sell",
            "bearish": "sell"}
 TEXT_PARAMS = frozenset({"comment", "secret", "id", "plugin"})
-NUMBER_PARAMS = frozenset({"risk", "vol_lots", "price", "confidence"})
+NUMBER_PARAMS = frozenset({"risk", "vol_lots", "vol_dollar", "price", "confidence"})
+VOLUMES = {"risk": None, "vol_lots": QuantityUnit.UNITS, "vol_dollar": QuantityUnit.RISK_AMOUNT}
+"""How each size parameter is read: lots, money lost at the stop-loss, the source's unit."""
 SUPPORTED = sorted({*TARGETS, *TEXT_PARAMS, *NUMBER_PARAMS})
 _NOT_YET = "is not supported yet: tradehook does not manage exits after the entry"
 REFUSED = {
@@ -63,9 +65,6 @@ REFUSED = {
                     f"(ATR trailing stop) {_NOT_YET}"),
     "spread": "(spread filter) is not supported: use trading hours or risk limits",
     "accfilter": "(account filter) is not supported: use the source's risk limits",
-    "vol_dollar": "is not supported yet: sizing by money lost at the stop needs the value of a "
-                  "pip in the account currency; use vol_lots=, or risk= with the source's "
-                  "sizing.unit",
 }
 """PineConnector parameters tradehook knows and refuses, and why."""
 _LOOKS_LIKE = re.compile(r"^\s*[^\s,=]+\s*,\s*[A-Za-z]+\s*(,|$)")
@@ -169,12 +168,14 @@ def _params(parts: list[str]) -> dict[str, str]:
 def _read_quantity(
     params: dict[str, str], fields: dict[str, Any], renamed: dict[str, str]
 ) -> QuantityUnit | None:
-    """`vol_lots=` is lots; `risk=` is in the source's sizing unit (None here)."""
-    if "vol_lots" in params and "risk" in params:
-        raise PayloadError("vol_lots", "give risk= or vol_lots=, not both")
-    for key in ("vol_lots", "risk"):
-        if key in params:
-            fields["quantity"] = to_number(key, params[key])
-            renamed["quantity"] = key
-            return QuantityUnit.UNITS if key == "vol_lots" else None
+    """`vol_lots=` is lots, `vol_dollar=` the money lost at the stop-loss; `risk=` is in the
+    source's sizing unit (None here)."""
+    given = [key for key in VOLUMES if key in params]
+    if len(given) > 1:
+        raise PayloadError(given[1], f"give one of {', '.join(f'{k}=' for k in VOLUMES)}, "
+                                     "not several")
+    for key in given:
+        fields["quantity"] = to_number(key, params[key])
+        renamed["quantity"] = key
+        return VOLUMES[key]
     return None

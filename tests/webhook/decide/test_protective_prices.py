@@ -19,7 +19,8 @@ SAMPLE = f"{LICENSE},sell,GBPJPY,sl=50,risk=1"
 """PineConnector's own documented example (docs.pineconnector.com/syntax)."""
 PAPER = {"type": "mock", "slippage": 0, "prices": {"GBPJPY": 190.0, "EURUSD": 1.085,
                                                     "BTCUSDT": 50_000.0},
-         "symbol_specs": {"GBPJPY": {"digits": 3}, "EURUSD": {"digits": 5}}}
+         "symbol_specs": {"GBPJPY": {"digits": 3},
+                          "EURUSD": {"digits": 5, "contract_size": 100_000, "tick_value": 1}}}
 
 
 async def bench_for(tmp_path: Path, **source: Any) -> PolicyBench:
@@ -171,3 +172,17 @@ async def test_a_failed_quote_rejects_rather_than_sends_unchecked(
     verdict = await bench.decide("buy 1 BTCUSDT sl 49000", "tv")
     assert (verdict.status, verdict.rule) == (SignalStatus.REJECTED, "protective_prices")
     assert "reconnecting" in (verdict.reason or "")
+
+
+async def test_vol_dollar_is_sized_with_the_brokers_tick_value_per_lot(tmp_path: Path) -> None:
+    bench = await bench_for(tmp_path)
+    verdict = await bench.decide(f"{LICENSE},sell,EURUSD,vol_dollar=50,sl_pips=20", "pc")
+    assert verdict.status is SignalStatus.QUEUED, verdict.reason
+    assert verdict.order.quantity == pytest.approx(0.25)  # 20 pips = 200 ticks of $1 per lot
+    assert "tick value 1" in (verdict.sizing or "")
+
+
+async def test_without_a_tick_value_the_risk_is_per_unit_of_the_base(tmp_path: Path) -> None:
+    bench = await bench_for(tmp_path, sizing={"unit": "risk_amount"})
+    verdict = await bench.decide(f"{LICENSE},sell,GBPJPY,risk=50,sl_price=190.2", "pc")
+    assert verdict.order.quantity == pytest.approx(250)  # 50 / 0.2

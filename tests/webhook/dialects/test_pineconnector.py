@@ -74,9 +74,11 @@ def test_quoted_comment_may_hold_commas() -> None:
     assert order.comment == "dip, then rip"
 
 
-def test_risk_is_read_in_the_sources_unit_and_vol_lots_in_lots() -> None:
+def test_risk_is_read_in_the_sources_unit_vol_lots_in_lots_vol_dollar_as_risk() -> None:
     assert parse("buy,EURUSD,risk=2").quantity_unit is None
     assert parse("buy,EURUSD,vol_lots=0.2").quantity_unit is QuantityUnit.UNITS
+    parsed = parse("sell,GBPJPY,vol_dollar=50,sl_pips=20")  # PineConnector's own example
+    assert (parsed.order.quantity, parsed.quantity_unit) == (50, QuantityUnit.RISK_AMOUNT)
 
 
 def test_risk_and_vol_lots_together_are_refused() -> None:
@@ -118,6 +120,7 @@ def test_stop_loss_on_the_wrong_side_names_sl() -> None:
         ("fly,EURUSD,risk=1", "command"),
         ("buy,EURUSD,risk=1,betrigger=20", "betrigger"),
         ("buy,EURUSD,risk=1,vol_dollar=50,sl_pips=20", "vol_dollar"),
+        ("buy,EURUSD,vol_lots=1,vol_dollar=50,sl_pips=20", "vol_dollar"),
         ("buy,EURUSD,risk=1,sl=20,sl_pips=20", "sl_pips"),
         ("buy,EURUSD,risk=lots", "risk"),
         ("buy,EURUSD,risk=1,risk=2", "risk"),
@@ -193,7 +196,7 @@ def test_price_of_a_market_order_read_as_a_distance_is_refused() -> None:
 @pytest.mark.parametrize(
     ("parameter", "says"),
     [("trailtrig=20", "trailing stop"), ("betrigger=20", "breakeven"),
-     ("vol_dollar=50", "value of a pip"), ("spread=3", "spread filter")],
+     ("spread=3", "spread filter")],
 )
 def test_known_features_tradehook_lacks_are_refused_with_the_reason(
     parameter: str, says: str
