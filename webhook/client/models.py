@@ -25,7 +25,8 @@ class AgentSignal(BaseModel):
 
     symbol: Annotated[str, Field(min_length=1, max_length=64)]
     """As the agent names it, e.g. `BTC/USDT`, `BINANCE:BTCUSDT`, `EURUSD`."""
-    side: OrderSide
+    side: OrderSide | None = None
+    """Required to open or reverse; with `action: target`, none."""
     order_type: OrderType = OrderType.MARKET
     quantity: Price | None = None
     """In `quantity_unit`s; omitted: the source's `sizing.quantity`."""
@@ -37,7 +38,15 @@ class AgentSignal(BaseModel):
     confidence: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.6
     """How sure the agent is; below the threshold the signal is stored as `filtered`."""
     action: OrderAction = OrderAction.OPEN
+    target_position: Annotated[float, Field(allow_inf_nan=False)] | None = None
+    """With `action: target`: the net position wanted (3, -2, 0); only the difference to the
+    broker's position is ordered, so sending it again is safe."""
+    expected_position: Annotated[float, Field(allow_inf_nan=False)] | None = None
+    """The net position the agent believes the account holds before this order; a mismatch is
+    handled as the source's `on_position_mismatch` says."""
     plugin: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    accounts: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = None
+    """Accounts (plugins or account groups) to fan the order out to, instead of `plugin`."""
     time_in_force: TimeInForce | None = None
     comment: Annotated[str, Field(max_length=256)] | None = None
 

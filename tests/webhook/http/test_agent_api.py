@@ -170,3 +170,18 @@ def test_an_agent_cannot_read_a_plugin_outside_its_list(client: TestClient) -> N
     answer = client.get("/api/agent/plugins/other/balance", headers=as_agent(SCOUT))
     assert answer.status_code == 404
     assert client.get("/api/agent/plugins/paper/balance").status_code == 401
+
+
+def test_an_agent_repeats_a_target_without_ordering_twice(client: TestClient) -> None:
+    target = {"symbol": "ETHUSDT", "action": "target", "target_position": -2,
+              "confidence": 0.8}
+    for _ in range(2):
+        answer = submit(client, target)
+        assert answer.status_code == 202, answer.text
+        signal_id = answer.json()["signal_id"]
+        for _ in range(200):  # bounded: the executor settles a paper order within a few steps
+            seen = client.get(f"/api/agent/signals/{signal_id}", headers=as_agent(SCOUT))
+            if seen.json()["status"] == "filled":
+                break
+    assert paper(client).position("ETHUSDT") == -2
+    assert seen.json()["result"]["filled_quantity"] == 0
