@@ -136,11 +136,12 @@ class SignalPipeline:
             except PayloadError as exc:  # a protective price on the wrong side of the market
                 return await self._store_invalid(signal, body, exc, parsed, key)
             stored = await self._store(signal, parsed, body, key, plugin, verdict)
-            if stored is not None:
+            if isinstance(stored, Receipt):
                 return stored
             if window is not None:
                 self._repeats.remember(incoming.source, incoming.body, signal.id, window)
-            self._hand_over(signal, plugin, verdict)
+            if stored is not None:
+                self._executor.submit(stored)
         return Receipt(signal.id, verdict.status, reason=verdict.reason, plugin=plugin,
                        dialect=parsed.dialect, rule=verdict.rule,
                        position_mismatch=verdict.position_mismatch)
@@ -259,16 +260,22 @@ class SignalPipeline:
         """One child signal per account, stored with the parent (`webhook.decide.fanout`)."""
         incoming = signal.incoming
 
+        parent = NewSignal(
+            id=signal.id, received_at=time.time(), source=incoming.recorded_source,
+            dialect=parsed.dialect, idempotency_key=key, content_type=incoming.content_type,
+            raw_body=body, order=parsed.order, status=SignalStatus.FANNED_OUT,
+        )
+
         def hand_over(child: ChildVerdict) -> None:
-            self._hand_over(_Arrival(incoming, signal.source, child.id), child.account.plugin,
-                            child.verdict)
+            # Stored without a lease: the executor claims each child.
+            if child.verdict.status is SignalStatus.QUEUED:
+                self._executor.submit(ExecutionJob(
+                    child.id, child.verdict.order, child.account.plugin, source=parent.source,
+                    received_at=parent.received_at,
+                ))
 
         fanned = FannedOut(
-            NewSignal(
-                id=signal.id, received_at=time.time(), source=incoming.recorded_source,
-                dialect=parsed.dialect, idempotency_key=key, content_type=incoming.content_type,
-                raw_body=body, order=parsed.order, status=SignalStatus.FANNED_OUT,
-            ),
+            parent,
             [(account, self._router.broker_symbol(account.plugin, parsed.order.symbol))
              for account in accounts],
         )
@@ -318,10 +325,12 @@ class SignalPipeline:
         key: str | None,
         plugin: str,
         verdict: PolicyVerdict,
-    ) -> Receipt | None:
-        """Store the decided signal; a `Receipt` when it turned out to be a duplicate."""
+    ) -> Receipt | ExecutionJob | None:
+        """Store the decided signal: a `Receipt` when it was a duplicate, else the job to hand
+        the executor when it is queued (leased to it already when its lane was free)."""
         incoming = signal.incoming
         now = time.time()
+        queued = verdict.status is SignalStatus.QUEUED
         record = NewSignal(
             id=signal.id, received_at=now, source=incoming.recorded_source,
             dialect=parsed.dialect, idempotency_key=key, content_type=incoming.content_type,
@@ -329,6 +338,7 @@ class SignalPipeline:
             reason=verdict.reason, sizing=verdict.sizing,
             approval_deadline=None if verdict.approval_timeout is None
             else now + verdict.approval_timeout,
+            lease=self._executor.lease_for(plugin) if queued else None,
         )
         try:
             stored = await self._journal.record(record)
@@ -342,11 +352,7 @@ class SignalPipeline:
                            dialect=parsed.dialect)
         logger.info("signal %s: %s %s via %s", signal.id, verdict.status, verdict.order.symbol,
                     plugin)
-        return None
-
-    def _hand_over(self, signal: _Arrival, plugin: str, verdict: PolicyVerdict) -> None:
-        if verdict.status is SignalStatus.QUEUED:
-            self._executor.submit(ExecutionJob(signal.id, verdict.order, plugin))
+        return ExecutionJob.of(record, leased=stored.leased) if queued else None
 
     async def _store_invalid(
         self,

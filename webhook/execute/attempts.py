@@ -26,7 +26,8 @@ from webhook.execute.deadlines import DeliveryLimits, RetryBudget
 from webhook.execute.kill_switch import KillSwitch
 from webhook.execute.settings import ExecutionSettings
 from webhook.execute.targets import send_order
-from webhook.journal import SignalJournal, SignalRecord, SignalStatus
+from webhook.journal import Lease, NewSignal, SignalJournal, SignalRecord, SignalStatus
+from webhook.journal.records import PENDING
 from webhook.observe.events import SignalEvent, SignalEvents
 
 logger = logging.getLogger("tradehook.executor")
@@ -47,9 +48,13 @@ class ExecutionJob:
     received_at: float | None = None
     approved_at: float | None = None
     """When a person approved it (approval queue): its max lag counts from then."""
+    leased: bool = False
+    """This executor holds the signal's lease already (taken as it was stored, or handed on by
+    the journal when its lane's previous signal ended): it runs without a claim."""
 
     @classmethod
-    def of(cls, record: SignalRecord) -> ExecutionJob:
+    def of(cls, record: NewSignal, *, leased: bool = False) -> ExecutionJob:
+        """The job of a stored signal (as claimed, or as it was just stored)."""
         assert record.order is not None and record.plugin is not None  # noqa: S101 - queued rows have both
         return cls(
             signal_id=record.id,
@@ -58,7 +63,8 @@ class ExecutionJob:
             resumed=record.status is SignalStatus.EXECUTING,  # an attempt was in flight
             source=record.source,
             received_at=record.received_at,
-            approved_at=record.approved_at,
+            approved_at=record.approved_at if isinstance(record, SignalRecord) else None,
+            leased=leased,
         )
 
 
@@ -84,9 +90,24 @@ class AttemptRunner:
         self._kill_switch = kill_switch
         self._limits = limits or DeliveryLimits(settings)
         self._attempt_started: dict[tuple[str, int], float] = {}
+        self.hand_on = Lease(owner, settings.lease_seconds) if owner else None
+        """Whom a final status asks the journal to lease its lane's next signal to; None
+        while stopping."""
+        self._handed: dict[str, str] = {}
 
-    async def run(self, job: ExecutionJob) -> None:
-        """Take the signal to a final status (or leave it pending if the journal fails)."""
+    async def run(self, job: ExecutionJob) -> str | None:
+        """Take the signal to a final status (or leave it pending if the journal fails).
+
+        Returns the id of its lane's next signal when the journal leased that one to this
+        executor along with the final status: the caller runs it without a claim.
+        """
+        try:
+            await self._settle(job)
+        finally:
+            handed = self._handed.pop(job.signal_id, None)
+        return handed
+
+    async def _settle(self, job: ExecutionJob) -> None:
         if job.plugin not in self._registry:
             number = await self._start_attempt(job)
             status = SignalStatus.UNKNOWN if job.resumed else SignalStatus.FAILED
@@ -280,9 +301,16 @@ class AttemptRunner:
         error: str | None = None,
     ) -> None:
         started = self._attempt_started.pop((job.signal_id, number), None)
-        await self._journal.finish_attempt(
-            job.signal_id, number, outcome=outcome, status=status, result=result, error=error
+        # A lane whose plugin is held back by its breaker hands nothing on: its signals wait
+        # in the journal, not in running tasks.
+        hand_on = (self.hand_on if status not in PENDING
+                   and self._breakers.state(job.plugin) is BreakerState.CLOSED else None)
+        handed = await self._journal.finish_attempt(
+            job.signal_id, number, outcome=outcome, status=status, result=result, error=error,
+            hand_on=hand_on,
         )
+        if handed is not None:
+            self._handed[job.signal_id] = handed
         logger.info("signal %s: attempt %d %s -> %s", job.signal_id, number, outcome, status)
         if self._events is not None:
             self._events.publish(SignalEvent(

@@ -1,22 +1,33 @@
-"""The executor: claims queued signals from the journal and runs them in the background.
+"""The executor: runs stored signals in the background, each under a lease in the journal.
 
-Signals are leased from the journal (`SignalJournal.claim`), which hands out only the oldest
-pending signal of each (plugin, symbol): a close cannot overtake the open before it, different
-symbols run in parallel up to a bound, and several executors can share one journal. The
-receiving side wakes the executor when it stores a queued signal; a slow poll picks up what
-other receivers stored and what crashed executors left behind. Leases are renewed while a
-signal runs and given back on shutdown. A plugin whose circuit breaker is open is not claimed
-for: its signals wait in the journal. While the journal cannot be reached, nothing is claimed
-and running signals keep their leases until they end or the journal answers `LeaseLost`.
+Only the head of each (plugin, symbol) runs: a close cannot overtake the open before it,
+different symbols run in parallel up to a bound, and several executors can share one journal.
+`Executor.submit` is the one entry point for "a stored signal is ready to execute".
+
+The fast path costs no journal round trip of its own: a queued signal alone in its lane is
+leased to this executor in the transaction that stores it (`Executor.lease_for`), and runs at
+once from the job in memory; when a signal ends, the same transaction that records its final
+status leases the lane's next signal to this executor (the journal's hand-on), which runs next.
+Everything else is claimed from the journal (`SignalJournal.claim`): signals stored without a
+lease, what other receivers stored, and what a stopped or crashed executor left behind (a slow
+poll looks). The journal stays the truth: every attempt starts only while the lease is held,
+so a restarted process reconciles by client order id exactly as before.
+
+Leases are renewed while a signal runs or waits for a slot and given back on shutdown. A plugin
+whose circuit breaker is open is neither leased nor claimed for: its signals wait in the
+journal. While the journal cannot be reached, nothing is claimed and running signals keep their
+leases until they end or the journal answers `LeaseLost`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import logging
 import socket
+from collections import deque
 
 from plugins.orders import Order
 from plugins.registry import PluginRegistry
@@ -26,7 +37,7 @@ from webhook.execute.breaker import CircuitBreakers
 from webhook.execute.deadlines import DeliveryLimits
 from webhook.execute.kill_switch import KillSwitch
 from webhook.execute.settings import ExecutionSettings
-from webhook.journal import SignalJournal
+from webhook.journal import Lease, SignalJournal
 from webhook.observe.events import SignalEvents
 from webhook.observe.logs import bind_signal
 
@@ -63,9 +74,15 @@ class Executor:
         """Why the last claim or renewal could not reach the journal; None once it answers."""
         self._received: dict[str, ExecutionJob] = {}
         self._received_by_lane: dict[tuple[str, str], dict[str, ExecutionJob]] = {}
-        self._running: dict[str, asyncio.Task[None]] = {}
+        self._running: dict[str, asyncio.Task[str | None]] = {}
         self._running_lanes: set[tuple[str, str]] = set()
         self._running_plugins: dict[str, str] = {}
+        self._ready: deque[ExecutionJob] = deque()
+        """Leased jobs waiting for a free slot (at most `concurrency` run at once)."""
+        self._awaiting_claim: set[str] = set()
+        """Signals received here without a lease: a claim (or a hand-on) must take them."""
+        self._orphaned: set[str] = set()
+        """Signals handed on to this executor while it stops: their leases are given back."""
         self._wakeup = asyncio.Event()
         self._loops: list[asyncio.Task[None]] = []
         self._stopping = False
@@ -90,8 +107,18 @@ class Executor:
         """Orders this instance received for (plugin, symbol) that are not final yet."""
         return [job.order for job in self._received_by_lane.get((plugin, symbol), {}).values()]
 
+    def lease_for(self, plugin: str) -> Lease | None:
+        """The lease to ask for when a queued signal for `plugin` is stored, so that it runs
+        without a claim; None while this executor takes nothing (disabled, stopping, or the
+        plugin's breaker holds its signals back)."""
+        if (not self._settings.enabled or self._stopping
+                or plugin in self.breakers.waiting_plugins()):
+            return None
+        return Lease(self.owner, self._settings.lease_seconds)
+
     def submit(self, job: ExecutionJob) -> None:
-        """A queued signal was stored: claim it soon (or when its lane's running signal ends)."""
+        """A stored signal is ready to execute: run it now when `job.leased` (this executor
+        holds its lease), else claim it soon (or when its lane's running signal ends)."""
         if self._settings.enabled and not self._stopping:
             lane = (job.plugin, job.order.symbol)
             self._received[job.signal_id] = job
@@ -99,6 +126,10 @@ class Executor:
             if len(self._received) > MAX_REMEMBERED:
                 # Signals another executor ran never come back here: forget the oldest.
                 self._forget(next(iter(self._received.values())))
+            if job.leased:
+                self._launch(job)
+                return
+            self._awaiting_claim.add(job.signal_id)
             if lane not in self._running_lanes:
                 self._wakeup.set()
 
@@ -118,17 +149,24 @@ class Executor:
         for loop in self._loops:
             loop.cancel()
         await asyncio.gather(*self._loops, return_exceptions=True)
-        if not self._running:
-            return
-        _, unfinished = await asyncio.wait(set(self._running.values()), timeout=grace)
-        left = [signal_id for signal_id, task in self._running.items() if task in unfinished]
-        for task in unfinished:
-            task.cancel()
-        await asyncio.gather(*unfinished, return_exceptions=True)
+        self._runner.hand_on = None
+        left = [job.signal_id for job in self._ready]
+        self._ready.clear()
+        if self._running:
+            _, unfinished = await asyncio.wait(set(self._running.values()), timeout=grace)
+            left += [signal_id for signal_id, task in self._running.items()
+                     if task in unfinished]
+            for task in unfinished:
+                task.cancel()
+            await asyncio.gather(*unfinished, return_exceptions=True)
+        left += self._orphaned
+        self._orphaned.clear()
         self._received.clear()
         self._received_by_lane.clear()
-        with contextlib.suppress(JournalError):
-            await self._journal.release(self.owner, left)
+        self._awaiting_claim.clear()
+        if left:
+            with contextlib.suppress(JournalError):
+                await self._journal.release(self.owner, left)
 
     async def _claim_forever(self) -> None:
         # Checks `_stopping` too: on Python 3.11 asyncio.wait_for can swallow the cancellation
@@ -162,36 +200,59 @@ class Executor:
             limit=free + len(self._running),
             exclude_plugins=self.breakers.waiting_plugins(),  # open, or its probe is out
         )
+        waiting = {job.signal_id for job in self._ready}  # ours already, queued for a slot
         for record in claimed:
-            if record.id in self._running or len(self._running) >= self._settings.concurrency:
+            if (record.id in self._running or record.id in waiting
+                    or len(self._running) >= self._settings.concurrency):
                 continue
-            job = ExecutionJob.of(record)
-            task = asyncio.create_task(self._run(job), name=f"signal {job.signal_id}")
-            self._running[job.signal_id] = task
-            self._running_plugins[job.signal_id] = job.plugin
-            self._running_lanes.add((job.plugin, job.order.symbol))
-            task.add_done_callback(functools.partial(self._done, job))
+            self._awaiting_claim.discard(record.id)
+            self._launch(ExecutionJob.of(record))
 
-    def _done(self, job: ExecutionJob, _task: asyncio.Task[None]) -> None:
+    def _launch(self, job: ExecutionJob) -> None:
+        """Run a job whose lease this executor holds, or queue it for the next free slot."""
+        if len(self._running) >= self._settings.concurrency:
+            self._ready.append(job)
+            return
+        task = asyncio.create_task(self._run(job), name=f"signal {job.signal_id}")
+        self._running[job.signal_id] = task
+        self._running_plugins[job.signal_id] = job.plugin
+        self._running_lanes.add((job.plugin, job.order.symbol))
+        task.add_done_callback(functools.partial(self._done, job))
+
+    def _done(self, job: ExecutionJob, task: asyncio.Task[str | None]) -> None:
         signal_id = job.signal_id
         self._running.pop(signal_id, None)
         self._running_plugins.pop(signal_id, None)
         self._running_lanes.discard((job.plugin, job.order.symbol))
         self._forget(job)
-        self._wakeup.set()  # the next signal of its lane may be claimed now
+        handed = None if task.cancelled() else task.result()
+        if self._stopping:
+            if handed is not None:
+                self._orphaned.add(handed)
+            return
+        if self._ready:
+            self._launch(self._ready.popleft())
+        next_job = None if handed is None else self._received.get(handed)
+        if next_job is not None and handed not in self._running:
+            self._awaiting_claim.discard(next_job.signal_id)
+            self._launch(dataclasses.replace(next_job, leased=True))
+        elif handed is not None or self._awaiting_claim or not self._journal.hands_on:
+            self._wakeup.set()  # the next signal of its lane, leased or not, is claimed now
 
     def _forget(self, job: ExecutionJob) -> None:
         lane = (job.plugin, job.order.symbol)
         self._received.pop(job.signal_id, None)
+        self._awaiting_claim.discard(job.signal_id)
         waiting = self._received_by_lane.get(lane, {})
         waiting.pop(job.signal_id, None)
         if not waiting:
             self._received_by_lane.pop(lane, None)
 
-    async def _run(self, job: ExecutionJob) -> None:
+    async def _run(self, job: ExecutionJob) -> str | None:
+        """Run one signal; the id of its lane's next signal when the journal handed it on."""
         bind_signal(job.signal_id)
         try:
-            await self._runner.run(job)
+            return await self._runner.run(job)
         except LeaseLost as exc:
             logger.warning("signal %s: left to another executor: %s", job.signal_id, exc)
         except JournalError:
@@ -199,16 +260,19 @@ class Executor:
             logger.exception("signal %s: journal unavailable during execution", job.signal_id)
         except Exception:
             logger.exception("signal %s: unexpected executor failure", job.signal_id)
+        self._wakeup.set()  # whatever waits in its lane is claimed
+        return None
 
     async def _renew_forever(self) -> None:
         interval = self._settings.lease_seconds / 3
         while True:
             await asyncio.sleep(interval)
-            if not self._running:
+            held = [*self._running, *(job.signal_id for job in self._ready)]
+            if not held:
                 continue
             try:
                 lost = await self._journal.renew(
-                    self.owner, list(self._running), lease_seconds=self._settings.lease_seconds
+                    self.owner, held, lease_seconds=self._settings.lease_seconds
                 )
             except JournalError as exc:
                 logger.warning("cannot renew leases: %s", exc)

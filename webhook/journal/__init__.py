@@ -7,6 +7,7 @@ from webhook.errors import ConfigError
 from webhook.journal.base import SignalJournal
 from webhook.journal.records import (
     Attempt,
+    Lease,
     NewSignal,
     SignalRecord,
     SignalStatus,
@@ -16,6 +17,7 @@ from webhook.journal.sqlite import SqliteJournal
 
 __all__ = [
     "Attempt",
+    "Lease",
     "NewSignal",
     "SignalJournal",
     "SignalRecord",

@@ -7,12 +7,16 @@ from collections.abc import Collection, Sequence
 
 from plugins.orders import ExecutionResult
 from webhook.journal.period import FillRow, PeriodCount
-from webhook.journal.records import NewSignal, SignalRecord, SignalStatus, Stored
+from webhook.journal.records import Lease, NewSignal, SignalRecord, SignalStatus, Stored
 
 
 class SignalJournal(ABC):
     """Every method that writes returns only once the write is durable, and raises
     `webhook.errors.JournalError` when it could not be made so."""
+
+    hands_on = False
+    """Whether `record` takes the lease a signal asks for and `finish_attempt` hands the lane's
+    next signal on; without, an executor claims after every signal that ends."""
 
     @abstractmethod
     async def open(self) -> None:
@@ -25,7 +29,12 @@ class SignalJournal(ABC):
     async def record(self, signal: NewSignal, children: Sequence[NewSignal] = ()) -> Stored:
         """Store a new signal, and in the same transaction its `children` (a fanned-out
         signal's, with ids `child_id(signal.id, n)`); a repeated idempotency key stores nothing
-        and answers with the first signal's id."""
+        and answers with the first signal's id.
+
+        A queued signal with a `lease` that finds no other pending signal of its (plugin,
+        symbol) is leased to that owner in the same transaction (`Stored.leased`). A journal
+        may ignore the request (the default leases nothing): the signal is then claimed.
+        """
 
     @abstractmethod
     async def start_attempt(
@@ -47,9 +56,16 @@ class SignalJournal(ABC):
         status: SignalStatus,
         result: ExecutionResult | None = None,
         error: str | None = None,
-    ) -> None:
+        hand_on: Lease | None = None,
+    ) -> str | None:
         """Close an attempt with its outcome and move the signal to `status`; a final status
-        also frees the signal's lease."""
+        also frees the signal's lease.
+
+        With `hand_on` and a final status, the same transaction leases the next signal of the
+        (plugin, symbol) to `hand_on.owner` when it is queued and no one else holds a live
+        lease in that lane, and returns its id (else None: whatever waits is claimed). A
+        journal may never hand on; its executors then claim every next signal.
+        """
 
     @abstractmethod
     async def claim(

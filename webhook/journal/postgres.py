@@ -37,7 +37,7 @@ from webhook.journal.postgres_schema import (
     storable,
 )
 from webhook.journal.postgres_url import parse_postgres_url
-from webhook.journal.records import PENDING, NewSignal, SignalRecord, SignalStatus, Stored
+from webhook.journal.records import PENDING, Lease, NewSignal, SignalRecord, SignalStatus, Stored
 from webhook.journal.rows import COLUMNS, listing_filters, record_from
 
 logger = logging.getLogger("tradehook.journal")
@@ -158,7 +158,8 @@ class PostgresJournal(SignalJournal):
         status: SignalStatus,
         result: ExecutionResult | None = None,
         error: str | None = None,
-    ) -> None:
+        hand_on: Lease | None = None,
+    ) -> str | None:
         values = {
             "id": signal_id, "number": number, "now": time.time(), "outcome": outcome,
             "status": status.value, "error": storable(error), "final": status not in PENDING,
@@ -180,6 +181,7 @@ class PostgresJournal(SignalJournal):
                 "WHERE id = %(id)s",
                 values,
             )
+        return None  # no hand-on here: the executor claims the lane's next signal
 
     async def claim(
         self,

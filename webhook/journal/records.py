@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from plugins.orders import ExecutionResult, ExecutionStatus, Order
 
@@ -81,6 +82,14 @@ def parent_of(signal_id: str) -> str | None:
     return parent if separator else None
 
 
+@dataclass(frozen=True)
+class Lease:
+    """An executor's hold on a signal: its name in the journal and for how many seconds."""
+
+    owner: str
+    seconds: float
+
+
 class NewSignal(BaseModel):
     """A signal as the receiving side decided about it, before it is stored."""
 
@@ -102,6 +111,10 @@ class NewSignal(BaseModel):
     """How the order's quantity was computed (`100 quote / 67506.75 (ask ...) = 0.00148`)."""
     approval_deadline: float | None = None
     """For a signal stored `awaiting_approval`: when it expires unless approved (unix time)."""
+    lease: Lease | None = Field(default=None, exclude=True)
+    """The executor that asks to hold a queued signal from the moment it is stored: the journal
+    leases it in the same transaction when no other signal of its (plugin, symbol) is pending
+    (`Stored.leased`), so the executor runs it without a claim. Not stored as such."""
 
 
 class Attempt(BaseModel):
@@ -137,3 +150,5 @@ class Stored(BaseModel):
 
     signal_id: str
     duplicate: bool = False
+    leased: bool = False
+    """The signal is leased to `NewSignal.lease`'s owner: it heads its lane, run it now."""

@@ -14,26 +14,21 @@ from urllib.parse import quote
 
 from plugins.orders import ExecutionResult
 from webhook.errors import JournalError, LeaseLost
+from webhook.journal import sqlite_lanes as lanes
 from webhook.journal.base import SignalJournal
 from webhook.journal.group_commit import GroupCommitter
 from webhook.journal.period import FillRow, PeriodCount, count_query, fills_query, id_bounds
-from webhook.journal.records import PENDING, NewSignal, SignalRecord, SignalStatus, Stored
+from webhook.journal.records import (
+    PENDING,
+    Lease,
+    NewSignal,
+    SignalRecord,
+    SignalStatus,
+    Stored,
+)
 from webhook.journal.rows import COLUMNS, listing_filters, record_from
 from webhook.journal.sqlite_schema import SCHEMA_VERSION, attempts_of, migrate
 
-_PENDING_SQL = "status IN ('queued', 'executing')"  # as in the partial indexes
-_FIRST_LANE = f"""
-SELECT plugin, symbol, id FROM signals INDEXED BY signals_pending WHERE {_PENDING_SQL}
-ORDER BY plugin, symbol, id LIMIT 1
-"""  # noqa: S608 - constant text
-_NEXT_LANE = f"""
-SELECT plugin, symbol, id FROM signals INDEXED BY signals_pending
-WHERE {_PENDING_SQL} AND (plugin, symbol) > (?, ?) ORDER BY plugin, symbol, id LIMIT 1
-"""  # noqa: S608 - constant text
-_LIVE_LEASES = f"""
-SELECT plugin, symbol, id, lease_owner FROM signals INDEXED BY signals_leased
-WHERE {_PENDING_SQL} AND lease_owner IS NOT NULL AND lease_until >= ?
-"""  # noqa: S608 - constant text
 _BY_ID = f"SELECT {COLUMNS} FROM signals WHERE id = ?"  # noqa: S608 - constant text
 _CHILDREN = f"SELECT {COLUMNS} FROM signals WHERE id > ? AND id < ?"  # noqa: S608 - constant
 _INSERT = (
@@ -42,20 +37,6 @@ _INSERT = (
     "approval_deadline) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
 HEALTH_PROBE_KEY = "health_probe"
-
-
-def _oldest_pending_by_lane(
-    connection: sqlite3.Connection,
-) -> dict[tuple[str, str], tuple[str, str | None]]:
-    """(plugin, symbol) -> (oldest pending signal, no holder), one index seek per lane, so a
-    long backlog in one lane costs nothing more (a GROUP BY would read all of it)."""
-    heads: dict[tuple[str, str], tuple[str, str | None]] = {}
-    row = connection.execute(_FIRST_LANE).fetchone()
-    while row is not None:
-        plugin, symbol, head = row
-        heads[(plugin, symbol)] = (head, None)
-        row = connection.execute(_NEXT_LANE, (plugin, symbol)).fetchone()
-    return heads
 
 
 def _row(signal: NewSignal) -> tuple[object, ...]:
@@ -84,6 +65,8 @@ def _make_private(path: Path) -> None:
 
 
 class SqliteJournal(SignalJournal):
+    hands_on = True
+
     def __init__(self, path: str | Path) -> None:
         self._path = Path(path)
         self._writer = GroupCommitter(self._connect)
@@ -126,8 +109,12 @@ class SqliteJournal(SignalJournal):
     async def record(self, signal: NewSignal, children: Sequence[NewSignal] = ()) -> Stored:
         row = _row(signal)
         child_rows = [_row(child) for child in children]
+        order = signal.order
+        to = signal.lease if signal.status is SignalStatus.QUEUED else None
 
         def insert(connection: sqlite3.Connection) -> Stored:
+            lane_free = (to is not None and order is not None and signal.plugin is not None
+                         and lanes.lane_is_empty(connection, signal.plugin, order.symbol))
             try:
                 connection.execute(_INSERT, row)
             except sqlite3.IntegrityError:
@@ -138,7 +125,9 @@ class SqliteJournal(SignalJournal):
                     raise
                 return Stored(signal_id=first[0], duplicate=True)
             connection.executemany(_INSERT, child_rows)
-            return Stored(signal_id=signal.id)
+            if lane_free and to is not None:
+                lanes.lease(connection, signal.id, to, time.time())
+            return Stored(signal_id=signal.id, leased=lane_free)
 
         return await self._writer.run(insert)
 
@@ -177,11 +166,13 @@ class SqliteJournal(SignalJournal):
         status: SignalStatus,
         result: ExecutionResult | None = None,
         error: str | None = None,
-    ) -> None:
+        hand_on: Lease | None = None,
+    ) -> str | None:
         now = time.time()
         result_json = result.model_dump_json() if result else None
+        final = status not in PENDING
 
-        def finish(connection: sqlite3.Connection) -> None:
+        def finish(connection: sqlite3.Connection) -> str | None:
             connection.execute(
                 "UPDATE attempts SET finished_at = ?, outcome = ?, error = ?, result_json = ? "
                 "WHERE signal_id = ? AND number = ?",
@@ -192,13 +183,22 @@ class SqliteJournal(SignalJournal):
                 "result_json = COALESCE(?, result_json) WHERE id = ?",
                 (status.value, now, error, result_json, signal_id),
             )
-            if status not in PENDING:
-                connection.execute(
-                    "UPDATE signals SET lease_owner = NULL, lease_until = NULL WHERE id = ?",
-                    (signal_id,),
-                )
+            if not final:
+                return None
+            connection.execute(
+                "UPDATE signals SET lease_owner = NULL, lease_until = NULL WHERE id = ?",
+                (signal_id,),
+            )
+            if hand_on is None:
+                return None
+            lane = connection.execute(
+                "SELECT plugin, symbol FROM signals WHERE id = ?", (signal_id,)
+            ).fetchone()
+            if lane is None or lane[0] is None or lane[1] is None:
+                return None
+            return lanes.hand_on(connection, lane[0], lane[1], hand_on, now)
 
-        await self._writer.run(finish)
+        return await self._writer.run(finish)
 
     async def claim(
         self,
@@ -214,8 +214,8 @@ class SqliteJournal(SignalJournal):
             now = time.time()
             # A lane's head is the signal that holds a live lease, else its oldest pending one:
             # an older signal whose insert committed after a younger one was claimed waits.
-            heads = _oldest_pending_by_lane(connection)
-            for plugin, symbol, leased, holder in connection.execute(_LIVE_LEASES, (now,)):
+            heads = lanes.oldest_pending_by_lane(connection)
+            for plugin, symbol, leased, holder in connection.execute(lanes.LIVE_LEASES, (now,)):
                 heads[(plugin, symbol)] = (leased, holder)
             chosen = sorted(
                 head for (plugin, _), (head, holder) in heads.items()
@@ -223,10 +223,7 @@ class SqliteJournal(SignalJournal):
             )[:limit]
             records = []
             for signal_id in chosen:
-                connection.execute(
-                    "UPDATE signals SET lease_owner = ?, lease_until = ? WHERE id = ?",
-                    (owner, now + lease_seconds, signal_id),
-                )
+                lanes.lease(connection, signal_id, Lease(owner, lease_seconds), now)
                 row = connection.execute(_BY_ID, (signal_id,)).fetchone()
                 records.append(record_from(row, attempts_of(connection, signal_id)))
             return records
@@ -383,3 +380,4 @@ class SqliteJournal(SignalJournal):
             )
 
         await self._writer.run(write)
+

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.webhook.journal.postgres_helpers import scratch_schema
-from webhook.journal import SignalJournal, open_journal
+from webhook.journal import SignalJournal, SqliteJournal, open_journal
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -24,6 +24,15 @@ def journal_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
 @pytest.fixture
 async def journal(journal_url: str) -> AsyncIterator[SignalJournal]:
     store = open_journal(journal_url)
+    await store.open()
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+async def sqlite_journal(tmp_path: Path) -> AsyncIterator[SqliteJournal]:
+    """A fresh SQLite journal, opened."""
+    store = SqliteJournal(tmp_path / "journal.db")
     await store.open()
     yield store
     await store.close()

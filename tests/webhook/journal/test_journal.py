@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -15,14 +14,6 @@ from webhook.errors import JournalError, LeaseLost
 from webhook.journal import SignalJournal, SignalStatus, SqliteJournal, open_journal
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-async def sqlite_journal(tmp_path: Path) -> AsyncIterator[SqliteJournal]:
-    store = SqliteJournal(tmp_path / "journal.db")
-    await store.open()
-    yield store
-    await store.close()
 
 
 async def test_repeated_idempotency_key_is_a_duplicate_of_the_first(

@@ -1,0 +1,108 @@
+"""The SQLite journal's fast path: the lease taken as a signal is stored, and the hand-on of a
+lane's next signal in the transaction that ends the previous one."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.webhook.journal.journal_helpers import queued_signal
+from webhook.journal import Lease, NewSignal, SignalStatus, SqliteJournal
+
+pytestmark = pytest.mark.anyio
+MINE = Lease("here", 30)
+
+
+@pytest.fixture
+def journal(sqlite_journal: SqliteJournal) -> SqliteJournal:
+    return sqlite_journal
+
+
+def asking(signal: NewSignal, lease: Lease = MINE) -> NewSignal:
+    return signal.model_copy(update={"lease": lease})
+
+
+async def finish(journal: SqliteJournal, signal_id: str, owner: str = "here") -> str | None:
+    number = await journal.start_attempt(signal_id, time.time(), owner=owner)
+    return await journal.finish_attempt(signal_id, number, outcome="result",
+                                        status=SignalStatus.FILLED, hand_on=Lease(owner, 30))
+
+
+async def test_a_signal_alone_in_its_lane_is_leased_as_it_is_stored(
+    journal: SqliteJournal,
+) -> None:
+    first = asking(queued_signal("BTC/USDT"))
+    assert (await journal.record(first)).leased
+    # Leased: another executor's claim cannot take it, and its owner may start at once.
+    assert await journal.claim("other", lease_seconds=30, limit=10) == []
+    assert await journal.start_attempt(first.id, time.time(), owner="here") == 1
+
+
+async def test_a_signal_behind_a_pending_one_is_not_leased(journal: SqliteJournal) -> None:
+    assert (await journal.record(asking(queued_signal("BTC/USDT")))).leased
+    behind = await journal.record(asking(queued_signal("BTC/USDT")))
+    other_symbol = await journal.record(asking(queued_signal("ETH/USDT")))
+    assert (behind.leased, other_symbol.leased) == (False, True)
+
+
+async def test_only_queued_signals_are_leased(journal: SqliteJournal) -> None:
+    filtered = asking(queued_signal(status=SignalStatus.FILTERED))
+    assert not (await journal.record(filtered)).leased
+    assert (await journal.get(filtered.id)) is not None
+
+
+async def test_a_duplicate_takes_no_lease(journal: SqliteJournal) -> None:
+    first = await journal.record(queued_signal(key="k"))
+    repeat = await journal.record(asking(queued_signal(key="k")))
+    assert (repeat.duplicate, repeat.leased, repeat.signal_id) == (True, False, first.signal_id)
+
+
+async def test_the_end_of_a_signal_hands_its_lane_on_in_arrival_order(
+    journal: SqliteJournal,
+) -> None:
+    first, second, third = (asking(queued_signal("BTC/USDT")) for _ in range(3))
+    for signal in (first, second, third):
+        await journal.record(signal)
+    assert await finish(journal, first.id) == second.id
+    assert await journal.claim("other", lease_seconds=30, limit=10) == []  # second is held
+    assert await finish(journal, second.id) == third.id
+    assert await finish(journal, third.id) is None
+
+
+async def test_a_status_still_pending_hands_nothing_on(journal: SqliteJournal) -> None:
+    first = asking(queued_signal())
+    await journal.record(first)
+    await journal.record(queued_signal())
+    number = await journal.start_attempt(first.id, time.time(), owner="here")
+    handed = await journal.finish_attempt(first.id, number, outcome="temporary",
+                                          status=SignalStatus.QUEUED, hand_on=MINE)
+    assert handed is None
+
+
+async def test_a_lane_another_executor_holds_is_not_handed_on(
+    journal: SqliteJournal, tmp_path: Path,
+) -> None:
+    mine, waiting, theirs = asking(queued_signal()), queued_signal(), queued_signal()
+    for signal in (mine, waiting, theirs):
+        await journal.record(signal)
+    # Another executor holds a live lease in the same lane (written beside this journal's
+    # own connection, as a second process sharing the file would).
+    with sqlite3.connect(tmp_path / "journal.db") as other:
+        other.execute("UPDATE signals SET lease_owner = 'other', lease_until = ? WHERE id = ?",
+                      (time.time() + 30, theirs.id))
+    assert await finish(journal, mine.id) is None
+    record = await journal.get(waiting.id)
+    assert record is not None and record.status is SignalStatus.QUEUED
+
+
+async def test_an_interrupted_head_is_left_to_a_claim(journal: SqliteJournal) -> None:
+    first, second = asking(queued_signal()), queued_signal()
+    await journal.record(first)
+    await journal.record(second)
+    await journal.start_attempt(second.id, time.time())  # in flight when its holder stopped
+    assert await finish(journal, first.id) is None
+    (claimed,) = await journal.claim("here", lease_seconds=30, limit=10)
+    assert (claimed.id, claimed.status) == (second.id, SignalStatus.EXECUTING)

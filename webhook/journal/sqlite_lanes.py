@@ -1,0 +1,76 @@
+"""The lanes of the SQLite journal: which pending signal heads each (plugin, symbol).
+
+A lane's head is the signal that holds a live lease, else its oldest pending one: an older
+signal whose insert committed after a younger one was leased waits its turn. The queries here
+read only the partial indexes of pending and of leased signals, so finished signals cost
+nothing however many there are.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from webhook.journal.records import Lease
+
+_PENDING_SQL = "status IN ('queued', 'executing')"  # as in the partial indexes
+_FIRST_LANE = f"""
+SELECT plugin, symbol, id FROM signals INDEXED BY signals_pending WHERE {_PENDING_SQL}
+ORDER BY plugin, symbol, id LIMIT 1
+"""  # noqa: S608 - constant text
+_NEXT_LANE = f"""
+SELECT plugin, symbol, id FROM signals INDEXED BY signals_pending
+WHERE {_PENDING_SQL} AND (plugin, symbol) > (?, ?) ORDER BY plugin, symbol, id LIMIT 1
+"""  # noqa: S608 - constant text
+LIVE_LEASES = f"""
+SELECT plugin, symbol, id, lease_owner FROM signals INDEXED BY signals_leased
+WHERE {_PENDING_SQL} AND lease_owner IS NOT NULL AND lease_until >= ?
+"""  # noqa: S608 - constant text
+_LANE_HEAD = f"""
+SELECT id, status FROM signals INDEXED BY signals_pending
+WHERE {_PENDING_SQL} AND plugin = ? AND symbol = ? ORDER BY id LIMIT 1
+"""  # noqa: S608 - constant text
+_HELD_BY_OTHERS = f"""
+SELECT 1 FROM signals INDEXED BY signals_leased
+WHERE {_PENDING_SQL} AND lease_owner IS NOT NULL AND lease_until >= ? AND lease_owner != ?
+AND plugin = ? AND symbol = ? LIMIT 1
+"""  # noqa: S608 - constant text
+_LEASE = "UPDATE signals SET lease_owner = ?, lease_until = ? WHERE id = ?"
+
+
+def oldest_pending_by_lane(
+    connection: sqlite3.Connection,
+) -> dict[tuple[str, str], tuple[str, str | None]]:
+    """(plugin, symbol) -> (oldest pending signal, no holder), one index seek per lane, so a
+    long backlog in one lane costs nothing more (a GROUP BY would read all of it)."""
+    heads: dict[tuple[str, str], tuple[str, str | None]] = {}
+    row = connection.execute(_FIRST_LANE).fetchone()
+    while row is not None:
+        plugin, symbol, head = row
+        heads[(plugin, symbol)] = (head, None)
+        row = connection.execute(_NEXT_LANE, (plugin, symbol)).fetchone()
+    return heads
+
+
+def lane_is_empty(connection: sqlite3.Connection, plugin: str, symbol: str) -> bool:
+    """Whether no signal of (plugin, symbol) is pending: one index seek."""
+    return connection.execute(_LANE_HEAD, (plugin, symbol)).fetchone() is None
+
+
+def lease(connection: sqlite3.Connection, signal_id: str, lease: Lease, now: float) -> None:
+    connection.execute(_LEASE, (lease.owner, now + lease.seconds, signal_id))
+
+
+def hand_on(
+    connection: sqlite3.Connection, plugin: str, symbol: str, to: Lease, now: float
+) -> str | None:
+    """Lease the lane's head to `to.owner` when it is queued and no one else holds a live lease
+    in the lane; its id, else None (an executing head was in flight at someone's stop: it is
+    claimed, so that its holder's successor asks the broker first)."""
+    head = connection.execute(_LANE_HEAD, (plugin, symbol)).fetchone()
+    if head is None or head[1] != "queued":
+        return None
+    if connection.execute(_HELD_BY_OTHERS, (now, to.owner, plugin, symbol)).fetchone():
+        return None
+    signal_id = str(head[0])
+    lease(connection, signal_id, to, now)
+    return signal_id
