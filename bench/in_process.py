@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import cProfile
 import gc
+import io
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -24,6 +25,7 @@ from tests.e2e.server import TEST_SECRET
 from webhook.app import create_app
 from webhook.auth.signatures import WebhookSecret, sign
 from webhook.config.settings import Settings
+from webhook.observe.logs import configure_logging
 
 Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
@@ -149,6 +151,9 @@ async def measure(
             "plugins": {"mock": {"type": "mock", "delay_ms": 0}},
             "log_level": "warning", "execution": {"enabled": execute},
         })
+        # As `tradehook serve` does before building the app: else the MCP server's own
+        # logging set-up (rich, at INFO) takes the empty root logger and renders every line.
+        configure_logging(settings, stream=io.StringIO())
         app = create_app(settings)
         async with Lifespan(app):
             state = app.state.services
