@@ -20,6 +20,7 @@ from plugins.orders import ExecutionResult, Order
 from tests.webhook.journal.postgres_helpers import scratch_schema
 from webhook.app import create_app
 from webhook.auth.signatures import WebhookSecret, signature_headers
+from webhook.auth.source_urls import make_source_token
 from webhook.config.loader import load_settings
 from webhook.config.settings import Settings
 from webhook.errors import ConfigError
@@ -268,3 +269,33 @@ def test_on_postgresql_too_approvals_at_once_give_one_order(tmp_path: Path) -> N
             assert sum(outcome.done for outcome in app.approve_at_once(signal_id, 5)) == 1
             assert app.settled(signal_id)["status"] == "filled"
             assert app.executed == [signal_id]
+
+
+def test_each_account_of_a_fanned_out_signal_is_approved_on_its_own(tmp_path: Path) -> None:
+    paper = {"type": "mock", "delay_ms": 0}
+    settings = Settings.model_validate({
+        "secret": [SECRET], "admin_token": ADMIN_TOKEN,
+        "journal": f"sqlite:///{tmp_path / 'j.db'}", "default_plugin": "main",
+        "plugins": {"main": paper, "sub": paper},
+        "account_groups": {"both": {"main": {"multiplier": 1}, "sub": {"multiplier": 1}}},
+        "sources": {"tv": {"plugin": "both", "approval": "always"}},
+    })
+    with TestClient(create_app(settings)) as client:
+        token = make_source_token([SECRET], "tv")
+        answer = client.post(f"/webhook/{token}", content=b"buy 1 ETHUSDT",
+                             headers={"content-type": "text/plain"}).json()
+        assert answer["status"] == "awaiting_approval"
+        waiting = [s["id"] for s in client.get("/api/approvals", headers=ADMIN).json()[
+            "approvals"]]
+        assert waiting == [f"{answer['signal_id']}.1", f"{answer['signal_id']}.2"]
+        first, second = waiting
+        assert client.post(f"/api/signals/{first}/approve", headers=ADMIN).status_code == 200
+        assert client.post(f"/api/signals/{second}/decline", headers=ADMIN).status_code == 200
+        assert client.post(f"/api/signals/{first}/approve", headers=ADMIN).status_code == 409
+        registry = client.app.state.services.registry  # type: ignore[attr-defined]
+        for _ in range(500):  # bounded: a paper fill takes a few loop turns
+            if registry.get("main").position("ETHUSDT"):
+                break
+            time.sleep(0.01)
+        assert registry.get("main").position("ETHUSDT") == 1
+        assert registry.get("sub").position("ETHUSDT") == 0
