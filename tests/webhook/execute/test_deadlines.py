@@ -91,6 +91,16 @@ def test_age_counts_from_the_alerts_own_time_when_it_has_one() -> None:
                           now=1100.0) is None
 
 
+def test_age_of_an_approved_signal_counts_from_its_approval() -> None:
+    limits = DeliveryLimits(ExecutionSettings(max_lag=MaxLag(market=60)))
+    stamped = MARKET.model_copy(update={"alert_time": 1000.0})  # waited 4 minutes for a person
+    assert limits.too_old(stamped, plugin="p", source="s", received_at=1000.0,
+                          approved_at=1240.0, now=1250.0) is None
+    reason = limits.too_old(stamped, plugin="p", source="s", received_at=1000.0,
+                            approved_at=1240.0, now=1301.0)
+    assert reason is not None and "61 s old from its approval" in reason
+
+
 def test_age_counts_from_receipt_otherwise() -> None:
     limits = DeliveryLimits(ExecutionSettings(max_lag=MaxLag(resting=60)))
     assert limits.too_old(LIMIT, plugin="p", source="s", received_at=0.0, now=60.0) is None
