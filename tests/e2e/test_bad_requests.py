@@ -51,8 +51,8 @@ UNAUTHENTICATED: dict[str, Callable[[RunningServer], dict[str, str]]] = {
     "signature of another version": lambda s: _signed(
         s, webhook_signature=_signed(s)["webhook-signature"].replace("v1,", "v2,")
     ),
-    "stale timestamp": lambda s: _at(s, int(time.time()) - 301),
-    "future timestamp": lambda s: _at(s, int(time.time()) + 301),
+    "stale timestamp": lambda s: _at(s, int(time.time()) - 360),
+    "future timestamp": lambda s: _at(s, int(time.time()) + 360),
 }
 
 
