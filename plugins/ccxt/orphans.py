@@ -90,6 +90,13 @@ class ProtectionSweeper:
             cancelled.extend(stale)
         return cancelled
 
+    async def sweep_at_start(self) -> None:
+        """Cancel what a position closed while tradehook was down left behind; best effort."""
+        try:
+            await self.sweep()
+        except ExecutionError as exc:
+            self._log.warning("could not look for stale stop-loss orders at start: %s", exc)
+
     def start(self) -> None:
         if self._interval > 0 and self._task is None:
             self._task = asyncio.create_task(self._run(), name="ccxt-protection-sweep")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
 import time
 from collections.abc import Mapping
@@ -109,15 +108,8 @@ class CcxtPlugin(ExecutionPlugin[CcxtConfig]):
         swaps = config.market_type == "swap"
         self._sweeper = ProtectionSweeper(trader, config.protection_check_interval * swaps, log)
         if swaps:
-            await self._sweep_once(log)
+            await self._sweeper.sweep_at_start()
         self._sweeper.start()
-
-    async def _sweep_once(self, log: logging.Logger) -> None:
-        """At start: cancel what a position closed while tradehook was down left behind."""
-        try:
-            await self._started_sweeper().sweep()
-        except ExecutionError as exc:
-            log.warning("could not look for stale stop-loss orders at start: %s", exc)
 
     @property
     def exchange(self) -> Any:

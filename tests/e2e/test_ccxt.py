@@ -1,5 +1,5 @@
-"""End to end: `tradehook serve` with a ccxt plugin pointed at the fake Binance and Kraken
-exchanges, including kill -9 with an order in flight."""
+"""End to end: `tradehook serve` with a ccxt plugin pointed at the fake Binance, Kraken and Bybit
+exchanges, including kill -9 with an order in flight (OKX: test_ccxt_okx)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.server import RunningServer, killed_and_restarted, start_server, wait_until
-from tests.fakes import binance, kraken
+from tests.fakes import binance, bybit, kraken
 from tests.fakes.binance import Failure, FakeBinance
+from tests.fakes.bybit import FakeBybit
 from tests.fakes.kraken import FakeKraken
 
 pytestmark = pytest.mark.e2e
@@ -139,18 +140,25 @@ def test_the_log_holds_no_exchange_credentials(server: RunningServer) -> None:
     assert binance.API_KEY not in server.log
 
 
-KRAKEN_CONFIG = """
+UNTRUSTED_CONFIG = """
 default_plugin = "exchange"
 
 [plugins.exchange]
 type = "ccxt"
-exchange = "kraken"
-api_key_env = "E2E_KRAKEN_KEY"
-secret_env = "E2E_KRAKEN_SECRET"
+exchange = "{exchange}"
+api_key_env = "E2E_KEY"
+secret_env = "E2E_SECRET"
+market_type = "{market_type}"
 api_host = "{url}"
 rate_limit = false
 timeout = 1.5
 """
+UNTRUSTED = {  # exchange: its fake, market type, credentials, and a symbol it lists
+    "kraken": (FakeKraken, "spot", {"E2E_KEY": kraken.API_KEY, "E2E_SECRET": kraken.SECRET},
+               "KRAKEN:BTCUSD"),
+    "bybit": (FakeBybit, "swap", {"E2E_KEY": bybit.API_KEY, "E2E_SECRET": bybit.SECRET},
+              "BYBIT:BTCUSDT.P"),
+}  # fmt: skip
 
 
 def test_kill_9_with_a_binance_order_in_flight_gives_exactly_one_order(
@@ -175,17 +183,18 @@ def test_kill_9_with_a_binance_order_in_flight_gives_exactly_one_order(
     assert record["attempts"][-1]["outcome"] == "reconciled"
 
 
-def test_kill_9_with_a_kraken_order_in_flight_leaves_it_for_a_person_not_resent(
-    tmp_path: Path,
+@pytest.mark.parametrize("exchange", sorted(UNTRUSTED))
+def test_kill_9_where_lookups_are_not_trusted_leaves_the_order_for_a_person_not_resent(
+    tmp_path: Path, exchange: str
 ) -> None:
-    fake = FakeKraken()
+    fake_type, market_type, env, symbol = UNTRUSTED[exchange]
+    fake = fake_type()
     fake.start()
     fake.answer_delay = 3.0
-    env = {"E2E_KRAKEN_KEY": kraken.API_KEY, "E2E_KRAKEN_SECRET": kraken.SECRET}
-    config = KRAKEN_CONFIG.format(url=fake.url)
+    config = UNTRUSTED_CONFIG.format(exchange=exchange, market_type=market_type, url=fake.url)
     try:
         first = start_server(tmp_path, config_toml=config, env=env)
-        signal_id = first.post_signed("buy 0.01 KRAKEN:BTCUSD").json()["signal_id"]
+        signal_id = first.post_signed(f"buy 0.01 {symbol}").json()["signal_id"]
         wait_until(lambda: bool(fake.orders))
         record = killed_and_restarted(first, config, env, signal_id)
     finally:
@@ -199,9 +208,10 @@ def test_kill_9_with_a_kraken_order_in_flight_leaves_it_for_a_person_not_resent(
 def test_check_warns_where_the_exchange_guarantees_less(tmp_path: Path) -> None:
     fake = FakeKraken()
     fake.start()
-    env = {"E2E_KRAKEN_KEY": kraken.API_KEY, "E2E_KRAKEN_SECRET": kraken.SECRET}
+    _, market_type, env, _ = UNTRUSTED["kraken"]
+    config = UNTRUSTED_CONFIG.format(exchange="kraken", market_type=market_type, url=fake.url)
     try:
-        server = start_server(tmp_path, config_toml=KRAKEN_CONFIG.format(url=fake.url), env=env)
+        server = start_server(tmp_path, config_toml=config, env=env)
         try:
             checked = server.run_cli("check", "--config", str(tmp_path / "tradehook.toml"))
         finally:
