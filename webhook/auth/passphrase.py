@@ -14,7 +14,7 @@ import re
 
 from pydantic import SecretStr
 
-from webhook.errors import Forbidden
+from webhook.errors import Forbidden, PayloadError
 
 REDACTED = "[redacted]"
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
@@ -40,6 +40,17 @@ def redact_passphrase(body: bytes, passphrase: SecretStr) -> bytes:
 
     redacted = _JSON_STRING.sub(replace, body)
     return redacted.replace(secret.encode(), REDACTED.encode())
+
+
+def redact_passphrase_in_error(error: PayloadError, passphrase: SecretStr | None) -> PayloadError:
+    """The error with the passphrase taken out of its field and problem: a dialect that names
+    the value it could not read would otherwise echo a passphrase sent in the wrong field into
+    the answer, the log and the journal."""
+    secret = passphrase.get_secret_value() if passphrase is not None else ""
+    if not secret or (secret not in error.field and secret not in error.problem):
+        return error
+    return PayloadError(error.field.replace(secret, REDACTED),
+                        error.problem.replace(secret, REDACTED))
 
 
 def carries_passphrase(body: bytes, passphrase: SecretStr) -> bool:

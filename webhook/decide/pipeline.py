@@ -21,7 +21,12 @@ from plugins.orders import Order
 from plugins.registry import PluginRegistry
 from webhook.agents.limits import outside_limits
 from webhook.agents.settings import agent_source
-from webhook.auth.passphrase import carries_passphrase, check_passphrase, redact_passphrase
+from webhook.auth.passphrase import (
+    carries_passphrase,
+    check_passphrase,
+    redact_passphrase,
+    redact_passphrase_in_error,
+)
 from webhook.config.settings import Settings, SourceSettings
 from webhook.decide.accounts import Account, chosen_accounts
 from webhook.decide.approval import approval_rule
@@ -363,6 +368,7 @@ class SignalPipeline:
         key: str | None = None,
     ) -> Receipt:
         incoming = signal.incoming
+        exc = redact_passphrase_in_error(exc, signal.source.passphrase if signal.source else None)
         if key is None and incoming.webhook_id:
             key = _idempotency_key(incoming, None)
         record = NewSignal(

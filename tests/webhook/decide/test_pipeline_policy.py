@@ -67,6 +67,16 @@ def test_pineconnector_secret_is_the_sources_passphrase_and_is_redacted(
     assert from_source(client, "60123,buy,ETHUSDT,risk=1,secret=wrong").status_code == 403
 
 
+def test_a_passphrase_sent_in_the_wrong_field_is_not_echoed_in_the_error(
+    client: TestClient,
+) -> None:
+    body = '{"ticker": "ETHUSDT", "action": "buy", "quantity": "open sesame"}'
+    answer = from_source(client, body)
+    assert answer.status_code == 400 and answer.json()["field"] == "quantity", answer.text
+    assert "open sesame" not in answer.text
+    assert "open sesame" not in json.dumps(record(client, answer))
+
+
 def test_url_source_may_not_choose_a_plugin_unless_allowed(client: TestClient) -> None:
     body = json.dumps({"ticker": "ETHUSDT", "action": "buy", "quantity": 1, "plugin": "paper",
                        "passphrase": "open sesame"})
