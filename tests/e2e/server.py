@@ -117,7 +117,7 @@ def start_server(
     env: Mapping[str, str] | None = None,
     port: int | None = None,
     with_secrets: bool = True,
-    timeout: float = 20.0,
+    timeout: float = 60.0,
 ) -> RunningServer:
     """Start `tradehook serve` in `workdir` and wait until it answers /health."""
     workdir.mkdir(parents=True, exist_ok=True)
