@@ -45,7 +45,8 @@ _REFUSALS = {"400": "unusable input", "401": "not authenticated", "403": "not al
              "408": "the body came too slowly", "413": "body too large",
              "415": "unsupported content type", "429": "too many wrong credentials",
              "503": "not stored; send it again"}
-SIGNAL_ID = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}
+SIGNAL_ID = {"type": "string", "pattern": r"^[A-Za-z0-9_-]{1,64}(\.[0-9]{1,6})?$"}
+"""A signal id, or a fanned-out child's: the parent's id and `.N`."""
 
 
 def _ref(model: type[BaseModel]) -> dict[str, str]:

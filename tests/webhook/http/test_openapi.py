@@ -11,6 +11,8 @@ from starlette.testclient import TestClient
 from webhook.app import create_app
 from webhook.client.models import AgentSignal
 from webhook.config.settings import Settings
+from webhook.journal.ids import new_signal_id
+from webhook.journal.records import child_id
 
 
 def document(tmp_path: Path) -> dict[str, object]:
@@ -52,3 +54,12 @@ def test_every_api_route_of_the_app_is_in_the_document(tmp_path: Path) -> None:
     paths = document(tmp_path)["paths"]
     assert isinstance(paths, dict)
     assert api - set(paths) == set(), "routes the OpenAPI document does not describe"
+
+
+def test_signal_ids_in_paths_admit_fanned_out_children(tmp_path: Path) -> None:
+    parameters = document(tmp_path)["paths"]["/api/signals/{signal_id}"]  # type: ignore[index]
+    (signal_id,) = [p for p in parameters["get"]["parameters"] if p["name"] == "signal_id"]
+    pattern = re.compile(signal_id["schema"]["pattern"])
+    parent = new_signal_id()
+    assert pattern.match(parent) and pattern.match(child_id(parent, 2))
+    assert not pattern.match(f"{parent}/..") and not pattern.match("..")
