@@ -73,7 +73,8 @@ class MockConfig(PluginConfig):
     listed has none, as a paper account cannot know a real broker's."""
 
 
-def starting_price(symbol: str) -> float:
+def starting_price(symbol: str) -> float | None:
+    """The built-in price of a well-known symbol; None for any other."""
     base = symbol.upper().rsplit(":", 1)[-1]
     if base.startswith(("BTC", "XBT")):
         return STARTING_PRICES["BTC"]
@@ -83,7 +84,7 @@ def starting_price(symbol: str) -> float:
         return STARTING_PRICES["EURUSD"]
     if _ES_FUTURE.match(base):
         return STARTING_PRICES["ES"]
-    return DEFAULT_PRICE
+    return None
 
 
 @dataclass
@@ -124,8 +125,14 @@ class MockPlugin(ExecutionPlugin[MockConfig]):
         """The net paper position: positive long, negative short."""
         return self._positions.get(symbol, 0.0)
 
-    def price(self, symbol: str) -> float:
+    def known_price(self, symbol: str) -> float | None:
+        """The configured, built-in or last traded price; None for a symbol the account has
+        never heard of."""
         return self._prices.get(symbol.upper()) or starting_price(symbol)
+
+    def price(self, symbol: str) -> float:
+        """The price paper orders fill at: `DEFAULT_PRICE` for a symbol with no known price."""
+        return self.known_price(symbol) or DEFAULT_PRICE
 
     async def fetch_symbol_specs(self, symbol: str) -> SymbolSpecs:
         self._check_started()
@@ -274,8 +281,14 @@ class MockPlugin(ExecutionPlugin[MockConfig]):
         )
 
     async def fetch_data(self, symbol: str) -> MarketData:
+        """A quote for a symbol with a known price. For any other the paper account does not
+        pretend: a made-up price would refuse a real stock's limit order as far from a market
+        that does not exist, and size orders from it."""
         self._check_started()
-        last = self.price(symbol)
+        last = self.known_price(symbol)
+        if last is None:
+            raise NotSupported(f"the paper account has no price for {symbol}: give one in "
+                               f"plugins.{self.name}.prices")
         half_spread = last * self._config.slippage
         return MarketData(symbol=symbol, bid=last - half_spread, ask=last + half_spread, last=last)
 

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from plugins.errors import OrderRejected
+from plugins.errors import NotSupported, OrderRejected
 from plugins.mock import MockConfig, MockPlugin
 from plugins.orders import ExecutionStatus, Order, OrderAction, OrderSide, OrderType
 
@@ -41,10 +41,19 @@ async def test_market_sell_fills_0_01_percent_below() -> None:
 @pytest.mark.parametrize(
     ("symbol", "price"),
     [("BTCUSDT", 67500), ("BINANCE:ETHUSDT", 3500), ("ES1!", 5000), ("MES1!", 5000),
-     ("EURUSD", 1.085), ("AAPL", 100), ("ESPORTS", 100)],
+     ("EURUSD", 1.085)],
 )
 async def test_starting_prices_by_symbol(symbol: str, price: float) -> None:
     assert (await (await paper()).fetch_data(symbol)).last == price
+
+
+@pytest.mark.parametrize("symbol", ["AAPL", "ESPORTS"])
+async def test_a_symbol_without_a_price_is_not_quoted_but_still_fills(symbol: str) -> None:
+    plugin = await paper()
+    with pytest.raises(NotSupported, match=f"no price for {symbol}: give one in"):
+        await plugin.fetch_data(symbol)
+    result = await plugin.execute_order(buy(symbol=symbol))
+    assert result.average_price is not None and result.average_price > 0
 
 
 async def test_configured_prices_override_the_built_in_ones() -> None:

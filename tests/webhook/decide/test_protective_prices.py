@@ -141,6 +141,15 @@ async def test_a_limit_beyond_the_market_is_a_marketable_limit_and_allowed(
         SignalStatus.QUEUED)
 
 
+async def test_paper_trading_a_symbol_without_a_price_is_not_checked_against_a_made_up_one(
+    tmp_path: Path,
+) -> None:
+    bench = await bench_for(tmp_path)  # the paper account knows no price for NVDA
+    for body in ("buy 1 NVDA limit 180", "buy 1 NVDA limit 180 sl 170", "buy 1 NVDA sl 170"):
+        assert (await bench.decide(body, "tv")).status is SignalStatus.QUEUED, body
+    assert (await refused(bench, "buy 1 NVDA limit 180 sl 190", "tv")).field == "stop_loss"
+
+
 async def bench_whose_quotes_raise(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: Exception
 ) -> PolicyBench:
