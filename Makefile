@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# pytest processes (pytest-xdist): the end-to-end tests spend much of their time waiting on
+# servers, so two share two cores well; TEST_WORKERS=0 runs them in this one process.
+TEST_WORKERS ?= 2
 
 .PHONY: serve test bench lint typecheck system-packages clean vendor-charts
 
@@ -28,7 +31,7 @@ test: system-packages $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/mkdocs build --strict --quiet --site-dir .site
-	PYTHONWARNDEFAULTENCODING=1 $(BIN)/pytest
+	PYTHONWARNDEFAULTENCODING=1 $(BIN)/pytest -n $(TEST_WORKERS)
 
 bench: system-packages $(STAMP)
 	$(BIN)/python -m bench.run
