@@ -85,6 +85,14 @@ class Subscription:
     async def get(self) -> SignalEvent:
         return await self.queue.get()
 
+    def pending(self) -> list[SignalEvent]:
+        """Every event already waiting, oldest first, without waiting for more."""
+        waiting = []
+        while not self.queue.empty():
+            waiting.append(self.queue.get_nowait())
+            self.queue.task_done()
+        return waiting
+
 
 class SignalEvents:
     """The hub. `publish` is synchronous and cheap; call it from the event loop's thread."""

@@ -5,6 +5,10 @@ Each `signal` event carries the signal as `GET /api/signals` lists it; `kill_swi
 then reloads the list). A comment every few seconds keeps proxies from closing the stream and
 notices readers that went away. Streams end when the server begins to stop (so that a forgotten
 tab does not hold it up), and after a few minutes anyway; the browser reconnects by itself.
+
+A `signal` frame is the signal as it is now, read from the journal, so of the events that piled
+up for one signal while the stream was writing, only the newest is sent: under load a signal
+costs the stream one read, not one per step of its life.
 """
 
 from __future__ import annotations
@@ -47,18 +51,27 @@ async def _stream(services: ServerState) -> AsyncIterator[bytes]:
         lost = 0
         while loop.time() < deadline:
             try:
-                event = await asyncio.wait_for(subscription.get(), HEARTBEAT_SECONDS)
+                first = await asyncio.wait_for(subscription.get(), HEARTBEAT_SECONDS)
             except TimeoutError:
                 yield b": ping\n\n"
                 continue
-            if event.kind == "shutdown":
-                return
-            if subscription.lost != lost:
-                lost = subscription.lost
-                yield _frame("lost", {"lost": lost})
-            frame = await _render(services, event)
-            if frame is not None:
-                yield frame
+            for event in _newest_per_signal([first, *subscription.pending()]):
+                if event.kind == "shutdown":
+                    return
+                if subscription.lost != lost:
+                    lost = subscription.lost
+                    yield _frame("lost", {"lost": lost})
+                frame = await _render(services, event)
+                if frame is not None:
+                    yield frame
+
+
+def _newest_per_signal(events: list[SignalEvent]) -> list[SignalEvent]:
+    """`events` in order, less those followed by a newer event of the same signal."""
+    newest = {event.signal_id: index for index, event in enumerate(events)
+              if event.signal_id is not None}
+    return [event for index, event in enumerate(events)
+            if event.signal_id is None or newest[event.signal_id] == index]
 
 
 async def _render(services: ServerState, event: SignalEvent) -> bytes | None:
