@@ -147,6 +147,14 @@ async def kill_switch_state(request: Request) -> Response:
     return JSONResponse(_kill_switch_view(services))
 
 
+def payload_error(exc: ValidationError) -> PayloadError:
+    """A request body or query that its model refused, as the error naming its first field."""
+    error = exc.errors()[0]
+    field = ".".join(str(part) for part in error["loc"]) or "body"
+    message = "unknown field" if error["type"] == "extra_forbidden" else str(error["msg"])
+    return PayloadError(field, message)
+
+
 async def set_kill_switch(request: Request) -> Response:
     """`{"engaged": true, "reason": "..."}`; answers once the new state is durable."""
     services = await require_admin(request)
@@ -154,10 +162,7 @@ async def set_kill_switch(request: Request) -> Response:
     try:
         wanted = KillSwitchRequest.model_validate_json(body or b"{}")
     except ValidationError as exc:
-        error = exc.errors()[0]
-        field = ".".join(str(part) for part in error["loc"]) or "body"
-        message = "unknown field" if error["type"] == "extra_forbidden" else str(error["msg"])
-        raise PayloadError(field, message) from exc
+        raise payload_error(exc) from exc
     try:
         state = await services.pipeline.kill_switch.set(wanted)
     except HeldByConfiguration as exc:

@@ -35,7 +35,7 @@ from webhook.dialects.alert_templates import (
 )
 from webhook.errors import PayloadError
 from webhook.http import signals
-from webhook.http.admin_api import require_admin
+from webhook.http.admin_api import payload_error, require_admin
 from webhook.journal import SignalStatus
 from webhook.observe.events import SignalEvent
 
@@ -122,10 +122,7 @@ def _read(model: type[_Model], values: dict[str, Any] | bytes) -> _Model:
             return model.model_validate_json(values or b"{}")
         return model.model_validate(values)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        field = ".".join(str(part) for part in error["loc"]) or "body"
-        message = "unknown field" if error["type"] == "extra_forbidden" else str(error["msg"])
-        raise PayloadError(field, message) from exc
+        raise payload_error(exc) from exc
 
 
 def _url_sources(settings: Settings) -> dict[str, SourceSettings]:
