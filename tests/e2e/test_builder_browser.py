@@ -89,6 +89,34 @@ def test_pick_copy_and_post_the_message_to_the_url(page: Any, server: RunningSer
     assert stored["order"]["price"] == 67250.5 and stored["order"]["quantity"] == 0.5
 
 
+def test_a_late_answer_for_earlier_choices_does_not_replace_the_template(page: Any) -> None:
+    # The template for "buy_limit, quantity 1" is held back until the one for quantity 0.5 is
+    # shown; when it then arrives, the page must keep showing what the choices now say.
+    held: list[Any] = []
+
+    def hold_the_first(route: Any) -> None:
+        query = route.request.url.split("?", 1)[1]
+        if "action=buy_limit" in query and "quantity=1&" in query + "&" and not held:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/api/builder/template?*", hold_the_first)
+    page.click("nav >> text=Alert builder")
+    page.wait_for_selector("#message:not(:empty)")
+    page.select_option("#source", "tradingview")
+    page.select_option("#dialect", "tradingview")
+    page.select_option("#action", "buy_limit")
+    page.fill("#quantity", "0.5")
+    page.wait_for_selector('#message:has-text(\'"contracts": "0.5"\')')
+    assert len(held) == 1
+    with page.expect_response(lambda answer: "quantity=1" in answer.url):
+        held[0].continue_()
+    page.evaluate("new Promise((done) => setTimeout(done, 100))")  # let the page handle it
+    assert '"contracts": "0.5"' in page.inner_text("#message")
+    assert page.inner_text("#order-text") == "buy 0.5 BTCUSDT (limit)"
+
+
 def test_send_a_test_and_see_it_in_the_signal_list(page: Any, server: RunningServer) -> None:
     page.goto(server.url + "/builder")
     page.wait_for_selector("#message:not(:empty)")

@@ -5,6 +5,7 @@
 
 let choices = null;
 let shown = null;  // the template on the page
+let asked = 0;  // the latest template request: an earlier one answering late is dropped
 
 function option(value, label) {
   const element = document.createElement("option");
@@ -42,12 +43,16 @@ async function loadTemplate() {
     source: $("source").value, dialect: $("dialect").value, action: $("action").value,
     quantity: $("quantity").value || "1",
   });
+  const ask = ++asked;
+  let answer;
   try {
-    shown = await api(`/api/builder/template?${query}`);
+    answer = await api(`/api/builder/template?${query}`);
   } catch (error) {
-    $("choice-error").textContent = error.message;
+    if (ask === asked) { $("choice-error").textContent = error.message; }
     return;
   }
+  if (ask !== asked) { return; }  // the choices changed while this one was on its way
+  shown = answer;
   $("url").textContent = shown.url || "(no URL: no webhook secret is configured)";
   $("message").textContent = shown.message;
   $("passphrase-note").hidden = !shown.passphrase;
