@@ -97,3 +97,37 @@ def test_describe_says_what_the_order_asks() -> None:
 def test_describe_writes_quantities_as_people_do() -> None:
     assert Order(symbol="X", side="buy", quantity=0.00001).describe() == "buy 0.00001 X"
     assert Order(symbol="X", side="buy", quantity=5.0).describe() == "buy 5 X"
+
+
+LADDER = [{"price": 110, "share": 0.5}, {"price": 120, "share": 0.5}]
+
+
+def test_exits_round_trip_with_their_levels() -> None:
+    order = Order.model_validate({
+        "symbol": "X", "side": "buy", "quantity": 2, "order_type": "limit", "price": 100,
+        "exits": {"trailing_stop": {"percent": 1.5, "trigger": 5}, "take_profits": LADDER,
+                  "break_even": {"after_take_profit": True, "offset": 0.5}}})
+    assert order.exits is not None and [level.share for level in order.exits.take_profits] == [
+        0.5, 0.5]
+    assert Order.model_validate_json(order.model_dump_json()) == order
+
+
+@pytest.mark.parametrize(("exits", "field"), [
+    ({}, "exits"),
+    ({"trailing_stop": {}}, "exits.trailing_stop"),
+    ({"trailing_stop": {"amount": 1, "percent": 1}}, "exits.trailing_stop"),
+    ({"break_even": {"offset": 1}}, "exits.break_even"),
+    ({"break_even": {"after_take_profit": True}}, "exits.break_even"),
+    ({"take_profits": [{"price": 110, "share": 0.7}, {"price": 120, "share": 0.5}]},
+     "exits.take_profits"),
+    ({"take_profits": [{"price": 90, "share": 0.5}]}, "exits.take_profits"),
+])
+def test_exits_that_cannot_be_right_name_their_field(exits: dict[str, object], field: str) -> None:
+    fields = {"symbol": "X", "side": "buy", "quantity": 1, "order_type": "limit", "price": 100}
+    assert _error_field(**fields, exits=exits) == field
+
+
+def test_exits_go_only_with_an_entry_and_exclude_a_single_take_profit() -> None:
+    assert _error_field(symbol="X", action="close", exits={"take_profits": LADDER}) == "exits"
+    assert _error_field(symbol="X", side="buy", quantity=1, take_profit=130,
+                        exits={"take_profits": LADDER}) == "exits.take_profits"

@@ -112,6 +112,10 @@ class SignalPolicy:
             reason = (f"positions: plugin {plugin!r} cannot report positions, which a target "
                       "order needs to know what to send")
             return PolicyVerdict(SignalStatus.REJECTED, order, reason=reason, rule="positions")
+        if order.exits is not None:
+            reason = "exits: managed exits (trailing stop, break-even, take-profit ladder) are " \
+                     "not executed yet"
+            return PolicyVerdict(SignalStatus.REJECTED, order, reason=reason, rule="exits")
         now = self._clock()
         scopes = self._scopes(parsed.order.symbol, order.symbol, source, plugin)
         for scope in scopes:
