@@ -91,6 +91,33 @@ def test_positions_pnl_and_charts_after_paper_fills(page: Any, server: RunningSe
     page.wait_for_function(f"() => ({DRAWN})('price-chart') > 0")
 
 
+def test_a_late_answer_for_the_previous_period_is_not_shown(page: Any,
+                                                             server: RunningServer) -> None:
+    # The page's first stats request (last 24 hours) is held; the period is changed to the whole
+    # journal, whose answer is shown; the held one then answers (with a count no period has) and
+    # must not replace it.
+    held: list[Any] = []
+
+    def hold_the_first(route: Any) -> None:
+        if "since=24h" in route.request.url and not held:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/api/stats?*", hold_the_first)
+    page.route("**/api/stats", hold_the_first)
+    page.click("nav.pages a[href='/trading']")
+    page.wait_for_selector("#live.ok")
+    page.select_option("#period", "")
+    page.wait_for_selector("#period-note:has-text('6 signals')")
+    assert len(held) == 1
+    stale = server.admin_get("/api/stats", since="24h").json() | {"signals": 987}
+    with page.expect_response(lambda answer: "since=24h" in answer.url):
+        held[0].fulfill(json=stale)
+    page.evaluate("new Promise((done) => setTimeout(done, 100))")  # let the page handle it
+    assert page.inner_text("#period-note") == "6 signals"
+
+
 def test_the_page_without_a_session_goes_to_the_login(browser: Any, server: RunningServer) -> None:
     with watched_page(browser, server.url + "/trading") as (opened, errors):
         opened.wait_for_selector("#token")

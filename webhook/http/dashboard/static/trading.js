@@ -159,9 +159,14 @@ function renderPriceChart() {
   charts.price.timeScale().fitContent();
 }
 
+let statsAsked = 0;  // the latest stats request: an answer for an earlier period is dropped
+
 async function loadStats() {
   const period = $("period").value;
-  stats = await api(period ? `/api/stats?since=${encodeURIComponent(period)}` : "/api/stats");
+  const ask = ++statsAsked;
+  const answer = await api(period ? `/api/stats?since=${encodeURIComponent(period)}` : "/api/stats");
+  if (ask !== statsAsked) { return; }
+  stats = answer;
   renderStats();
 }
 
