@@ -126,6 +126,8 @@ class ApprovalQueue:
                 await self.expire_due()
             except JournalError as exc:
                 logger.warning("cannot expire signals awaiting approval: %s", exc)
+            except Exception:  # noqa: BLE001 - a bug must not stop every later expiry
+                logger.exception("expiring signals awaiting approval failed; trying again")
             await asyncio.sleep(EXPIRY_INTERVAL)
 
     async def _recheck(

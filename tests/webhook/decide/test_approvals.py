@@ -299,3 +299,30 @@ def test_each_account_of_a_fanned_out_signal_is_approved_on_its_own(tmp_path: Pa
             time.sleep(0.01)
         assert registry.get("main").position("ETHUSDT") == 1
         assert registry.get("sub").position("ETHUSDT") == 0
+
+
+def test_the_expiry_keeps_running_after_an_unexpected_failure(
+    journal_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("webhook.decide.approvals.EXPIRY_INTERVAL", 0.01)
+    with TestClient(create_app(Settings.model_validate(config(journal_file)))) as client:
+        app = Running(client)
+        queue = client.app.state.services.pipeline.approvals  # type: ignore[attr-defined]
+        real, failures = queue.expire_due, []
+
+        async def failing_once() -> list[Any]:
+            if not failures:
+                failures.append("boom")
+                raise RuntimeError("a bug in the expiry")
+            return await real()
+
+        monkeypatch.setattr(queue, "expire_due", failing_once)
+        signal_id = app.waiting_one()
+        with sqlite3.connect(journal_file) as connection:
+            connection.execute("UPDATE signals SET approval_deadline = ? WHERE id = ?",
+                               (time.time() - 1, signal_id))
+        for _ in range(500):  # bounded: the loop runs every 10 ms here
+            if app.signal(signal_id)["status"] == "expired":
+                break
+            time.sleep(0.01)
+        assert failures == ["boom"] and app.signal(signal_id)["status"] == "expired"
