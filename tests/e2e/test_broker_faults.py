@@ -32,7 +32,6 @@ pytestmark = pytest.mark.e2e
 SIGNALS = 6
 """Two per market: three lanes at once, each with a second signal waiting behind the first."""
 EXECUTION = """
-max_attempts = 10
 retry_base_delay = 0.05
 retry_max_delay = 0.2
 breaker_failures = 3
