@@ -68,7 +68,6 @@ class Actions:
         exchange = self.trader.exchange
         what = order.describe(market["symbol"], on=self.trader.exchange_id)
         check_quantity_unit(market, self.unit, what)
-        factor = contract_factor(market, self.unit)
         mode = bracket_mode(self.native_for(market), exchange, market)
         refuse_unprotectable(order, market, mode, what)
         wanted = exchange_amount(market, self.unit, order.quantity)
@@ -102,7 +101,7 @@ class Actions:
             if ticket.client_order_id is not None and has_bracket(order):
                 self.awaiting_protection[ticket.client_order_id] = (order, market)
             raise
-        result = entry.to_result(contract_size=factor)
+        result = self.result_of(entry, market)
         if mode is not BracketMode.NATIVE and has_bracket(order) and result.success:
             result = await self.protect_filled(order, market, entry)
         if stale_note is None:
@@ -125,7 +124,7 @@ class Actions:
     ) -> ExecutionResult:
         """Place the separate bracket for what the entry filled; report a failure in `error`."""
         mode = bracket_mode(self.native_for(market), self.trader.exchange, market)
-        result = entry.to_result(contract_size=contract_factor(market, self.unit))
+        result = self.result_of(entry, market)
         if mode is BracketMode.NATIVE:
             return result
         filled = entry.filled or 0.0
@@ -260,7 +259,12 @@ class Actions:
             params=params,
         )
         entry = await self.trader.create(ticket, what)
-        return entry.to_result(contract_size=contract_factor(market, self.unit))
+        return self.result_of(entry, market)
+
+    def result_of(self, entry: CcxtOrder, market: Market) -> ExecutionResult:
+        """The exchange's order as our result, in base currency, with its fee and tick."""
+        return entry.to_result(market, contract_size=contract_factor(market, self.unit),
+                               precision_mode=int(self.trader.exchange.precisionMode))
 
     def native_for(self, market: Market) -> bool:
         """Brackets travel with the entry only where the exchange's row says so for this kind

@@ -207,7 +207,8 @@ class CcxtPlugin(ExecutionPlugin[CcxtConfig]):
             return await protect_found_entry(actions, order, market, found)
         unit = self._started_config().quantity_unit
         factor = contract_factor(market, unit) if market is not None else 1.0
-        return found.to_result(contract_size=factor)
+        return found.to_result(market, contract_size=factor,
+                               precision_mode=int(self._exchange.precisionMode))
 
     async def fetch_data(self, symbol: str) -> MarketData:
         trader = self._started_actions().trader

@@ -16,7 +16,7 @@ from plugins.ccxt.actions import Actions
 from plugins.ccxt.brackets import BracketMode, bracket_mode, has_bracket, protect
 from plugins.ccxt.orphans import PROTECTIVE_SUFFIXES, cancel_orphans
 from plugins.ccxt.results import CcxtOrder
-from plugins.ccxt.sizing import contract_factor, exchange_amount
+from plugins.ccxt.sizing import exchange_amount
 from plugins.ccxt.symbols import Market
 from plugins.errors import OrderRejected, OutcomeUnknown
 from plugins.orders import ExecutionResult, Order, OrderAction
@@ -26,7 +26,7 @@ async def protect_found_entry(
     actions: Actions, order: Order, market: Market, entry: CcxtOrder
 ) -> ExecutionResult:
     """`order` opened (or, as a reverse, flipped) a position: make sure it is protected."""
-    result = entry.to_result(contract_size=contract_factor(market, actions.unit))
+    result = actions.result_of(entry, market)
     if not result.success or result.filled_quantity <= 0:
         return result
     if order.action is OrderAction.REVERSE and market.get("contract"):

@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from plugins.ccxt.symbols import Market, market_specs
+from plugins.errors import NotSupported
 from plugins.orders import ExecutionResult, ExecutionStatus
 
 
@@ -46,8 +48,33 @@ class CcxtOrder(BaseModel):
     def fee_in(self, currency: str) -> float:
         return sum(fee.cost or 0.0 for fee in self.fees if fee.currency == currency)
 
-    def to_result(self, *, contract_size: float = 1.0) -> ExecutionResult:
-        """`contract_size` turns filled contracts back into base currency."""
+    def fee_in_quote(self, market: Market) -> float | None:
+        """What the fills cost in the market's quote (or settlement) currency, as
+        `ExecutionResult.fee` counts it: fees charged in the base currency are valued at the
+        average price. None when the exchange reported none, or charged part of it in another
+        currency (Binance's BNB discount), rather than an undercount."""
+        if not self.fees:
+            return None
+        quote = {market.get("quote"), market.get("settle")} - {None}
+        price = self.average or self.price
+        total = 0.0
+        for fee in self.fees:
+            if fee.cost is None or fee.currency is None:
+                return None
+            if fee.currency in quote:
+                total += fee.cost
+            elif fee.currency == market.get("base") and price:
+                total += fee.cost * price
+            else:
+                return None
+        return total
+
+    def to_result(
+        self, market: Market | None = None, *, contract_size: float = 1.0,
+        precision_mode: int | None = None,
+    ) -> ExecutionResult:
+        """`contract_size` turns filled contracts back into base currency. With the `market`
+        (and ccxt's `precisionMode`) the result also carries the fee and the price tick."""
         filled = (self.filled or 0.0) * contract_size
         if self.status == "rejected":
             return ExecutionResult.rejected(
@@ -60,6 +87,8 @@ class CcxtOrder(BaseModel):
             client_order_id=self.client_order_id,
             filled_quantity=filled,
             average_price=(self.average or self.price) if filled else None,
+            fee=self.fee_in_quote(market) if market is not None and filled else None,
+            price_tick=price_tick(market, precision_mode),
         )
 
     def _status(self, filled: float) -> ExecutionStatus:
@@ -70,3 +99,14 @@ class CcxtOrder(BaseModel):
         if self.status in ("canceled", "cancelled", "expired"):
             return ExecutionStatus.CANCELLED
         return ExecutionStatus.PLACED
+
+
+def price_tick(market: Market | None, precision_mode: int | None) -> float | None:
+    """The market's smallest price step, when ccxt's markets say it."""
+    if market is None or precision_mode is None:
+        return None
+    try:
+        specs = market_specs(str(market.get("symbol")), market, precision_mode)
+    except NotSupported:
+        return None
+    return specs.tick_size or specs.point

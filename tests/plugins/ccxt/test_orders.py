@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from plugins.ccxt import CcxtPlugin
+from plugins.ccxt.results import CcxtOrder
 from plugins.errors import OrderRejected, UnknownSymbol
 from plugins.orders import ExecutionStatus
 from plugins.registry import PluginRegistry
@@ -30,6 +31,10 @@ async def test_market_buy_fills_and_carries_the_signal_id(
     assert result.client_order_id == SIGNAL_ID
     assert result.filled_quantity == pytest.approx(0.01)
     assert result.average_price == pytest.approx(60006.0)
+    # Binance charged 0.1% of the BTC bought (its fills' commission), valued at the fill price;
+    # the tick is the market's PRICE_FILTER tickSize.
+    assert result.fee == pytest.approx(0.01 * 0.001 * 60006.0)
+    assert result.price_tick == pytest.approx(0.01)
 
 
 async def test_market_order_sends_no_price_so_binance_reads_the_quantity_as_base(
@@ -47,6 +52,7 @@ async def test_market_sell(spot: CcxtPlugin, fake_binance: FakeBinance) -> None:
 
     assert fake_binance.orders[0].params["side"] == "SELL"
     assert result.average_price == pytest.approx(59994.0)
+    assert result.fee == pytest.approx(0.01 * 59994.0 * 0.001)  # charged in USDT
 
 
 async def test_limit_order_rests_with_its_price(
@@ -254,3 +260,13 @@ async def test_spot_position_is_the_base_currency_held(
     )
 
     assert await spot.fetch_position("ETHUSDT") == 10
+
+
+def test_a_fee_in_a_third_currency_is_unknown_rather_than_left_out() -> None:
+    market = {"symbol": "BTC/USDT", "base": "BTC", "quote": "USDT", "settle": None}
+    fees = [{"cost": 0.5, "currency": "USDT"}, {"cost": 0.001, "currency": "BNB"}]
+    entry = CcxtOrder.parse({"id": "1", "status": "closed", "filled": 0.01, "average": 60000,
+                             "fees": fees})
+    assert entry.fee_in_quote(market) is None
+    assert CcxtOrder.parse({"fees": fees[:1], "average": 1}).fee_in_quote(market) == 0.5
+    assert CcxtOrder.parse({"fees": [], "average": 1}).fee_in_quote(market) is None
