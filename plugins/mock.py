@@ -54,6 +54,8 @@ class MockSymbolSpecs(PluginConfig):
     contract_size: Annotated[float, Field(gt=0)] | None = None
     tick_value: Annotated[float, Field(gt=0)] | None = None
     """One tick's profit on one unit, in the account currency (as MetaTrader reports it)."""
+    quantity_in_base: bool = True
+    """False to paper-trade lots or contracts (`SymbolSpecs.quantity_in_base`)."""
 
 
 class MockConfig(PluginConfig):
@@ -144,7 +146,8 @@ class MockPlugin(ExecutionPlugin[MockConfig]):
         point = float(f"{10.0 ** -specs.digits:.12g}")
         return SymbolSpecs(symbol=symbol, digits=specs.digits, point=point,
                            pip=pip_size(point, specs.digits), tick_size=specs.tick_size,
-                           contract_size=specs.contract_size, tick_value=specs.tick_value)
+                           contract_size=specs.contract_size, tick_value=specs.tick_value,
+                           quantity_in_base=specs.quantity_in_base)
 
     def _check_started(self) -> None:
         if not self._open:

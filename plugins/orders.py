@@ -384,6 +384,10 @@ class SymbolSpecs(BaseModel):
     """What a move of one tick (`tick_size`, else `point`) makes or loses on one unit of the
     order's quantity (one lot), in the account's currency, when the broker says (MetaTrader's
     `trade_tick_value`). Sizing by the money lost at a stop needs it where a unit is a lot."""
+    quantity_in_base: bool = True
+    """An order's quantity counts units of the asset itself, priced in the quote currency, so
+    that one unit moving one tick makes one tick (crypto spot, the paper account). False for
+    lots and futures contracts: sizing by risk then needs `tick_value`, and refuses without."""
 
 
 def pip_size(point: float, digits: int) -> float:

@@ -230,12 +230,19 @@ class CcxtPlugin(ExecutionPlugin[CcxtConfig]):
         )
 
     async def fetch_symbol_specs(self, symbol: str) -> SymbolSpecs:
-        """From the market's price precision, as loaded with the markets."""
+        """From the market's price precision, as loaded with the markets. Where quantities are
+        contracts, a tick's value per contract is the tick times the contract size on a linear
+        market, and unknown on an inverse one (its profit is in the base currency)."""
         await self._refresh_markets_when_old()
         market = self.market_for(symbol)
         if market is None:
             raise UnknownSymbol(f"symbol specs {symbol}: {self._unknown_symbol(symbol)}")
-        return market_specs(symbol, market, int(self._exchange.precisionMode))
+        specs = market_specs(symbol, market, int(self._exchange.precisionMode))
+        if not market.get("contract") or self._started_config().quantity_unit != "contracts":
+            return specs
+        tick, size = specs.tick_size or specs.point, specs.contract_size
+        value = float(f"{tick * size:.12g}") if market.get("linear") and size else None
+        return specs.model_copy(update={"quantity_in_base": False, "tick_value": value})
 
     async def fetch_balance(self) -> AccountBalance:
         currency = self._started_config().balance_currency

@@ -111,7 +111,7 @@ class MT5Plugin(ExecutionPlugin[MT5Config]):
                 pip=pip_size(spec.point, spec.digits),
                 tick_size=spec.trade_tick_size or None,
                 contract_size=spec.trade_contract_size or None,
-                tick_value=spec.trade_tick_value or None,
+                tick_value=spec.trade_tick_value or None, quantity_in_base=False,
             )
 
         return await self._worker.run(specs)

@@ -22,6 +22,13 @@ DEFAULT_TICK_SIZES = {
 }  # fmt: skip
 """Minimum price fluctuations of the default quarterly roots, from CME Group's contract specs
 (E-mini S&P 500 0.25 index points, E-mini Dow 1.0, E-mini Russell 2000 0.10, ...)."""
+DEFAULT_POINT_VALUES = {
+    "ES": 50.0, "MES": 5.0, "NQ": 20.0, "MNQ": 2.0, "YM": 5.0, "MYM": 0.5, "RTY": 50.0,
+    "M2K": 5.0, "EMD": 100.0, "NKD": 5.0,
+}  # fmt: skip
+"""US dollars one contract makes on a move of one full point, from CME Group's contract specs
+(the contract unit: E-mini S&P 500 $50 x the index, Micro E-mini $5, E-mini Nasdaq-100 $20,
+E-mini Dow $5, E-mini Russell 2000 $50, E-mini S&P MidCap 400 $100, Nikkei 225 (USD) $5)."""
 WINDOWS_DLL = Path("C:/Program Files/NinjaTrader 8/bin/NinjaTrader.Client.dll")
 
 
@@ -98,6 +105,12 @@ class NinjaTraderConfig(PluginConfig):
     )
     """Instrument root -> tick size, for stops and entries given in pips (one pip is one tick
     here); a root not listed has none, and such alerts are refused."""
+    point_values: dict[str, Annotated[float, Field(gt=0)]] = Field(
+        default_factory=lambda: dict(DEFAULT_POINT_VALUES)
+    )
+    """Instrument root -> what one contract makes on a move of one point, in the account's
+    currency, for sizing by risk (`risk=` of PineConnector, `risk` sizing); sizing by risk on a
+    root not listed is refused rather than guessed."""
     atm_strategy: str | None = None
     """An ATM strategy template: entries are placed under it, and its stop and target apply
     instead of the signal's stop-loss and take-profit."""

@@ -80,8 +80,8 @@ class NinjaTraderPlugin(ExecutionPlugin[NinjaTraderConfig]):
         return MarketData(symbol=symbol, bid=bid, ask=ask, last=last)
 
     async def fetch_symbol_specs(self, symbol: str) -> SymbolSpecs:
-        """The configured tick size of the instrument's root (`tick_sizes`); NinjaTrader's
-        interfaces do not report it. A pip is one tick."""
+        """The configured tick size and point value of the instrument's root (`tick_sizes`,
+        `point_values`); NinjaTrader's interfaces report neither. A pip is one tick."""
         trader = self._started()
         instrument = trader.instrument(symbol)
         root = instrument.split(" ", 1)[0].upper()
@@ -89,8 +89,10 @@ class NinjaTraderPlugin(ExecutionPlugin[NinjaTraderConfig]):
         if tick is None:
             raise NotSupported(f"no tick size known for {instrument}: add "
                                f"plugins.{self.name}.tick_sizes.{root} = ...")
+        points = {k.upper(): v for k, v in trader.config.point_values.items()}.get(root)
         return SymbolSpecs(symbol=symbol, digits=decimals_of(tick), point=tick, pip=tick,
-                           tick_size=tick)
+                           tick_size=tick, quantity_in_base=False,
+                           tick_value=tick * points if points is not None else None)
 
     async def fetch_position(self, symbol: str) -> float:
         """Net contracts of the instrument that `symbol` maps to."""

@@ -98,8 +98,19 @@ async def test_ninjatrader_specs_are_the_configured_tick_of_the_root(
     async with started_ninjatrader(config) as plugin:
         specs = await plugin.fetch_symbol_specs("ES 12-25")
         assert (specs.digits, specs.point, specs.pip, specs.tick_size) == (2, 0.25, 0.25, 0.25)
+        # A quarter point of one E-mini contract ($50 a point, CME's contract unit) is $12.50.
+        assert (specs.tick_value, specs.quantity_in_base) == (12.5, False)
         with pytest.raises(NotSupported, match=r"plugins\.ninjatrader\.tick_sizes\.CL"):
             await plugin.fetch_symbol_specs("CL 01-26")
+
+
+async def test_ninjatrader_without_a_point_value_reports_no_tick_value(
+    platform: OifPlatform,
+) -> None:
+    config = oif_config(platform, tick_sizes={"CL": 0.01}, point_values={})
+    async with started_ninjatrader(config) as plugin:
+        specs = await plugin.fetch_symbol_specs("CL 01-26")
+        assert (specs.tick_value, specs.quantity_in_base) == (None, False)
 
 
 async def test_mt5_tick_value_is_per_lot_in_the_deposit_currency(fake_mt5: FakeMT5) -> None:

@@ -149,13 +149,17 @@ async def _quantity(
 
 async def _loss_per_unit(distance: float, said: str, facts: BrokerLookup) -> tuple[float, str]:
     """What the stop loses on one unit of quantity: with the broker's tick value where it
-    reports one (MetaTrader: per lot, in the account currency), else the distance itself (a
-    unit of the base asset, priced in the quote currency)."""
+    reports one (MetaTrader: per lot, in the account currency), else the distance itself where
+    a unit is one of the asset, priced in the quote currency; refused for lots and contracts
+    whose tick value the plugin does not know."""
     try:
         specs = await facts.symbol_specs()
     except FactNotReported:
         return distance, said
     if specs.tick_value is None:
+        if not specs.quantity_in_base:
+            raise SizingError(f"the plugin does not know what one tick of {specs.symbol} is "
+                              "worth per lot or contract, which sizing by risk needs")
         return distance, said
     tick = specs.tick_size or specs.point
     loss = distance / tick * specs.tick_value

@@ -18,9 +18,10 @@ LICENSE = "60123456789"
 SAMPLE = f"{LICENSE},sell,GBPJPY,sl=50,risk=1"
 """PineConnector's own documented example (docs.pineconnector.com/syntax)."""
 PAPER = {"type": "mock", "slippage": 0, "prices": {"GBPJPY": 190.0, "EURUSD": 1.085,
-                                                    "BTCUSDT": 50_000.0},
+                                                    "BTCUSDT": 50_000.0, "USDJPY": 150.0},
          "symbol_specs": {"GBPJPY": {"digits": 3},
-                          "EURUSD": {"digits": 5, "contract_size": 100_000, "tick_value": 1}}}
+                          "EURUSD": {"digits": 5, "contract_size": 100_000, "tick_value": 1},
+                          "USDJPY": {"digits": 3, "quantity_in_base": False}}}
 
 
 async def bench_for(tmp_path: Path, **source: Any) -> PolicyBench:
@@ -195,3 +196,12 @@ async def test_without_a_tick_value_the_risk_is_per_unit_of_the_base(tmp_path: P
     bench = await bench_for(tmp_path, sizing={"unit": "risk_amount"})
     verdict = await bench.decide(f"{LICENSE},sell,GBPJPY,risk=50,sl_price=190.2", "pc")
     assert verdict.order.quantity == pytest.approx(250)  # 50 / 0.2
+
+
+async def test_risk_in_lots_without_a_tick_value_is_refused_not_guessed(tmp_path: Path) -> None:
+    # Dividing the money at risk by the stop's distance counts units of the asset; for lots or
+    # contracts it would be off by the contract's size (50 times on an E-mini).
+    bench = await bench_for(tmp_path, sizing={"unit": "risk_amount"})
+    verdict = await bench.decide(f"{LICENSE},sell,USDJPY,risk=50,sl_price=150.2", "pc")
+    assert (verdict.status, verdict.rule) == (SignalStatus.REJECTED, "sizing")
+    assert "what one tick of USDJPY is worth per lot or contract" in (verdict.reason or "")
