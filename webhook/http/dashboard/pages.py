@@ -24,6 +24,7 @@ from webhook.auth.sessions import (
     set_cookie,
 )
 from webhook.errors import TooManyAttempts
+from webhook.http.dashboard.frame import FRAMES
 from webhook.http.state import ServerState
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -55,8 +56,12 @@ def _page(
 
 
 def session_page(name: str, csrf: str) -> HTMLResponse:
-    """A dashboard page for a logged-in session, with its CSRF token in the page."""
-    return _page(name, csrf=csrf)
+    """A dashboard page for a logged-in session in its frame (`frame.FRAMES`), with the
+    session's CSRF token in the page."""
+    values = FRAMES[name].values(csrf)
+    main = _template(name).substitute(csrf=values["csrf"])
+    text = _template("session.html").substitute(values, main=main)
+    return HTMLResponse(text, headers=SECURITY_HEADERS)
 
 
 async def _login_page(
@@ -78,7 +83,7 @@ async def index(request: Request) -> Response:
     session = await ServerState.of(request).sessions.read(request)
     if session is None:
         return await _login_page(request)
-    return _page("index.html", csrf=session.csrf)
+    return session_page("index.html", session.csrf)
 
 
 async def _form(request: Request) -> dict[str, str]:
