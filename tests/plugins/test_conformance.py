@@ -29,6 +29,7 @@ from tests.fakes.okx import OkxFailure
 from tests.plugins.ccxt.support import okx_swaps
 from tests.plugins.mt5_fixtures import FakeMT5, mt5_server, started_mt5
 from tests.plugins.ninjatrader_fixtures import oif_config, started_ninjatrader
+from webhook.execute.targets import send_order
 
 __all__ = ["mt5_server"]  # fixtures used by name below
 
@@ -155,8 +156,9 @@ def backends(case: str) -> list[Any]:
 
 
 def buy(h: Harness, client_order_id: str = SIGNAL_ID, **fields: Any) -> Order:
-    return Order(symbol=h.symbol, side="buy", quantity=h.quantity,
-                 client_order_id=client_order_id, **fields)  # fmt: skip
+    values = {"quantity": h.quantity, **fields}
+    return Order(symbol=h.symbol, side="buy", client_order_id=client_order_id,
+                 **values)  # fmt: skip
 
 
 async def eventually_found(plugin: ExecutionPlugin[Any], client_order_id: str) -> ExecutionResult:
@@ -315,3 +317,41 @@ async def test_a_closed_plugin_says_it_is_not_started(
         await h.plugin.execute_order(buy(h))
     with pytest.raises(NotStarted):
         await h.plugin.fetch_data(h.symbol)
+
+
+@pytest.mark.parametrize("backend", backends("target positions"))
+async def test_target_positions_reach_each_target_at_the_broker_and_a_repeat_sends_nothing(
+    backend: Backend, request: pytest.FixtureRequest
+) -> None:
+    # The executor's own translation (webhook.execute.targets), against each broker's stand-in:
+    # add, reduce, cross to short, flatten, and the last target again.
+    async with backend.start(request, False) as h:
+        registry = PluginRegistry()
+        registry.register(h.plugin)
+        assert registry.capabilities().positions
+        reached = []
+        for step, target in enumerate((2, 1, -1, 0, 0)):
+            order = Order(symbol=h.symbol, action="target", target_position=target * h.quantity,
+                          client_order_id=f"{SIGNAL_ID[:-2]}{step:02d}")
+            result = await send_order(registry, order, h.plugin.name)
+            assert result.success, result.error
+            reached.append((h.position(), await registry.fetch_position(h.symbol)))
+        sent_last = result.order_id
+    expected = [(t * h.quantity, t * h.quantity) for t in (2, 1, -1, 0, 0)]
+    assert reached == [tuple(pytest.approx(v) for v in pair) for pair in expected]
+    assert sent_last is None  # already flat: nothing was sent
+
+
+@pytest.mark.parametrize("backend", backends("partial close"))
+async def test_a_close_of_part_leaves_the_rest_open(
+    backend: Backend, request: pytest.FixtureRequest
+) -> None:
+    # What a take-profit ladder and a reduced target send: close one lot of two.
+    async with backend.start(request, False) as h:
+        await h.plugin.execute_order(buy(h, quantity=2 * h.quantity))
+        result = await h.plugin.execute_order(Order(
+            symbol=h.symbol, action="close", side="sell", quantity=h.quantity,
+            client_order_id=OTHER_ID,
+        ))  # fmt: skip
+        assert h.position() == pytest.approx(h.quantity)
+    assert result.success and result.filled_quantity == pytest.approx(h.quantity)
