@@ -16,7 +16,7 @@ from typing import Any
 from webhook.dialects.native import looks_native, parse_native
 from webhook.dialects.pineconnector import looks_like_pineconnector, parse_pineconnector
 from webhook.dialects.pineconnector_targets import PineConnectorSettings
-from webhook.dialects.plain import ACTION_WORDS, OPEN_WORDS, parse_plain
+from webhook.dialects.plain import FIRST_WORDS, parse_plain
 from webhook.dialects.signal import ParsedSignal, check_placeholders
 from webhook.dialects.traderspost import looks_like_traderspost, parse_traderspost
 from webhook.dialects.tradingview import looks_like_tradingview, parse_tradingview
@@ -72,11 +72,12 @@ def parse_alert(
 def _parse_text(text: str, default_quantity: float | None) -> ParsedSignal:
     check_placeholders("body", text)
     first = text.split(maxsplit=1)[0].lower()
-    if first not in OPEN_WORDS and first not in ACTION_WORDS:
+    if first not in FIRST_WORDS:
         raise PayloadError(
             "body", f"not an alert tradehook knows: tried pineconnector (needs "
-            f"LicenseID,command,symbol) and plain text (needs buy, sell, close, reverse or "
-            f"cancel first, e.g. 'buy 0.1 BTC/USDT'); the text starts with {first[:20]!r}"
+            f"LicenseID,command,symbol) and plain text (needs buy, sell, close, reverse, "
+            f"cancel or target first, e.g. 'buy 0.1 BTC/USDT'); the text starts with "
+            f"{first[:20]!r}"
         )
     return parse_plain(text, default_quantity=default_quantity)
 

@@ -6,10 +6,13 @@
     close EURUSD          close long EURUSD 0.5
     reverse sell 1 BTCUSDT
     cancel ES
+    target 3 ES           target -2 BTCUSDT        target 0 EURUSD
 
 Words after the symbol come in pairs, `word value` or `word=value`: limit, stop, sl, tp,
 confidence, plugin, id, passphrase, unit (how the quantity is meant: units, quote,
-percent_of_equity, ...), and `comment` which takes the rest of the line.
+percent_of_equity, ...), and `comment` which takes the rest of the line. `target N SYMBOL`
+asks for the net position N (negative short, 0 flat): only the difference to the broker's
+position is ordered.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ ACTION_WORDS = {"close": "close", "exit": "close", "flat": "close", "cancel": "c
 PRICE_WORDS = {"limit": "price", "price": "price", "stop": "stop_price", "sl": "stop_loss",
                "tp": "take_profit", "confidence": "confidence"}
 TEXT_WORDS = frozenset({"plugin", "id", "passphrase", "unit"})
+FIRST_WORDS = frozenset({*OPEN_WORDS, *ACTION_WORDS, "target"})
+"""The words a plain alert can start with."""
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -43,6 +48,8 @@ def parse_plain(text: str, *, default_quantity: float | None = None) -> ParsedSi
         raise PayloadError("body", "empty alert: expected e.g. 'buy 0.1 BTC/USDT'")
     verb = words.pop(0).lower()
     fields: dict[str, Any] = {}
+    if verb == "target":  # a word of its own: `target 3 ES`
+        return _parse_target(words, default_quantity)
     if verb in ACTION_WORDS:
         fields["action"] = ACTION_WORDS[verb]
         if verb == "reverse" or (words and words[0].lower() in ("long", "short")):
@@ -54,7 +61,8 @@ def parse_plain(text: str, *, default_quantity: float | None = None) -> ParsedSi
         fields["side"] = OPEN_WORDS[verb]
     else:
         raise PayloadError(
-            "body", f"expected buy, sell, close, reverse or cancel first, got {verb[:20]!r}"
+            "body", f"expected buy, sell, close, reverse, cancel or target first, got "
+            f"{verb[:20]!r}"
         )
     _read_quantity_and_symbol(words, fields)
     extras = _read_pairs(words, fields)
@@ -67,6 +75,24 @@ def parse_plain(text: str, *, default_quantity: float | None = None) -> ParsedSi
         passphrase=extras.get("passphrase"),
         quantity_unit=None if unit is None else parse_quantity_unit("unit", unit),
         default_quantity=default_quantity is not None and needs_default_quantity(fields),
+    )
+
+
+def _parse_target(words: list[str], default_quantity: float | None) -> ParsedSignal:
+    """`target 3 ES` or `target ES -2`: the net position wanted, then the pairs as usual."""
+    fields: dict[str, Any] = {"action": "target"}
+    _read_quantity_and_symbol(words, fields)
+    if "quantity" not in fields:
+        raise PayloadError("target_position", "missing: expected e.g. 'target 3 ES' (the net "
+                           "position wanted: negative short, 0 flat)")
+    fields["target_position"] = fields.pop("quantity")
+    extras = _read_pairs(words, fields)
+    return ParsedSignal(
+        order=build_order(fields, default_quantity=default_quantity),
+        dialect="plain",
+        plugin=extras.get("plugin"),
+        idempotency_key=extras.get("id"),
+        passphrase=extras.get("passphrase"),
     )
 
 

@@ -83,3 +83,23 @@ def test_plugin_id_and_comment() -> None:
 )
 def test_mistakes_name_the_field(text: str, field: str) -> None:
     assert field_of(text) == field
+
+
+@pytest.mark.parametrize(("text", "target"), [
+    ("target 3 ES", 3.0), ("target ES -2", -2.0), ("target 0 EURUSD", 0.0),
+    ("target -0.5 BTCUSDT id=abc", -0.5),
+])
+def test_target_asks_for_the_net_position(text: str, target: float) -> None:
+    parsed = parse(text)
+    assert parsed.dialect == "plain"
+    assert (parsed.order.action, parsed.order.target_position) == ("target", target)
+    assert parsed.order.side is None and parsed.order.quantity is None
+
+
+@pytest.mark.parametrize(("text", "field"), [
+    ("target ES", "target_position"), ("target 1 ES sl 4000", "stop_loss"),
+])
+def test_a_target_without_its_position_or_with_a_bracket_names_the_field(
+    text: str, field: str
+) -> None:
+    assert field_of(text) == field
