@@ -113,8 +113,17 @@ async def list_signals(request: Request) -> Response:
     services = await require_admin(request)
     query = read_signal_query(request)
     records = await services.journal.list_signals(**query.model_dump())
-    views = [SignalView.of(r, full=False).model_dump(mode="json") for r in records]
+    views = [SignalView.of(await _with_children(services, r), full=False).model_dump(mode="json")
+             for r in records]
     return JSONResponse({"signals": views})
+
+
+async def _with_children(services: ServerState, record: SignalRecord) -> SignalRecord:
+    """A fanned-out signal with its children, so that a list shows the status derived from
+    theirs (as `GET /api/signals/{id}` does) rather than `fanned_out`."""
+    if record.status is not SignalStatus.FANNED_OUT:
+        return record
+    return await services.journal.get(record.id) or record
 
 
 async def get_signal(request: Request) -> Response:

@@ -93,6 +93,7 @@ def test_an_account_that_refuses_does_not_hold_up_the_others(tmp_path: Path) -> 
         answer = from_source(client, "buy 2 ETHUSDT")
         assert answer.status_code == 202, answer.text
         record = settled(client, answer.json()["signal_id"], ADMIN)
+        listed = client.get("/api/signals", headers=ADMIN).json()["signals"]
 
     assert [(c["plugin"], c["status"]) for c in record["children"]] == [
         ("main", "filled"), ("strict", "rejected"),
@@ -100,6 +101,8 @@ def test_an_account_that_refuses_does_not_hold_up_the_others(tmp_path: Path) -> 
     assert "plugins.strict.risk.max_quantity" in record["children"][1]["reason"]
     assert record["status"] == "partially_filled"
     assert "2 strict rejected" in record["reason"]
+    # the list shows the parent's derived status too, not fanned_out
+    assert {s["id"]: s["status"] for s in listed}[record["id"]] == "partially_filled"
 
 
 def test_a_repeated_idempotency_key_stores_no_second_set_of_children(
