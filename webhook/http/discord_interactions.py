@@ -3,12 +3,14 @@ slash commands of the `[notifications.TARGET]` Discord target that has `commands
 
 The signature is checked on the raw body before anything else is read (`webhook.auth.
 discord_signatures`: 401 when it fails, as Discord requires); then the interaction is answered
-by `webhook.observe.notify.discord_commands`, with the same actions as Telegram's commands.
+by `webhook.observe.notify.discord_commands`, with the same actions as Telegram's commands; a
+slow command's reply is sent after the (deferred) answer, as the response's background task.
 """
 
 from __future__ import annotations
 
 from pydantic import ValidationError
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -37,4 +39,6 @@ async def interactions(request: Request) -> Response:
     pipeline = services.pipeline
     actions = ServerCommandActions(services.journal, services.registry, pipeline.kill_switch,
                                    services.events, pipeline.approvals)
-    return JSONResponse(await DiscordCommands(target, actions).answer(interaction))
+    answer = await DiscordCommands(target, actions).answer(interaction)
+    later = BackgroundTask(answer.later) if answer.later is not None else None
+    return JSONResponse(answer.body, background=later)

@@ -4,6 +4,7 @@ channels and users, `/kill` engages the kill switch and nothing releases it."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from starlette.testclient import TestClient
 
+from tests.fakes.discord import FakeDiscordApi
 from tests.webhook.auth.test_discord_signatures import KEY, PUBLIC, discord_headers
 from webhook.app import create_app
 from webhook.auth.signatures import WebhookSecret, signature_headers
@@ -148,3 +150,43 @@ def test_a_discord_target_with_commands_needs_its_key_and_channels(
               "public_key": PUBLIC, "command_channels": [DESK], **fields}
     with pytest.raises(ValueError, match=problem):
         Settings.model_validate({"notifications": {"desk": target}})
+
+
+def test_a_slow_command_is_deferred_and_its_reply_edits_the_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # /positions asks every broker; one that takes longer than Discord waits gets "thinking"
+    # (type 5) at once, then the reply in place of it through Discord's API.
+    monkeypatch.setattr("webhook.observe.notify.discord_commands.DEFER_AFTER", 0.05)
+    fake = FakeDiscordApi("8", "tok")
+    fake.start()
+    config: dict[str, Any] = {
+        "secret": [SECRET], "journal": f"sqlite:///{tmp_path / 'j.db'}",
+        "plugins": {"paper": {"type": "mock", "delay_ms": 0}}, "default_plugin": "paper",
+        "notifications": {"desk": {
+            "kind": "discord", "url": f"{fake.url}/api/webhooks/123/secret-part", "events": [],
+            "commands": True, "public_key": PUBLIC, "command_channels": [DESK]}},
+    }
+    try:
+        with TestClient(create_app(Settings.model_validate(config))) as client:
+            paper = client.app.state.services.registry.get("paper")  # type: ignore[attr-defined]
+            real = paper.fetch_balance
+
+            async def slow() -> Any:
+                await asyncio.sleep(0.3)
+                return await real()
+
+            monkeypatch.setattr(paper, "fetch_balance", slow)
+            answer = post(client, command("positions"))
+            assert answer.status_code == 200 and answer.json() == {"type": 5}
+        # The response's background task has run by the time the client has the whole answer.
+        [edit] = fake.edits
+        assert edit["content"].startswith("paper: equity") and "flags" not in edit
+        assert edit["allowed_mentions"] == {"parse": []}
+    finally:
+        fake.stop()
+
+
+def test_a_quick_command_is_answered_in_the_response_itself(client: TestClient) -> None:
+    answer = post(client, command("status")).json()
+    assert answer["type"] == 4 and "kill switch released" in answer["data"]["content"]
