@@ -112,10 +112,6 @@ class SignalPolicy:
             reason = (f"positions: plugin {plugin!r} cannot report positions, which a target "
                       "order needs to know what to send")
             return PolicyVerdict(SignalStatus.REJECTED, order, reason=reason, rule="positions")
-        if order.exits is not None:
-            reason = "exits: managed exits (trailing stop, break-even, take-profit ladder) are " \
-                     "not executed yet"
-            return PolicyVerdict(SignalStatus.REJECTED, order, reason=reason, rule="exits")
         now = self._clock()
         scopes = self._scopes(parsed.order.symbol, order.symbol, source, plugin)
         for scope in scopes:
@@ -130,6 +126,10 @@ class SignalPolicy:
         except FactUnavailable as exc:
             return _rejected(order, Rejection(PROTECTIVE_RULE, str(exc)))
         order = placed.order
+        if order.exits is not None:  # after placing: exits given in pips are in price now
+            reason = "exits: managed exits (trailing stop, break-even, take-profit ladder) are " \
+                     "not executed yet"
+            return PolicyVerdict(SignalStatus.REJECTED, order, reason=reason, rule="exits")
         mode = configured.on_position_mismatch if configured else "ignore"
         synced = await check_position(parsed, order, facts, mode, source=source)
         if synced.rejection is not None:

@@ -5,7 +5,8 @@ anything is sized, stored as queued or sent.
     max_distance_percent = 50   # farther from the market (or the entry) is refused
 
 For an opening order, in this order:
-- distances in pips become prices with the broker's symbol specs (`SymbolSpecs.pip`);
+- distances in pips become prices with the broker's symbol specs (`SymbolSpecs.pip`), the
+  managed exits' (`webhook.decide.exit_distances`) as well as the stop-loss's and take-profit's;
 - a pending entry given as a distance (PineConnector's Pending Order Entry in pips or percent) is
   placed from the market: a buy limit and a sell stop below it, a buy stop and a sell limit above;
 - the market price is the alert's own price where it carries one (a market order's `price`,
@@ -86,6 +87,8 @@ async def place_protective_prices(
     bracket, pending, side = parsed.bracket, parsed.pending_entry, order.side
     if order.action not in (OrderAction.OPEN, OrderAction.REVERSE) or side is None:
         return PlacedOrder(order, bracket)
+    if parsed.exit_distances is not None:
+        order = _with_exits_in_price(order, parsed, await _pip(facts))
     if not (bracket or pending or order.stop_loss or order.take_profit
             or order.order_type is not OrderType.MARKET):
         return PlacedOrder(order, bracket)
@@ -117,6 +120,14 @@ async def place_protective_prices(
         _check_entry(order, entry, market, context)
     _check_bracket(order, None, (entry, "the entry"), context)
     return PlacedOrder(order, None)
+
+
+def _with_exits_in_price(order: Order, parsed: ParsedSignal, pip: float) -> Order:
+    """`order` with the exits the alert gave in pips, in price units."""
+    assert parsed.exit_distances is not None  # noqa: S101 - the caller checks
+    fields = order.model_dump()
+    fields["exits"] = {**(fields.get("exits") or {}), **parsed.exit_distances.in_price(pip)}
+    return build_order(fields, renamed=parsed.price_fields)
 
 
 async def _pip(facts: BrokerLookup) -> float:

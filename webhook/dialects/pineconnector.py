@@ -10,8 +10,10 @@ source passphrase for that). `risk=` is read in the source's `sizing.unit` (unit
 unless configured otherwise); `vol_lots=` is always lots. `sl=`, `tp=` and `price=` are read as
 the source's `pineconnector` settings say, mirroring the EA's Target Type and Pending Order
 Entry (`pineconnector_targets`); `sl_pips=`, `sl_pct=`, `sl_price=` (and `tp_...`) say their
-unit themselves; `vol_dollar=` is the money lost at the stop-loss. Parameters tradehook cannot
-honour (trailing, breakeven, spread and account filters) are refused, each with the reason.
+unit themselves; `vol_dollar=` is the money lost at the stop-loss. Breakeven (`betrigger=`,
+`beoffset=`) and pips trailing (`trailtrig=`, `traildist=`, `trailstep=`) become the order's
+managed exits, in pips (`pineconnector_exits`). Parameters tradehook cannot honour (ATR
+trailing, spread and account filters) are refused, each with the reason.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from typing import Any
 
 from plugins.orders import OrderSide
 from webhook.decide.quantities import QuantityUnit, RelativeBracket, resolve_bracket
+from webhook.dialects.pineconnector_exits import EXIT_PARAMS, read_exit_distances
+from webhook.dialects.pineconnector_exits import RENAMED as EXIT_NAMES
 from webhook.dialects.pineconnector_targets import (
     TARGETS,
     PineConnectorSettings,
@@ -56,13 +60,11 @@ TEXT_PARAMS = frozenset({"comment", "secret", "id", "plugin"})
 NUMBER_PARAMS = frozenset({"risk", "vol_lots", "vol_dollar", "price", "confidence"})
 VOLUMES = {"risk": None, "vol_lots": QuantityUnit.UNITS, "vol_dollar": QuantityUnit.RISK_AMOUNT}
 """How each size parameter is read: lots, money lost at the stop-loss, the source's unit."""
-SUPPORTED = sorted({*TARGETS, *TEXT_PARAMS, *NUMBER_PARAMS})
-_NOT_YET = "is not supported yet: tradehook does not manage exits after the entry"
+SUPPORTED = sorted({*TARGETS, *TEXT_PARAMS, *NUMBER_PARAMS, *EXIT_PARAMS})
 REFUSED = {
-    **dict.fromkeys(("betrigger", "beoffset"), f"(breakeven) {_NOT_YET}"),
-    **dict.fromkeys(("trailtrig", "traildist", "trailstep"), f"(trailing stop) {_NOT_YET}"),
     **dict.fromkeys(("atrtimeframe", "atrperiod", "atrmultiplier", "atrshift", "atrtrigger"),
-                    f"(ATR trailing stop) {_NOT_YET}"),
+                    "(ATR trailing stop) is not supported: tradehook trails at a fixed distance "
+                    "(traildist=), it computes no indicator from the symbol's bars"),
     "spread": "(spread filter) is not supported: use trading hours or risk limits",
     "accfilter": "(account filter) is not supported: use the source's risk limits",
 }
@@ -103,6 +105,9 @@ def parse_pineconnector(
     if action == "cancel":
         fields.pop("quantity", None)
     offsets = read_targets(params, settings, fields, renamed)
+    exit_distances = read_exit_distances(params, action)
+    if exit_distances is not None:
+        renamed.update(EXIT_NAMES)
     pending = None
     if "price" in params:
         reading = settings if action == "open" else PineConnectorSettings()
@@ -137,6 +142,7 @@ def parse_pineconnector(
         default_quantity=used_default,
         bracket=bracket,
         pending_entry=pending,
+        exit_distances=exit_distances,
         price_fields={k: v for k, v in renamed.items() if k != "quantity"},
     )
 

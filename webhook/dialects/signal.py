@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from plugins.orders import Order, OrderAction
+from webhook.decide.exit_distances import ExitDistances
 from webhook.decide.quantities import PendingEntry, QuantityUnit, RelativeBracket
 from webhook.errors import PayloadError
 
@@ -35,6 +36,9 @@ class ParsedSignal(BaseModel):
     pending_entry: PendingEntry | None = None
     """A pending entry still to be measured from the market: the order is a market order until
     then (`webhook.decide.protective_prices` places it)."""
+    exit_distances: ExitDistances | None = None
+    """Managed exits the alert gave in pips, to become the order's `exits` once the broker's pip
+    size is known (`webhook.decide.protective_prices`)."""
     price_fields: dict[str, str] = Field(default_factory=dict)
     """The alert's names for the order's price fields (`stop_loss` -> `sl`), for messages."""
     test: bool = False
@@ -60,6 +64,29 @@ def account_names(field: str, value: Any) -> tuple[str, ...] | None:
     if any(not name for name in names):
         raise PayloadError(field, "holds an empty account name")
     return names
+
+
+def exits_object(field: str, value: Any) -> dict[str, Any] | None:
+    """An alert's `exits` as the order model has them (`trailing_stop`, `break_even`,
+    `take_profits`), with any placeholder TradingView left unfilled refused by its path."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, dict):
+        raise PayloadError(field, f"expected an object such as {{\"trailing_stop\": "
+                           f"{{\"percent\": 1.5}}}}, got {type(value).__name__}")
+    _check_nested_placeholders(field, value)
+    return value
+
+
+def _check_nested_placeholders(field: str, value: Any) -> None:
+    if isinstance(value, str):
+        check_placeholders(field, value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_nested_placeholders(f"{field}.{key}", item)
+    elif isinstance(value, list):
+        for number, item in enumerate(value):
+            _check_nested_placeholders(f"{field}.{number}", item)
 
 
 def check_placeholders(field: str, value: str) -> None:

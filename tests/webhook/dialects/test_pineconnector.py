@@ -118,7 +118,7 @@ def test_stop_loss_on_the_wrong_side_names_sl() -> None:
     [
         ("newsltplong,EURUSD,sl=1.07", "command"),
         ("fly,EURUSD,risk=1", "command"),
-        ("buy,EURUSD,risk=1,betrigger=20", "betrigger"),
+        ("buy,EURUSD,risk=1,atrperiod=14", "atrperiod"),
         ("buy,EURUSD,risk=1,vol_dollar=50,sl_pips=20", "vol_dollar"),
         ("buy,EURUSD,vol_lots=1,vol_dollar=50,sl_pips=20", "vol_dollar"),
         ("buy,EURUSD,risk=1,sl=20,sl_pips=20", "sl_pips"),
@@ -195,8 +195,8 @@ def test_price_of_a_market_order_read_as_a_distance_is_refused() -> None:
 
 @pytest.mark.parametrize(
     ("parameter", "says"),
-    [("trailtrig=20", "trailing stop"), ("betrigger=20", "breakeven"),
-     ("spread=3", "spread filter")],
+    [("atrmultiplier=2", "ATR trailing stop"), ("spread=3", "spread filter"),
+     ("accfilter=500", "account filter")],
 )
 def test_known_features_tradehook_lacks_are_refused_with_the_reason(
     parameter: str, says: str
