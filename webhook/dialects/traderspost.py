@@ -9,7 +9,22 @@
 sells part of a long, `sell` with `bearish` (or none) opens or adds to a short. Percent and
 amount brackets are measured from the limit or stop price, else the signal price (`signalPrice`
 or `price`), else the plugin's price when the signal is decided. Fields TradersPost ignores
-are ignored here too; features tradehook does not have (options, trailing stops) are refused.
+are ignored here too; features tradehook does not have are refused, each with the reason.
+
+A trailing stop loss on an entry, `"stopLoss": {"type": "trailing_stop", "trailAmount": 2}` (or
+`"trailPercent": 5`), becomes the order's managed trailing stop (`exits.trailing_stop`), by
+amount or percent, as TradersPost documents it
+(https://traderspost.io/reference/strategy-field/stop-loss-type and
+https://traderspost.io/reference/webhook-message/invalid-stop-loss-trail-value-required: one of
+`stopLoss.trailAmount` or `stopLoss.trailPercent` is required). Refused, since the order model
+has no place for them: `orderType: "trailing_stop"` with `trailAmount`/`trailPercent`, which
+makes the entry or exit itself a trailing stop order
+(https://traderspost.io/reference/strategy-field/exit-order-type); `action: "breakeven"` with
+`breakevenOffset`, a stop exit at the position's average entry price, which tradehook does not
+read from the broker (https://traderspost.io/reference/strategy-field/exit-breakeven-offset).
+TradersPost documents one `takeProfit` object per signal and no take-profit ladder
+(https://traderspost.io/reference/strategy-field/allow-signal-take-profit), so a list is refused:
+the native dialect's `exits.take_profits` has one.
 """
 
 from __future__ import annotations
@@ -47,15 +62,21 @@ UNSUPPORTED = {
     **dict.fromkeys(("optionType", "intrinsicValue", "expiration", "strikeCount",
                      "strikesAway", "strikePrice"), "options are not supported"),
     **dict.fromkeys(("trailAmount", "trailPercent"),
-                    "trailing stops are not supported yet: no back end places them natively "
-                    "and tradehook does not manage exits after the entry"),
+                    "goes with orderType trailing_stop (the order itself trails), which "
+                    "tradehook does not place; for a trailing stop loss on an entry send "
+                    "stopLoss: {\"type\": \"trailing_stop\", \"trailAmount\": ...}"),
+    "breakevenOffset": "goes with action breakeven, which tradehook does not have",
 }
+BREAKEVEN = ("TradersPost's breakeven is not supported: it places a stop exit at the position's "
+             "average entry price, which tradehook does not read from the broker; a break-even "
+             "move on an entry is the native dialect's exits.break_even")
 PRICE_FIELDS = {"price": "limitPrice", "stop_price": "stopPrice",
                 "stop_loss": "stopLoss.stopPrice", "take_profit": "takeProfit.limitPrice"}
 """The alert's names for the order's price fields, for messages about them."""
 RENAMED = {"symbol": "ticker", "side": "action", "order_type": "orderType", "price": "limitPrice",
            "stop_price": "stopPrice", "stop_loss": "stopLoss", "take_profit": "takeProfit",
-           "time_in_force": "timeInForce"}
+           "time_in_force": "timeInForce", "exits.trailing_stop.percent": "stopLoss.trailPercent",
+           "exits.trailing_stop.amount": "stopLoss.trailAmount"}
 
 
 def looks_like_traderspost(payload: dict[str, Any]) -> bool:
@@ -105,6 +126,8 @@ def parse_traderspost(
 
 
 def _read_action(payload: dict[str, Any], fields: dict[str, Any]) -> None:
+    if isinstance(payload.get("action"), str) and payload["action"].strip().lower() == "breakeven":
+        raise PayloadError("action", BREAKEVEN)
     action = _choice(payload, "action", ACTIONS)
     if action is None:
         raise PayloadError("action", f"missing: expected one of {', '.join(ACTIONS)}")
@@ -147,7 +170,10 @@ def _read_order_type_and_prices(payload: dict[str, Any], fields: dict[str, Any])
     signal = _price(payload, "signalPrice") or _price(payload, "price")
     order_type = _choice(payload, "orderType", (*ORDER_TYPES, "trailing_stop"))
     if order_type == "trailing_stop":
-        raise PayloadError("orderType", "trailing stop orders are not supported yet")
+        raise PayloadError("orderType", "trailing_stop orders (an entry or exit that itself "
+                           "trails the price) are not supported; for a trailing stop loss on an "
+                           "entry send stopLoss: {\"type\": \"trailing_stop\", \"trailAmount\": "
+                           "...}")
     if order_type is None:
         order_type = {(True, True): "stop_limit", (True, False): "limit",
                       (False, True): "stop", (False, False): "market"}[(bool(limit), bool(stop))]
@@ -177,15 +203,22 @@ def _read_bracket(payload: dict[str, Any], fields: dict[str, Any]) -> RelativeBr
         table = payload.get(key)
         if table in (None, "", {}):
             continue
+        if isinstance(table, list) and key == "takeProfit":
+            raise PayloadError(key, "a list of take profits is not TradersPost's format (one "
+                                    "takeProfit object per signal); a ladder is the native "
+                                    "dialect's exits.take_profits")
         if not isinstance(table, dict):
             raise PayloadError(key, f"expected an object such as {{\"percent\": 5}}, got "
                                     f"{type(table).__name__}")
         absolute = "stopPrice" if key == "stopLoss" else "limitPrice"
         if key == "stopLoss":
             kind = _choice(table, "type", ("stop", "stop_limit", "trailing_stop"), key)
+            if kind == "trailing_stop":
+                fields["exits"] = {"trailing_stop": _trailing_stop(table)}
+                continue
             if kind not in (None, "stop"):
-                raise PayloadError(f"{key}.type", f"{kind} stop losses are not supported yet; "
-                                                  "use type stop")
+                raise PayloadError(f"{key}.type", f"{kind} stop losses are not supported; use "
+                                                  "type stop or trailing_stop")
         given = [name for name in (absolute, "percent", "amount") if table.get(name) not in
                  (None, "")]
         if len(given) != 1:
@@ -206,6 +239,26 @@ def _read_bracket(payload: dict[str, Any], fields: dict[str, Any]) -> RelativeBr
         return bracket
     resolve_bracket(fields, bracket, entry, fields["side"])
     return None
+
+
+def _trailing_stop(table: dict[str, Any]) -> dict[str, float]:
+    """`stopLoss.trailAmount` (a price distance) or `stopLoss.trailPercent`, as the order's
+    trailing stop by amount or percent."""
+    given = [name for name in ("trailAmount", "trailPercent") if table.get(name) not in
+             (None, "")]
+    if not given:
+        fixed = next((n for n in ("stopPrice", "amount", "percent") if table.get(n) not in
+                      (None, "")), None)
+        but = f" (stopLoss.{fixed} is for type stop)" if fixed else ""
+        raise PayloadError("stopLoss.trailAmount", f"missing: a trailing_stop stop loss needs "
+                           f"trailAmount (a price distance) or trailPercent{but}")
+    if len(given) > 1:
+        raise PayloadError("stopLoss", "give one of trailAmount or trailPercent, not both")
+    name = given[0]
+    value = to_number(f"stopLoss.{name}", table[name])
+    if value <= 0:
+        raise PayloadError(f"stopLoss.{name}", f"must be greater than 0, got {value:g}")
+    return {"amount" if name == "trailAmount" else "percent": value}
 
 
 def _choice(

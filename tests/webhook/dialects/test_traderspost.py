@@ -7,7 +7,14 @@ from typing import Any
 
 import pytest
 
-from plugins.orders import OrderAction, OrderSide, OrderType, TimeInForce
+from plugins.orders import (
+    ManagedExits,
+    OrderAction,
+    OrderSide,
+    OrderType,
+    TimeInForce,
+    TrailingStop,
+)
 from webhook.decide.quantities import QuantityUnit
 from webhook.dialects import ParsedSignal, parse_alert
 from webhook.errors import PayloadError
@@ -114,9 +121,17 @@ def test_features_tradehook_lacks_are_refused_not_dropped(field: str, value: Any
     assert refused(action="buy", quantity=1, **{field: value}).field == field
 
 
-def test_trailing_stop_order_and_stop_loss_are_refused() -> None:
-    assert refused(action="buy", quantity=1, orderType="trailing_stop").field == "orderType"
-    error = refused(action="buy", quantity=1, stopLoss={"type": "trailing_stop", "percent": 1})
+def test_trailing_stop_order_is_refused_pointing_to_the_trailing_stop_loss() -> None:
+    error = refused(action="buy", quantity=1, orderType="trailing_stop")
+    assert error.field == "orderType"
+    assert "stopLoss" in str(error)
+    documented = refused(action="sell", orderType="trailing_stop", trailAmount="2")
+    assert documented.field == "trailAmount"
+    assert "stopLoss" in str(documented)
+
+
+def test_stop_limit_stop_loss_is_refused() -> None:
+    error = refused(action="buy", quantity=1, stopLoss={"type": "stop_limit", "stopPrice": 90})
     assert error.field == "stopLoss.type"
 
 
@@ -209,3 +224,79 @@ def test_default_quantity_fills_an_opening_alert_without_one() -> None:
     assert (parsed.order.quantity, parsed.default_quantity) == (7, True)
     closing = json.dumps({"ticker": "AAPL", "action": "exit"}).encode()
     assert parse_alert(closing, "traderspost", default_quantity=7).order.quantity is None
+
+
+# Trailing stop losses become the order's managed trailing stop; TradersPost's trailing stop
+# orders, breakeven action and take-profit lists are refused, each naming the field.
+
+BUY: dict[str, Any] = {"action": "buy", "quantity": 10, "orderType": "limit", "limitPrice": 100}
+
+
+def test_trailing_stop_loss_by_amount_is_a_trailing_stop_by_amount() -> None:
+    order = parse(**BUY, stopLoss={"type": "trailing_stop", "trailAmount": "2"}).order
+    assert order.exits == ManagedExits(trailing_stop=TrailingStop(amount=2))
+    assert order.stop_loss is None
+
+
+def test_trailing_stop_loss_by_percent_is_a_trailing_stop_by_percent() -> None:
+    order = parse(**BUY, stopLoss={"type": "trailing_stop", "trailPercent": 5},
+                  takeProfit={"percent": 10}).order
+    assert order.exits == ManagedExits(trailing_stop=TrailingStop(percent=5))
+    assert order.take_profit == 110
+
+
+def test_a_short_entry_takes_a_trailing_stop_loss() -> None:
+    order = parse(action="sell", sentiment="bearish", quantity=3,
+                  stopLoss={"type": "trailing_stop", "trailAmount": 1.5}).order
+    assert order.exits == ManagedExits(trailing_stop=TrailingStop(amount=1.5))
+
+
+def test_trailing_stop_loss_without_a_trail_value_names_trail_amount() -> None:
+    error = refused(**BUY, stopLoss={"type": "trailing_stop"})
+    assert error.field == "stopLoss.trailAmount"
+
+
+def test_trailing_stop_loss_with_a_fixed_distance_says_which_type_that_is_for() -> None:
+    error = refused(**BUY, stopLoss={"type": "trailing_stop", "amount": 2})
+    assert error.field == "stopLoss.trailAmount"
+    assert "stopLoss.amount is for type stop" in str(error)
+
+
+def test_trailing_stop_loss_with_both_trail_values_is_refused() -> None:
+    error = refused(**BUY, stopLoss={"type": "trailing_stop", "trailAmount": 2, "trailPercent": 5})
+    assert error.field == "stopLoss"
+
+
+@pytest.mark.parametrize("value", [0, -1, "two"])
+def test_trail_amount_must_be_a_positive_number(value: Any) -> None:
+    error = refused(**BUY, stopLoss={"type": "trailing_stop", "trailAmount": value})
+    assert error.field == "stopLoss.trailAmount"
+
+
+def test_trail_percent_of_the_whole_price_is_refused() -> None:
+    error = refused(**BUY, stopLoss={"type": "trailing_stop", "trailPercent": 100})
+    assert error.field == "stopLoss.trailPercent"
+
+
+@pytest.mark.parametrize("field", ["trailAmount", "trailPercent"])
+def test_top_level_trail_values_belong_to_trailing_stop_orders_and_are_refused(field: str) -> None:
+    error = refused(**BUY, **{field: 2})
+    assert error.field == field
+    assert "orderType trailing_stop" in str(error)
+
+
+def test_breakeven_action_is_refused_with_the_reason() -> None:
+    with pytest.raises(PayloadError) as caught:
+        parse_alert(b'{"ticker": "SPY", "action": "breakeven", "orderType": "stop"}')
+    assert caught.value.field == "action"
+    assert "average entry price" in str(caught.value)
+
+
+def test_breakeven_offset_is_refused() -> None:
+    assert refused(**BUY, breakevenOffset=5).field == "breakevenOffset"
+
+
+def test_a_list_of_take_profits_is_refused_pointing_to_the_ladder() -> None:
+    error = refused(**BUY, takeProfit=[{"percent": 5}, {"percent": 10}])
+    assert error.field == "takeProfit"
+    assert "exits.take_profits" in str(error)
