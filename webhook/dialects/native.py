@@ -3,7 +3,9 @@
     {"symbol": "BTC/USDT", "side": "buy", "order_type": "limit", "quantity": 0.1,
      "price": 67500, "stop_loss": 66000, "take_profit": 70000, "confidence": 0.75}
 
-plus optional `action` (`target` with `target_position`: the net position wanted), `plugin`,
+plus optional `action` (`target` with `target_position`: the net position wanted), `exits` (of
+an entry: how its position is brought out, as `plugins.orders.ManagedExits` has it, distances
+in price units), `plugin`,
 `accounts` (a list of accounts to fan the order out to), `expected_position` (the net position
 the sender believes the account holds before this order), `id` (the idempotency key when there
 is no `webhook-id`), `comment`, `passphrase`, `time_in_force` and `quantity_unit` (units,
@@ -22,6 +24,7 @@ from webhook.dialects.signal import (
     account_names,
     build_order,
     check_placeholders,
+    exits_object,
     needs_default_quantity,
     to_number,
     to_text,
@@ -32,6 +35,7 @@ ORDER_FIELDS = frozenset(
     {
         "symbol", "side", "order_type", "quantity", "price", "stop_price", "stop_loss",
         "take_profit", "confidence", "action", "comment", "time_in_force", "target_position",
+        "exits",
     }
 )
 SIDE_WORDS = {"long": "buy", "short": "sell"}
@@ -58,6 +62,8 @@ def parse_native(
     for key in ("side", "order_type", "action", "time_in_force"):
         if isinstance(fields.get(key), str):
             fields[key] = fields[key].strip().lower()
+    if "exits" in fields:
+        fields["exits"] = exits_object("exits", fields["exits"])
     side = fields.get("side")
     if isinstance(side, str) and side in SIDE_WORDS:
         fields["side"] = SIDE_WORDS[side]

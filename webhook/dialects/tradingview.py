@@ -12,6 +12,9 @@ position opposite to the new one (`prev_market_position`) reverses it, to `posit
 Fields this dialect does not know are ignored, since alert messages often carry notes for people.
 `timenow` (when the alert fired) is the alert's own time, from which its staleness is measured;
 `time` is not, since users often fill it with `{{time}}`, the opening of the alert's bar.
+`exits` (a trailing stop, a break-even move, a take-profit ladder: `plugins.orders.ManagedExits`,
+distances in price units) go with the entries; since one strategy alert message serves the
+strategy's entries and exits alike, they are dropped from an order that closes or cancels.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from webhook.dialects.signal import (
     account_names,
     build_order,
     check_placeholders,
+    exits_object,
     needs_default_quantity,
     to_alert_time,
     to_number,
@@ -55,7 +59,7 @@ KNOWN = frozenset(
     | {"exchange", "position", "market_position", "position_size", "order_id", "id", "time",
        "timenow", "plugin", "passphrase", "interval", "strategy", "quantity_unit",
        "prev_market_position", "prev_position", "prev_market_position_size",
-       "market_position_size", "accounts"}
+       "market_position_size", "accounts", "exits"}
 )
 
 
@@ -87,6 +91,10 @@ def parse_tradingview(
     if payload.get("timenow") not in (None, ""):
         # `{{timenow}}` is when the alert fired; `{{time}}` is its bar's opening, often older.
         fields["alert_time"] = to_alert_time("timenow", payload["timenow"])
+    exits = exits_object("exits", payload.get("exits"))
+    if exits is not None and fields.get("action", OrderAction.OPEN.value) in (
+            OrderAction.OPEN.value, OrderAction.REVERSE.value):
+        fields["exits"] = exits
     unit = _text_or_none(payload, "quantity_unit")
     return ParsedSignal(
         order=build_order(fields, renamed=renamed, default_quantity=default_quantity),

@@ -24,7 +24,9 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
     config: dict[str, Any] = {
         "secret": [SECRET], "admin_token": "policy-admin-token-3e7b1c9a5f",
         "journal": f"sqlite:///{tmp_path / 'j.db'}",
-        "plugins": {"paper": {"type": "mock", "delay_ms": 0, "prices": {"ETHUSDT": 2000}}},
+        "plugins": {"paper": {"type": "mock", "delay_ms": 0, "slippage": 0,
+                              "prices": {"ETHUSDT": 2000, "EURUSD": 1.085, "AAPL": 190},
+                              "symbol_specs": {"EURUSD": {"digits": 5}}}},
         "sources": {
             "tv": {"passphrase": "open sesame"},
             "signed": {"risk": {"max_signals_per_minute": 2}},
@@ -106,3 +108,36 @@ def test_rejection_answer_names_the_rule(client: TestClient) -> None:
     assert answer.json()["status"] == "rejected"
     assert answer.json()["rule"] == "sizing"
     assert record(client, answer)["reason"].startswith("sizing: 50% of the position")
+
+
+# Alerts with managed exits: the stored order carries them, in price units whatever unit the
+# alert gave them in. Until the exits engine lands, the policy rejects orders with exits (rule
+# "exits"): these tests check the stored order, not the signal's status.
+
+def stored_exits(client: TestClient, body: str) -> Any:
+    answer = signed(client, body)
+    assert answer.status_code < 400, answer.text
+    return record(client, answer)["order"]["exits"]
+
+
+def test_native_exits_are_stored_with_the_order(client: TestClient) -> None:
+    body = {"symbol": "ETHUSDT", "side": "buy", "quantity": 0.1,
+            "exits": {"trailing_stop": {"percent": 1.5},
+                      "take_profits": [{"price": 2100, "share": 0.5}]}}
+    exits = stored_exits(client, json.dumps(body))
+    assert exits["trailing_stop"]["percent"] == 1.5
+    assert exits["take_profits"] == [{"price": 2100, "share": 0.5}]
+
+
+def test_traderspost_trailing_stop_loss_is_stored_as_the_trailing_stop(
+    client: TestClient,
+) -> None:
+    body = {"ticker": "AAPL", "action": "buy", "quantity": 10,
+            "stopLoss": {"type": "trailing_stop", "trailAmount": 2}}
+    assert stored_exits(client, json.dumps(body))["trailing_stop"]["amount"] == 2
+
+
+def test_pineconnector_pips_are_stored_in_price(client: TestClient) -> None:
+    exits = stored_exits(client, "60123456789,buy,EURUSD,risk=1,betrigger=15,traildist=20")
+    assert exits["trailing_stop"]["amount"] == pytest.approx(0.002)
+    assert exits["break_even"]["trigger"] == pytest.approx(0.0015)
