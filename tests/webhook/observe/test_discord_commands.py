@@ -25,8 +25,7 @@ ADMIN = {"authorization": "Bearer discord-admin-token-8e2f4a6c1b"}
 DESK, OTHER_CHANNEL, TRADER, STRANGER = "1100000000000000001", "1100000000000000009", "42", "666"
 
 
-@pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient]:
+def settings(tmp_path: Path, **extra: Any) -> Settings:
     config: dict[str, Any] = {
         "secret": [SECRET], "admin_token": ADMIN["authorization"].split()[1],
         "journal": f"sqlite:///{tmp_path / 'j.db'}",
@@ -38,7 +37,12 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
             "quiet": {"kind": "discord", "url": "http://127.0.0.1:9/hook", "events": []},
         },
     }
-    with TestClient(create_app(Settings.model_validate(config))) as running:
+    return Settings.model_validate(config | extra)
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(settings(tmp_path))) as running:
         yield running
 
 
@@ -190,3 +194,26 @@ def test_a_slow_command_is_deferred_and_its_reply_edits_the_answer(
 def test_a_quick_command_is_answered_in_the_response_itself(client: TestClient) -> None:
     answer = post(client, command("status")).json()
     assert answer["type"] == 4 and "kill switch released" in answer["data"]["content"]
+
+
+def test_approve_and_decline_take_the_signal_id(tmp_path: Path) -> None:
+    waiting = settings(tmp_path, sources={"signed": {"approval": "always"}})
+    with TestClient(create_app(waiting)) as client:
+        ids = []
+        for _ in range(2):
+            raw = b"buy 0.1 ETHUSDT"
+            ids.append(client.post("/webhook", content=raw, headers={
+                **signature_headers(SECRET, raw), "content-type": "text/plain"}
+            ).json()["signal_id"])
+        approve = command("approve")
+        approve["data"]["options"] = [{"name": "signal", "type": 3, "value": ids[0]}]
+        decline = command("decline")
+        decline["data"]["options"] = [{"name": "signal", "type": 3, "value": ids[1]}]
+        approved = post(client, approve).json()["data"]["content"]
+        declined = post(client, decline).json()["data"]["content"]
+        missing = post(client, command("approve")).json()["data"]["content"]
+        statuses = [client.get(f"/api/signals/{i}", headers=ADMIN).json()["status"] for i in ids]
+    assert ids[0] in approved and "approved" in approved
+    assert ids[1] in declined and "declined" in declined
+    assert statuses[1] == "declined" and statuses[0] != "awaiting_approval"
+    assert missing == "/approve needs the signal's id: /approve signal:ID"

@@ -14,6 +14,10 @@ allowed for 15 minutes with the interaction's own token; no bot token is needed)
 host is the target's `url`'s (Discord's own for a Discord webhook URL).
 
     /status  /positions  /signals  /kill     as on Telegram (`command_answers`)
+    /approve signal:ID  /decline signal:ID   a signal awaiting approval, as Telegram's buttons
+
+(`signal` is a string option, type 3, of the registered command; its value arrives in
+`data.options`, "Application Command Interaction Data Option Structure".)
 
 Only commands from `command_channels` (and, when set, `command_users`) are obeyed; any other
 channel, direct messages and other users get a refusal only they can see, and nothing happens.
@@ -62,8 +66,18 @@ class DiscordMember(_Discord):
     user: DiscordUser | None = None
 
 
+class CommandOption(_Discord):
+    name: str
+    value: str | int | float | bool | None = None
+
+
 class CommandData(_Discord):
     name: str = ""
+    options: list[CommandOption] = []
+
+    def option(self, name: str) -> str | None:
+        found = next((o.value for o in self.options if o.name == name), None)
+        return None if found is None else str(found).strip()[:64]
 
 
 class Interaction(_Discord):
@@ -115,8 +129,7 @@ class DiscordCommands:
                            interaction.user_id or "-")
             return Answer(_message(REFUSED, private=True))
         by = f"Discord user {interaction.user_id} in channel {interaction.channel_id}"
-        running = asyncio.ensure_future(
-            run_command(self._actions, interaction.data.name.lower(), by))
+        running = asyncio.ensure_future(self._run(interaction.data, by))
         try:
             reply = await asyncio.wait_for(asyncio.shield(running), DEFER_AFTER)
         except TimeoutError:
@@ -126,6 +139,17 @@ class DiscordCommands:
                 return Answer({"type": DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE},
                               later=functools.partial(self._edit_when_done, interaction, running))
         return Answer(_reply(reply))
+
+    async def _run(self, data: CommandData, by: str) -> str | None:
+        name = data.name.lower()
+        if name not in ("approve", "decline"):
+            return await run_command(self._actions, name, by)
+        signal_id = data.option("signal")
+        if not signal_id:
+            return f"/{name} needs the signal's id: /{name} signal:ID"
+        if name == "approve":
+            return await self._actions.approve(signal_id, by)
+        return await self._actions.decline(signal_id, by)
 
     async def _edit_when_done(self, interaction: Interaction,
                               running: asyncio.Future[str | None]) -> None:
