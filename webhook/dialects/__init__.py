@@ -4,8 +4,8 @@ Pure parsing: it imports no journal, no HTTP room and no plugin back end.
 `parse_alert` detects the dialect from the body (or takes the one a source fixes). JSON: an
 object with only `Order` fields is native; one with a `ticker` and a TradersPost-only field
 (`sentiment`, `orderType`, `limitPrice`, `stopLoss`, ...) or a TradersPost action (exit, add,
-cancel) is TradersPost; one with a ticker or symbol is TradingView placeholder JSON. Text:
-`LicenseID,command,symbol,...` is PineConnector, anything else a plain one-liner.
+cancel, breakeven) is TradersPost; one with a ticker or symbol is TradingView placeholder JSON.
+Text: `LicenseID,command,symbol,...` is PineConnector, anything else a plain one-liner.
 """
 
 from __future__ import annotations

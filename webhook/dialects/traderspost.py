@@ -56,7 +56,8 @@ ORDER_TYPES = ("market", "limit", "stop", "stop_limit")
 TIME_IN_FORCE = ("day", "gtc", "opg", "cls", "ioc", "fok")
 ONLY_TRADERSPOST = frozenset(
     {"sentiment", "quantityType", "orderType", "limitPrice", "stopPrice", "takeProfit",
-     "stopLoss", "timeInForce", "signalPrice", "extendedHours", "test", "extras"}
+     "stopLoss", "timeInForce", "signalPrice", "extendedHours", "test", "extras", "trailAmount",
+     "trailPercent", "breakevenOffset"}
 )
 UNSUPPORTED = {
     **dict.fromkeys(("optionType", "intrinsicValue", "expiration", "strikeCount",
@@ -83,7 +84,7 @@ def looks_like_traderspost(payload: dict[str, Any]) -> bool:
     action = payload.get("action")
     word = action.strip().lower() if isinstance(action, str) else ""
     return "ticker" in payload and (
-        bool(set(payload) & ONLY_TRADERSPOST) or word in ("exit", "add", "cancel")
+        bool(set(payload) & ONLY_TRADERSPOST) or word in ("exit", "add", "cancel", "breakeven")
     )
 
 

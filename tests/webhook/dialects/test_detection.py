@@ -67,6 +67,21 @@ def test_detection(body: bytes, dialect: str) -> None:
     assert parse_alert(body).dialect == dialect
 
 
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [(b'{"ticker": "SPY", "action": "breakeven"}', "action"),
+     (b'{"ticker": "SPY", "action": "sell", "trailAmount": 2}', "trailAmount"),
+     (b'{"ticker": "SPY", "action": "sell", "trailPercent": 1}', "trailPercent")],
+)
+def test_traderspost_only_trailing_and_breakeven_fields_get_its_reasons(
+    body: bytes, field: str
+) -> None:
+    with pytest.raises(PayloadError) as caught:
+        parse_alert(body)
+    assert caught.value.field == field
+    assert "tradehook" in caught.value.problem
+
+
 def test_a_source_can_fix_the_dialect() -> None:
     body = b'{"ticker": "NQ", "action": "buy", "quantity": 1}'
     assert parse_alert(body).dialect == "tradingview"
