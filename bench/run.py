@@ -137,11 +137,7 @@ def run_all(workdir: Path, secret: WebhookSecret) -> Report:
         burst = scenarios.burst(server)
     finally:
         server.stop()
-    stores = start_server(workdir / "stores", env={"TRADEHOOK_EXECUTION__ENABLED": "false"})
-    try:
-        stored_cpu = scenarios.cpu_per_signal(stores)
-    finally:
-        stores.stop()
+    stored_cpu = scenarios.stored_only_cpu(workdir)
     slow = start_server(workdir / "slow", env={"TRADEHOOK_PLUGINS__MOCK__DELAY_MS": "10000"})
     try:
         rows.append(measure("d. tradehook at 1,000/s offered, plugin takes 10 s/order",

@@ -3,7 +3,8 @@ the plugin's call, the executor's CPU per order, and memory over 100,000 signals
 
 Each posts pre-signed native signals with `bench.raw_client` to a real `tradehook serve`, waits
 until the executor has drained, and reads the figures from the server process (`/proc`) and from
-its SQLite journal, which records when each signal was received and each attempt started.
+its SQLite journal, which records when each signal was received, each attempt started and
+each result was made.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import httpx
 
 from bench.process_meter import cpu_seconds, rss_mb
 from bench.raw_client import post_all, read_answer, signed_request
-from tests.e2e.server import RunningServer
+from tests.e2e.server import RunningServer, start_server
 
 
 def native_body(symbol: str, n: int) -> bytes:
@@ -103,11 +104,14 @@ class ToPlugin:
 
 
 def receipt_to_plugin(journal: Path, since: float, rate: float) -> ToPlugin:
-    """From each signal's receipt to its first attempt's start, as the journal recorded them."""
+    """From each signal's receipt to the plugin's call, as the journal recorded them: the mock
+    plugin (no delay) stamps its result as it is called, with no await in between. (The first
+    attempt's start is no measure of it: it may be written with the receipt.)"""
     with sqlite3.connect(journal) as db:
         delays = [row[0] * 1000 for row in db.execute(
-            "SELECT a.started_at - s.received_at FROM signals s JOIN attempts a "
-            "ON a.signal_id = s.id AND a.number = 1 WHERE s.received_at >= ?", (since,))]
+            "SELECT MIN(json_extract(a.result_json, '$.timestamp')) - s.received_at "
+            "FROM signals s JOIN attempts a ON a.signal_id = s.id "
+            "WHERE s.received_at >= ? AND a.result_json IS NOT NULL GROUP BY s.id", (since,))]
     return ToPlugin(rate, len(delays), percentile(delays, 0.5), percentile(delays, 0.99))
 
 
@@ -144,6 +148,15 @@ def cpu_per_signal(server: RunningServer, count: int = 10_000) -> float:
     post(server, requests, connections=16, window=4)
     drained(server)
     return (cpu_seconds(server.process.pid) - before) / count * 1e6
+
+
+def stored_only_cpu(workdir: Path) -> float:
+    """`cpu_per_signal` on a server of its own with the executor off: receiving and storing."""
+    stores = start_server(workdir / "stores", env={"TRADEHOOK_EXECUTION__ENABLED": "false"})
+    try:
+        return cpu_per_signal(stores)
+    finally:
+        stores.stop()
 
 
 @dataclass(frozen=True)

@@ -343,7 +343,7 @@ class SignalPipeline:
             reason=verdict.reason, sizing=verdict.sizing,
             approval_deadline=None if verdict.approval_timeout is None
             else now + verdict.approval_timeout,
-            lease=self._executor.lease_for(plugin) if queued else None,
+            lease=self._executor.lease_for(plugin, starting=signal.id) if queued else None,
         )
         try:
             stored = await self._journal.record(record)
@@ -357,7 +357,8 @@ class SignalPipeline:
                            dialect=parsed.dialect)
         logger.info("signal %s: %s %s via %s", signal.id, verdict.status, verdict.order.symbol,
                     plugin)
-        return ExecutionJob.of(record, leased=stored.leased) if queued else None
+        return (ExecutionJob.of(record, leased=stored.leased, attempt=stored.attempt)
+                if queued else None)
 
     async def _store_invalid(
         self,

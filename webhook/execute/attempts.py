@@ -13,9 +13,11 @@ lease, so a stalled executor whose signal passed to another cannot send it a sec
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from plugins.errors import ExecutionError, OutcomeUnknown, TemporaryError
@@ -26,7 +28,7 @@ from webhook.execute.deadlines import DeliveryLimits, RetryBudget
 from webhook.execute.kill_switch import KillSwitch
 from webhook.execute.settings import ExecutionSettings
 from webhook.execute.targets import send_order
-from webhook.journal import Lease, NewSignal, SignalJournal, SignalRecord, SignalStatus
+from webhook.journal import HandedOn, Lease, NewSignal, SignalJournal, SignalRecord, SignalStatus
 from webhook.journal.records import PENDING
 from webhook.observe.events import SignalEvent, SignalEvents
 
@@ -51,9 +53,14 @@ class ExecutionJob:
     leased: bool = False
     """This executor holds the signal's lease already (taken as it was stored, or handed on by
     the journal when its lane's previous signal ended): it runs without a claim."""
+    attempt: int | None = None
+    """The attempt the journal opened for it with its lease (`Lease.starting`): its first send
+    goes out under that one, with no journal write of its own."""
 
     @classmethod
-    def of(cls, record: NewSignal, *, leased: bool = False) -> ExecutionJob:
+    def of(
+        cls, record: NewSignal, *, leased: bool = False, attempt: int | None = None
+    ) -> ExecutionJob:
         """The job of a stored signal (as claimed, or as it was just stored)."""
         assert record.order is not None and record.plugin is not None  # noqa: S101 - queued rows have both
         return cls(
@@ -65,6 +72,7 @@ class ExecutionJob:
             received_at=record.received_at,
             approved_at=record.approved_at if isinstance(record, SignalRecord) else None,
             leased=leased,
+            attempt=attempt,
         )
 
 
@@ -80,6 +88,7 @@ class AttemptRunner:
         events: SignalEvents | None = None,
         kill_switch: KillSwitch | None = None,
         limits: DeliveryLimits | None = None,
+        starts_next: Callable[[str, str], str | None] | None = None,
     ) -> None:
         self._journal = journal
         self._registry = registry
@@ -93,14 +102,22 @@ class AttemptRunner:
         self.hand_on = Lease(owner, settings.lease_seconds) if owner else None
         """Whom a final status asks the journal to lease its lane's next signal to; None
         while stopping."""
-        self._handed: dict[str, str] = {}
+        self._starts_next = starts_next
+        """(plugin, symbol) -> the signal the executor would run next in that lane from memory
+        and may start now, whose attempt the hand-on then opens (`Lease.starting`)."""
+        self._handed: dict[str, HandedOn] = {}
+        self.unsent: dict[str, int] = {}
+        """Signal -> the attempt opened ahead of its send (`ExecutionJob.attempt`), until the
+        send begins: what to withdraw when the executor stops first."""
 
-    async def run(self, job: ExecutionJob) -> str | None:
+    async def run(self, job: ExecutionJob) -> HandedOn | None:
         """Take the signal to a final status (or leave it pending if the journal fails).
 
-        Returns the id of its lane's next signal when the journal leased that one to this
-        executor along with the final status: the caller runs it without a claim.
+        Returns its lane's next signal when the journal leased that one to this executor along
+        with the final status: the caller runs it without a claim.
         """
+        if job.attempt is not None:
+            self.unsent[job.signal_id] = job.attempt
         try:
             await self._settle(job)
         finally:
@@ -305,6 +322,9 @@ class AttemptRunner:
         # in the journal, not in running tasks.
         hand_on = (self.hand_on if status not in PENDING
                    and self._breakers.state(job.plugin) is BreakerState.CLOSED else None)
+        if hand_on is not None and self._starts_next is not None:
+            starting = self._starts_next(job.plugin, job.order.symbol)
+            hand_on = dataclasses.replace(hand_on, starting=starting)
         handed = await self._journal.finish_attempt(
             job.signal_id, number, outcome=outcome, status=status, result=result, error=error,
             hand_on=hand_on,
@@ -320,7 +340,12 @@ class AttemptRunner:
             ))
 
     async def _start_attempt(self, job: ExecutionJob) -> int:
-        number = await self._journal.start_attempt(job.signal_id, time.time(), owner=self._owner)
+        """The attempt opened ahead for the job if there is one (its caller sends next, with
+        no await in between), else one opened now, before the send."""
+        number = self.unsent.pop(job.signal_id, None)
+        if number is None:
+            number = await self._journal.start_attempt(
+                job.signal_id, time.time(), owner=self._owner)
         self._attempt_started[(job.signal_id, number)] = time.monotonic()
         return number
 

@@ -8,6 +8,8 @@ The fast path costs no journal round trip of its own: a queued signal alone in i
 leased to this executor in the transaction that stores it (`Executor.lease_for`), and runs at
 once from the job in memory; when a signal ends, the same transaction that records its final
 status leases the lane's next signal to this executor (the journal's hand-on), which runs next.
+When the signal can be sent at once, either transaction also opens its first attempt
+(`Lease.starting`), so that its send follows that commit with no other.
 Everything else is claimed from the journal (`SignalJournal.claim`): signals stored without a
 lease, what other receivers stored, and what a stopped or crashed executor left behind (a slow
 poll looks). The journal stays the truth: every attempt starts only while the lease is held,
@@ -33,11 +35,11 @@ from plugins.orders import Order
 from plugins.registry import PluginRegistry
 from webhook.errors import JournalError, LeaseLost
 from webhook.execute.attempts import AttemptRunner, ExecutionJob
-from webhook.execute.breaker import CircuitBreakers
+from webhook.execute.breaker import BreakerState, CircuitBreakers
 from webhook.execute.deadlines import DeliveryLimits
 from webhook.execute.kill_switch import KillSwitch
 from webhook.execute.settings import ExecutionSettings
-from webhook.journal import Lease, SignalJournal
+from webhook.journal import HandedOn, Lease, SignalJournal
 from webhook.observe.events import SignalEvents
 from webhook.observe.logs import bind_signal
 
@@ -65,24 +67,26 @@ class Executor:
         self.breakers = CircuitBreakers(
             failures=settings.breaker_failures, cooldown=settings.breaker_cooldown
         )
+        self._kill_switch = kill_switch
         self._runner = AttemptRunner(
             journal, registry, settings, self.breakers,
             owner=self.owner, events=events, kill_switch=kill_switch,
-            limits=limits or DeliveryLimits(settings),
+            limits=limits or DeliveryLimits(settings), starts_next=self._next_to_start,
         )
         self.journal_trouble: str | None = None
         """Why the last claim or renewal could not reach the journal; None once it answers."""
         self._received: dict[str, ExecutionJob] = {}
         self._received_by_lane: dict[tuple[str, str], dict[str, ExecutionJob]] = {}
-        self._running: dict[str, asyncio.Task[str | None]] = {}
+        self._running: dict[str, asyncio.Task[HandedOn | None]] = {}
         self._running_lanes: set[tuple[str, str]] = set()
         self._running_plugins: dict[str, str] = {}
         self._ready: deque[ExecutionJob] = deque()
         """Leased jobs waiting for a free slot (at most `concurrency` run at once)."""
         self._awaiting_claim: set[str] = set()
         """Signals received here without a lease: a claim (or a hand-on) must take them."""
-        self._orphaned: set[str] = set()
-        """Signals handed on to this executor while it stops: their leases are given back."""
+        self._orphaned: dict[str, int | None] = {}
+        """Signals handed on to this executor while it stops (with the attempt opened for
+        each, if any): their attempts are withdrawn and their leases given back."""
         self._wakeup = asyncio.Event()
         self._loops: list[asyncio.Task[None]] = []
         self._stopping = False
@@ -107,14 +111,39 @@ class Executor:
         """Orders this instance received for (plugin, symbol) that are not final yet."""
         return [job.order for job in self._received_by_lane.get((plugin, symbol), {}).values()]
 
-    def lease_for(self, plugin: str) -> Lease | None:
+    def lease_for(self, plugin: str, *, starting: str | None = None) -> Lease | None:
         """The lease to ask for when a queued signal for `plugin` is stored, so that it runs
         without a claim; None while this executor takes nothing (disabled, stopping, or the
-        plugin's breaker holds its signals back)."""
+        plugin's breaker holds its signals back).
+
+        With `starting` (the signal's id) the lease also asks for its first attempt to be
+        opened in the same transaction, so that its send needs no commit of its own: only while
+        a slot is free (it is sent at once), the plugin's breaker is closed and the kill switch
+        is released. Else it is opened before the send, as for every other attempt."""
         if (not self._settings.enabled or self._stopping
                 or plugin in self.breakers.waiting_plugins()):
             return None
-        return Lease(self.owner, self._settings.lease_seconds)
+        busy = len(self._running) + len(self._ready)
+        if busy >= self._settings.concurrency or not self._may_start(plugin):
+            starting = None
+        return Lease(self.owner, self._settings.lease_seconds, starting=starting)
+
+    def _may_start(self, plugin: str) -> bool:
+        """Whether a signal of `plugin` would be sent as soon as it runs: nothing to wait for
+        (an open breaker) or to refuse it for (the kill switch) before its send."""
+        return ((self._kill_switch is None or not self._kill_switch.engaged)
+                and self.breakers.state(plugin) is BreakerState.CLOSED)
+
+    def _next_to_start(self, plugin: str, symbol: str) -> str | None:
+        """The signal of (plugin, symbol) received here that runs next, as its lane's running
+        signal ends, when it may be started then (the freed slot is its: no job waits for one).
+        The journal opens its attempt with the hand-on only if it is indeed the lane's head."""
+        if self._ready or not self._may_start(plugin):
+            return None
+        for signal_id in self._received_by_lane.get((plugin, symbol), {}):
+            if signal_id in self._awaiting_claim:  # arrival order: the first not running
+                return signal_id
+        return None
 
     def submit(self, job: ExecutionJob) -> None:
         """A stored signal is ready to execute: run it now when `job.leased` (this executor
@@ -151,6 +180,7 @@ class Executor:
         await asyncio.gather(*self._loops, return_exceptions=True)
         self._runner.hand_on = None
         left = [job.signal_id for job in self._ready]
+        unsent = {job.signal_id: job.attempt for job in self._ready if job.attempt is not None}
         self._ready.clear()
         if self._running:
             _, unfinished = await asyncio.wait(set(self._running.values()), timeout=grace)
@@ -159,11 +189,18 @@ class Executor:
             for task in unfinished:
                 task.cancel()
             await asyncio.gather(*unfinished, return_exceptions=True)
+        unsent |= {signal_id: self._runner.unsent.pop(signal_id)
+                   for signal_id in left if signal_id in self._runner.unsent}
         left += self._orphaned
+        unsent |= {signal_id: number for signal_id, number in self._orphaned.items()
+                   if number is not None}
         self._orphaned.clear()
         self._received.clear()
         self._received_by_lane.clear()
         self._awaiting_claim.clear()
+        if unsent:  # opened ahead, never sent: queued again, as they were
+            with contextlib.suppress(JournalError):
+                await self._journal.withdraw_attempts(unsent)
         if left:
             with contextlib.suppress(JournalError):
                 await self._journal.release(self.owner, left)
@@ -219,7 +256,7 @@ class Executor:
         self._running_lanes.add((job.plugin, job.order.symbol))
         task.add_done_callback(functools.partial(self._done, job))
 
-    def _done(self, job: ExecutionJob, task: asyncio.Task[str | None]) -> None:
+    def _done(self, job: ExecutionJob, task: asyncio.Task[HandedOn | None]) -> None:
         signal_id = job.signal_id
         self._running.pop(signal_id, None)
         self._running_plugins.pop(signal_id, None)
@@ -228,14 +265,15 @@ class Executor:
         handed = None if task.cancelled() else task.result()
         if self._stopping:
             if handed is not None:
-                self._orphaned.add(handed)
+                self._orphaned[handed.signal_id] = handed.attempt
             return
+        self._runner.unsent.pop(signal_id, None)
         if self._ready:
             self._launch(self._ready.popleft())
-        next_job = None if handed is None else self._received.get(handed)
-        if next_job is not None and handed not in self._running:
+        next_job = None if handed is None else self._received.get(handed.signal_id)
+        if handed is not None and next_job is not None and handed.signal_id not in self._running:
             self._awaiting_claim.discard(next_job.signal_id)
-            self._launch(dataclasses.replace(next_job, leased=True))
+            self._launch(dataclasses.replace(next_job, leased=True, attempt=handed.attempt))
         elif handed is not None or self._awaiting_claim or not self._journal.hands_on:
             self._wakeup.set()  # the next signal of its lane, leased or not, is claimed now
 
@@ -248,7 +286,7 @@ class Executor:
         if not waiting:
             self._received_by_lane.pop(lane, None)
 
-    async def _run(self, job: ExecutionJob) -> str | None:
+    async def _run(self, job: ExecutionJob) -> HandedOn | None:
         """Run one signal; the id of its lane's next signal when the journal handed it on."""
         bind_signal(job.signal_id)
         try:

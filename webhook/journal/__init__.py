@@ -7,6 +7,7 @@ from webhook.errors import ConfigError
 from webhook.journal.base import SignalJournal
 from webhook.journal.records import (
     Attempt,
+    HandedOn,
     Lease,
     NewSignal,
     SignalRecord,
@@ -17,6 +18,7 @@ from webhook.journal.sqlite import SqliteJournal
 
 __all__ = [
     "Attempt",
+    "HandedOn",
     "Lease",
     "NewSignal",
     "SignalJournal",

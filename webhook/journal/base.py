@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from plugins.orders import ExecutionResult
 from webhook.journal.period import FillRow, PeriodCount
-from webhook.journal.records import Lease, NewSignal, SignalRecord, SignalStatus, Stored
+from webhook.journal.records import (
+    HandedOn,
+    Lease,
+    NewSignal,
+    SignalRecord,
+    SignalStatus,
+    Stored,
+)
 
 
 class SignalJournal(ABC):
@@ -32,8 +39,10 @@ class SignalJournal(ABC):
         and answers with the first signal's id.
 
         A queued signal with a `lease` that finds no other pending signal of its (plugin,
-        symbol) is leased to that owner in the same transaction (`Stored.leased`). A journal
-        may ignore the request (the default leases nothing): the signal is then claimed.
+        symbol) is leased to that owner in the same transaction (`Stored.leased`), and when
+        the lease is `starting` it, its first attempt is opened there too (`Stored.attempt`).
+        A journal may ignore the request (the default leases nothing): the signal is then
+        claimed.
         """
 
     @abstractmethod
@@ -57,14 +66,15 @@ class SignalJournal(ABC):
         result: ExecutionResult | None = None,
         error: str | None = None,
         hand_on: Lease | None = None,
-    ) -> str | None:
+    ) -> HandedOn | None:
         """Close an attempt with its outcome and move the signal to `status`; a final status
         also frees the signal's lease.
 
         With `hand_on` and a final status, the same transaction leases the next signal of the
         (plugin, symbol) to `hand_on.owner` when it is queued and no one else holds a live
-        lease in that lane, and returns its id (else None: whatever waits is claimed). A
-        journal may never hand on; its executors then claim every next signal.
+        lease in that lane, opens its next attempt when `hand_on` is `starting` it, and
+        answers which (else None: whatever waits is claimed). A journal may never hand on;
+        its executors then claim every next signal.
         """
 
     @abstractmethod
@@ -95,6 +105,13 @@ class SignalJournal(ABC):
     @abstractmethod
     async def release(self, owner: str, signal_ids: Collection[str]) -> None:
         """Give these leases up (on shutdown), leaving the signals' statuses as they are."""
+
+    async def withdraw_attempts(self, unsent: Mapping[str, int]) -> None:
+        """Undo attempts opened ahead of a send that was never made (signal id -> attempt
+        number, see `Lease.starting`; the executor stopped first): each unfinished one is
+        deleted and its signal is queued again, as if it had never started. A journal that
+        opens no attempt ahead (the default) has none to withdraw."""
+        return None
 
     @abstractmethod
     async def settle_approval(

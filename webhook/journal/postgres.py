@@ -37,7 +37,15 @@ from webhook.journal.postgres_schema import (
     storable,
 )
 from webhook.journal.postgres_url import parse_postgres_url
-from webhook.journal.records import PENDING, Lease, NewSignal, SignalRecord, SignalStatus, Stored
+from webhook.journal.records import (
+    PENDING,
+    HandedOn,
+    Lease,
+    NewSignal,
+    SignalRecord,
+    SignalStatus,
+    Stored,
+)
 from webhook.journal.rows import COLUMNS, listing_filters, record_from
 
 logger = logging.getLogger("tradehook.journal")
@@ -159,7 +167,7 @@ class PostgresJournal(SignalJournal):
         result: ExecutionResult | None = None,
         error: str | None = None,
         hand_on: Lease | None = None,
-    ) -> str | None:
+    ) -> HandedOn | None:
         values = {
             "id": signal_id, "number": number, "now": time.time(), "outcome": outcome,
             "status": status.value, "error": storable(error), "final": status not in PENDING,

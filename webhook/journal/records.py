@@ -88,6 +88,21 @@ class Lease:
 
     owner: str
     seconds: float
+    starting: str | None = None
+    """The signal whose next attempt the journal opens with the lease, in the same transaction,
+    when it is that signal the lease goes to: the executor sends it next from memory, so its
+    send follows that commit with no other. An attempt opened and never finished is reconciled
+    by client order id after a crash, as every attempt is."""
+
+
+@dataclass(frozen=True)
+class HandedOn:
+    """A lane's next signal, leased to the executor in the transaction that ended the previous
+    one (`SignalJournal.finish_attempt`)."""
+
+    signal_id: str
+    attempt: int | None = None
+    """The attempt opened for it in the same transaction (`Lease.starting`), else None."""
 
 
 class NewSignal(BaseModel):
@@ -152,3 +167,5 @@ class Stored(BaseModel):
     duplicate: bool = False
     leased: bool = False
     """The signal is leased to `NewSignal.lease`'s owner: it heads its lane, run it now."""
+    attempt: int | None = None
+    """The attempt opened for it as it was stored (`Lease.starting`): send it next."""

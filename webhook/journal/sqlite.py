@@ -7,19 +7,21 @@ import contextlib
 import os
 import sqlite3
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from plugins.orders import ExecutionResult
 from webhook.errors import JournalError, LeaseLost
+from webhook.journal import sqlite_attempts as attempts
 from webhook.journal import sqlite_lanes as lanes
 from webhook.journal.base import SignalJournal
 from webhook.journal.group_commit import GroupCommitter
 from webhook.journal.period import FillRow, PeriodCount, count_query, fills_query, id_bounds
 from webhook.journal.records import (
     PENDING,
+    HandedOn,
     Lease,
     NewSignal,
     SignalRecord,
@@ -125,9 +127,13 @@ class SqliteJournal(SignalJournal):
                     raise
                 return Stored(signal_id=first[0], duplicate=True)
             connection.executemany(_INSERT, child_rows)
-            if lane_free and to is not None:
-                lanes.lease(connection, signal.id, to, time.time())
-            return Stored(signal_id=signal.id, leased=lane_free)
+            if not lane_free or to is None:
+                return Stored(signal_id=signal.id)
+            now = time.time()
+            lanes.lease(connection, signal.id, to, now)
+            starts = to.starting == signal.id
+            attempt = attempts.open_attempt(connection, signal.id, now) if starts else None
+            return Stored(signal_id=signal.id, leased=True, attempt=attempt)
 
         return await self._writer.run(insert)
 
@@ -141,19 +147,7 @@ class SqliteJournal(SignalJournal):
                 ).fetchone()
                 if row is None or row[0] != owner:
                     raise LeaseLost(f"signal {signal_id} is leased to {row and row[0]!r} now")
-            (last,) = connection.execute(
-                "SELECT COALESCE(MAX(number), 0) FROM attempts WHERE signal_id = ?", (signal_id,)
-            ).fetchone()
-            number = int(last) + 1
-            connection.execute(
-                "INSERT INTO attempts (signal_id, number, started_at) VALUES (?, ?, ?)",
-                (signal_id, number, started_at),
-            )
-            connection.execute(
-                "UPDATE signals SET status = ?, updated_at = ? WHERE id = ?",
-                (SignalStatus.EXECUTING.value, started_at, signal_id),
-            )
-            return number
+            return attempts.open_attempt(connection, signal_id, started_at)
 
         return await self._writer.run(start)
 
@@ -167,12 +161,12 @@ class SqliteJournal(SignalJournal):
         result: ExecutionResult | None = None,
         error: str | None = None,
         hand_on: Lease | None = None,
-    ) -> str | None:
+    ) -> HandedOn | None:
         now = time.time()
         result_json = result.model_dump_json() if result else None
         final = status not in PENDING
 
-        def finish(connection: sqlite3.Connection) -> str | None:
+        def finish(connection: sqlite3.Connection) -> HandedOn | None:
             connection.execute(
                 "UPDATE attempts SET finished_at = ?, outcome = ?, error = ?, result_json = ? "
                 "WHERE signal_id = ? AND number = ?",
@@ -196,7 +190,12 @@ class SqliteJournal(SignalJournal):
             ).fetchone()
             if lane is None or lane[0] is None or lane[1] is None:
                 return None
-            return lanes.hand_on(connection, lane[0], lane[1], hand_on, now)
+            handed = lanes.hand_on(connection, lane[0], lane[1], hand_on, now)
+            if handed is None:
+                return None
+            if handed != hand_on.starting:
+                return HandedOn(handed)
+            return HandedOn(handed, attempts.open_attempt(connection, handed, now))
 
         return await self._writer.run(finish)
 
@@ -261,6 +260,16 @@ class SqliteJournal(SignalJournal):
 
         if ids:
             await self._writer.run(give_up)
+
+    async def withdraw_attempts(self, unsent: Mapping[str, int]) -> None:
+        withdrawn = list(unsent.items())
+
+        def withdraw(connection: sqlite3.Connection) -> None:
+            for signal_id, number in withdrawn:
+                attempts.withdraw_attempt(connection, signal_id, number)
+
+        if withdrawn:
+            await self._writer.run(withdraw)
 
     async def settle_approval(
         self, signal_id: str, status: SignalStatus, *, at: float, reason: str | None = None

@@ -1,5 +1,6 @@
 """The executor's fast path: signals leased as they are stored run from memory, and each lane's
-next signal is handed on by the journal, with no claim in between."""
+next signal is handed on by the journal, with no claim in between; the first attempt of each
+is opened in that same transaction, so that no journal write comes between it and its send."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from pathlib import Path
 import pytest
 
 from plugins.errors import TemporaryError
+from plugins.registry import PluginRegistry
 from tests.webhook.execute.test_executor import FAST, BrokerStandIn, settle, started
 from tests.webhook.journal.journal_helpers import queued_signal
 from webhook.execute.executor import ExecutionJob, Executor
-from webhook.journal import NewSignal, SignalRecord, SignalStatus, SqliteJournal
+from webhook.execute.kill_switch import KillSwitch
+from webhook.journal import Lease, NewSignal, SignalRecord, SignalStatus, SqliteJournal
 
 pytestmark = pytest.mark.anyio
 QUIET = FAST.model_copy(update={"poll_interval": 60})
@@ -23,7 +26,13 @@ QUIET = FAST.model_copy(update={"poll_interval": 60})
 
 class CountingJournal(SqliteJournal):
     claims = 0
+    starts = 0
     claimed = asyncio.Event()
+
+    async def start_attempt(self, signal_id: str, started_at: float, *,
+                            owner: str | None = None) -> int:
+        self.starts += 1
+        return await super().start_attempt(signal_id, started_at, owner=owner)
 
     async def claim(self, owner: str, *, lease_seconds: float, limit: int,
                     exclude_plugins: Collection[str] = ()) -> list[SignalRecord]:
@@ -47,8 +56,8 @@ async def store_and_submit(journal: SqliteJournal, executor: Executor, plugin: s
     """As the receiving pipeline does: ask for the lease, store, hand the job over."""
     assert signal.order is not None
     stored = await journal.record(
-        signal.model_copy(update={"lease": executor.lease_for(plugin)}))
-    executor.submit(ExecutionJob.of(signal, leased=stored.leased))
+        signal.model_copy(update={"lease": executor.lease_for(plugin, starting=signal.id)}))
+    executor.submit(ExecutionJob.of(signal, leased=stored.leased, attempt=stored.attempt))
     return stored.leased
 
 
@@ -155,3 +164,84 @@ async def test_a_signal_handed_on_past_its_max_lag_expires_unsent(
         await executor.stop(grace=1)
     assert (first.status, second.status) == (SignalStatus.FILLED, SignalStatus.EXPIRED)
     assert broker.calls == [head.id]
+
+
+async def test_signals_stored_and_handed_on_are_sent_with_no_journal_write_of_their_own(
+    journal: CountingJournal,
+) -> None:
+    broker = BrokerStandIn(delay=0.01)
+    executor = await quiet_executor(journal, broker)
+    try:
+        alone = queued_signal("ETH/USDT")
+        lane = [queued_signal("BTC/USDT") for _ in range(4)]
+        for signal in (alone, *lane):
+            await store_and_submit(journal, executor, "paper", signal)
+        records = await settle(journal, executor, [s.id for s in (alone, *lane)])
+    finally:
+        await executor.stop(grace=1)
+    assert journal.starts == 0
+    assert [[a.outcome for a in r.attempts] for r in records] == [["result"]] * 5
+    in_lane = [s.id for s in lane]
+    assert [call for call in broker.calls if call in in_lane] == in_lane
+
+
+async def test_a_retry_opens_its_attempt_before_its_send(journal: CountingJournal) -> None:
+    broker = BrokerStandIn(script=[TemporaryError("busy")])
+    executor = await quiet_executor(journal, broker)
+    try:
+        signal = queued_signal()
+        await store_and_submit(journal, executor, "paper", signal)
+        (record,) = await settle(journal, executor, [signal.id])
+    finally:
+        await executor.stop(grace=1)
+    assert journal.starts == 1
+    assert [a.outcome for a in record.attempts] == ["temporary", "result"]
+
+
+async def test_nothing_is_started_ahead_while_the_kill_switch_is_engaged(
+    journal: CountingJournal,
+) -> None:
+    registry = PluginRegistry()
+    registry.register(BrokerStandIn())
+    executor = Executor(journal, registry, QUIET, owner="test",
+                        kill_switch=KillSwitch(journal, configured=True))
+    lease = executor.lease_for("paper", starting="01SIGNAL")
+    assert lease is not None and lease.starting is None
+
+
+async def test_a_stopped_executor_withdraws_the_attempts_it_opened_and_never_sent(
+    journal: CountingJournal,
+) -> None:
+    broker = BrokerStandIn(delay=0.3)
+    executor = await started(journal, broker, QUIET.model_copy(update={"concurrency": 1}))
+    await journal.claimed.wait()
+    first, second = queued_signal("BTC/USDT"), queued_signal("ETH/USDT")
+    # Both asked for their lease while the one slot was free: the second waits for it with its
+    # attempt open.
+    leases = [executor.lease_for("paper", starting=s.id) for s in (first, second)]
+    stored = [await journal.record(s.model_copy(update={"lease": lease}))
+              for s, lease in zip((first, second), leases, strict=True)]
+    for signal, answer in zip((first, second), stored, strict=True):
+        executor.submit(ExecutionJob.of(signal, leased=True, attempt=answer.attempt))
+    await asyncio.sleep(0.05)  # the first is at the broker
+    await executor.stop(grace=1)
+    waited = await journal.get(second.id)
+    assert waited is not None
+    assert (waited.status, waited.attempts) == (SignalStatus.QUEUED, [])
+    assert broker.calls == [first.id]
+
+
+async def test_a_started_signal_whose_executor_vanished_is_looked_up_before_it_is_sent(
+    journal: CountingJournal,
+) -> None:
+    signal = queued_signal()
+    lease = Lease("vanished", 0.2, starting=signal.id)
+    assert (await journal.record(signal.model_copy(update={"lease": lease}))).attempt == 1
+    broker = BrokerStandIn()
+    executor = await started(journal, broker, FAST, owner="survivor")
+    try:
+        (record,) = await settle(journal, executor, [signal.id])
+    finally:
+        await executor.stop(grace=1)
+    assert [a.outcome for a in record.attempts] == [None, "not_found", "result"]
+    assert broker.lookups == ["BTC/USDT"]

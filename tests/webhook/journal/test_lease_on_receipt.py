@@ -1,5 +1,6 @@
 """The SQLite journal's fast path: the lease taken as a signal is stored, and the hand-on of a
-lane's next signal in the transaction that ends the previous one."""
+lane's next signal in the transaction that ends the previous one, each opening the signal's
+next attempt too when the executor asks (`Lease.starting`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.webhook.journal.journal_helpers import queued_signal
-from webhook.journal import Lease, NewSignal, SignalStatus, SqliteJournal
+from webhook.journal import HandedOn, Lease, NewSignal, SignalStatus, SqliteJournal
 
 pytestmark = pytest.mark.anyio
 MINE = Lease("here", 30)
@@ -27,8 +28,19 @@ def asking(signal: NewSignal, lease: Lease = MINE) -> NewSignal:
 
 async def finish(journal: SqliteJournal, signal_id: str, owner: str = "here") -> str | None:
     number = await journal.start_attempt(signal_id, time.time(), owner=owner)
-    return await journal.finish_attempt(signal_id, number, outcome="result",
-                                        status=SignalStatus.FILLED, hand_on=Lease(owner, 30))
+    handed = await journal.finish_attempt(signal_id, number, outcome="result",
+                                          status=SignalStatus.FILLED, hand_on=Lease(owner, 30))
+    return None if handed is None else handed.signal_id
+
+
+def starting(signal: NewSignal) -> NewSignal:
+    return asking(signal, Lease("here", 30, starting=signal.id))
+
+
+async def state(journal: SqliteJournal, signal_id: str) -> tuple[SignalStatus, list[str | None]]:
+    record = await journal.get(signal_id)
+    assert record is not None
+    return record.status, [attempt.outcome for attempt in record.attempts]
 
 
 async def test_a_signal_alone_in_its_lane_is_leased_as_it_is_stored(
@@ -106,3 +118,55 @@ async def test_an_interrupted_head_is_left_to_a_claim(journal: SqliteJournal) ->
     assert await finish(journal, first.id) is None
     (claimed,) = await journal.claim("here", lease_seconds=30, limit=10)
     assert (claimed.id, claimed.status) == (second.id, SignalStatus.EXECUTING)
+
+
+async def test_a_lease_starting_the_signal_opens_its_first_attempt_as_it_is_stored(
+    journal: SqliteJournal,
+) -> None:
+    first = starting(queued_signal())
+    stored = await journal.record(first)
+    assert (stored.leased, stored.attempt) == (True, 1)
+    # Executing with its attempt open: whoever claims it after a crash asks the broker first.
+    assert await state(journal, first.id) == (SignalStatus.EXECUTING, [None])
+    (claimed,) = await journal.claim("here", lease_seconds=30, limit=10)
+    assert (claimed.id, claimed.status) == (first.id, SignalStatus.EXECUTING)
+
+
+async def test_only_the_signal_the_lease_names_is_started(journal: SqliteJournal) -> None:
+    other = asking(queued_signal(), Lease("here", 30, starting="01SOMEOTHERSIGNAL"))
+    assert (await journal.record(other)).attempt is None
+    behind = starting(queued_signal())
+    assert (await journal.record(behind)).attempt is None  # not its lane's head
+    assert await state(journal, behind.id) == (SignalStatus.QUEUED, [])
+
+
+async def test_the_hand_on_opens_the_attempt_of_the_signal_it_is_asked_to_start(
+    journal: SqliteJournal,
+) -> None:
+    first, second, third = (asking(queued_signal()) for _ in range(3))
+    for signal in (first, second, third):
+        await journal.record(signal)
+    number = await journal.start_attempt(first.id, time.time(), owner="here")
+    handed = await journal.finish_attempt(
+        first.id, number, outcome="result", status=SignalStatus.FILLED,
+        hand_on=Lease("here", 30, starting=second.id))
+    assert handed == HandedOn(second.id, 1)
+    assert await state(journal, second.id) == (SignalStatus.EXECUTING, [None])
+    # Asked to start another signal than the lane's head: the head is handed on unstarted.
+    handed = await journal.finish_attempt(
+        second.id, 1, outcome="result", status=SignalStatus.FILLED,
+        hand_on=Lease("here", 30, starting=first.id))
+    assert handed == HandedOn(third.id, None)
+    assert await state(journal, third.id) == (SignalStatus.QUEUED, [])
+
+
+async def test_a_withdrawn_attempt_leaves_the_signal_queued_as_before_it_started(
+    journal: SqliteJournal,
+) -> None:
+    unsent, finished = starting(queued_signal("BTC/USDT")), starting(queued_signal("ETH/USDT"))
+    await journal.record(unsent)
+    await journal.record(finished)
+    await journal.finish_attempt(finished.id, 1, outcome="temporary", status=SignalStatus.QUEUED)
+    await journal.withdraw_attempts({unsent.id: 1, finished.id: 1})
+    assert await state(journal, unsent.id) == (SignalStatus.QUEUED, [])
+    assert await state(journal, finished.id) == (SignalStatus.QUEUED, ["temporary"])

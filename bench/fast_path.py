@@ -1,0 +1,73 @@
+"""The rows of `make bench` that issue 16's targets 3 and 4 read, alone, for runs side by side.
+
+`python -m bench.fast_path [--runs N]` measures, as `bench.run` does: the delay from receipt to
+the plugin's call at 1,000 signals/s offered (wrk, row c) and at 50/s (`scenarios.paced`), and
+the executor's CPU per order (a server with the executor less one without, 10,000 signals each).
+With `PYTHONPATH=OTHER_TREE` in the environment the servers run that checkout's code (the
+editable install points at this one), so that two trees are compared on the same machine, one
+run after the other. Prints one line of figures per run, with the load average.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import scenarios
+from bench.run import measure
+from tests.e2e.server import TEST_SECRET, start_server
+from webhook.auth.signatures import WebhookSecret
+
+
+def tree() -> str:
+    """Which checkout's `webhook` the servers import."""
+    found = subprocess.run([sys.executable, "-c", "import webhook; print(webhook.__file__)"],
+                           capture_output=True, text=True, check=True,
+                           cwd=tempfile.gettempdir()).stdout.strip()
+    return str(Path(found).parent.parent)
+
+
+def one_run(workdir: Path, secret: WebhookSecret) -> str:
+    load = os.getloadavg()[0]
+    server = start_server(workdir / "full", env={"TRADEHOOK_PLUGINS__MOCK__DELAY_MS": "0"})
+    try:
+        since = time.time()
+        row_c = measure("c. tradehook at 1,000 signals/s offered", server.url + "/webhook",
+                        workdir, secret, connections=28, delay_ms=19, count=30_000,
+                        pid=server.process.pid, settle=functools.partial(scenarios.drained,
+                                                                         server))
+        journal = server.workdir / "tradehook.db"
+        at_1000 = scenarios.receipt_to_plugin(journal, since, 1000)
+        at_50 = scenarios.receipt_to_plugin(journal, scenarios.paced(server, 300, 50), 50)
+        executed_cpu = scenarios.cpu_per_signal(server)
+    finally:
+        server.stop()
+    stored_cpu = scenarios.stored_only_cpu(workdir)
+    return (f"load {load:.1f}->{os.getloadavg()[0]:.1f} | at 50/s p50 {at_50.p50_ms:.2f} ms "
+            f"p99 {at_50.p99_ms:.2f} ms | at 1,000/s ({row_c.rate:.0f}/s done) p99 "
+            f"{at_1000.p99_ms:.2f} ms over {at_1000.signals} | CPU/signal executed "
+            f"{executed_cpu:.0f} us, stored only {stored_cpu:.0f} us, executor "
+            f"{executed_cpu - stored_cpu:.0f} us")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=1)
+    runs = parser.parse_args().runs
+    secret = WebhookSecret.parse(TEST_SECRET)
+    print(f"servers run {tree()}", flush=True)
+    for n in range(runs):
+        with tempfile.TemporaryDirectory(prefix="tradehook-fast-path-") as tmp:
+            print(f"{time.strftime('%H:%M:%S', time.gmtime())} UTC run {n + 1}: "
+                  f"{one_run(Path(tmp), secret)}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,38 @@
+"""The attempts of the SQLite journal: opened before each send, withdrawn when a send opened
+ahead of time never happened."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from webhook.journal.records import SignalStatus
+
+
+def open_attempt(connection: sqlite3.Connection, signal_id: str, started_at: float) -> int:
+    """Mark the signal executing and open its next attempt; the attempt's number."""
+    (last,) = connection.execute(
+        "SELECT COALESCE(MAX(number), 0) FROM attempts WHERE signal_id = ?", (signal_id,)
+    ).fetchone()
+    number = int(last) + 1
+    connection.execute(
+        "INSERT INTO attempts (signal_id, number, started_at) VALUES (?, ?, ?)",
+        (signal_id, number, started_at),
+    )
+    connection.execute(
+        "UPDATE signals SET status = ?, updated_at = ? WHERE id = ?",
+        (SignalStatus.EXECUTING.value, started_at, signal_id),
+    )
+    return number
+
+
+def withdraw_attempt(connection: sqlite3.Connection, signal_id: str, number: int) -> None:
+    """Delete the attempt if it is unfinished and queue its signal again (it was never sent)."""
+    deleted = connection.execute(
+        "DELETE FROM attempts WHERE signal_id = ? AND number = ? AND finished_at IS NULL",
+        (signal_id, number),
+    ).rowcount
+    if deleted:
+        connection.execute(
+            "UPDATE signals SET status = ? WHERE id = ? AND status = ?",
+            (SignalStatus.QUEUED.value, signal_id, SignalStatus.EXECUTING.value),
+        )
