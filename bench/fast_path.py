@@ -2,7 +2,9 @@
 
 `python -m bench.fast_path [--runs N]` measures, as `bench.run` does: the delay from receipt to
 the plugin's call at 1,000 signals/s offered (wrk, row c) and at 50/s (`scenarios.paced`), and
-the executor's CPU per order (a server with the executor less one without, 10,000 signals each).
+the executor's CPU per order (a server with the executor less one without, 10,000 signals each),
+and beside them the floor: a bare SQLite commit in WAL mode with `synchronous=FULL` (one
+`fdatasync`, as the journal's), timed on the same disk at the same time.
 With `PYTHONPATH=OTHER_TREE` in the environment the servers run that checkout's code (the
 editable install points at this one), so that two trees are compared on the same machine, one
 run after the other. Prints one line of figures per run, with the load average.
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import functools
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -28,13 +31,32 @@ from webhook.auth.signatures import WebhookSecret
 def tree() -> str:
     """Which checkout's `webhook` the servers import."""
     found = subprocess.run([sys.executable, "-c", "import webhook; print(webhook.__file__)"],
-                           capture_output=True, text=True, check=True,
+                           capture_output=True, text=True, check=True, encoding="utf-8",
                            cwd=tempfile.gettempdir()).stdout.strip()
     return str(Path(found).parent.parent)
 
 
+def bare_commit_ms(workdir: Path, count: int = 300) -> tuple[float, float]:
+    """p50 and p99 of one-row commits, 20 ms apart (as signals at 50/s come)."""
+    connection = sqlite3.connect(workdir / "bare.db", isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=FULL")
+    connection.execute("CREATE TABLE rows (n INTEGER)")
+    took = []
+    for n in range(count):
+        began = time.perf_counter()
+        connection.execute("BEGIN IMMEDIATE")
+        connection.execute("INSERT INTO rows VALUES (?)", (n,))
+        connection.execute("COMMIT")
+        took.append((time.perf_counter() - began) * 1000)
+        time.sleep(0.02)
+    connection.close()
+    return scenarios.percentile(took, 0.5), scenarios.percentile(took, 0.99)
+
+
 def one_run(workdir: Path, secret: WebhookSecret) -> str:
     load = os.getloadavg()[0]
+    floor_p50, floor_p99 = bare_commit_ms(workdir)
     server = start_server(workdir / "full", env={"TRADEHOOK_PLUGINS__MOCK__DELAY_MS": "0"})
     try:
         since = time.time()
@@ -49,7 +71,8 @@ def one_run(workdir: Path, secret: WebhookSecret) -> str:
     finally:
         server.stop()
     stored_cpu = scenarios.stored_only_cpu(workdir)
-    return (f"load {load:.1f}->{os.getloadavg()[0]:.1f} | at 50/s p50 {at_50.p50_ms:.2f} ms "
+    return (f"load {load:.1f}->{os.getloadavg()[0]:.1f} | bare commit p50 {floor_p50:.2f} ms "
+            f"p99 {floor_p99:.2f} ms | at 50/s p50 {at_50.p50_ms:.2f} ms "
             f"p99 {at_50.p99_ms:.2f} ms | at 1,000/s ({row_c.rate:.0f}/s done) p99 "
             f"{at_1000.p99_ms:.2f} ms over {at_1000.signals} | CPU/signal executed "
             f"{executed_cpu:.0f} us, stored only {stored_cpu:.0f} us, executor "
