@@ -115,11 +115,26 @@ def _read_quantity_and_symbol(words: list[str], fields: dict[str, Any]) -> None:
     """`QTY SYMBOL` or `SYMBOL QTY`; the quantity is optional for close, cancel and reverse."""
     if words and _NUMBER.match(words[0]):
         fields["quantity"] = to_number("quantity", words.pop(0))
-    if not words or words[0].lower() in PRICE_WORDS or words[0].lower() in TEXT_WORDS:
+    if not words or _is_keyword_with_value(words):
         raise PayloadError("symbol", "missing: expected e.g. 'buy 0.1 BTC/USDT'")
     fields["symbol"] = words.pop(0)
     if "quantity" not in fields and words and _NUMBER.match(words[0]):
         fields["quantity"] = to_number("quantity", words.pop(0))
+
+
+def _is_keyword_with_value(words: list[str]) -> bool:
+    """Whether the word where the symbol goes is a keyword followed by its value (`buy 1 limit
+    5`: the symbol is missing) rather than a symbol that happens to be spelled like one (`buy 1
+    ID`, `buy 1 STOP limit 5`): a price word takes a number, a text word any word but another
+    keyword."""
+    word, following = words[0].lower(), words[1] if len(words) > 1 else None
+    if following is None:
+        return False
+    if word in PRICE_WORDS:
+        return _NUMBER.match(following) is not None
+    if word in TEXT_WORDS:
+        return following.lower() not in PRICE_WORDS and following.lower() not in TEXT_WORDS
+    return False
 
 
 def _read_pairs(words: list[str], fields: dict[str, Any]) -> dict[str, str]:

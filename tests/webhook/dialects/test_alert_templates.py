@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from plugins.orders import OrderAction
@@ -128,6 +128,8 @@ PRICES = st.decimals(min_value=Decimal("0.000001"), max_value=Decimal(10**6), pl
     close=PRICES,
     when=st.datetimes(min_value=datetime(2001, 1, 1), max_value=datetime(2099, 1, 1)),
 )
+@example(choice=("plain", "buy_limit"), quantity=1.0, ticker="ID", close=5.0,
+         when=datetime(2026, 1, 1))  # a ticker spelled like the plain dialect's `id`
 def test_any_values_tradingview_puts_in_round_trip(
     choice: tuple[str, str], quantity: float, ticker: str, close: float, when: datetime
 ) -> None:

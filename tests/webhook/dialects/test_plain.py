@@ -103,3 +103,17 @@ def test_a_target_without_its_position_or_with_a_bracket_names_the_field(
     text: str, field: str
 ) -> None:
     assert field_of(text) == field
+
+
+@pytest.mark.parametrize(("text", "symbol"), [
+    ("buy 1 ID", "ID"), ("buy 1 ID limit 5", "ID"), ("buy 1 STOP limit 5", "STOP"),
+    ("close long UNIT", "UNIT"), ("buy 1 SL tp 5", "SL"),
+])
+def test_a_symbol_spelled_like_a_keyword_is_still_the_symbol(text: str, symbol: str) -> None:
+    # TradingView fills {{ticker}} with whatever the chart shows: SPACE ID trades as ID.
+    assert parse(text).order.symbol == symbol
+
+
+@pytest.mark.parametrize("text", ["buy 1 limit 5", "buy 1 id abc", "buy 1 passphrase x"])
+def test_a_keyword_with_its_value_where_the_symbol_goes_means_no_symbol(text: str) -> None:
+    assert field_of(text) == "symbol"
