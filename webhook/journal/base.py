@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Collection, Mapping, Sequence
 
 from plugins.orders import ExecutionResult
+from webhook.journal.exit_plans import ExitPlanStore
 from webhook.journal.period import FillRow, PeriodCount
 from webhook.journal.records import (
     HandedOn,
@@ -17,7 +18,7 @@ from webhook.journal.records import (
 )
 
 
-class SignalJournal(ABC):
+class SignalJournal(ExitPlanStore, ABC):
     """Every method that writes returns only once the write is durable, and raises
     `webhook.errors.JournalError` when it could not be made so."""
 

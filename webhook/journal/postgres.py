@@ -27,6 +27,7 @@ from plugins.orders import ExecutionResult
 from webhook.errors import ConfigError, JournalError, LeaseLost
 from webhook.journal.base import SignalJournal
 from webhook.journal.period import FillRow, PeriodCount, count_query, fills_query, id_bounds
+from webhook.journal.postgres_exits import PostgresExitPlans
 from webhook.journal.postgres_schema import (
     CLAIM,
     INSERT,
@@ -45,6 +46,7 @@ from webhook.journal.records import (
     SignalRecord,
     SignalStatus,
     Stored,
+    is_numbered_child,
 )
 from webhook.journal.rows import COLUMNS, listing_filters, record_from
 
@@ -67,7 +69,7 @@ _EXPIRE_APPROVALS = (
 )
 
 
-class PostgresJournal(SignalJournal):
+class PostgresJournal(PostgresExitPlans, SignalJournal):
     """The journal for a `postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE` URL; its query
     may add `pool_size` (connections per process, default 10) to libpq's own parameters."""
 
@@ -107,6 +109,11 @@ class PostgresJournal(SignalJournal):
             await pool.close()
             raise
         self._pool = pool
+
+    async def _insert_signals(self, connection: Connection, signals: Sequence[NewSignal]
+                              ) -> None:
+        for signal in signals:
+            await connection.execute(INSERT, _row(signal))
 
     async def close(self) -> None:
         pool, self._pool = self._pool, None
@@ -263,10 +270,10 @@ class PostgresJournal(SignalJournal):
             rows = [row]
             if row[10] == SignalStatus.FANNED_OUT.value:  # the status column
                 # LIKE, not a range: under a locale's collation `.` and `/` may sort apart.
-                rows += await (await connection.execute(
+                rows += [r for r in await (await connection.execute(
                     f"SELECT {COLUMNS} FROM signals WHERE id LIKE %s",  # noqa: S608 - constant
                     (f"{storable(signal_id)}.%",),
-                )).fetchall()
+                )).fetchall() if is_numbered_child(row[0], r[0])]
             attempts = await attempts_of(connection, [r[0] for r in rows])
         parent, *children = [record_from(r, attempts.get(r[0], [])) for r in rows]
         if not children:

@@ -11,10 +11,13 @@ from typing import Any, overload
 from psycopg import AsyncConnection
 
 from webhook.errors import JournalError
+from webhook.journal.exit_plans import ACTIVE_INDEX, PLAN_TABLE
 from webhook.journal.records import Attempt
 from webhook.journal.rows import COLUMNS, result_from
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+EXIT_PLANS_SCHEMA = (PLAN_TABLE.format(collate='COLLATE "C"', real="DOUBLE PRECISION"),
+                     ACTIVE_INDEX)
 SCHEMA = (
     # Ids are ULIDs: the "C" collation sorts them byte by byte, that is by arrival.
     """CREATE TABLE IF NOT EXISTS signals (
@@ -57,11 +60,14 @@ SCHEMA = (
         value TEXT NOT NULL,
         updated_at DOUBLE PRECISION NOT NULL
     )""",
+    *EXIT_PLANS_SCHEMA,
 )
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     # version 1 -> 2: the approval queue (a waiting signal's deadline, when it was approved).
     1: ("ALTER TABLE signals ADD COLUMN IF NOT EXISTS approval_deadline DOUBLE PRECISION",
         "ALTER TABLE signals ADD COLUMN IF NOT EXISTS approved_at DOUBLE PRECISION"),
+    # version 2 -> 3: managed exits (the exit_plans table, created from SCHEMA).
+    2: (),
 }
 """Statements that upgrade tables from the key's version to the next; new tables come from
 SCHEMA's CREATE ... IF NOT EXISTS."""

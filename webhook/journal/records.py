@@ -77,6 +77,13 @@ def child_id(parent_id: str, number: int) -> str:
     return f"{parent_id}{CHILD_SEPARATOR}{number}"
 
 
+def is_numbered_child(parent_id: str, signal_id: str) -> bool:
+    """Whether `signal_id` is one of the parent's fanned-out children (`PARENT.2`), not an
+    exit order of one (`PARENT.2.tp1`, `webhook.journal.exit_plans`)."""
+    number = signal_id.removeprefix(f"{parent_id}{CHILD_SEPARATOR}")
+    return number != signal_id and number.isdigit()
+
+
 def parent_of(signal_id: str) -> str | None:
     parent, separator, _ = signal_id.partition(CHILD_SEPARATOR)
     return parent if separator else None

@@ -27,8 +27,10 @@ from webhook.journal.records import (
     SignalRecord,
     SignalStatus,
     Stored,
+    is_numbered_child,
 )
 from webhook.journal.rows import COLUMNS, listing_filters, record_from
+from webhook.journal.sqlite_exits import SqliteExitPlans
 from webhook.journal.sqlite_schema import SCHEMA_VERSION, attempts_of, migrate
 
 _BY_ID = f"SELECT {COLUMNS} FROM signals WHERE id = ?"  # noqa: S608 - constant text
@@ -66,7 +68,7 @@ def _make_private(path: Path) -> None:
             os.chmod(f"{path}{suffix}", 0o600)
 
 
-class SqliteJournal(SignalJournal):
+class SqliteJournal(SqliteExitPlans, SignalJournal):
     hands_on = True
 
     def __init__(self, path: str | Path) -> None:
@@ -93,6 +95,10 @@ class SqliteJournal(SignalJournal):
 
     async def open(self) -> None:
         await self._writer.start()
+
+    def _insert_signals(self, connection: sqlite3.Connection, signals: Sequence[NewSignal]
+                        ) -> None:
+        connection.executemany(_INSERT, [_row(signal) for signal in signals])
 
     async def close(self) -> None:
         await self._writer.stop()
@@ -311,7 +317,7 @@ class SqliteJournal(SignalJournal):
                 # `.` sorts right before `/`: the range holds exactly the `PARENT.N` ids.
                 rows = connection.execute(_CHILDREN, (f"{signal_id}.", f"{signal_id}/"))
                 children = [record_from(child, attempts_of(connection, child[0]))
-                            for child in rows.fetchall()]
+                            for child in rows.fetchall() if is_numbered_child(signal_id, child[0])]
                 record = record.model_copy(update={"children": sorted(children, key=_number)})
             return record
 

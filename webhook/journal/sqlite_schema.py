@@ -6,8 +6,9 @@ import sqlite3
 
 from webhook.journal.records import Attempt
 from webhook.journal.rows import result_from
+from webhook.journal.sqlite_exits import EXIT_PLANS_SCHEMA
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS signals (
     id TEXT PRIMARY KEY,
@@ -51,7 +52,7 @@ CREATE TABLE IF NOT EXISTS state (
     value TEXT NOT NULL,
     updated_at REAL NOT NULL
 );
-"""
+""" + EXIT_PLANS_SCHEMA
 MIGRATIONS = {
     # version 1 -> 2: how each quantity was computed, and small durable state (kill switch).
     1: "ALTER TABLE signals ADD COLUMN sizing TEXT;",
@@ -61,6 +62,8 @@ MIGRATIONS = {
     # version 3 -> 4: the approval queue (a waiting signal's deadline, when it was approved).
     3: "ALTER TABLE signals ADD COLUMN approval_deadline REAL; "
        "ALTER TABLE signals ADD COLUMN approved_at REAL;",
+    # version 4 -> 5: managed exits (the exit_plans table, created from SCHEMA).
+    4: "",
 }
 """Statements that upgrade a file from the key's version to the next; the rest of a new
 version's schema (new tables) comes from SCHEMA's CREATE ... IF NOT EXISTS."""

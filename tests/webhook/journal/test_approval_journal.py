@@ -11,6 +11,7 @@ import pytest
 from tests.webhook.journal.journal_helpers import queued_signal
 from tests.webhook.journal.postgres_helpers import connect, scratch_schema
 from webhook.journal import NewSignal, SignalJournal, SignalStatus, open_journal
+from webhook.journal.postgres_schema import SCHEMA_VERSION
 
 pytestmark = pytest.mark.anyio
 WAITING = SignalStatus.AWAITING_APPROVAL
@@ -120,4 +121,5 @@ async def test_a_version_1_postgres_journal_gains_the_approval_columns() -> None
         finally:
             await journal.close()
         with connect(url) as connection:
-            assert connection.execute("SELECT version FROM schema_version").fetchone() == (2,)
+            version = connection.execute("SELECT version FROM schema_version").fetchone()
+        assert version == (SCHEMA_VERSION,)

@@ -56,6 +56,8 @@ async def test_version_1_file_is_upgraded_and_keeps_its_signals(tmp_path: Path) 
     assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     columns = {row[1] for row in connection.execute("PRAGMA table_info(signals)")}
     assert {"sizing", "lease_owner", "lease_until"} <= columns
+    tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+    assert "exit_plans" in tables
     connection.close()
 
 

@@ -117,6 +117,23 @@ async def test_newer_schema_is_refused(postgres_url: str) -> None:
         await PostgresJournal(postgres_url).open()
 
 
+async def test_a_schema_2_journal_gets_the_exit_plans_table(postgres_url: str) -> None:
+    journal = PostgresJournal(postgres_url)
+    await journal.open()
+    await journal.close()
+    with connect(postgres_url) as connection:
+        connection.execute("DROP TABLE exit_plans")
+        connection.execute("UPDATE schema_version SET version = 2")
+    again = PostgresJournal(postgres_url)
+    await again.open()
+    try:
+        assert await again.active_exit_plans() == []
+    finally:
+        await again.close()
+    with connect(postgres_url) as connection:
+        assert connection.execute("SELECT version FROM schema_version").fetchone() == (3,)
+
+
 async def test_processes_opening_at_once_create_the_schema_once(postgres_url: str) -> None:
     journals = [PostgresJournal(postgres_url) for _ in range(4)]
     await asyncio.gather(*(journal.open() for journal in journals))
