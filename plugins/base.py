@@ -8,13 +8,23 @@ from typing import Any, ClassVar, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from plugins.errors import NotSupported
-from plugins.orders import AccountBalance, ExecutionResult, MarketData, Order, SymbolSpecs
+from plugins.orders import (
+    AccountBalance,
+    ExecutionResult,
+    MarketData,
+    Order,
+    OrderSide,
+    SymbolSpecs,
+)
 
 LOOK_UP_ORDERS = "look up orders by client id"
 REPORT_BALANCE = "report its balance"
 REPORT_POSITIONS = "report positions"
 REPORT_SYMBOL_SPECS = "report symbol specs"
+MOVE_POSITION_STOP = "move a position's stop"
 """The optional abilities, as `NotSupported` names them."""
+NATIVE, MANAGED = "native", "managed"
+"""How a part of managed exits runs: held by the broker, or by tradehook from polled prices."""
 
 
 class PluginConfig(BaseModel):
@@ -63,6 +73,19 @@ class PluginCapabilities(BaseModel):
     symbol_specs: bool = False
     """`fetch_symbol_specs` reports a symbol's digits, point, pip and contract size (stops and
     entries given in pips). Read by `PluginRegistry.fetch_symbol_specs`."""
+    position_stop: bool = False
+    """The broker holds a protective stop per position, which `move_position_stop` places and
+    moves: managed exits keep their stop there (a trailing stop's and a break-even's moves are
+    sent to it), so the position keeps its stop while tradehook is down. Without it tradehook
+    holds the stop and closes at market when its polled price crosses it. Read by
+    `PluginRegistry.move_position_stop`."""
+
+    @property
+    def exit_parts(self) -> dict[str, str]:
+        """Each part of managed exits, `native` (the broker holds it) or `managed` (tradehook
+        decides from the plugin's prices and sends the orders or moves)."""
+        return {"stop": NATIVE if self.position_stop else MANAGED, "trailing_stop": MANAGED,
+                "break_even": MANAGED, "take_profits": MANAGED}
 
 
 class PluginDescription(BaseModel):
@@ -89,9 +112,9 @@ class ExecutionPlugin(ABC, Generic[ConfigT]):
     order may have reached the broker. The order's `client_order_id` is the signal id; a plugin
     that declares `client_order_ids` passes it to the broker.
 
-    `lookup_order`, `fetch_balance`, `fetch_position` and `fetch_symbol_specs` are optional: a
-    plugin that implements one declares it in `capabilities`, and callers reach it through
-    `PluginRegistry`, which reads the flag first.
+    `lookup_order`, `fetch_balance`, `fetch_position`, `fetch_symbol_specs` and
+    `move_position_stop` are optional: a plugin that implements one declares it in
+    `capabilities`, and callers reach it through `PluginRegistry`, which reads the flag first.
     """
 
     config_model: ClassVar[type[PluginConfig]] = PluginConfig
@@ -165,6 +188,16 @@ class ExecutionPlugin(ABC, Generic[ConfigT]):
         Declared by `symbol_specs`; the default raises `NotSupported`.
         """
         raise NotSupported.ability(self.name, REPORT_SYMBOL_SPECS)
+
+    async def move_position_stop(self, symbol: str, side: OrderSide, stop_price: float) -> None:
+        """Place or move the protective stop of the open `side` position in `symbol` (the side
+        that opened it) to `stop_price`; when the market crosses it, the broker closes what is
+        left of the position. Raises `OrderRejected` when there is no such position or the
+        stop is on the wrong side of the market.
+
+        Declared by `position_stop`; the default raises `NotSupported`.
+        """
+        raise NotSupported.ability(self.name, MOVE_POSITION_STOP)
 
     async def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
         """Release connections; the plugin is not used afterwards."""

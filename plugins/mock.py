@@ -5,8 +5,9 @@ else the last price seen for the symbol) moved 0.01% against the side. Limit and
 fill at once when marketable and otherwise rest until cancelled; prices do not move on their own.
 Positions are netted per symbol, so close and reverse act on what earlier orders opened, and
 `fetch_position` reports them; `fetch_balance` reports a fixed, configured equity, and
-`fetch_symbol_specs` the digits configured per symbol (`symbol_specs`). Nothing survives a
-restart.
+`fetch_symbol_specs` the digits configured per symbol (`symbol_specs`). A position may hold a
+protective stop (`move_position_stop`), which closes it when the paper price crosses it
+(`set_price`). Nothing survives a restart.
 """
 
 from __future__ import annotations
@@ -104,6 +105,7 @@ class MockPlugin(ExecutionPlugin[MockConfig]):
         balance=True,
         positions=True,
         symbol_specs=True,
+        position_stop=True,
     )
 
     def __init__(self, name: str = "mock") -> None:
@@ -113,6 +115,9 @@ class MockPlugin(ExecutionPlugin[MockConfig]):
         self._ticks: dict[str, float] = {}
         self._positions: dict[str, float] = {}
         self._resting: dict[str, list[_Resting]] = {}
+        self._stops: dict[str, tuple[OrderSide, float]] = {}
+        self.stop_fills: list[ExecutionResult] = []
+        """The closes the positions' stops made, oldest first."""
         self._by_client_id: OrderedDict[str, ExecutionResult] = OrderedDict()
         self._lock = asyncio.Lock()
         self._open = False
@@ -126,6 +131,40 @@ class MockPlugin(ExecutionPlugin[MockConfig]):
     def position(self, symbol: str) -> float:
         """The net paper position: positive long, negative short."""
         return self._positions.get(symbol, 0.0)
+
+    def stop(self, symbol: str) -> float | None:
+        """The price of the protective stop the position in `symbol` holds, if any."""
+        held = self._stops.get(symbol)
+        return None if held is None else held[1]
+
+    def set_price(self, symbol: str, price: float) -> None:
+        """Move the paper price of `symbol`; a position's stop that it crosses closes the
+        position at once (at the new price, moved by the slippage against the close)."""
+        self._prices[symbol.upper()] = price
+        for held_symbol, (side, stop) in list(self._stops.items()):
+            if held_symbol.upper() != symbol.upper():
+                continue
+            if price <= stop if side is OrderSide.BUY else price >= stop:
+                closing = side.opposite
+                quantity = abs(self.position(held_symbol))
+                fill = self._fill(Order(symbol=held_symbol, side=closing, quantity=quantity),
+                                  closing, quantity, self._market_price(held_symbol, closing),
+                                  f"MOCK-STOP-{uuid.uuid4()}")
+                self.stop_fills.append(fill)
+
+    async def move_position_stop(self, symbol: str, side: OrderSide, stop_price: float) -> None:
+        self._check_started()
+        async with self._lock:
+            held, long = self.position(symbol), side is OrderSide.BUY
+            which = "long" if long else "short"
+            if held == 0 or (held > 0) != long:
+                raise OrderRejected(f"no open {which} position in {symbol} to hold a stop")
+            last = self.price(symbol)
+            if stop_price >= last if long else stop_price <= last:
+                where = "below" if long else "above"
+                raise OrderRejected(f"the stop {stop_price:g} of a {which} position must be "
+                                    f"{where} the price {last:g}")
+            self._stops[symbol] = (side, stop_price)
 
     def known_price(self, symbol: str) -> float | None:
         """The configured, built-in or last traded price; None for a symbol the account has
@@ -214,11 +253,14 @@ class MockPlugin(ExecutionPlugin[MockConfig]):
         self, order: Order, side: OrderSide, quantity: float, price: float, order_id: str
     ) -> ExecutionResult:
         signed = quantity if side is OrderSide.BUY else -quantity
-        net = self._positions.get(order.symbol, 0.0) + signed
+        held = self._positions.get(order.symbol, 0.0)
+        net = held + signed
         if abs(net) < 1e-12:
             self._positions.pop(order.symbol, None)
         else:
             self._positions[order.symbol] = net
+        if abs(net) < 1e-12 or net * held < 0:  # flat or reversed: the stop has no position
+            self._stops.pop(order.symbol, None)
         return self._result(ExecutionStatus.FILLED, order, order_id, quantity, price)
 
     def _close(self, order: Order) -> ExecutionResult:

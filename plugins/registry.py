@@ -8,6 +8,7 @@ from typing import Any
 
 from plugins.base import (
     LOOK_UP_ORDERS,
+    MOVE_POSITION_STOP,
     REPORT_BALANCE,
     REPORT_POSITIONS,
     REPORT_SYMBOL_SPECS,
@@ -16,7 +17,14 @@ from plugins.base import (
     PluginDescription,
 )
 from plugins.errors import DuplicatePlugin, NotSupported, OrderRejected, UnknownPlugin
-from plugins.orders import AccountBalance, ExecutionResult, MarketData, Order, SymbolSpecs
+from plugins.orders import (
+    AccountBalance,
+    ExecutionResult,
+    MarketData,
+    Order,
+    OrderSide,
+    SymbolSpecs,
+)
 
 DEFAULT_HEALTH_TIMEOUT = 5.0
 
@@ -25,8 +33,9 @@ class PluginRegistry:
     """Plugins by name, one of them the default. Safe to use from several tasks and threads.
 
     Every call takes the plugin's name, or None for the default one. The optional abilities
-    (`lookup_order`, `fetch_balance`, `fetch_position`, `fetch_symbol_specs`) are asked only of
-    a plugin that declares them in its capabilities; otherwise they raise `NotSupported`.
+    (`lookup_order`, `fetch_balance`, `fetch_position`, `fetch_symbol_specs`,
+    `move_position_stop`) are asked only of a plugin that declares them in its capabilities;
+    otherwise they raise `NotSupported`.
     """
 
     def __init__(self) -> None:
@@ -113,6 +122,12 @@ class PluginRegistry:
         target = self.get(plugin)
         _require(target, target.capabilities.symbol_specs, REPORT_SYMBOL_SPECS)
         return await target.fetch_symbol_specs(symbol)
+
+    async def move_position_stop(self, symbol: str, side: OrderSide, stop_price: float,
+                                 plugin: str | None = None) -> None:
+        target = self.get(plugin)
+        _require(target, target.capabilities.position_stop, MOVE_POSITION_STOP)
+        await target.move_position_stop(symbol, side, stop_price)
 
     async def health_check_all(
         self, per_plugin_timeout: float = DEFAULT_HEALTH_TIMEOUT

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from plugins.base import ExecutionPlugin, PluginConfig
-from plugins.errors import NotSupported
+from plugins.errors import NotSupported, OrderRejected
 from plugins.mock import MockConfig, MockPlugin
-from plugins.orders import AccountBalance, ExecutionResult, MarketData, Order
+from plugins.orders import AccountBalance, ExecutionResult, MarketData, Order, OrderSide
 
 pytestmark = pytest.mark.anyio
 
@@ -52,3 +52,32 @@ async def test_a_plugin_that_reports_nothing_says_so() -> None:
         await plugin.fetch_balance()
     with pytest.raises(NotSupported, match="'bare' cannot report positions"):
         await plugin.fetch_position("ES")
+
+
+async def test_a_position_stop_moves_and_closes_the_position_once_the_price_crosses_it() -> None:
+    plugin = MockPlugin("paper")
+    await plugin.init(MockConfig(delay_ms=0, slippage=0, prices={"ES": 100}))
+    await plugin.execute_order(Order.model_validate({"symbol": "ES", "side": "buy",
+                                                     "quantity": 2}))
+    await plugin.move_position_stop("ES", OrderSide.BUY, 95)
+    await plugin.move_position_stop("ES", OrderSide.BUY, 97)
+
+    plugin.set_price("ES", 98)
+    assert (await plugin.fetch_position("ES"), plugin.stop("ES")) == (2, 97)
+    plugin.set_price("ES", 96.5)
+    plugin.set_price("ES", 90)
+
+    assert await plugin.fetch_position("ES") == 0
+    assert [(f.filled_quantity, f.average_price) for f in plugin.stop_fills] == [(2, 96.5)]
+    assert plugin.stop("ES") is None
+
+
+async def test_a_stop_needs_its_position_and_the_right_side_of_the_price() -> None:
+    plugin = MockPlugin("paper")
+    await plugin.init(MockConfig(delay_ms=0, prices={"ES": 100}))
+    with pytest.raises(OrderRejected, match="no open long position in ES"):
+        await plugin.move_position_stop("ES", OrderSide.BUY, 95)
+    await plugin.execute_order(Order.model_validate({"symbol": "ES", "side": "sell",
+                                                     "quantity": 1}))
+    with pytest.raises(OrderRejected, match="must be above the price 100"):
+        await plugin.move_position_stop("ES", OrderSide.SELL, 99)
