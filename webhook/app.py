@@ -20,6 +20,7 @@ from webhook.decide.pipeline import SignalPipeline
 from webhook.errors import JournalError
 from webhook.execute.deadlines import DeliveryLimits
 from webhook.execute.executor import Executor
+from webhook.execute.exits.manager import ExitManager
 from webhook.execute.kill_switch import KillSwitch
 from webhook.http import (
     accounts,
@@ -86,6 +87,12 @@ def create_app(settings: Settings, *, journal: SignalJournal | None = None) -> S
                 settings, store, registry, executor, pipeline, events=events, metrics=metrics
             )
             await executor.start()
+            if settings.execution.enabled:
+                exits = ExitManager(store, registry, executor.submit, events=events,
+                                    interval=settings.execution.exits_interval)
+                events.listen(exits.observe)
+                await exits.start()
+                stack.push_async_callback(exits.stop)
             pipeline.approvals.start()
             stack.push_async_callback(pipeline.approvals.stop)
             for target in settings.notifications.values():

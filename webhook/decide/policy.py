@@ -21,6 +21,7 @@ from plugins.orders import Order, OrderAction
 from plugins.registry import PluginRegistry
 from webhook.config.settings import Settings
 from webhook.decide.broker_lookup import BrokerLookup
+from webhook.decide.exit_checks import exits_refusal
 from webhook.decide.position_sync import check_position
 from webhook.decide.protective_prices import RULE as PROTECTIVE_RULE
 from webhook.decide.protective_prices import ProtectivePriceSettings, place_protective_prices
@@ -126,10 +127,10 @@ class SignalPolicy:
         except FactUnavailable as exc:
             return _rejected(order, Rejection(PROTECTIVE_RULE, str(exc)))
         order = placed.order
-        if order.exits is not None:  # after placing: exits given in pips are in price now
-            reason = "exits: managed exits (trailing stop, break-even, take-profit ladder) are " \
-                     "not executed yet"
-            return PolicyVerdict(SignalStatus.REJECTED, order, reason=reason, rule="exits")
+        # After placing: exits given in pips are in price now.
+        if order.exits is not None and (
+                unmanaged := exits_refusal(order, plugin, self._registry)):
+            return PolicyVerdict(SignalStatus.REJECTED, order, reason=unmanaged, rule="exits")
         mode = configured.on_position_mismatch if configured else "ignore"
         synced = await check_position(parsed, order, facts, mode, source=source)
         if synced.rejection is not None:

@@ -54,6 +54,9 @@ class ExecutionSettings(BaseModel):
     takes the signal over this long after the last renewal."""
     poll_interval: Annotated[float, Field(gt=0, le=60)] = 1.0
     """How often to look for signals that other receivers stored or crashed executors left."""
+    exits_interval: Annotated[float, Field(ge=0.05, le=3600)] = 1.0
+    """How often, in seconds, managed exits (trailing stops, break-even, take-profit ladders)
+    ask each plugin for the price of each symbol with an active exit plan."""
     breaker_failures: Annotated[int, Field(ge=1, le=1000)] = 5
     """Consecutive failed attempts on one plugin that open its circuit breaker."""
     breaker_cooldown: Annotated[float, Field(gt=0, le=3600)] = 30.0

@@ -19,6 +19,7 @@ from webhook.errors import AuthError, HeldByConfiguration, JournalError, Payload
 from webhook.execute.kill_switch import KillSwitchRequest
 from webhook.http.state import ServerState
 from webhook.journal import Attempt, SignalRecord, SignalStatus
+from webhook.journal.exit_plans import ExitPlan
 from webhook.journal.records import parent_of
 from webhook.observe.events import SignalEvent
 
@@ -56,6 +57,11 @@ class SignalView(BaseModel):
     children: list[SignalView] | None = None
     """Of a fanned-out signal, in full: one child signal per account. Its `status` is then
     derived from theirs."""
+    exit_plan: ExitPlan | None = None
+    """Of a filled entry with managed exits, in full: its plan as it stands."""
+    exits: list[SignalView] | None = None
+    """Of a filled entry with managed exits, in full: the exit orders sent so far
+    (`ENTRY.tp1`, ..., `ENTRY.stop`)."""
 
     @classmethod
     def of(cls, record: SignalRecord, *, full: bool) -> SignalView:
@@ -131,7 +137,13 @@ async def get_signal(request: Request) -> Response:
     record = await services.journal.get(request.path_params["signal_id"])
     if record is None:
         return JSONResponse({"error": "no such signal"}, status_code=404)
-    return JSONResponse(SignalView.of(record, full=True).model_dump(mode="json"))
+    view = SignalView.of(record, full=True)
+    if record.order is not None and record.order.exits is not None:
+        view.exit_plan = await services.journal.exit_plan(record.id)
+        if view.exit_plan is not None:
+            sent = [await services.journal.get(i) for i in view.exit_plan.exit_order_ids()]
+            view.exits = [SignalView.of(order, full=True) for order in sent if order]
+    return JSONResponse(view.model_dump(mode="json"))
 
 
 async def list_plugins(request: Request) -> Response:
@@ -144,6 +156,7 @@ async def list_plugins(request: Request) -> Response:
             "default": name == services.registry.default_name,
             "healthy": health.get(name, False),
             "capabilities": services.registry.capabilities(name).model_dump(),
+            "exits": services.registry.capabilities(name).exit_parts,
             "description": services.registry.describe(name).model_dump(mode="json"),
         }
         for name in services.registry.names()

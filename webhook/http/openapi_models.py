@@ -6,6 +6,8 @@ test run against the live server (tests/e2e/test_openapi_live.py) holds the rout
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict
 
 from plugins.base import PluginCapabilities
@@ -70,6 +72,9 @@ class PluginView(_Answer):
     default: bool
     healthy: bool
     capabilities: PluginCapabilities
+    exits: dict[str, Literal["native", "managed"]]
+    """Each part of managed exits (stop, trailing_stop, break_even, take_profits): held by the
+    broker (`native`) or by tradehook from the plugin's prices (`managed`)."""
 
 
 class PluginList(_Answer):

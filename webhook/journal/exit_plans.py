@@ -65,6 +65,11 @@ class ExitPlan(BaseModel):
     def buying(self) -> bool:
         return self.side is OrderSide.BUY
 
+    def exit_order_ids(self) -> list[str]:
+        """The ids its exit orders have, or will have if they are sent."""
+        levels = [f"tp{number}" for number in range(1, len(self.exits.take_profits) + 1)]
+        return [exit_child_id(self.signal_id, kind) for kind in [*levels, "stop"]]
+
 
 class ExitPlanStore:
     """What a journal offers the exits engine; a journal without it raises NotImplementedError
@@ -99,6 +104,11 @@ EXIT_CHILD_KINDS = ("tp", "stop")
 
 def exit_child_id(entry_id: str, kind: str) -> str:
     return f"{entry_id}.{kind}"
+
+
+def is_exit_order(signal_id: str) -> bool:
+    kind = signal_id.rpartition(".")[2]
+    return kind == "stop" or (kind.startswith("tp") and kind[2:].isdigit())
 
 
 PLAN_COLUMNS = (

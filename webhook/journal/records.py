@@ -85,7 +85,9 @@ def is_numbered_child(parent_id: str, signal_id: str) -> bool:
 
 
 def parent_of(signal_id: str) -> str | None:
-    parent, separator, _ = signal_id.partition(CHILD_SEPARATOR)
+    """The signal a child (`PARENT.2`) or an exit order (`ENTRY.tp1`, `PARENT.2.stop`) comes
+    from."""
+    parent, separator, _ = signal_id.rpartition(CHILD_SEPARATOR)
     return parent if separator else None
 
 

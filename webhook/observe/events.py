@@ -45,7 +45,7 @@ class SignalEvent(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     kind: Literal["decided", "attempt", "kill_switch", "approval", "shutdown",
-                  "position_mismatch"]
+                  "position_mismatch", "exit"]
     at: float = Field(default_factory=time.time)
     signal_id: str | None = None
     status: SignalStatus | None = None

@@ -64,6 +64,13 @@ def notification_for(
             data={"status": event.status, "plugin": event.plugin, "reason": event.reason,
                   "source": event.source},
         )
+    if event.kind == "exit" and event.signal_id is not None:
+        return Notification(
+            id=f"ntf_{event.signal_id}_exit_{int(event.at * 1000)}", event="exit", at=event.at,
+            text=f"tradehook: exit of {_describe(event, record)}: {event.reason} "
+            f"(signal {event.signal_id})", signal_id=event.signal_id,
+            data={"plugin": event.plugin, "reason": event.reason, "plan": event.outcome},
+        )
     status = event.status
     wanted = (event.final
               or (event.kind == "decided" and status in (SignalStatus.REJECTED,

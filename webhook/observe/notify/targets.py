@@ -22,7 +22,7 @@ from webhook.auth.signatures import WebhookSecret
 NotificationKind = Literal["telegram", "discord", "slack", "webhook"]
 NotificationEvent = Literal[
     "filled", "partially_filled", "placed", "cancelled", "failed", "unknown", "rejected",
-    "kill_switch", "expired", "position_mismatch", "awaiting_approval", "declined",
+    "kill_switch", "expired", "position_mismatch", "awaiting_approval", "declined", "exit",
 ]
 ALL_EVENTS: tuple[NotificationEvent, ...] = get_args(NotificationEvent)
 
