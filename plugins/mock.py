@@ -13,16 +13,13 @@ protective stop (`move_position_stop`), which closes it when the paper price cro
 from __future__ import annotations
 
 import asyncio
-import re
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Annotated
 
-from pydantic import Field
-
-from plugins.base import ExecutionPlugin, PluginCapabilities, PluginConfig
+from plugins.base import ExecutionPlugin, PluginCapabilities
 from plugins.errors import NotStarted, NotSupported, OrderRejected
+from plugins.mock_config import DEFAULT_PRICE, MockConfig, starting_price
 from plugins.orders import (
     AccountBalance,
     ExecutionResult,
@@ -35,59 +32,13 @@ from plugins.orders import (
     SymbolSpecs,
     pip_size,
 )
+from plugins.paper_book import PaperBook, PriceFile, read_book, write_book
 
-STARTING_PRICES = {"BTC": 67_500.0, "ETH": 3_500.0, "ES": 5_000.0, "EURUSD": 1.085}
-DEFAULT_PRICE = 100.0
-_ES_FUTURE = re.compile(r"^M?ES(?:$|[\d!\s]|[FGHJKMNQUVXZ]\d)")
-
-
+__all__ = ["MockConfig", "MockPlugin"]
 REMEMBERED_ORDERS = 10_000
 """Results kept for `lookup_order` and repeated sends, the newest first: a lookup follows an
-unknown outcome within seconds, and the paper account forgets everything at a restart anyway,
-so remembering every order ever would only make memory grow with each signal."""
-
-
-class MockSymbolSpecs(PluginConfig):
-    """How the paper broker quotes one symbol: `digits = 3` for a yen pair, 5 for EURUSD."""
-
-    digits: Annotated[int, Field(ge=0, le=12)]
-    tick_size: Annotated[float, Field(gt=0)] | None = None
-    contract_size: Annotated[float, Field(gt=0)] | None = None
-    tick_value: Annotated[float, Field(gt=0)] | None = None
-    """One tick's profit on one unit, in the account currency (as MetaTrader reports it)."""
-    quantity_in_base: bool = True
-    """False to paper-trade lots or contracts (`SymbolSpecs.quantity_in_base`)."""
-
-
-class MockConfig(PluginConfig):
-    delay_ms: Annotated[float, Field(ge=0)] = 50.0
-    slippage: Annotated[float, Field(ge=0, lt=0.1)] = 0.0001
-    prices: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
-    """Starting prices by symbol, on top of the built-in ones."""
-    equity: Annotated[float, Field(gt=0)] = 100_000.0
-    """The paper account's equity, for sizing by percent of equity; it does not change."""
-    currency: str = "USD"
-    fee_rate: Annotated[float, Field(ge=0, lt=0.1)] = 0.0
-    """The paper commission, as a share of each fill's value (0.001 is 0.1%)."""
-    ticks: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
-    """Price ticks by symbol, reported with each fill so slippage can be counted in ticks."""
-    symbol_specs: dict[str, MockSymbolSpecs] = Field(default_factory=dict)
-    """Digits (and tick and contract size) by symbol, for stops given in pips; a symbol not
-    listed has none, as a paper account cannot know a real broker's."""
-
-
-def starting_price(symbol: str) -> float | None:
-    """The built-in price of a well-known symbol; None for any other."""
-    base = symbol.upper().rsplit(":", 1)[-1]
-    if base.startswith(("BTC", "XBT")):
-        return STARTING_PRICES["BTC"]
-    if base.startswith("ETH"):
-        return STARTING_PRICES["ETH"]
-    if base.startswith("EURUSD"):
-        return STARTING_PRICES["EURUSD"]
-    if _ES_FUTURE.match(base):
-        return STARTING_PRICES["ES"]
-    return None
+unknown outcome within seconds, and a restart finds at most these again (`state_file`), so
+remembering every order ever would only make memory grow with each signal."""
 
 
 @dataclass
@@ -118,6 +69,9 @@ class MockPlugin(ExecutionPlugin[MockConfig]):
         self._stops: dict[str, tuple[OrderSide, float]] = {}
         self.stop_fills: list[ExecutionResult] = []
         """The closes the positions' stops made, oldest first."""
+        self.received: list[str] = []
+        """The client order id of every order received, repeats included."""
+        self._price_file: PriceFile | None = None
         self._by_client_id: OrderedDict[str, ExecutionResult] = OrderedDict()
         self._lock = asyncio.Lock()
         self._open = False
@@ -126,7 +80,32 @@ class MockPlugin(ExecutionPlugin[MockConfig]):
         self._config = config
         self._prices = {s.upper(): p for s, p in self._config.prices.items()}
         self._ticks = {s.upper(): t for s, t in self._config.ticks.items()}
+        if config.state_file is not None:
+            self._restore(await asyncio.to_thread(read_book, config.state_file))
+        if config.prices_file is not None:
+            self._price_file = PriceFile(config.prices_file)
         self._open = True
+
+    def _restore(self, book: PaperBook) -> None:
+        self._positions, self._stops = dict(book.positions), dict(book.stops)
+        self._prices.update(book.prices)
+        self._by_client_id = OrderedDict(book.orders)
+        self.received, self.stop_fills = list(book.received), list(book.stop_fills)
+
+    async def _keep(self) -> None:
+        """Write the book to the state file, when there is one."""
+        if self._config.state_file is not None:
+            book = PaperBook(positions=self._positions, stops=self._stops, prices=self._prices,
+                             orders=dict(self._by_client_id), received=self.received,
+                             stop_fills=self.stop_fills)
+            await asyncio.to_thread(write_book, self._config.state_file, book)
+
+    async def _follow_prices(self) -> None:
+        """Take the prices file's changes (firing the stops they cross)."""
+        if self._price_file is not None and (changes := self._price_file.changes()):
+            for symbol, price in changes.items():
+                self.set_price(symbol, price)
+            await self._keep()
 
     def position(self, symbol: str) -> float:
         """The net paper position: positive long, negative short."""
@@ -165,6 +144,7 @@ class MockPlugin(ExecutionPlugin[MockConfig]):
                 raise OrderRejected(f"the stop {stop_price:g} of a {which} position must be "
                                     f"{where} the price {last:g}")
             self._stops[symbol] = (side, stop_price)
+            await self._keep()
 
     def known_price(self, symbol: str) -> float | None:
         """The configured, built-in or last traded price; None for a symbol the account has
@@ -197,15 +177,21 @@ class MockPlugin(ExecutionPlugin[MockConfig]):
         if self._config.delay_ms:
             await asyncio.sleep(self._config.delay_ms / 1000)
         async with self._lock:
-            seen = self._by_client_id.get(order.client_order_id or "")
-            if seen is not None:
-                return seen
-            result = self._execute(order)
+            await self._follow_prices()
             if order.client_order_id:
-                self._by_client_id[order.client_order_id] = result
-                if len(self._by_client_id) > REMEMBERED_ORDERS:
-                    self._by_client_id.popitem(last=False)
-            return result
+                self.received.append(order.client_order_id)
+            try:
+                seen = self._by_client_id.get(order.client_order_id or "")
+                if seen is not None:
+                    return seen
+                result = self._execute(order)
+                if order.client_order_id:
+                    self._by_client_id[order.client_order_id] = result
+                    if len(self._by_client_id) > REMEMBERED_ORDERS:
+                        self._by_client_id.popitem(last=False)
+                return result
+            finally:
+                await self._keep()
 
     async def lookup_order(
         self, client_order_id: str, symbol: str | None = None, order: Order | None = None
@@ -330,6 +316,8 @@ class MockPlugin(ExecutionPlugin[MockConfig]):
         pretend: a made-up price would refuse a real stock's limit order as far from a market
         that does not exist, and size orders from it."""
         self._check_started()
+        async with self._lock:
+            await self._follow_prices()
         last = self.known_price(symbol)
         if last is None:
             raise NotSupported(f"the paper account has no price for {symbol}: give one in "
