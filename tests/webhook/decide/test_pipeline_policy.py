@@ -111,8 +111,8 @@ def test_rejection_answer_names_the_rule(client: TestClient) -> None:
 
 
 # Alerts with managed exits: the stored order carries them, in price units whatever unit the
-# alert gave them in. Until the exits engine lands, the policy rejects orders with exits (rule
-# "exits"): these tests check the stored order, not the signal's status.
+# alert gave them in (the exits engine, webhook.execute.exits, then manages them): these tests
+# check the stored order.
 
 def stored_exits(client: TestClient, body: str) -> Any:
     answer = signed(client, body)
