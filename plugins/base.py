@@ -23,8 +23,9 @@ REPORT_POSITIONS = "report positions"
 REPORT_SYMBOL_SPECS = "report symbol specs"
 MOVE_POSITION_STOP = "move a position's stop"
 """The optional abilities, as `NotSupported` names them."""
-NATIVE, MANAGED = "native", "managed"
-"""How a part of managed exits runs: held by the broker, or by tradehook from polled prices."""
+NATIVE, MANAGED, UNAVAILABLE = "native", "managed", "unavailable"
+"""How a part of managed exits runs: held by the broker, by tradehook from polled prices, or not
+at all (a plugin without quotes)."""
 
 
 class PluginConfig(BaseModel):
@@ -73,6 +74,10 @@ class PluginCapabilities(BaseModel):
     symbol_specs: bool = False
     """`fetch_symbol_specs` reports a symbol's digits, point, pip and contract size (stops and
     entries given in pips). Read by `PluginRegistry.fetch_symbol_specs`."""
+    quotes: bool = True
+    """`fetch_data` answers with the market's prices. False for a plugin whose broker gives
+    none (NinjaTrader's file interface): managed exits, which follow the prices, are refused on
+    it."""
     position_stop: bool = False
     """The broker holds a protective stop per position, which `move_position_stop` places and
     moves: managed exits keep their stop there (a trailing stop's and a break-even's moves are
@@ -82,8 +87,12 @@ class PluginCapabilities(BaseModel):
 
     @property
     def exit_parts(self) -> dict[str, str]:
-        """Each part of managed exits, `native` (the broker holds it) or `managed` (tradehook
-        decides from the plugin's prices and sends the orders or moves)."""
+        """Each part of managed exits, `native` (the broker holds it), `managed` (tradehook
+        decides from the plugin's prices and sends the orders or moves) or `unavailable` (the
+        plugin gives no prices to follow)."""
+        if not self.quotes:
+            return dict.fromkeys(("stop", "trailing_stop", "break_even", "take_profits"),
+                                 UNAVAILABLE)
         return {"stop": NATIVE if self.position_stop else MANAGED, "trailing_stop": MANAGED,
                 "break_even": MANAGED, "take_profits": MANAGED}
 

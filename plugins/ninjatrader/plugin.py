@@ -47,6 +47,9 @@ class NinjaTraderPlugin(ExecutionPlugin[NinjaTraderConfig]):
         self._trader: NinjaTraderTrader | None = None
 
     async def init(self, config: NinjaTraderConfig) -> None:
+        # The file interface gives no quotes (`OifLink.quote`): managed exits have no prices.
+        self.capabilities = self.capabilities.model_copy(
+            update={"quotes": config.transport == "dll"})
         if config.transport == "dll":
             from plugins.ninjatrader.dll import start_runtime
 

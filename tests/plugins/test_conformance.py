@@ -19,9 +19,16 @@ from typing import Any
 import pytest
 
 from plugins.base import ExecutionPlugin
-from plugins.errors import NotStarted, NotSupported, OutcomeUnknown, TemporaryError, UnknownSymbol
+from plugins.errors import (
+    NotStarted,
+    NotSupported,
+    OrderRejected,
+    OutcomeUnknown,
+    TemporaryError,
+    UnknownSymbol,
+)
 from plugins.mock import MockConfig, MockPlugin
-from plugins.orders import AccountBalance, ExecutionResult, ExecutionStatus, Order
+from plugins.orders import AccountBalance, ExecutionResult, ExecutionStatus, Order, OrderSide
 from plugins.registry import PluginRegistry
 from tests.fakes.mt5_server import FakeMT5Server
 from tests.fakes.ninjatrader_oif import OifPlatform
@@ -355,3 +362,32 @@ async def test_a_close_of_part_leaves_the_rest_open(
         ))  # fmt: skip
         assert h.position() == pytest.approx(h.quantity)
     assert result.success and result.filled_quantity == pytest.approx(h.quantity)
+
+
+@pytest.mark.parametrize("backend", backends("position stop"))
+async def test_a_declared_position_stop_is_held_and_an_undeclared_one_refused(
+    backend: Backend, request: pytest.FixtureRequest
+) -> None:
+    # Managed exits keep their stop at the broker only where the plugin declares it can hold a
+    # position's stop; everywhere else tradehook holds it, and the registry refuses the move.
+    # Managed exits follow the plugin's prices: one that declares quotes gives them.
+    async with backend.start(request, False) as h:
+        registry = PluginRegistry()
+        registry.register(h.plugin)
+        await h.plugin.execute_order(buy(h))
+        if registry.capabilities().quotes:
+            assert (await registry.fetch_data(h.symbol)).last > 0
+        else:
+            with pytest.raises(NotSupported):
+                await registry.fetch_data(h.symbol)
+        if not registry.capabilities().position_stop:
+            price = h.resting_bracket[0]
+            with pytest.raises(NotSupported, match="cannot move a position's stop"):
+                await registry.move_position_stop(h.symbol, OrderSide.BUY, price * 0.9)
+            return
+        price = (await registry.fetch_data(h.symbol)).last
+        await registry.move_position_stop(h.symbol, OrderSide.BUY, price * 0.9)
+        with pytest.raises(OrderRejected, match="below"):
+            await registry.move_position_stop(h.symbol, OrderSide.BUY, price * 1.1)
+        with pytest.raises(OrderRejected, match="no open short position"):
+            await registry.move_position_stop(h.symbol, OrderSide.SELL, price * 1.1)

@@ -53,9 +53,9 @@ async def test_the_prices_file_moves_the_price_and_fires_a_stop_it_crosses(
     await plugin.move_position_stop("ES", OrderSide.BUY, 95)
     prices = tmp_path / "prices.json"
 
-    prices.write_text(json.dumps({"ES": 97}))
+    prices.write_text(json.dumps({"ES": 97}), encoding="utf-8")
     assert (await plugin.fetch_data("ES")).last == 97
-    prices.write_text(json.dumps({"ES": 94.5}))
+    prices.write_text(json.dumps({"ES": 94.5}), encoding="utf-8")
     os.utime(prices, ns=(1, 1))  # a change even where the clock's step hides it
     await plugin.fetch_data("ES")
 
@@ -65,6 +65,6 @@ async def test_the_prices_file_moves_the_price_and_fires_a_stop_it_crosses(
 
 
 async def test_a_state_file_that_is_not_a_book_is_refused_naming_it(tmp_path: Path) -> None:
-    (tmp_path / "paper.json").write_text("{not json")
+    (tmp_path / "paper.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(PluginConfigError, match="state_file .*paper.json"):
         await paper(tmp_path)

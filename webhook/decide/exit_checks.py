@@ -10,16 +10,21 @@ from plugins.registry import PluginRegistry
 def exits_refusal(order: Order, plugin: str, registry: PluginRegistry) -> str | None:
     """Why `order`'s exits cannot be managed on `plugin`, naming both; None when they can.
 
-    An entry that rests (limit, stop) fills later at the broker, where the engine does not
-    watch for it. A stop-loss or take-profit sent with the entry stays at the broker as an order
-    of its own beside the managed exits, which the engine neither moves nor cancels, unless the
-    plugin holds a position's stop (`position_stop`): then the stop-loss is the plan's first
-    stop, held there. A take-profit beside exits belongs in their ladder there.
+    A plugin that gives no prices leaves nothing to follow. An entry that rests (limit, stop)
+    fills later at the broker, where the engine does not watch for it. A stop-loss or
+    take-profit sent with the entry stays at the broker as an order of its own beside the
+    managed exits, which the engine neither moves nor cancels, unless the plugin holds a
+    position's stop (`position_stop`): then the stop-loss is the plan's first stop, held there.
+    A take-profit beside exits belongs in their ladder there.
     """
+    declared = registry.capabilities(plugin)
+    if not declared.quotes:
+        return (f"exits: plugin {plugin!r} gives no prices (its capabilities say quotes = "
+                "false), and managed exits follow the prices")
     if order.order_type is not OrderType.MARKET:
         return (f"exits: managed exits follow market entries only; a {order.order_type.value} "
                 f"entry rests at plugin {plugin!r}, and its later fill is not watched")
-    if registry.capabilities(plugin).position_stop:
+    if declared.position_stop:
         if order.take_profit is not None:
             return ("exits: give the take_profit as a take-profit level (share 1) of the exits: "
                     f"plugin {plugin!r} would not hold it beside them")

@@ -72,9 +72,10 @@ class PluginView(_Answer):
     default: bool
     healthy: bool
     capabilities: PluginCapabilities
-    exits: dict[str, Literal["native", "managed"]]
+    exits: dict[str, Literal["native", "managed", "unavailable"]]
     """Each part of managed exits (stop, trailing_stop, break_even, take_profits): held by the
-    broker (`native`) or by tradehook from the plugin's prices (`managed`)."""
+    broker (`native`), by tradehook from the plugin's prices (`managed`), or not at all where
+    the plugin gives no prices (`unavailable`)."""
 
 
 class PluginList(_Answer):
