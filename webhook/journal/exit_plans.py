@@ -92,9 +92,10 @@ class ExitPlanStore:
     async def active_exit_plans(self) -> list[ExitPlan]:
         raise NotImplementedError(f"{type(self).__name__} keeps no exit plans")
 
-    async def entries_without_plan(self, limit: int = 100) -> list[str]:
-        """Ids of filled entries that asked for exits and have no plan (after a crash between
-        the entry's final status and its plan), oldest first."""
+    async def entries_without_plan(self, since: float, limit: int = 100) -> list[str]:
+        """Ids of entries received since `since` (Unix seconds) that filled, asked for exits
+        and have no plan (after a crash between the entry's final status and its plan), oldest
+        first. The bound keeps the look at start to the recent part of the journal."""
         raise NotImplementedError(f"{type(self).__name__} keeps no exit plans")
 
 
@@ -142,8 +143,9 @@ ACTIVE_INDEX = ("CREATE INDEX IF NOT EXISTS exit_plans_active ON exit_plans (plu
                 "WHERE state = 'active'")
 ENTRIES_WITHOUT_PLAN = (
     "SELECT s.id FROM signals AS s LEFT JOIN exit_plans AS p ON p.signal_id = s.id "
-    "WHERE s.status IN ('filled', 'partially_filled') AND p.signal_id IS NULL "
-    "AND s.order_json LIKE '%\"exits\":{%' ORDER BY s.id LIMIT PLACEHOLDER"
+    "WHERE s.status IN ('filled', 'partially_filled') AND s.id >= PLACEHOLDER "
+    "AND p.signal_id IS NULL AND s.order_json LIKE '%\"exits\":{%' "
+    "ORDER BY s.id LIMIT PLACEHOLDER"
 )
 """An order's JSON holds `"exits":null` unless it asked for exits; PLACEHOLDER is the
 driver's."""

@@ -19,6 +19,7 @@ from webhook.journal.exit_plans import (
     update_statement,
     update_values,
 )
+from webhook.journal.ids import first_id_at
 from webhook.journal.postgres_schema import storable
 from webhook.journal.records import NewSignal
 
@@ -68,9 +69,9 @@ class PostgresExitPlans(ExitPlanStore):
                 (ExitPlanState.ACTIVE.value,))).fetchall()
         return [plan_from(row) for row in rows]
 
-    async def entries_without_plan(self, limit: int = 100) -> list[str]:
+    async def entries_without_plan(self, since: float, limit: int = 100) -> list[str]:
         query = ENTRIES_WITHOUT_PLAN.replace("%", "%%").replace("PLACEHOLDER", "%s")
         async with self._connection() as connection:
-            rows = await (await connection.execute(query, (limit,))).fetchall()
+            rows = await (await connection.execute(query, (first_id_at(since), limit))).fetchall()
         return [row[0] for row in rows]
 

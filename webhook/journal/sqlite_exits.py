@@ -19,6 +19,7 @@ from webhook.journal.exit_plans import (
     update_values,
 )
 from webhook.journal.group_commit import GroupCommitter
+from webhook.journal.ids import first_id_at
 from webhook.journal.records import NewSignal
 
 EXIT_PLANS_SCHEMA = f"{PLAN_TABLE.format(collate='', real='REAL')};\n{ACTIVE_INDEX};\n"
@@ -71,10 +72,11 @@ class SqliteExitPlans(ExitPlanStore):
 
         return await self._writer.run(read)
 
-    async def entries_without_plan(self, limit: int = 100) -> list[str]:
+    async def entries_without_plan(self, since: float, limit: int = 100) -> list[str]:
         query = ENTRIES_WITHOUT_PLAN.replace("PLACEHOLDER", "?")
+        values = (first_id_at(since), limit)
 
         def read(connection: sqlite3.Connection) -> list[str]:
-            return [row[0] for row in connection.execute(query, (limit,)).fetchall()]
+            return [row[0] for row in connection.execute(query, values).fetchall()]
 
         return await self._writer.run(read)

@@ -103,7 +103,8 @@ async def test_filled_entries_with_exits_and_no_plan_are_found(journal: SignalJo
     await journal.record(entry_with_exits())  # queued: not filled yet
     await journal.create_exit_plan(plan_of(planned))
 
-    assert await journal.entries_without_plan() == [unplanned.id]
+    assert await journal.entries_without_plan(time.time() - 60) == [unplanned.id]
+    assert await journal.entries_without_plan(time.time() + 1) == []
 
 
 async def test_a_fanned_out_parent_lists_its_accounts_not_their_exit_orders(

@@ -35,6 +35,9 @@ logger = logging.getLogger("tradehook.exits")
 EXITS_SOURCE = "exits"
 """The source of every exit order: the manager, not an alert."""
 FILLED = (SignalStatus.FILLED, SignalStatus.PARTIALLY_FILLED)
+ADOPTION_WINDOW = 7 * 24 * 3600.0
+"""How far back, in seconds, a start looks for filled entries left without a plan (a crash
+leaves one seconds after the fill; a week covers a long outage too)."""
 
 
 def exit_order(plan: ExitPlan, step: ExitStep, quantity: float, now: float) -> NewSignal:
@@ -111,7 +114,8 @@ class ExitManager:
     async def resume(self) -> None:
         """At start: adopt filled entries that have no plan, send every active plan's stop
         again to a plugin that holds it."""
-        for signal_id in await self._journal.entries_without_plan():
+        since = self._clock() - ADOPTION_WINDOW
+        for signal_id in await self._journal.entries_without_plan(since):
             await self.adopt(signal_id)
         for plan in await self._journal.active_exit_plans():
             if plan.native_stop and plan.stop is not None:
