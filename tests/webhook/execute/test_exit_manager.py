@@ -220,3 +220,18 @@ async def test_a_restart_adopts_a_filled_entry_left_without_a_plan_and_resends_i
     assert adopted is not None and adopted.quantity == 1
     assert [p.signal_id for p in await desk.journal.active_exit_plans()] == sorted(
         [plan.signal_id, signal_id])
+
+
+async def test_a_second_entry_on_a_position_with_a_held_stop_keeps_its_own_in_tradehook(
+    desk: Desk,
+) -> None:
+    first = await desk.enter({"trailing_stop": {"amount": 10}})
+    second = await desk.enter({"trailing_stop": {"amount": 2}}, quantity=1)
+    assert (first.native_stop, second.native_stop) == (True, False)
+    assert desk.paper.stop("ES") == 90  # the broker holds the first plan's stop only
+
+    await desk.price(97.5)
+
+    orders = await desk.exit_orders(second)
+    assert orders["stop"].status is SignalStatus.FILLED
+    assert (desk.paper.position("ES"), desk.paper.stop("ES")) == (2, 90)

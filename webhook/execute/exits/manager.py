@@ -140,8 +140,9 @@ class ExitManager:
                 self._filled.append(signal_id)  # asked again on the next tick
                 return None
             entry_price = quote.last
-        native = self._registry.capabilities(record.plugin).position_stop \
-            if record.plugin in self._registry else False
+        native = (record.plugin in self._registry
+                  and self._registry.capabilities(record.plugin).position_stop
+                  and not await self._holds_stop(record.plugin, record.order.symbol))
         plan = initial_plan(signal_id, record.plugin, record.order, record.result,
                             entry_price=entry_price, native_stop=native, now=self._clock())
         if not await self._journal.create_exit_plan(plan):
@@ -150,6 +151,13 @@ class ExitManager:
         if plan.native_stop and plan.stop is not None:
             await self._send_stop(plan)
         return plan
+
+    async def _holds_stop(self, plugin: str, symbol: str) -> bool:
+        """Whether an active plan keeps its stop at the broker for this position already: a
+        netted position holds one stop, so a second entry's plan holds its stop in tradehook
+        (it closes its own quantity when crossed; the broker's stop closes what is left)."""
+        return any(plan.native_stop and (plan.plugin, plan.symbol) == (plugin, symbol)
+                   for plan in await self._journal.active_exit_plans())
 
     async def tick(self) -> None:
         """One look at every active plan's price."""
