@@ -12,9 +12,9 @@ from __future__ import annotations
 import time
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ModelWrapValidatorHandler, model_validator
 from pydantic_core import PydanticCustomError
 
 DEFAULT_CONFIDENCE = 0.6
@@ -206,7 +206,17 @@ class Order(BaseModel):
     """Of an entry (`open`, `reverse`): how its position is brought out (trailing stop,
     break-even, take-profit ladder), after it fills."""
 
-    @model_validator(mode="after")
+    @model_validator(mode="wrap")
+    @classmethod
+    def _checked_once(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        """An `Order` is checked when it is built from data. An instance given where an order
+        is expected (a `ParsedSignal`'s, a `NewSignal`'s) was checked then and is taken as it
+        is: pydantic would run the checks again for every model that holds it. (`model_copy`
+        checks nothing: whoever changes a field with it keeps the order consistent.)"""
+        if isinstance(data, cls):
+            return data
+        return handler(data)._check_consistency()
+
     def _check_consistency(self) -> Self:
         if (self.action is OrderAction.TARGET) != (self.target_position is not None):
             if self.target_position is None:

@@ -77,11 +77,12 @@ async def size_order(
         note = None
         if order.quantity is not None:
             quantity, note = await _quantity(order.quantity, unit, facts, entry, stop_loss)
-            update["quantity"] = quantity
+            if quantity != order.quantity:
+                update["quantity"] = quantity
             note = f"{note} ({origin})"
     except FactUnavailable as exc:
         raise SizingError(str(exc)) from None
-    if not update:
+    if not update:  # the order as validated: nothing to check again
         return SizedOrder(order, note)
     try:
         sized = Order.model_validate({**order.model_dump(), **update})
