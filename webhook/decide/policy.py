@@ -78,6 +78,13 @@ class SignalPolicy:
         self._clock = clock
         self._windows = RateWindows()
         self._position_locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._source_risk = {name: source.risk for name, source in settings.sources.items()
+                             if not source.risk.empty}
+        self._plugin_risk = {name: plugin.risk for name, plugin in settings.plugins.items()
+                             if not plugin.risk.empty}
+        """The risk tables that limit anything, by source and by plugin: read per signal,
+        decided once (the settings do not change while the app runs)."""
+        self._limits_positions: dict[tuple[str, str], bool] = {}
 
     def serialized(
         self, source: str, plugin: str, symbol: str, *, checks_position: bool = False
@@ -197,26 +204,25 @@ class SignalPolicy:
     def _scopes(self, alert_symbol: str, broker_symbol: str, source: str, plugin: str
                 ) -> list[RiskScope]:
         scopes = []
-        configured = self._settings.sources.get(source)
-        if configured is not None and not configured.risk.empty:
-            scopes.append(RiskScope(f"sources.{source}.risk", configured.risk, alert_symbol,
+        if (source_risk := self._source_risk.get(source)) is not None:
+            scopes.append(RiskScope(f"sources.{source}.risk", source_risk, alert_symbol,
                                     f"source:{source}", f"source {source!r}"))
-        plugin_settings = self._settings.plugins.get(plugin)
-        if plugin_settings is not None and not plugin_settings.risk.empty:
-            scopes.append(RiskScope(f"plugins.{plugin}.risk", plugin_settings.risk,
+        if (plugin_risk := self._plugin_risk.get(plugin)) is not None:
+            scopes.append(RiskScope(f"plugins.{plugin}.risk", plugin_risk,
                                     broker_symbol, f"plugin:{plugin}", f"plugin {plugin!r}"))
         return scopes
 
     def limits_positions(self, source: str, plugin: str) -> bool:
         """Whether a position limit applies: then `decide` needs the orders already queued."""
-        configured = self._settings.sources.get(source)
-        tables = [configured.risk] if configured else []
-        if plugin in self._settings.plugins:
-            tables.append(self._settings.plugins[plugin].risk)
-        return any(
-            t.max_position is not None or any(s.max_position for s in t.symbols.values())
-            for t in tables
-        )
+        known = self._limits_positions.get((source, plugin))
+        if known is None:
+            tables = [t for t in (self._source_risk.get(source), self._plugin_risk.get(plugin))
+                      if t is not None]
+            known = self._limits_positions[(source, plugin)] = any(
+                t.max_position is not None or any(s.max_position for s in t.symbols.values())
+                for t in tables
+            )
+        return known
 
 
 def _rejected(order: Order, refused: Rejection, sizing: str | None = None) -> PolicyVerdict:

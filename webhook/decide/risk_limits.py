@@ -71,5 +71,8 @@ class RiskLimits(SymbolLimits):
 
     @property
     def empty(self) -> bool:
-        return self == RiskLimits()
+        return self == _NO_LIMITS
+
+
+_NO_LIMITS = RiskLimits()
 

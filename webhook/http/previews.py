@@ -45,6 +45,8 @@ async def preview(request: Request) -> Response:
 
 async def receive_signed_or_dry_run(request: Request) -> Response:
     """`POST /webhook`: a signal, or with `?dry_run=true` the preview of one."""
+    if not request.scope["query_string"]:  # every signal but a preview: nothing to parse
+        return await signals.receive_signed(request)
     flag = request.query_params.get("dry_run", "").strip().lower()
     if flag in _FALSE:
         return await signals.receive_signed(request)

@@ -51,10 +51,10 @@ def observed(
         try:
             decision = await receive(request, services)
         except WebhookError as exc:
-            services.metrics.refused.labels(str(status_for(exc))).inc()
+            services.metrics.refused_with(str(status_for(exc))).inc()
             raise
         finally:
-            services.metrics.answer_seconds.labels(endpoint).observe(time.perf_counter() - started)
+            services.metrics.answered(endpoint).observe(time.perf_counter() - started)
         services.events.publish(SignalEvent(
             kind="decided", signal_id=decision.signal_id, status=decision.status,
             source=request.state.source, dialect=decision.dialect, plugin=decision.plugin,

@@ -124,5 +124,6 @@ class SignalEvents:
                 listener(event)
             except Exception:  # noqa: BLE001 - a listener's bug must not reach the publisher
                 logger.exception("event listener failed")
-        for subscription in list(self._subscriptions):
-            subscription.offer(event)
+        if self._subscriptions:  # nobody follows the stream most of the time
+            for subscription in list(self._subscriptions):
+                subscription.offer(event)

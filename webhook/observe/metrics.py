@@ -7,6 +7,7 @@ the present (queue depth, plugin health) are read when scraped. Scraping is `GET
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Generic, TypeVar
 
 from prometheus_client import (
     CollectorRegistry,
@@ -29,6 +30,25 @@ NOT_SENT = frozenset({"gave_up", "kill_switch", "expired"})
 """Attempt outcomes decided without calling the plugin: not execution latency."""
 
 
+Metric = TypeVar("Metric", Counter, Histogram)
+
+
+class Children(Generic[Metric]):
+    """A labelled metric's children, each looked up once: `labels()` validates and locks on
+    every call, which the signal path would pay per request. The label values are bounded
+    (configured names, statuses, endpoints), as prometheus' own children are."""
+
+    def __init__(self, metric: Metric) -> None:
+        self._metric: Metric = metric
+        self._bound: dict[tuple[str, ...], Metric] = {}
+
+    def __call__(self, *values: str) -> Metric:
+        child = self._bound.get(values)
+        if child is None:
+            child = self._bound[values] = self._metric.labels(*values)
+        return child
+
+
 class Metrics:
     def __init__(self) -> None:
         disable_created_metrics()  # type: ignore[no-untyped-call]  # `_created` series: noise
@@ -38,15 +58,19 @@ class Metrics:
             "tradehook_signals", "Signals received, by source, dialect and how they were decided",
             ["source", "dialect", "status"], registry=r,
         )
+        self._decided = Children(self.signals)
         self.refused = Counter(
             "tradehook_requests_refused",
             "Requests to the signal endpoints refused before anything was stored, by HTTP status",
             ["code"], registry=r,
         )
+        self.refused_with = Children(self.refused)
         self.answer_seconds = Histogram(
             "tradehook_answer_seconds", "Time to answer a request to a signal endpoint",
             ["endpoint"], buckets=ANSWER_BUCKETS, registry=r,
         )
+        self.answered = Children(self.answer_seconds)
+        """`answered(endpoint).observe(seconds)`, per request."""
         self.execution_seconds = Histogram(
             "tradehook_execution_seconds", "Duration of one execution attempt, by plugin",
             ["plugin"], buckets=EXECUTION_BUCKETS, registry=r,
@@ -102,7 +126,7 @@ class Metrics:
     def observe(self, event: SignalEvent) -> None:
         """Count one event (a `SignalEvents` listener)."""
         if event.kind == "decided" and event.status is not None:
-            self.signals.labels(event.source or NONE, event.dialect or NONE, event.status).inc()
+            self._decided(event.source or NONE, event.dialect or NONE, event.status).inc()
         elif event.kind == "approval" and event.status is not None:
             outcome = _APPROVAL_OUTCOMES.get(event.status, event.status.value)
             self.approvals.labels(event.source or NONE, outcome).inc()
