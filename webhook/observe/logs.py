@@ -20,6 +20,8 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal, TextIO
 
+import orjson
+
 from plugins.redaction import Redactor
 from webhook.config.data_dir import default_file
 from webhook.observe.streams import use_utf8
@@ -89,7 +91,10 @@ class JsonFormatter(_RedactingFormatter):
             line["signal_id"] = signal_id
         if trace:
             line["exception"] = trace
-        return json.dumps(line, ensure_ascii=False)
+        try:
+            return orjson.dumps(line).decode()
+        except orjson.JSONEncodeError:  # text orjson refuses (a lone surrogate): escaped
+            return json.dumps(line, ensure_ascii=False)
 
 
 class TextFormatter(_RedactingFormatter):
@@ -115,6 +120,16 @@ def _handler(stream: TextIO | None) -> logging.Handler:
     return logging.FileHandler(default_file(LOG_FILE, os.environ), encoding="utf-8", delay=True)
 
 
+def _record_only_what_is_written() -> None:
+    """Neither formatter writes the caller's file and line, the thread or the process: the
+    standard library's own switches ("Optimization" in the `logging` documentation) spare
+    every record the stack walk and the system calls that would find them."""
+    logging._srcfile = None  # the documented switch
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
+
+
 def configure_logging(
     settings: Settings, *, stream: TextIO | None = None, log_format: LogFormat | None = None
 ) -> logging.Handler:
@@ -133,6 +148,7 @@ def configure_logging(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(settings.log_level.upper())
+    _record_only_what_is_written()
     for name in _QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
     return handler

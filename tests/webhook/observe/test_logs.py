@@ -14,7 +14,13 @@ import pytest
 from webhook.auth.signatures import WebhookSecret
 from webhook.auth.source_urls import make_source_token
 from webhook.config.settings import Settings
-from webhook.observe.logs import LogFormat, bind_signal, configure_logging
+from webhook.observe.logs import (
+    JsonFormatter,
+    LogFormat,
+    bind_signal,
+    configure_logging,
+    log_redactor,
+)
 
 SECRET = WebhookSecret.generate()
 SETTINGS = Settings.model_validate({
@@ -116,3 +122,19 @@ def test_auto_format_is_json_when_not_a_terminal() -> None:
     with installed(None) as stream:
         logging.getLogger("tradehook").warning("hello")
     assert json.loads(stream.getvalue())["message"] == "hello"
+
+
+def test_records_are_made_without_looking_up_what_no_line_shows(captured: io.StringIO) -> None:
+    made: list[logging.LogRecord] = []
+    logging.getLogger().handlers[0].addFilter(lambda record: made.append(record) or True)
+    logging.getLogger("tradehook.pipeline").info("signal %s: queued", "01KB")
+    assert made and made[0].lineno == 0 and made[0].process is None and made[0].thread is None
+    assert lines(captured)[-1]["message"] == "signal 01KB: queued"
+
+
+def test_text_that_orjson_refuses_is_still_one_json_line() -> None:
+    # Formatted directly: a lone surrogate must not reach pytest's own log capture.
+    record = logging.LogRecord("tradehook.pipeline", logging.WARNING, "", 0, "odd \udc80 text",
+                               None, None)
+    line = JsonFormatter(log_redactor([])).format(record)
+    assert "\n" not in line and json.loads(line)["message"] == "odd \udc80 text"
