@@ -210,6 +210,40 @@ def test_a_head_sent_too_slowly_is_closed(server: RunningServer) -> None:
     assert time.monotonic() - started < READ_SECONDS + 4
 
 
+def test_a_head_larger_than_16_kib_is_answered_400_and_closed(server: RunningServer) -> None:
+    padding = {"x-padding": "p" * 17_000}
+    with raw_http.connect(server.url) as sock:
+        sock.sendall(raw_http.head("/webhook", {**signed_headers(server), **padding},
+                                   content_length=len(BODY)))
+        status, _ = raw_http.read_answer(sock)
+        assert status == 400
+        assert raw_http.closed_by_server(sock, timeout=3)
+
+
+def test_an_endless_head_in_small_pieces_is_refused_at_16_kib(server: RunningServer) -> None:
+    with raw_http.connect(server.url) as sock:
+        sock.sendall(b"POST /webhook HTTP/1.1\r\nhost: 127.0.0.1\r\nx-padding: ")
+        sent = 0
+        try:
+            while sent < 64 * 1024:
+                sock.sendall(b"p" * 1024)
+                sent += 1024
+                time.sleep(0.002)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        status, _ = raw_http.read_answer(sock)
+    assert status in (0, 400) and sent < 64 * 1024
+
+
+def test_a_head_just_under_16_kib_is_read(server: RunningServer) -> None:
+    padding = {"x-padding": "p" * 15_000}
+    with raw_http.connect(server.url) as sock:
+        sock.sendall(raw_http.head("/webhook", {**signed_headers(server), **padding},
+                                   content_length=len(BODY)) + BODY)
+        status, answer = raw_http.read_answer(sock)
+    assert status == 202, answer
+
+
 def test_clients_that_leave_mid_body_leave_no_traceback(server: RunningServer) -> None:
     before = server.log
     for n in range(40):
