@@ -40,6 +40,14 @@ _INSERT = (
     "content_type, raw_body, symbol, plugin, order_json, status, reason, error, sizing, "
     "approval_deadline) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
+_SETTLE_SET = (
+    "UPDATE signals SET status = ?, updated_at = ?, error = COALESCE(?, error), "
+    "result_json = COALESCE(?, result_json)"
+)
+_SETTLE = f"{_SETTLE_SET} WHERE id = ?"
+_SETTLE_FINAL = (
+    f"{_SETTLE_SET}, lease_owner = NULL, lease_until = NULL WHERE id = ? RETURNING plugin, symbol"
+)
 HEALTH_PROBE_KEY = "health_probe"
 
 
@@ -178,25 +186,15 @@ class SqliteJournal(SqliteExitPlans, SignalJournal):
                 "WHERE signal_id = ? AND number = ?",
                 (now, outcome, error, result_json, signal_id, number),
             )
-            connection.execute(
-                "UPDATE signals SET status = ?, updated_at = ?, error = COALESCE(?, error), "
-                "result_json = COALESCE(?, result_json) WHERE id = ?",
-                (status.value, now, error, result_json, signal_id),
-            )
+            settled = (status.value, now, error, result_json, signal_id)
             if not final:
+                connection.execute(_SETTLE, settled)
                 return None
-            connection.execute(
-                "UPDATE signals SET lease_owner = NULL, lease_until = NULL WHERE id = ?",
-                (signal_id,),
-            )
-            if hand_on is None:
+            # A final status frees the lease, and tells the lane to hand on, in one statement.
+            lane = connection.execute(_SETTLE_FINAL, settled).fetchall()
+            if hand_on is None or not lane or lane[0][0] is None or lane[0][1] is None:
                 return None
-            lane = connection.execute(
-                "SELECT plugin, symbol FROM signals WHERE id = ?", (signal_id,)
-            ).fetchone()
-            if lane is None or lane[0] is None or lane[1] is None:
-                return None
-            handed = lanes.hand_on(connection, lane[0], lane[1], hand_on, now)
+            handed = lanes.hand_on(connection, lane[0][0], lane[0][1], hand_on, now)
             if handed is None:
                 return None
             if handed != hand_on.starting:
