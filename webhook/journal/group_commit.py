@@ -3,8 +3,10 @@
 Jobs queue up while a commit is on disk. The flusher then opens one transaction, runs every
 queued job in a savepoint of its own (a failing job rolls back alone), and commits. The
 statements run on the event loop, where they cost microseconds and need no hand-off between
-threads; only the COMMIT, which waits for fsync (WAL with synchronous=FULL), runs on a worker
-thread so that requests keep being received meanwhile. A job's future resolves only after its
+threads; only the COMMIT, which waits for fsync (WAL with synchronous=FULL), runs on the
+committer's own thread so that requests keep being received meanwhile. That thread lives as long
+as the journal is open and is handed each COMMIT through a queue: a thread pool's hand-off
+(`asyncio.to_thread`) cost about twice the CPU per commit. A job's future resolves only after its
 transaction's COMMIT has returned, that is after the data is on disk.
 
 A commit that fails (the disk full or read-only) rolls its batch back whole and fails each of
@@ -16,7 +18,9 @@ rollback fail, the connection is reopened for the next batch.
 from __future__ import annotations
 
 import asyncio
+import queue
 import sqlite3
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -24,6 +28,53 @@ from webhook.errors import JournalError
 
 T = TypeVar("T")
 PendingWrite = tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]"]
+_Call = tuple[Callable[[], Any], asyncio.AbstractEventLoop, "asyncio.Future[Any]"]
+
+
+def _settle(future: asyncio.Future[Any], value: Any, error: BaseException | None) -> None:
+    if future.done():
+        return
+    if error is None:
+        future.set_result(value)
+    else:
+        future.set_exception(error)
+
+
+class CommitThread:
+    """One thread that runs the calls handed to it, one after the other, each answered on the
+    event loop that handed it."""
+
+    def __init__(self) -> None:
+        self._calls: queue.SimpleQueue[_Call | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._serve, name="journal-commit", daemon=True)
+        self._thread.start()
+
+    async def stop(self) -> None:
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            self._calls.put(None)
+            await asyncio.to_thread(thread.join)
+
+    def run(self, call: Callable[[], T]) -> asyncio.Future[T]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._calls.put((call, loop, future))
+        return future
+
+    def _serve(self) -> None:
+        while (handed := self._calls.get()) is not None:
+            call, loop, future = handed
+            try:
+                value, error = call(), None
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
+                value, error = None, exc
+            try:
+                loop.call_soon_threadsafe(_settle, future, value, error)
+            except RuntimeError:  # the loop closed without stopping the journal: no one waits
+                continue
 
 
 class GroupCommitter:
@@ -33,6 +84,7 @@ class GroupCommitter:
         self._queued: list[PendingWrite] = []
         self._wakeup = asyncio.Event()
         self._flusher: asyncio.Task[None] | None = None
+        self._committer = CommitThread()
         self._closing = False
         self.failing: str | None = None
         """Why the last commit failed; None once one succeeds."""
@@ -43,6 +95,7 @@ class GroupCommitter:
         except (sqlite3.Error, OSError) as exc:
             raise JournalError(f"cannot open the journal: {exc}") from exc
         self._closing = False
+        self._committer.start()
         self._flusher = asyncio.create_task(self._flush_forever(), name="journal-flusher")
 
     async def stop(self) -> None:
@@ -52,6 +105,7 @@ class GroupCommitter:
         self._wakeup.set()
         await asyncio.shield(self._flusher)
         self._flusher = None
+        await self._committer.stop()
         if self._connection is not None:
             self._connection.close()
             self._connection = None
@@ -100,7 +154,7 @@ class GroupCommitter:
                     outcomes.append((future, None, exc))
                 connection.execute("RELEASE job")
             # The COMMIT waits for the disk; the event loop goes on receiving meanwhile.
-            await asyncio.shield(asyncio.to_thread(connection.execute, "COMMIT"))
+            await asyncio.shield(self._committer.run(lambda: connection.execute("COMMIT")))
         except sqlite3.Error as exc:
             try:
                 if connection.in_transaction:

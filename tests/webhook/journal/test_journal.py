@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -224,6 +225,28 @@ async def test_concurrent_writes_share_commits(tmp_path: Path) -> None:
     assert len(await store.list_signals(limit=500)) == 300
     await store.close()
     assert 0 < len(commits) < 300
+
+
+async def test_every_commit_runs_on_the_journals_one_committer_thread(tmp_path: Path) -> None:
+    committed_on: list[str] = []
+
+    class WatchedJournal(SqliteJournal):
+        def _connect(self) -> sqlite3.Connection:
+            connection = super()._connect()
+            connection.set_trace_callback(
+                lambda sql: committed_on.append(threading.current_thread().name)
+                if sql == "COMMIT" else None
+            )
+            return connection
+
+    store = WatchedJournal(tmp_path / "j.db")
+    await store.open()
+    for _ in range(3):
+        await store.record(queued_signal())
+    await store.close()
+    # Not the event loop's thread (it goes on receiving), nor a pool's thread per commit.
+    assert committed_on == ["journal-commit"] * 3
+    assert "journal-commit" not in {thread.name for thread in threading.enumerate()}
 
 
 async def test_failed_write_is_a_journal_error(sqlite_journal: SqliteJournal) -> None:
