@@ -331,6 +331,8 @@ class AttemptRunner:
         )
         if handed is not None:
             self._handed[job.signal_id] = handed
+            if handed.attempt is not None:  # ours from now on: no claim may take it resumed
+                self.unsent[handed.signal_id] = handed.attempt
         logger.info("signal %s: attempt %d %s -> %s", job.signal_id, number, outcome, status)
         if self._events is not None:
             self._events.publish(SignalEvent(

@@ -148,6 +148,9 @@ class Executor:
     def submit(self, job: ExecutionJob) -> None:
         """A stored signal is ready to execute: run it now when `job.leased` (this executor
         holds its lease), else claim it soon (or when its lane's running signal ends)."""
+        if self._stopping and job.leased:
+            self._orphaned[job.signal_id] = job.attempt  # stored as we stopped: given back
+            return
         if self._settings.enabled and not self._stopping:
             lane = (job.plugin, job.order.symbol)
             self._received[job.signal_id] = job
@@ -239,7 +242,10 @@ class Executor:
         )
         waiting = {job.signal_id for job in self._ready}  # ours already, queued for a slot
         for record in claimed:
+            # A signal handed on with its attempt opened is launched as its lane's previous
+            # signal ends, not taken here as if it had been interrupted.
             if (record.id in self._running or record.id in waiting
+                    or record.id in self._runner.unsent
                     or len(self._running) >= self._settings.concurrency):
                 continue
             self._awaiting_claim.discard(record.id)
@@ -274,6 +280,9 @@ class Executor:
         if handed is not None and next_job is not None and handed.signal_id not in self._running:
             self._awaiting_claim.discard(next_job.signal_id)
             self._launch(dataclasses.replace(next_job, leased=True, attempt=handed.attempt))
+        elif handed is not None and self._runner.unsent.pop(handed.signal_id, None) is not None:
+            # Forgotten meanwhile: claimed, it is taken as interrupted (the broker is asked).
+            self._wakeup.set()
         elif handed is not None or self._awaiting_claim or not self._journal.hands_on:
             self._wakeup.set()  # the next signal of its lane, leased or not, is claimed now
 
