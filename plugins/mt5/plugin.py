@@ -8,12 +8,14 @@ from plugins.mt5 import claims
 from plugins.mt5.config import MT5Config
 from plugins.mt5.records import AccountState
 from plugins.mt5.session import MT5Session
+from plugins.mt5.stops import move_stop
 from plugins.mt5.trading import MT5Trader
 from plugins.orders import (
     AccountBalance,
     ExecutionResult,
     MarketData,
     Order,
+    OrderSide,
     SymbolSpecs,
     pip_size,
 )
@@ -37,6 +39,7 @@ class MT5Plugin(ExecutionPlugin[MT5Config]):
         balance=True,
         positions=True,
         symbol_specs=True,
+        position_stop=True,
     )
 
     def __init__(self, name: str = "mt5") -> None:
@@ -140,6 +143,13 @@ class MT5Plugin(ExecutionPlugin[MT5Config]):
             return round(sum(p.volume if p.type == long_type else -p.volume for p in held), 8)
 
         return await self._worker.run(net)
+
+    async def move_position_stop(self, symbol: str, side: OrderSide, stop_price: float) -> None:
+        """The stop-loss of the symbol's positions on `side`, by TRADE_ACTION_SLTP
+        (`plugins.mt5.stops`)."""
+        session, trader = self._started()
+        await self._worker.run(lambda: move_stop(session, trader.sender, symbol, side,
+                                                 stop_price))
 
     async def health_check(self) -> bool:
         if self._session is None or not self._worker.running:

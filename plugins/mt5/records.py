@@ -62,6 +62,8 @@ class Position(Record):
     price_open: float
     symbol: str
     comment: str
+    sl: float
+    tp: float
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """The state of a fake MetaTrader 5 terminal, on a hedging or a netting account.
 
 Market deals fill at the current bid or ask within the request's deviation; pending orders rest
-until `set_tick` moves the price through them; closing deals name the position they reduce.
+until `set_tick` moves the price through them, and a position's stop-loss or take-profit closes
+it when `set_tick` reaches it (a buy's at the bid, a sell's at the ask); closing deals name the
+position they reduce. `TRADE_ACTION_SLTP` replaces a position's levels.
 Requests are checked as `tests.fakes.mt5_rules` says the trade server checks them (filling mode
 per execution mode, tick grid, stops and freeze levels, expiry) and refused with the documented
 retcodes. Orders, deals and positions keep the request's magic, and its comment as the server
@@ -77,6 +79,29 @@ class FakeTerminal:
             for order in list(self.orders.values()):
                 if order["symbol"] == name and self._triggered(order, symbol):
                     self._fill_pending(order, symbol)
+            for position in list(self.positions.values()):
+                if position["symbol"] == name:
+                    self._protect(position, symbol)
+
+    def _protect(self, position: dict[str, Any], s: Symbol) -> None:
+        """Close a position whose stop-loss or take-profit the price reached: a buy closes at
+        the bid (SL: bid <= sl, TP: bid >= tp), a sell at the ask, as the order and deal of
+        reason SL or TP (MQL5 ENUM_ORDER_REASON, ENUM_DEAL_REASON)."""
+        buying = position["type"] == c.POSITION_TYPE_BUY
+        price = s.bid if buying else s.ask
+        sl, tp = position["sl"], position["tp"]
+        stopped = bool(sl) and (price <= sl if buying else price >= sl)
+        taken = bool(tp) and (price >= tp if buying else price <= tp)
+        if not (stopped or taken):
+            return
+        closing = c.ORDER_TYPE_SELL if buying else c.ORDER_TYPE_BUY
+        request = {"magic": position["magic"], "position": position["ticket"],
+                   "comment": f"[{'sl' if stopped else 'tp'} {sl if stopped else tp:g}]"}
+        order = self._order(request, s, closing, position["volume"], price, c.ORDER_STATE_FILLED)
+        order["reason"] = c.ORDER_REASON_SL if stopped else c.ORDER_REASON_TP
+        self.history_orders.append(order)
+        deal = self._deal(order, closing, position["volume"], price, position["ticket"], 0.0, 0.0)
+        deal["reason"] = c.DEAL_REASON_SL if stopped else c.DEAL_REASON_TP
 
     @staticmethod
     def _triggered(order: dict[str, Any], s: Symbol) -> bool:
@@ -102,6 +127,8 @@ class FakeTerminal:
         action = request.get("action")
         if action == c.TRADE_ACTION_REMOVE:
             return self._remove(request)
+        if action == c.TRADE_ACTION_SLTP:
+            return self._sltp(request)
         symbol = self.symbols.get(request.get("symbol", ""))
         if symbol is None or not symbol.visible:
             return self.reply(request, c.TRADE_RETCODE_INVALID, "Invalid request")
@@ -170,6 +197,33 @@ class FakeTerminal:
         self.orders[order["ticket"]] = order
         return self.reply(r, c.TRADE_RETCODE_DONE, "Request executed", order=order["ticket"],
                           volume=volume)
+
+    def _sltp(self, r: dict[str, Any]) -> c.OrderSendResult:
+        """TRADE_ACTION_SLTP (MQL5 book, "Modifying Stop Loss and/or Take Profit levels of a
+        position"): the ticket names the position on a hedging account, the symbol on a
+        netting one; `sl` and `tp` replace both levels (0 removes one). The levels are checked
+        as a market order's (StopLevel) and refused while the position is within FreezeLevel
+        (LIMITS tables); unchanged levels are NO_CHANGES. For a ticket that names no position
+        the pages give no retcode: POSITION_CLOSED here (unconfirmed)."""
+        held = self.positions.get(r.get("position", 0))
+        if held is None and self.margin_mode != c.ACCOUNT_MARGIN_MODE_RETAIL_HEDGING:
+            held = next((p for p in self.positions.values()
+                         if p["symbol"] == r.get("symbol")), None)
+        if held is None:
+            return self.reply(r, c.TRADE_RETCODE_POSITION_CLOSED, "Position closed")
+        s = self.symbols[held["symbol"]]
+        sl, tp = float(r.get("sl") or 0.0), float(r.get("tp") or 0.0)
+        kind = c.ORDER_TYPE_BUY if held["type"] == c.POSITION_TYPE_BUY else c.ORDER_TYPE_SELL
+        refused = rules.prices(s, r) or rules.market_stops(s, kind, r)
+        if refused:
+            return self.reply(r, *refused)
+        if (sl, tp) == (held["sl"], held["tp"]):
+            return self.reply(r, c.TRADE_RETCODE_NO_CHANGES, "No changes")
+        if rules.frozen_position(s, held):
+            return self.reply(r, c.TRADE_RETCODE_FROZEN, "Position frozen")
+        now = time.time()
+        held.update(sl=sl, tp=tp, time_update=int(now), time_update_msc=int(now * 1000))
+        return self.reply(r, c.TRADE_RETCODE_DONE, "Request executed")
 
     def _remove(self, r: dict[str, Any]) -> c.OrderSendResult:
         order = self.orders.get(r.get("order", 0))
