@@ -140,7 +140,7 @@ class ApprovalQueue:
             return f"refused at approval: {limited.reason}", limited.rule
         queued: Sequence[Order] = ()
         if self._policy.limits_positions(source, plugin):
-            queued = self._executor.queued_orders(plugin, order.symbol)
+            queued = await self._journal.pending_orders(plugin, order.symbol)
         verdict = await self._policy.recheck(order, alert_symbol, source, plugin, queued=queued)
         if verdict is None:
             return None

@@ -312,7 +312,7 @@ class SignalPipeline:
                                  rule=refused.rule)
         queued: Sequence[Order] = ()
         if self._policy.limits_positions(source, plugin) or parsed.expected_position is not None:
-            queued = self._executor.queued_orders(plugin, order.symbol)
+            queued = await self._journal.pending_orders(plugin, order.symbol)
         verdict = await self._policy.decide(parsed, order, source, plugin, queued=queued)
         if verdict.status is not SignalStatus.QUEUED:
             return verdict

@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Mapping, Sequence
 
-from plugins.orders import ExecutionResult
+from plugins.orders import ExecutionResult, Order
 from webhook.journal.exit_plans import ExitPlanStore
 from webhook.journal.period import FillRow, PeriodCount
 from webhook.journal.records import (
@@ -134,6 +134,12 @@ class SignalJournal(ExitPlanStore, ABC):
     @abstractmethod
     async def get(self, signal_id: str) -> SignalRecord | None:
         """The signal with its attempts, and a fanned-out signal with its children."""
+
+    @abstractmethod
+    async def pending_orders(self, plugin: str, symbol: str) -> list[Order]:
+        """The orders of every signal for (plugin, symbol) that is queued or executing, oldest
+        first, whoever received or runs it: what a position limit counts on top of the
+        broker's position. Reads only the pending signals' index."""
 
     @abstractmethod
     async def list_signals(

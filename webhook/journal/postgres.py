@@ -23,7 +23,7 @@ from typing import Any
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
-from plugins.orders import ExecutionResult
+from plugins.orders import ExecutionResult, Order
 from webhook.errors import ConfigError, JournalError, LeaseLost
 from webhook.journal.base import SignalJournal
 from webhook.journal.period import FillRow, PeriodCount, count_query, fills_query, id_bounds
@@ -31,6 +31,7 @@ from webhook.journal.postgres_exits import PostgresExitPlans
 from webhook.journal.postgres_schema import (
     CLAIM,
     INSERT,
+    LANE_ORDERS,
     NOW,
     advisory_lock,
     attempts_of,
@@ -258,6 +259,13 @@ class PostgresJournal(PostgresExitPlans, SignalJournal):
                  SignalStatus.AWAITING_APPROVAL.value, now),
             )).fetchall()
         return [record_from(row, []) for row in rows]
+
+    async def pending_orders(self, plugin: str, symbol: str) -> list[Order]:
+        async with self._connection() as connection:
+            rows = await (await connection.execute(
+                LANE_ORDERS, (storable(plugin), storable(symbol)),
+            )).fetchall()
+        return [Order.model_validate_json(row[0]) for row in rows if row[0]]
 
     async def get(self, signal_id: str) -> SignalRecord | None:
         async with self._connection() as connection:

@@ -74,6 +74,9 @@ SCHEMA's CREATE ... IF NOT EXISTS."""
 NOW = "EXTRACT(EPOCH FROM now())::float8"
 """Lease times come from the database's clock, the one clock every host shares."""
 PENDING_SQL = "status IN ('queued', 'executing')"  # as in the signals_pending index
+LANE_ORDERS = f"""
+SELECT order_json FROM signals WHERE {PENDING_SQL} AND plugin = %s AND symbol = %s ORDER BY id
+"""  # noqa: S608 - constant text
 CLAIM = f"""
 WITH heads AS (
     SELECT DISTINCT ON (plugin, symbol) id FROM signals WHERE {PENDING_SQL}

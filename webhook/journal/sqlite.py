@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from plugins.orders import ExecutionResult
+from plugins.orders import ExecutionResult, Order
 from webhook.errors import JournalError, LeaseLost
 from webhook.journal import sqlite_attempts as attempts
 from webhook.journal import sqlite_lanes as lanes
@@ -304,6 +304,12 @@ class SqliteJournal(SqliteExitPlans, SignalJournal):
             return [record_from(row, []) for row in rows]
 
         return await self._writer.run(expire)
+
+    async def pending_orders(self, plugin: str, symbol: str) -> list[Order]:
+        def read(connection: sqlite3.Connection) -> list[str]:
+            return [row[0] for row in connection.execute(lanes.LANE_ORDERS, (plugin, symbol))]
+
+        return [Order.model_validate_json(text) for text in await self._writer.run(read) if text]
 
     async def get(self, signal_id: str) -> SignalRecord | None:
         def read(connection: sqlite3.Connection) -> SignalRecord | None:

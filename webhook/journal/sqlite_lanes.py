@@ -29,6 +29,10 @@ _LANE_HEAD = f"""
 SELECT id, status FROM signals INDEXED BY signals_pending
 WHERE {_PENDING_SQL} AND plugin = ? AND symbol = ? ORDER BY id LIMIT 1
 """  # noqa: S608 - constant text
+LANE_ORDERS = f"""
+SELECT order_json FROM signals INDEXED BY signals_pending
+WHERE {_PENDING_SQL} AND plugin = ? AND symbol = ? ORDER BY id
+"""  # noqa: S608 - constant text
 _HELD_BY_OTHERS = f"""
 SELECT 1 FROM signals INDEXED BY signals_leased
 WHERE {_PENDING_SQL} AND lease_owner IS NOT NULL AND lease_until >= ? AND lease_owner != ?

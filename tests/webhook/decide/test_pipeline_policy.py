@@ -141,3 +141,19 @@ def test_pineconnector_pips_are_stored_in_price(client: TestClient) -> None:
     exits = stored_exits(client, "60123456789,buy,EURUSD,risk=1,betrigger=15,traildist=20")
     assert exits["trailing_stop"]["amount"] == pytest.approx(0.002)
     assert exits["break_even"]["trigger"] == pytest.approx(0.0015)
+
+
+def test_max_position_counts_every_queued_order_in_the_journal(tmp_path: Path) -> None:
+    """Orders still queued count against the limit however many there are and whoever holds
+    them: here no executor runs, so all of them wait in the journal."""
+    config: dict[str, Any] = {
+        "secret": [SECRET], "journal": f"sqlite:///{tmp_path / 'j.db'}",
+        "execution": {"enabled": False},
+        "plugins": {"paper": {"type": "mock", "delay_ms": 0, "risk": {"max_position": 2}}},
+    }
+    with TestClient(create_app(Settings.model_validate(config))) as running:
+        assert signed(running, "buy 1.5 ETHUSDT").json()["status"] == "queued"
+        answer = signed(running, "buy 1 ETHUSDT").json()
+        assert answer["status"] == "rejected", answer
+        assert "now 0, queued orders +1.5, this order +1" in answer["reason"]
+        assert signed(running, "buy 0.5 ETHUSDT").json()["status"] == "queued"

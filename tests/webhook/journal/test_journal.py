@@ -139,6 +139,24 @@ async def test_claim_skips_excluded_plugins(journal: SignalJournal) -> None:
     assert [r.id for r in claimed] == [up.id]
 
 
+async def test_pending_orders_are_the_lanes_queued_and_executing_ones(
+    journal: SignalJournal,
+) -> None:
+    queued, executing, filled = (queued_signal("BTC/USDT") for _ in range(3))
+    for signal in (queued, executing, filled):
+        await journal.record(signal)
+    waiting = queued_signal("BTC/USDT", status=SignalStatus.AWAITING_APPROVAL)
+    await journal.record(waiting)
+    await journal.record(queued_signal("ETH/USDT"))
+    await journal.record(queued_signal("BTC/USDT", plugin="other"))
+    await journal.start_attempt(executing.id, 1.0)
+    number = await journal.start_attempt(filled.id, 1.0)
+    await journal.finish_attempt(filled.id, number, outcome="result", status=SignalStatus.FILLED)
+    orders = await journal.pending_orders("paper", "BTC/USDT")
+    assert [o.client_order_id for o in orders] == [queued.id, executing.id]
+    assert await journal.pending_orders("paper", "SOL/USDT") == []
+
+
 async def test_stored_signal_survives_a_reopen(journal_url: str) -> None:
     signal = queued_signal()
     first = open_journal(journal_url)
