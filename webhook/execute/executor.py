@@ -19,6 +19,10 @@ Leases are renewed while a signal runs or waits for a slot and given back on shu
 whose circuit breaker is open is neither leased nor claimed for: its signals wait in the
 journal. While the journal cannot be reached, nothing is claimed and running signals keep their
 leases until they end or the journal answers `LeaseLost`.
+
+A backlog costs little memory: besides what runs or waits for a slot, the executor keeps whole
+jobs for at most `MAX_JOBS_HELD` of the signals waiting in their lanes and only the ids of the
+rest; a signal handed on whose job was not kept is read back from the journal.
 """
 
 from __future__ import annotations
@@ -31,7 +35,6 @@ import logging
 import socket
 from collections import deque
 
-from plugins.orders import Order
 from plugins.registry import PluginRegistry
 from webhook.errors import JournalError, LeaseLost
 from webhook.execute.attempts import AttemptRunner, ExecutionJob
@@ -40,13 +43,20 @@ from webhook.execute.deadlines import DeliveryLimits
 from webhook.execute.kill_switch import KillSwitch
 from webhook.execute.settings import ExecutionSettings
 from webhook.journal import HandedOn, Lease, SignalJournal
+from webhook.journal.records import PENDING
 from webhook.observe.events import SignalEvents
 from webhook.observe.logs import bind_signal
 
 __all__ = ["Executor", "ExecutionJob"]
 logger = logging.getLogger("tradehook.executor")
 MAX_REMEMBERED = 100_000
-"""Received signals kept in memory for `queued_orders` (the max-position rule)."""
+"""Ids of signals received here and not final yet, kept for `backlog`: signals that another
+executor ran never come back here, so past this many the oldest are forgotten. Nothing is
+decided from them (a position limit counts the journal's pending orders)."""
+MAX_JOBS_HELD = 1_000
+"""Whole jobs kept of signals received here without a lease, so that a hand-on runs the next
+one without reading the journal. Past this many, under a backlog, only their ids are kept
+(about 250 bytes each, not an order's 1.5 KB) and a hand-on reads its signal back."""
 
 
 class Executor:
@@ -75,8 +85,14 @@ class Executor:
         )
         self.journal_trouble: str | None = None
         """Why the last claim or renewal could not reach the journal; None once it answers."""
-        self._received: dict[str, ExecutionJob] = {}
-        self._received_by_lane: dict[tuple[str, str], dict[str, ExecutionJob]] = {}
+        self._received: dict[str, tuple[str, str]] = {}
+        """Signal id -> (plugin, symbol), of every signal received here not final yet."""
+        self._received_by_lane: dict[tuple[str, str], dict[str, None]] = {}
+        """The same ids by lane, in arrival order."""
+        self._jobs: dict[str, ExecutionJob] = {}
+        """The first `MAX_JOBS_HELD` of those received without a lease, whole."""
+        self._reading: dict[str, tuple[HandedOn, asyncio.Task[None]]] = {}
+        """Signals handed on to this executor whose job is read back from the journal."""
         self._running: dict[str, asyncio.Task[HandedOn | None]] = {}
         self._running_lanes: set[tuple[str, str]] = set()
         self._running_plugins: dict[str, str] = {}
@@ -101,15 +117,11 @@ class Executor:
         held = self.breakers.waiting_plugins()
         counts = dict.fromkeys(sorted(held), 0)
         for signal_id in self._received.keys() | self._running.keys():
-            job = self._received.get(signal_id)
-            plugin = job.plugin if job is not None else self._running_plugins.get(signal_id)
+            lane = self._received.get(signal_id)
+            plugin = lane[0] if lane is not None else self._running_plugins.get(signal_id)
             if plugin in counts:
                 counts[plugin] += 1
         return counts
-
-    def queued_orders(self, plugin: str, symbol: str) -> list[Order]:
-        """Orders this instance received for (plugin, symbol) that are not final yet."""
-        return [job.order for job in self._received_by_lane.get((plugin, symbol), {}).values()]
 
     def lease_for(self, plugin: str, *, starting: str | None = None) -> Lease | None:
         """The lease to ask for when a queued signal for `plugin` is stored, so that it runs
@@ -153,14 +165,15 @@ class Executor:
             return
         if self._settings.enabled and not self._stopping:
             lane = (job.plugin, job.order.symbol)
-            self._received[job.signal_id] = job
-            self._received_by_lane.setdefault(lane, {})[job.signal_id] = job
+            self._received[job.signal_id] = lane
+            self._received_by_lane.setdefault(lane, {})[job.signal_id] = None
             if len(self._received) > MAX_REMEMBERED:
-                # Signals another executor ran never come back here: forget the oldest.
-                self._forget(next(iter(self._received.values())))
+                self._forget(next(iter(self._received)))
             if job.leased:
                 self._launch(job)
                 return
+            if len(self._jobs) < MAX_JOBS_HELD:
+                self._jobs[job.signal_id] = job
             self._awaiting_claim.add(job.signal_id)
             if lane not in self._running_lanes:
                 self._wakeup.set()
@@ -185,6 +198,11 @@ class Executor:
         left = [job.signal_id for job in self._ready]
         unsent = {job.signal_id: job.attempt for job in self._ready if job.attempt is not None}
         self._ready.clear()
+        reading, self._reading = self._reading, {}
+        for _, read in reading.values():
+            read.cancel()
+        await asyncio.gather(*(read for _, read in reading.values()), return_exceptions=True)
+        self._orphaned |= {signal_id: h.attempt for signal_id, (h, _) in reading.items()}
         if self._running:
             _, unfinished = await asyncio.wait(set(self._running.values()), timeout=grace)
             left += [signal_id for signal_id, task in self._running.items()
@@ -200,6 +218,7 @@ class Executor:
         self._orphaned.clear()
         self._received.clear()
         self._received_by_lane.clear()
+        self._jobs.clear()
         self._awaiting_claim.clear()
         if unsent:  # opened ahead, never sent: queued again, as they were
             with contextlib.suppress(JournalError):
@@ -243,9 +262,9 @@ class Executor:
         waiting = {job.signal_id for job in self._ready}  # ours already, queued for a slot
         for record in claimed:
             # A signal handed on with its attempt opened is launched as its lane's previous
-            # signal ends, not taken here as if it had been interrupted.
+            # signal ends (or once read back), not taken here as if it had been interrupted.
             if (record.id in self._running or record.id in waiting
-                    or record.id in self._runner.unsent
+                    or record.id in self._runner.unsent or record.id in self._reading
                     or len(self._running) >= self._settings.concurrency):
                 continue
             self._awaiting_claim.discard(record.id)
@@ -267,7 +286,7 @@ class Executor:
         self._running.pop(signal_id, None)
         self._running_plugins.pop(signal_id, None)
         self._running_lanes.discard((job.plugin, job.order.symbol))
-        self._forget(job)
+        self._forget(signal_id)
         handed = None if task.cancelled() else task.result()
         if self._stopping:
             if handed is not None:
@@ -276,23 +295,49 @@ class Executor:
         self._runner.unsent.pop(signal_id, None)
         if self._ready:
             self._launch(self._ready.popleft())
-        next_job = None if handed is None else self._received.get(handed.signal_id)
+        next_job = None if handed is None else self._jobs.pop(handed.signal_id, None)
         if handed is not None and next_job is not None and handed.signal_id not in self._running:
             self._awaiting_claim.discard(next_job.signal_id)
             self._launch(dataclasses.replace(next_job, leased=True, attempt=handed.attempt))
+        elif (handed is not None and handed.signal_id in self._awaiting_claim
+              and handed.signal_id not in self._reading):
+            self._awaiting_claim.discard(handed.signal_id)
+            self._reading[handed.signal_id] = (handed, asyncio.create_task(
+                self._launch_from_journal(handed), name=f"read signal {handed.signal_id}"))
         elif handed is not None and self._runner.unsent.pop(handed.signal_id, None) is not None:
             # Forgotten meanwhile: claimed, it is taken as interrupted (the broker is asked).
             self._wakeup.set()
         elif handed is not None or self._awaiting_claim or not self._journal.hands_on:
             self._wakeup.set()  # the next signal of its lane, leased or not, is claimed now
 
-    def _forget(self, job: ExecutionJob) -> None:
-        lane = (job.plugin, job.order.symbol)
-        self._received.pop(job.signal_id, None)
-        self._awaiting_claim.discard(job.signal_id)
-        waiting = self._received_by_lane.get(lane, {})
-        waiting.pop(job.signal_id, None)
-        if not waiting:
+    async def _launch_from_journal(self, handed: HandedOn) -> None:
+        """Run a signal received here and handed on to this executor whose job was not kept
+        (past `MAX_JOBS_HELD`): its lease is ours, only its order is read back."""
+        signal_id = handed.signal_id
+        try:
+            record = await self._journal.get(signal_id)
+        except JournalError as exc:
+            logger.warning("signal %s: cannot read it back to run it: %s", signal_id, exc)
+            record = None
+        self._reading.pop(signal_id, None)
+        if self._stopping:
+            self._orphaned[signal_id] = handed.attempt
+        elif record is None or record.status not in PENDING:
+            self._runner.unsent.pop(signal_id, None)  # claimed, it is taken as interrupted
+            self._wakeup.set()  # a claim takes whatever heads its lane now
+        elif signal_id not in self._running:  # unless a claim took it meanwhile
+            job = ExecutionJob.of(record, leased=True, attempt=handed.attempt)
+            if handed.attempt is not None:  # executing only by the attempt opened with it
+                job = dataclasses.replace(job, resumed=False)
+            self._launch(job)
+
+    def _forget(self, signal_id: str) -> None:
+        lane = self._received.pop(signal_id, None)
+        self._jobs.pop(signal_id, None)
+        self._awaiting_claim.discard(signal_id)
+        waiting = self._received_by_lane.get(lane, {}) if lane is not None else {}
+        waiting.pop(signal_id, None)
+        if lane is not None and not waiting:
             self._received_by_lane.pop(lane, None)
 
     async def _run(self, job: ExecutionJob) -> HandedOn | None:

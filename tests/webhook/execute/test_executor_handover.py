@@ -15,6 +15,7 @@ from plugins.errors import TemporaryError
 from plugins.registry import PluginRegistry
 from tests.webhook.execute.test_executor import FAST, BrokerStandIn, settle, started
 from tests.webhook.journal.journal_helpers import queued_signal
+from webhook.execute import executor as executor_module
 from webhook.execute.executor import ExecutionJob, Executor
 from webhook.execute.kill_switch import KillSwitch
 from webhook.journal import Lease, NewSignal, SignalRecord, SignalStatus, SqliteJournal
@@ -245,3 +246,40 @@ async def test_a_started_signal_whose_executor_vanished_is_looked_up_before_it_i
         await executor.stop(grace=1)
     assert [a.outcome for a in record.attempts] == [None, "not_found", "result"]
     assert broker.lookups == ["BTC/USDT"]
+
+
+async def test_a_backlog_past_the_jobs_held_runs_in_order_read_back_from_the_journal(
+    journal: CountingJournal, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(executor_module, "MAX_JOBS_HELD", 2)
+    broker = BrokerStandIn(delay=1.0)  # the head is at the broker while the rest are stored
+    executor = await quiet_executor(journal, broker)
+    try:
+        signals = [queued_signal("BTC/USDT") for _ in range(8)]
+        for signal in signals:
+            await store_and_submit(journal, executor, "paper", signal)
+        held = len(executor._jobs)
+        backlog = executor.backlog
+        broker.delay = 0.01
+        records = await settle(journal, executor, [s.id for s in signals])
+    finally:
+        await executor.stop(grace=1)
+    assert held == 2  # of the 7 stored behind the leased head, only their ids are kept
+    assert backlog == 8
+    assert broker.calls == [s.id for s in signals]  # handed on, in arrival order
+    assert {r.status for r in records} == {SignalStatus.FILLED}
+    assert journal.claims == 1  # the five not held were read back, not claimed
+
+
+async def test_ids_past_the_remembered_are_forgotten_oldest_first(
+    journal: CountingJournal, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Signals another executor ran never come back: what `backlog` counts stays bounded."""
+    monkeypatch.setattr(executor_module, "MAX_REMEMBERED", 3)
+    executor = Executor(journal, PluginRegistry(), QUIET, owner="receiver")  # never started
+    signals = [queued_signal("BTC/USDT") for _ in range(10)]
+    for signal in signals:
+        assert signal.order is not None
+        executor.submit(ExecutionJob(signal.id, signal.order, "paper"))
+    assert executor.backlog == 3
+    assert len(executor._jobs) <= 3
