@@ -168,16 +168,17 @@ class Memory:
     total: int
 
 
-def memory(server: RunningServer, *, first: int = 10_000, total: int = 100_000) -> Memory:
+def memory(server: RunningServer, *, first: int = 10_000, total: int = 100_000,
+           drain_timeout: float = 300.0) -> Memory:
     idle = rss_mb(server.process.pid)
     tag = f"mem-{time.time_ns()}"
     post(server, requests_for(server, first, f"{tag}-a", symbols=50), connections=16, window=4)
-    drained(server)
+    drained(server, drain_timeout)
     after_first = rss_mb(server.process.pid)
     remaining = total - first
     for chunk in range(0, remaining, 10_000):
         size = min(10_000, remaining - chunk)
         post(server, requests_for(server, size, f"{tag}-b{chunk}", symbols=50),
              connections=16, window=4)
-    drained(server)
+    drained(server, drain_timeout)
     return Memory(idle, after_first, rss_mb(server.process.pid), first, total)
