@@ -56,7 +56,18 @@ decided from them (a position limit counts the journal's pending orders)."""
 MAX_JOBS_HELD = 1_000
 """Whole jobs kept of signals received here without a lease, so that a hand-on runs the next
 one without reading the journal. Past this many, under a backlog, only their ids are kept
-(about 250 bytes each, not an order's 1.5 KB) and a hand-on reads its signal back."""
+(about 200 bytes each, not an order's 1.5 KB) and a hand-on reads its signal back."""
+
+
+class _LaneIds(dict[str, None]):
+    """The ids of one lane's signals received here, in arrival order, and the lane: each id
+    points at this one object instead of a (plugin, symbol) of its own."""
+
+    __slots__ = ("lane",)
+
+    def __init__(self, lane: tuple[str, str]) -> None:
+        super().__init__()
+        self.lane = lane
 
 
 class Executor:
@@ -85,10 +96,9 @@ class Executor:
         )
         self.journal_trouble: str | None = None
         """Why the last claim or renewal could not reach the journal; None once it answers."""
-        self._received: dict[str, tuple[str, str]] = {}
-        """Signal id -> (plugin, symbol), of every signal received here not final yet."""
-        self._received_by_lane: dict[tuple[str, str], dict[str, None]] = {}
-        """The same ids by lane, in arrival order."""
+        self._received: dict[str, _LaneIds] = {}
+        """Signal id -> its lane's ids, of every signal received here not final yet."""
+        self._received_by_lane: dict[tuple[str, str], _LaneIds] = {}
         self._jobs: dict[str, ExecutionJob] = {}
         """The first `MAX_JOBS_HELD` of those received without a lease, whole."""
         self._reading: dict[str, tuple[HandedOn, asyncio.Task[None]]] = {}
@@ -117,8 +127,8 @@ class Executor:
         held = self.breakers.waiting_plugins()
         counts = dict.fromkeys(sorted(held), 0)
         for signal_id in self._received.keys() | self._running.keys():
-            lane = self._received.get(signal_id)
-            plugin = lane[0] if lane is not None else self._running_plugins.get(signal_id)
+            ids = self._received.get(signal_id)
+            plugin = ids.lane[0] if ids is not None else self._running_plugins.get(signal_id)
             if plugin in counts:
                 counts[plugin] += 1
         return counts
@@ -165,8 +175,11 @@ class Executor:
             return
         if self._settings.enabled and not self._stopping:
             lane = (job.plugin, job.order.symbol)
-            self._received[job.signal_id] = lane
-            self._received_by_lane.setdefault(lane, {})[job.signal_id] = None
+            ids = self._received_by_lane.get(lane)
+            if ids is None:
+                ids = self._received_by_lane[lane] = _LaneIds(lane)
+            ids[job.signal_id] = None
+            self._received[job.signal_id] = ids
             if len(self._received) > MAX_REMEMBERED:
                 self._forget(next(iter(self._received)))
             if job.leased:
@@ -332,13 +345,13 @@ class Executor:
             self._launch(job)
 
     def _forget(self, signal_id: str) -> None:
-        lane = self._received.pop(signal_id, None)
+        ids = self._received.pop(signal_id, None)
         self._jobs.pop(signal_id, None)
         self._awaiting_claim.discard(signal_id)
-        waiting = self._received_by_lane.get(lane, {}) if lane is not None else {}
-        waiting.pop(signal_id, None)
-        if lane is not None and not waiting:
-            self._received_by_lane.pop(lane, None)
+        if ids is not None:
+            ids.pop(signal_id, None)
+            if not ids:
+                self._received_by_lane.pop(ids.lane, None)
 
     async def _run(self, job: ExecutionJob) -> HandedOn | None:
         """Run one signal; the id of its lane's next signal when the journal handed it on."""
