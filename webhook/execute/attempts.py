@@ -339,6 +339,7 @@ class AttemptRunner:
                 kind="attempt", signal_id=job.signal_id, status=status, plugin=job.plugin,
                 symbol=job.order.symbol, outcome=outcome, error=error,
                 seconds=None if started is None else time.monotonic() - started,
+                exits=job.order.exits is not None,
             ))
 
     async def _start_attempt(self, job: ExecutionJob) -> int:

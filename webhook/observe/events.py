@@ -61,6 +61,8 @@ class SignalEvent(BaseModel):
     error: str | None = None
     engaged: bool | None = None
     """Of a kill switch change: its new state."""
+    exits: bool = False
+    """Of an attempt: its order asked for managed exits (the exits manager adopts it)."""
 
     @property
     def final(self) -> bool:

@@ -20,6 +20,7 @@ from webhook.execute.settings import ExecutionSettings
 from webhook.journal import NewSignal, SignalJournal, SignalRecord, SignalStatus, SqliteJournal
 from webhook.journal.exit_plans import ExitPlan, ExitPlanState, exit_child_id
 from webhook.journal.ids import new_signal_id
+from webhook.observe.events import SignalEvents
 
 pytestmark = pytest.mark.anyio
 SETTINGS = ExecutionSettings(retry_budget=0.3, retry_base_delay=0.01, retry_max_delay=0.05)
@@ -235,3 +236,36 @@ async def test_a_second_entry_on_a_position_with_a_held_stop_keeps_its_own_in_tr
     orders = await desk.exit_orders(second)
     assert orders["stop"].status is SignalStatus.FILLED
     assert (desk.paper.position("ES"), desk.paper.stop("ES")) == (2, 90)
+
+
+async def test_the_manager_adopts_what_the_executor_fills_with_exits_and_nothing_else(
+    journal: SqliteJournal,
+) -> None:
+    paper = MockPlugin("paper")
+    await paper.init(MockConfig(delay_ms=0, prices={"ES": 100}))
+    registry = PluginRegistry()
+    registry.register(paper)
+    events = SignalEvents()
+    executor = Executor(journal, registry, SETTINGS, events=events, owner="test")
+    manager = ExitManager(journal, registry, executor.submit, interval=60, events=events)
+    events.listen(manager.observe)
+    await executor.start()
+    try:
+        desk = Desk(journal, paper, executor, manager)
+        with_exits, plain = new_signal_id(), new_signal_id()
+        for signal_id, exits in ((with_exits, {"trailing_stop": {"amount": 5}}), (plain, None)):
+            order = Order.model_validate({"symbol": "ES", "side": "buy", "quantity": 1,
+                                          "client_order_id": signal_id, "exits": exits})
+            signal = NewSignal(id=signal_id, received_at=time.time(), source="signed",
+                               raw_body=b"{}", order=order, plugin="paper",
+                               status=SignalStatus.QUEUED)
+            await journal.record(signal)
+            executor.submit(ExecutionJob.of(signal))
+            await desk.settled(signal_id)
+
+        await manager.adopt_filled()
+    finally:
+        await executor.stop(grace=1)
+
+    assert [plan.signal_id for plan in await journal.active_exit_plans()] == [with_exits]
+    assert await journal.exit_plan(plain) is None

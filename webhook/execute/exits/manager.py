@@ -74,13 +74,15 @@ class ExitManager:
         self._loop: asyncio.Task[None] | None = None
 
     def observe(self, event: SignalEvent) -> None:
-        """An events listener: a filled signal may be an entry to adopt, or an exit order
-        whose fill a break-even waits for."""
+        """An events listener: a filled entry with exits is adopted, a filled exit order may
+        be the fill a break-even waits for; any other signal costs nothing here."""
         if event.kind == "attempt" and event.final and event.status in FILLED \
                 and event.signal_id is not None:
-            if not is_exit_order(event.signal_id):
+            if event.exits:
                 self._filled.append(event.signal_id)
-            self._wakeup.set()
+                self._wakeup.set()
+            elif is_exit_order(event.signal_id):
+                self._wakeup.set()
 
     async def start(self) -> None:
         self._loop = asyncio.create_task(self._run_forever(), name="exits-manager")
