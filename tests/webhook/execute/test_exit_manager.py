@@ -14,13 +14,14 @@ import pytest
 from plugins.mock import MockConfig, MockPlugin
 from plugins.orders import Order
 from plugins.registry import PluginRegistry
+from webhook.errors import JournalError
 from webhook.execute.executor import ExecutionJob, Executor
 from webhook.execute.exits.manager import ExitManager
 from webhook.execute.settings import ExecutionSettings
 from webhook.journal import NewSignal, SignalJournal, SignalRecord, SignalStatus, SqliteJournal
 from webhook.journal.exit_plans import ExitPlan, ExitPlanState, exit_child_id
 from webhook.journal.ids import new_signal_id
-from webhook.observe.events import SignalEvents
+from webhook.observe.events import SignalEvent, SignalEvents
 
 pytestmark = pytest.mark.anyio
 SETTINGS = ExecutionSettings(retry_budget=0.3, retry_base_delay=0.01, retry_max_delay=0.05)
@@ -43,6 +44,14 @@ class Desk:
     async def enter(self, exits: dict[str, Any], *, quantity: float = 2, side: str = "buy",
                     **fields: Any) -> ExitPlan:
         """Store and run an entry with exits; its plan once adopted."""
+        signal_id = await self.fill(exits, quantity=quantity, side=side, **fields)
+        plan = await self.manager.adopt(signal_id)
+        assert plan is not None
+        return plan
+
+    async def fill(self, exits: dict[str, Any], *, quantity: float = 2, side: str = "buy",
+                   **fields: Any) -> str:
+        """Store and run an entry with exits, up to its fill; its id."""
         signal_id = new_signal_id()
         order = Order.model_validate({"symbol": "ES", "side": side, "quantity": quantity,
                                       "client_order_id": signal_id, "exits": exits, **fields})
@@ -52,9 +61,7 @@ class Desk:
         await self.journal.record(signal)
         self.executor.submit(ExecutionJob.of(signal))
         await self.settled(signal_id)
-        plan = await self.manager.adopt(signal_id)
-        assert plan is not None
-        return plan
+        return signal_id
 
     async def price(self, price: float) -> ExitPlan | None:
         """Move the paper price, let the manager look, and wait for the exits it sent."""
@@ -269,3 +276,27 @@ async def test_the_manager_adopts_what_the_executor_fills_with_exits_and_nothing
 
     assert [plan.signal_id for plan in await journal.active_exit_plans()] == [with_exits]
     assert await journal.exit_plan(plain) is None
+
+
+
+async def test_an_entry_the_journal_failed_on_is_adopted_at_the_next_look(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    signal_id = await desk.fill({"trailing_stop": {"amount": 5}})
+    read = desk.journal.get
+    failures = [JournalError("the journal is down")]
+
+    async def flaky(wanted: str) -> SignalRecord | None:
+        if failures:
+            raise failures.pop()
+        return await read(wanted)
+
+    monkeypatch.setattr(desk.journal, "get", flaky)
+    desk.manager.observe(SignalEvent(kind="attempt", signal_id=signal_id,
+                                     status=SignalStatus.FILLED, exits=True))
+
+    with pytest.raises(JournalError):
+        await desk.manager.adopt_filled()
+    await desk.manager.adopt_filled()
+
+    assert await desk.journal.exit_plan(signal_id) is not None

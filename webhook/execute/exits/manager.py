@@ -124,9 +124,11 @@ class ExitManager:
                 await self._send_stop(plan)
 
     async def adopt_filled(self) -> None:
-        filled, self._filled = self._filled, []
-        for signal_id in filled:
-            await self.adopt(signal_id)
+        """Adopt the entries filled since the last look; one the journal fails on stays first,
+        for the next look."""
+        for _ in range(len(self._filled)):
+            await self.adopt(self._filled[0])
+            self._filled.pop(0)
 
     async def adopt(self, signal_id: str) -> ExitPlan | None:
         """Create the plan of a filled entry that asked for exits; None for any other signal
