@@ -49,6 +49,8 @@ from webhook.observe.logs import bind_signal
 
 __all__ = ["Executor", "ExecutionJob"]
 logger = logging.getLogger("tradehook.executor")
+SETTLED_CHECK = 1_000
+"""Signals awaiting a claim looked up per claim round, to forget those settled elsewhere."""
 MAX_REMEMBERED = 100_000
 """Ids of signals received here and not final yet, kept for `backlog`: signals that another
 executor ran never come back here, so past this many the oldest are forgotten. Nothing is
@@ -282,6 +284,20 @@ class Executor:
                 continue
             self._awaiting_claim.discard(record.id)
             self._launch(ExecutionJob.of(record))
+        await self._forget_settled_elsewhere()
+
+    async def _forget_settled_elsewhere(self) -> None:
+        """Signals received here without a lease that another executor (sharing the journal)
+        took and ended: they are not pending any more, so they leave this one's backlog and
+        its lanes. Without this they stayed until `MAX_REMEMBERED` pushed them out."""
+        waiting = [signal_id for signal_id in self._awaiting_claim
+                   if signal_id not in self._running and signal_id not in self._reading]
+        if not waiting:
+            return
+        pending = await self._journal.pending_among(waiting[:SETTLED_CHECK])
+        for signal_id in waiting[:SETTLED_CHECK]:
+            if signal_id not in pending and signal_id in self._awaiting_claim:
+                self._forget(signal_id)
 
     def _launch(self, job: ExecutionJob) -> None:
         """Run a job whose lease this executor holds, or queue it for the next free slot."""

@@ -142,6 +142,11 @@ class SignalJournal(ExitPlanStore, ABC):
         broker's position. Reads only the pending signals' index."""
 
     @abstractmethod
+    async def pending_among(self, signal_ids: Collection[str]) -> set[str]:
+        """Those of `signal_ids` that are still queued or executing, whoever runs them (an
+        executor forgets the ones another executor took and finished)."""
+
+    @abstractmethod
     async def list_signals(
         self,
         *,

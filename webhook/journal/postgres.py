@@ -33,6 +33,7 @@ from webhook.journal.postgres_schema import (
     INSERT,
     LANE_ORDERS,
     NOW,
+    PENDING_AMONG,
     advisory_lock,
     attempts_of,
     migrate,
@@ -266,6 +267,15 @@ class PostgresJournal(PostgresExitPlans, SignalJournal):
                 LANE_ORDERS, (storable(plugin), storable(symbol)),
             )).fetchall()
         return [Order.model_validate_json(row[0]) for row in rows if row[0]]
+
+    async def pending_among(self, signal_ids: Collection[str]) -> set[str]:
+        if not signal_ids:
+            return set()
+        async with self._connection() as connection:
+            rows = await (await connection.execute(
+                PENDING_AMONG, ([storable(i) for i in signal_ids],),
+            )).fetchall()
+        return {row[0] for row in rows}
 
     async def get(self, signal_id: str) -> SignalRecord | None:
         async with self._connection() as connection:

@@ -77,6 +77,7 @@ PENDING_SQL = "status IN ('queued', 'executing')"  # as in the signals_pending i
 LANE_ORDERS = f"""
 SELECT order_json FROM signals WHERE {PENDING_SQL} AND plugin = %s AND symbol = %s ORDER BY id
 """  # noqa: S608 - constant text
+PENDING_AMONG = f"SELECT id FROM signals WHERE {PENDING_SQL} AND id = ANY(%s)"  # noqa: S608
 CLAIM = f"""
 WITH heads AS (
     SELECT DISTINCT ON (plugin, symbol) id FROM signals WHERE {PENDING_SQL}

@@ -33,6 +33,9 @@ from webhook.journal.rows import COLUMNS, listing_filters, record_from
 from webhook.journal.sqlite_exits import SqliteExitPlans
 from webhook.journal.sqlite_schema import SCHEMA_VERSION, attempts_of, migrate
 
+PENDING_BATCH = 500
+"""Ids per query of `pending_among` (SQLite allows 32,766 variables since 3.32, 999 before)."""
+
 _BY_ID = f"SELECT {COLUMNS} FROM signals WHERE id = ?"  # noqa: S608 - constant text
 _CHILDREN = f"SELECT {COLUMNS} FROM signals WHERE id > ? AND id < ?"  # noqa: S608 - constant
 _INSERT = (
@@ -310,6 +313,19 @@ class SqliteJournal(SqliteExitPlans, SignalJournal):
             return [row[0] for row in connection.execute(lanes.LANE_ORDERS, (plugin, symbol))]
 
         return [Order.model_validate_json(text) for text in await self._writer.run(read) if text]
+
+    async def pending_among(self, signal_ids: Collection[str]) -> set[str]:
+        asked = list(signal_ids)
+
+        def read(connection: sqlite3.Connection) -> set[str]:
+            found: set[str] = set()
+            for start in range(0, len(asked), PENDING_BATCH):  # SQLite's variable limit
+                batch = asked[start:start + PENDING_BATCH]
+                query = lanes.PENDING_AMONG + f"({', '.join('?' * len(batch))})"
+                found.update(row[0] for row in connection.execute(query, batch))
+            return found
+
+        return await self._writer.run(read) if asked else set()
 
     async def get(self, signal_id: str) -> SignalRecord | None:
         def read(connection: sqlite3.Connection) -> SignalRecord | None:

@@ -33,6 +33,8 @@ LANE_ORDERS = f"""
 SELECT order_json FROM signals INDEXED BY signals_pending
 WHERE {_PENDING_SQL} AND plugin = ? AND symbol = ? ORDER BY id
 """  # noqa: S608 - constant text
+PENDING_AMONG = f"SELECT id FROM signals WHERE {_PENDING_SQL} AND id IN "  # noqa: S608 - constant
+"""Followed by `(?, ?, ...)`, one placeholder per id."""
 _HELD_BY_OTHERS = f"""
 SELECT 1 FROM signals INDEXED BY signals_leased
 WHERE {_PENDING_SQL} AND lease_owner IS NOT NULL AND lease_until >= ? AND lease_owner != ?

@@ -287,6 +287,35 @@ async def test_two_executors_share_a_journal_without_doubles_or_reordering(
         assert [c for c in broker.calls if c in ids] == ids
 
 
+async def test_signals_another_executor_ran_leave_this_ones_backlog(
+    journal: SqliteJournal,
+) -> None:
+    # Received here without a lease (as another receiver would have stored them), but run by
+    # the other executor: once they are final in the journal, this one forgets them.
+    broker = BrokerStandIn()
+    registry = PluginRegistry()
+    registry.register(broker)
+    idle = Executor(journal, registry, FAST, owner="idle")  # not started: it claims nothing yet
+    busy = await started(journal, broker, owner="busy")
+    signals = [queued_signal(f"S{i % 3}") for i in range(12)]
+    for signal in signals:
+        await journal.record(signal)
+        assert signal.order is not None
+        idle.submit(ExecutionJob(signal.id, signal.order, "paper"))
+        busy.submit(ExecutionJob(signal.id, signal.order, "paper"))
+    await settle(journal, busy, [s.id for s in signals])
+    assert idle.backlog == 12
+    await idle.start()  # its first claim round finds them ended
+    for _ in range(500):
+        if idle.backlog == 0:
+            break
+        await asyncio.sleep(0.01)
+    assert idle.backlog == 0
+    await idle.stop()
+    await busy.stop()
+    assert sorted(broker.calls) == sorted(s.id for s in signals)
+
+
 async def test_signal_of_a_crashed_executor_is_taken_over_when_its_lease_ends(
     journal: SqliteJournal,
 ) -> None:

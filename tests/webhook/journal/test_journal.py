@@ -157,6 +157,22 @@ async def test_pending_orders_are_the_lanes_queued_and_executing_ones(
     assert await journal.pending_orders("paper", "SOL/USDT") == []
 
 
+async def test_pending_among_names_the_queued_and_executing_ones_asked_for(
+    journal: SignalJournal,
+) -> None:
+    queued, executing, filled, other = (queued_signal("BTC/USDT") for _ in range(4))
+    for signal in (queued, executing, filled, other):
+        await journal.record(signal)
+    await journal.start_attempt(executing.id, 1.0)
+    number = await journal.start_attempt(filled.id, 1.0)
+    await journal.finish_attempt(filled.id, number, outcome="result", status=SignalStatus.FILLED)
+    asked = [queued.id, executing.id, filled.id, "01NOSUCHSIGNAL0000000000000"]
+    assert await journal.pending_among(asked) == {queued.id, executing.id}
+    assert await journal.pending_among([]) == set()
+    many = [f"01MANY{n:021d}" for n in range(1200)] + [other.id]  # more than one batch
+    assert await journal.pending_among(many) == {other.id}
+
+
 async def test_stored_signal_survives_a_reopen(journal_url: str) -> None:
     signal = queued_signal()
     first = open_journal(journal_url)
