@@ -30,6 +30,8 @@ from webhook.auth.signatures import WebhookSecret, sign
 
 HERE = Path(__file__).parent
 DURATION = int(os.environ.get("BENCH_SECONDS", "10"))
+KEPT_BELOW = "<!-- make bench rewrites what is above this line and keeps what is below -->"
+"""RESULTS.md's dated sections of earlier steps (before/after tables) survive a new run."""
 BODY = '{"symbol": "BTCUSDT", "side": "buy", "quantity": 0.01, "confidence": 0.8}'
 
 
@@ -105,7 +107,9 @@ def main() -> int:
         beside = dashboard_open.section(*dashboard_open.run(Path(tmp), secret))
     text = render(report, DURATION) + "\n" + beside
     print(text)
-    (HERE / "RESULTS.md").write_text(text, encoding="utf-8")
+    results = HERE / "RESULTS.md"
+    kept = results.read_text(encoding="utf-8").partition(KEPT_BELOW)[2] if results.exists() else ""
+    results.write_text(f"{text.rstrip()}\n\n{KEPT_BELOW}{kept}", encoding="utf-8")
     return 0
 
 
