@@ -31,6 +31,8 @@ class BrokerStandIn(ExecutionPlugin):
         self.book: dict[str, ExecutionResult] = {}
         self.lookups: list[str | None] = []
         self.keep_on_unknown = False
+        self.gate: asyncio.Event | None = None
+        """When set, every send waits for it to open (signals pile up behind the first)."""
 
     async def init(self, config: PluginConfig) -> None:
         pass
@@ -38,6 +40,8 @@ class BrokerStandIn(ExecutionPlugin):
     async def execute_order(self, order: Order) -> ExecutionResult:
         assert order.client_order_id is not None
         self.calls.append(order.client_order_id)
+        if self.gate is not None:
+            await self.gate.wait()
         await asyncio.sleep(self.delay)
         result = ExecutionResult(success=True, status="filled", order_id=f"B-{len(self.calls)}",
                                  client_order_id=order.client_order_id, filled_quantity=1)

@@ -171,12 +171,14 @@ async def test_signals_stored_and_handed_on_are_sent_with_no_journal_write_of_th
     journal: CountingJournal,
 ) -> None:
     broker = BrokerStandIn(delay=0.01)
+    broker.gate = asyncio.Event()  # every lane signal is received before the first ends
     executor = await quiet_executor(journal, broker)
     try:
         alone = queued_signal("ETH/USDT")
         lane = [queued_signal("BTC/USDT") for _ in range(4)]
         for signal in (alone, *lane):
             await store_and_submit(journal, executor, "paper", signal)
+        broker.gate.set()
         records = await settle(journal, executor, [s.id for s in (alone, *lane)])
     finally:
         await executor.stop(grace=1)
