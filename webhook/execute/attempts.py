@@ -13,7 +13,6 @@ lease, so a stalled executor whose signal passed to another cannot send it a sec
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import random
 import time
@@ -324,7 +323,8 @@ class AttemptRunner:
                    and self._breakers.state(job.plugin) is BreakerState.CLOSED else None)
         if hand_on is not None and self._starts_next is not None:
             starting = self._starts_next(job.plugin, job.order.symbol)
-            hand_on = dataclasses.replace(hand_on, starting=starting)
+            if starting is not None:
+                hand_on = Lease(hand_on.owner, hand_on.seconds, starting=starting)
         handed = await self._journal.finish_attempt(
             job.signal_id, number, outcome=outcome, status=status, result=result, error=error,
             hand_on=hand_on,
