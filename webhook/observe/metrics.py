@@ -75,20 +75,24 @@ class Metrics:
             "tradehook_execution_seconds", "Duration of one execution attempt, by plugin",
             ["plugin"], buckets=EXECUTION_BUCKETS, registry=r,
         )
+        self._executing = Children(self.execution_seconds)
         self.attempts = Counter(
             "tradehook_execution_attempts", "Execution attempts, by plugin and outcome",
             ["plugin", "outcome"], registry=r,
         )
+        self._attempted = Children(self.attempts)
         self.retries = Counter(
             "tradehook_execution_retries",
             "Attempts that left their signal queued for another try (temporary failure, or "
             "reconciled as not at the broker)", ["plugin"], registry=r,
         )
+        self._retried = Children(self.retries)
         self.executed = Counter(
             "tradehook_signals_executed",
             "Signals the executor settled, by plugin and final status",
             ["plugin", "status"], registry=r,
         )
+        self._settled = Children(self.executed)
         self.queue_depth = Gauge(
             "tradehook_queue_depth", "Signals waiting for or in execution in this process",
             registry=r,
@@ -132,13 +136,13 @@ class Metrics:
             self.approvals.labels(event.source or NONE, outcome).inc()
         elif event.kind == "attempt":
             plugin = event.plugin or NONE
-            self.attempts.labels(plugin, event.outcome or NONE).inc()
+            self._attempted(plugin, event.outcome or NONE).inc()
             if event.seconds is not None and event.outcome not in NOT_SENT:
-                self.execution_seconds.labels(plugin).observe(event.seconds)
+                self._executing(plugin).observe(event.seconds)
             if event.status is SignalStatus.QUEUED:
-                self.retries.labels(plugin).inc()
+                self._retried(plugin).inc()
             elif event.final and event.status is not None:
-                self.executed.labels(plugin, event.status).inc()
+                self._settled(plugin, event.status).inc()
 
     def render(
         self, *, queue_depth: int, plugin_health: Mapping[str, bool], kill_switch: bool,
