@@ -7,6 +7,7 @@ protective prices, sizing: `webhook.decide.policy`), and whether a person must a
 (`webhook.decide.approval`) -> store durably -> hand queued signals to the executor. The caller
 answers only after `receive` returns, so every `Receipt` describes a stored signal.
 `SignalPipeline.preview` takes the same steps and stops before storing (`webhook.decide.preview`).
+The first steps, which need only the request and its source, are `webhook.decide.arrival`'s.
 """
 
 from __future__ import annotations
@@ -15,29 +16,24 @@ import functools
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from plugins.orders import Order
 from plugins.registry import PluginRegistry
 from webhook.agents.limits import outside_limits
-from webhook.agents.settings import agent_source
-from webhook.auth.passphrase import (
-    carries_passphrase,
-    check_passphrase,
-    redact_passphrase,
-    redact_passphrase_in_error,
-)
-from webhook.config.settings import Settings, SourceSettings
+from webhook.auth.passphrase import redact_passphrase_in_error
+from webhook.config.settings import Settings
 from webhook.decide.accounts import Account, chosen_accounts
 from webhook.decide.approval import approval_rule
 from webhook.decide.approvals import ApprovalQueue
+from webhook.decide.arrival import Arrival, Incoming, Receipt, idempotency_key
 from webhook.decide.fanout import ChildVerdict, FannedOut
 from webhook.decide.policy import PolicyVerdict, SignalPolicy
 from webhook.decide.preview import SignalPreview
 from webhook.decide.repeat_window import RepeatWindow
 from webhook.decide.routing import SymbolRouter
-from webhook.dialects import ParsedSignal, parse_alert
-from webhook.errors import Forbidden, PayloadError, SizingError
+from webhook.dialects import ParsedSignal
+from webhook.errors import PayloadError, SizingError
 from webhook.execute.executor import ExecutionJob, Executor
 from webhook.execute.kill_switch import KillSwitch
 from webhook.journal import NewSignal, SignalJournal, SignalStatus
@@ -46,47 +42,6 @@ from webhook.observe.events import SignalEvents
 from webhook.observe.logs import bind_signal
 
 logger = logging.getLogger("tradehook.pipeline")
-
-
-@dataclass(frozen=True)
-class Incoming:
-    """An authenticated request: who sent it and what it carried."""
-
-    source: str
-    """The source whose rules apply (for an agent, its `source` setting)."""
-    body: bytes
-    content_type: str | None
-    webhook_id: str | None = None
-    """The sender's idempotency key from a header (`webhook-id`, an agent's `Idempotency-Key`)."""
-    agent: str | None = None
-    """The agent that sent it: the journal records the source as `agent:NAME`."""
-    test: bool = False
-    """A test (the dashboard's alert builder sends these): decided and stored like any signal
-    of its source, never executed, whatever its dialect says."""
-
-    @property
-    def recorded_source(self) -> str:
-        return agent_source(self.agent) if self.agent else self.source
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """What receiving one signal came to, once it is stored: its id and final answer status, and
-    what the answer tells the sender. (The policy's `PolicyVerdict` comes before storing and
-    carries the sized order; a `Receipt` is what is left of it, or of a refusal, for the answer.)
-    """
-
-    signal_id: str
-    status: SignalStatus
-    reason: str | None = None
-    error: str | None = None
-    field: str | None = None
-    plugin: str | None = None
-    dialect: str | None = None
-    rule: str | None = None
-    """The setting that rejected the signal (`sources.tv.risk.max_quantity`, `kill_switch`)."""
-    position_mismatch: str | None = None
-    """The alert expected another position than the broker's: to be told (an event)."""
 
 
 class SignalPipeline:
@@ -113,15 +68,15 @@ class SignalPipeline:
     async def receive(self, incoming: Incoming) -> Receipt:
         """Decide about one signal and store it. Raises `Forbidden` (nothing stored) for a wrong
         passphrase and `JournalError` when it could not be stored."""
-        signal = _Arrival(incoming, self._settings.sources.get(incoming.source), new_signal_id())
+        signal = Arrival(incoming, self._settings.sources.get(incoming.source), new_signal_id())
         bind_signal(signal.id)
         try:
-            parsed = self._parse(signal)
+            parsed = signal.parse()
         except PayloadError as exc:
-            return await self._store_invalid(signal, self._redacted_or_refused(signal), exc)
-        body = self._authenticated(signal, parsed)
-        key = _idempotency_key(incoming, parsed)
-        window = self._dedup_window(signal, key)
+            return await self._store_invalid(signal, signal.redacted_or_refused(), exc)
+        body = signal.authenticated(parsed)
+        key = idempotency_key(incoming, parsed)
+        window = signal.dedup_window(key)
         if window is not None and (first := self._repeats.first(incoming.source, incoming.body)):
             logger.info("signal %s: repeats %s within %gs", signal.id, first, window)
             return Receipt(first, SignalStatus.DUPLICATE, dialect=parsed.dialect)
@@ -154,18 +109,18 @@ class SignalPipeline:
     async def preview(self, incoming: Incoming) -> SignalPreview:
         """What `receive` would decide about `incoming` now, storing and executing nothing.
         Raises `Forbidden` for a wrong passphrase, as `receive` does."""
-        signal = _Arrival(incoming, self._settings.sources.get(incoming.source), "preview")
+        signal = Arrival(incoming, self._settings.sources.get(incoming.source), "preview")
         seen = SignalPreview(status=SignalStatus.INVALID,
                              threshold=self._settings.threshold_for(incoming.source))
         try:
-            parsed = self._parse(signal)
+            parsed = signal.parse()
         except PayloadError as exc:
-            self._redacted_or_refused(signal)
+            signal.redacted_or_refused()
             return seen.model_copy(update={"error": str(exc), "field": exc.field})
-        self._authenticated(signal, parsed)
+        signal.authenticated(parsed)
         seen = seen.model_copy(update={"dialect": parsed.dialect,
                                        "alert_symbol": parsed.order.symbol})
-        window = self._dedup_window(signal, _idempotency_key(incoming, parsed))
+        window = signal.dedup_window(idempotency_key(incoming, parsed))
         if window is not None and (first := self._repeats.first(incoming.source, incoming.body)):
             return seen.model_copy(update={"status": SignalStatus.DUPLICATE,
                                            "reason": f"repeats signal {first}"})
@@ -202,60 +157,27 @@ class SignalPipeline:
             "plugin": plugin, "order": verdict.order, "sizing": verdict.sizing,
         })
 
-    def _parse(self, signal: _Arrival) -> ParsedSignal:
-        source = signal.source
-        parsed = parse_alert(
-            signal.incoming.body, source.dialect if source else "auto",
-            default_quantity=source.sizing.quantity if source else None,
-            pineconnector=source.pineconnector if source else None,
-        )
-        return parsed.model_copy(update={"test": True}) if signal.incoming.test else parsed
-
-    def _authenticated(self, signal: _Arrival, parsed: ParsedSignal) -> bytes:
-        """The body to store, once the alert's passphrase (where its source has one) is right."""
-        source = signal.source
-        if source is None or source.passphrase is None:
-            return signal.incoming.body
-        check_passphrase(parsed.passphrase, source.passphrase)
-        return redact_passphrase(signal.incoming.body, source.passphrase)
-
-    def _redacted_or_refused(self, signal: _Arrival) -> bytes:
-        """An unreadable body from a passphrase source is kept only if it carries the passphrase."""
-        source = signal.source
-        if source is None or source.passphrase is None:
-            return signal.incoming.body
-        if not carries_passphrase(signal.incoming.body, source.passphrase):
-            raise Forbidden("wrong or missing passphrase")
-        return redact_passphrase(signal.incoming.body, source.passphrase)
-
-    def _dedup_window(self, signal: _Arrival, key: str | None) -> float | None:
-        """Seconds within which the same body from the same source is a repeat; only for alerts
-        that carry no idempotency key of their own."""
-        if signal.source is None or key is not None:
-            return None
-        return signal.source.dedup_seconds
-
-    def _route(self, signal: _Arrival, parsed: ParsedSignal) -> str:
+    def _route(self, signal: Arrival, parsed: ParsedSignal) -> str:
         incoming = signal.incoming
         return self._router.route(
             parsed, incoming.source, signal.source,
-            signed=incoming.webhook_id is not None or incoming.agent is not None,
+            signed=incoming.signed,
         )
 
     def _accounts(
-        self, signal: _Arrival, parsed: ParsedSignal, routed: str
+        self, signal: Arrival, parsed: ParsedSignal, routed: str
     ) -> list[Account] | None:
         incoming = signal.incoming
         allowed = signal.source.allow_accounts_field if signal.source else None
-        signed = incoming.webhook_id is not None or incoming.agent is not None
         return chosen_accounts(
             parsed, routed, self._settings.account_groups, list(self._settings.plugins),
-            may_choose=signed if allowed is None else allowed, source_name=incoming.source,
+            may_choose=incoming.signed if allowed is None else allowed,
+            source_name=incoming.source,
         )
 
     async def _fan_out(
         self,
-        signal: _Arrival,
+        signal: Arrival,
         parsed: ParsedSignal,
         body: bytes,
         key: str | None,
@@ -302,7 +224,7 @@ class SignalPipeline:
                        position_mismatch=fanned.position_mismatch)
 
     async def _decide(
-        self, signal: _Arrival, parsed: ParsedSignal, order: Order, plugin: str
+        self, signal: Arrival, parsed: ParsedSignal, order: Order, plugin: str
     ) -> PolicyVerdict:
         source = signal.incoming.source
         agent = signal.incoming.agent
@@ -324,7 +246,7 @@ class SignalPipeline:
 
     async def _store(
         self,
-        signal: _Arrival,
+        signal: Arrival,
         parsed: ParsedSignal,
         body: bytes,
         key: str | None,
@@ -362,7 +284,7 @@ class SignalPipeline:
 
     async def _store_invalid(
         self,
-        signal: _Arrival,
+        signal: Arrival,
         body: bytes,
         exc: PayloadError,
         parsed: ParsedSignal | None = None,
@@ -371,7 +293,7 @@ class SignalPipeline:
         incoming = signal.incoming
         exc = redact_passphrase_in_error(exc, signal.source.passphrase if signal.source else None)
         if key is None and incoming.webhook_id:
-            key = _idempotency_key(incoming, None)
+            key = idempotency_key(incoming, None)
         record = NewSignal(
             id=signal.id, received_at=time.time(), source=incoming.recorded_source,
             dialect=parsed.dialect if parsed else None, idempotency_key=key,
@@ -386,26 +308,3 @@ class SignalPipeline:
             signal.id, SignalStatus.INVALID, error=str(exc), field=exc.field,
             dialect=parsed.dialect if parsed else None,
         )
-
-
-@dataclass(frozen=True)
-class _Arrival:
-    """One request on its way through the pipeline: what came, from which source, its new id."""
-
-    incoming: Incoming
-    source: SourceSettings | None
-    id: str
-
-
-def _idempotency_key(incoming: Incoming, parsed: ParsedSignal | None) -> str | None:
-    """The sender's key, namespaced so that different senders cannot collide: a source name
-    holds no `/` (`SOURCE_NAME`), so `source/NAME/` can never be `webhook-id:`'s prefix, nor
-    `agent/NAME/` (an agent's key, from its `Idempotency-Key` or the body's `id`)."""
-    if incoming.agent:
-        given = incoming.webhook_id or (parsed.idempotency_key if parsed else None)
-        return f"agent/{incoming.agent}/{given}" if given else None
-    if incoming.webhook_id:
-        return f"webhook-id:{incoming.webhook_id}"
-    if parsed is not None and parsed.idempotency_key:
-        return f"source/{incoming.source}/{parsed.idempotency_key}"
-    return None

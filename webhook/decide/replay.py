@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from plugins.registry import PluginRegistry
 from webhook.agents.settings import AGENT_SOURCE_PREFIX
 from webhook.config.settings import Settings
-from webhook.decide.pipeline import Incoming, SignalPipeline
+from webhook.decide.arrival import Incoming
+from webhook.decide.pipeline import SignalPipeline
 from webhook.decide.preview import SignalPreview
 from webhook.errors import Forbidden
 from webhook.execute.executor import Executor

@@ -20,7 +20,7 @@ from webhook.agents.settings import agent_source
 from webhook.agents.tokens import Agent
 from webhook.auth.signatures import WEBHOOK_ID
 from webhook.client.models import KillSwitchEngagement
-from webhook.decide.pipeline import Incoming, Receipt
+from webhook.decide.arrival import Incoming, Receipt
 from webhook.errors import HeldByConfiguration, PayloadError
 from webhook.execute.kill_switch import KillSwitchRequest
 from webhook.http.admin_api import SignalView, read_signal_query

@@ -8,7 +8,7 @@ import orjson
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
-from webhook.decide.pipeline import Receipt
+from webhook.decide.arrival import Receipt
 from webhook.errors import JournalError, PayloadError, RequestRefused
 from webhook.journal import SignalStatus
 

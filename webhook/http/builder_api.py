@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse, Response
 from plugins.orders import Order
 from webhook.config.first_run import source_url
 from webhook.config.settings import SIGNED_SOURCE, Settings, SourceSettings
-from webhook.decide.pipeline import Incoming
+from webhook.decide.arrival import Incoming
 from webhook.dialects import DIALECTS
 from webhook.dialects.alert_templates import (
     ACTIONS,

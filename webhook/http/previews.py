@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from webhook.config.settings import SIGNED_SOURCE
-from webhook.decide.pipeline import Incoming
+from webhook.decide.arrival import Incoming
 from webhook.decide.preview import SignalPreview
 from webhook.errors import PayloadError
 from webhook.http import signals

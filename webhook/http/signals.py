@@ -21,7 +21,7 @@ from webhook.auth.client_address import client_address, is_allowed, tradingview_
 from webhook.auth.signatures import read_signature_headers, verify_signature
 from webhook.auth.source_urls import read_source_token
 from webhook.config.settings import SIGNED_SOURCE, Settings, SourceSettings
-from webhook.decide.pipeline import Incoming, Receipt
+from webhook.decide.arrival import Incoming, Receipt
 from webhook.errors import (
     AuthError,
     BodyTooLarge,

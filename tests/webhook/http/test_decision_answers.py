@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from webhook.decide.pipeline import Receipt
+from webhook.decide.arrival import Receipt
 from webhook.http.answers import decision_answer
 from webhook.journal import SignalStatus
 
