@@ -20,9 +20,8 @@ whose circuit breaker is open is neither leased nor claimed for: its signals wai
 journal. While the journal cannot be reached, nothing is claimed and running signals keep their
 leases until they end or the journal answers `LeaseLost`.
 
-A backlog costs little memory: besides what runs or waits for a slot, the executor keeps whole
-jobs for at most `MAX_JOBS_HELD` of the signals waiting in their lanes and only the ids of the
-rest; a signal handed on whose job was not kept is read back from the journal.
+What it remembers of the signals handed to it, and how little a backlog costs, is
+`webhook.execute.received`'s.
 """
 
 from __future__ import annotations
@@ -41,6 +40,7 @@ from webhook.execute.attempts import AttemptRunner, ExecutionJob
 from webhook.execute.breaker import BreakerState, CircuitBreakers
 from webhook.execute.deadlines import DeliveryLimits
 from webhook.execute.kill_switch import KillSwitch
+from webhook.execute.received import ReceivedSignals
 from webhook.execute.settings import ExecutionSettings
 from webhook.journal import HandedOn, Lease, SignalJournal
 from webhook.journal.records import PENDING
@@ -51,27 +51,6 @@ __all__ = ["Executor", "ExecutionJob"]
 logger = logging.getLogger("tradehook.executor")
 SETTLED_CHECK = 1_000
 """Signals awaiting a claim looked up per claim round, to forget those settled elsewhere."""
-MAX_REMEMBERED = 100_000
-"""Ids of signals received here and not final yet, kept for `backlog`: signals that another
-executor ran never come back here, so past this many the oldest are forgotten. Nothing is
-decided from them (a position limit counts the journal's pending orders)."""
-MAX_JOBS_HELD = 1_000
-"""Whole jobs kept of signals received here without a lease, so that a hand-on runs the next
-one without reading the journal. Past this many, under a backlog, only their ids are kept
-(about 200 bytes each, not an order's 1.5 KB) and a hand-on reads its signal back."""
-
-
-class _LaneIds(dict[str, None]):
-    """The ids of one lane's signals received here, in arrival order, and the lane: each id
-    points at this one object instead of a (plugin, symbol) of its own."""
-
-    __slots__ = ("lane",)
-
-    def __init__(self, lane: tuple[str, str]) -> None:
-        super().__init__()
-        self.lane = lane
-
-
 class Executor:
     def __init__(
         self,
@@ -98,11 +77,7 @@ class Executor:
         )
         self.journal_trouble: str | None = None
         """Why the last claim or renewal could not reach the journal; None once it answers."""
-        self._received: dict[str, _LaneIds] = {}
-        """Signal id -> its lane's ids, of every signal received here not final yet."""
-        self._received_by_lane: dict[tuple[str, str], _LaneIds] = {}
-        self._jobs: dict[str, ExecutionJob] = {}
-        """The first `MAX_JOBS_HELD` of those received without a lease, whole."""
+        self._received = ReceivedSignals()
         self._reading: dict[str, tuple[HandedOn, asyncio.Task[None]]] = {}
         """Signals handed on to this executor whose job is read back from the journal."""
         self._running: dict[str, asyncio.Task[HandedOn | None]] = {}
@@ -110,8 +85,6 @@ class Executor:
         self._running_plugins: dict[str, str] = {}
         self._ready: deque[ExecutionJob] = deque()
         """Leased jobs waiting for a free slot (at most `concurrency` run at once)."""
-        self._awaiting_claim: set[str] = set()
-        """Signals received here without a lease: a claim (or a hand-on) must take them."""
         self._orphaned: dict[str, int | None] = {}
         """Signals handed on to this executor while it stops (with the attempt opened for
         each, if any): their attempts are withdrawn and their leases given back."""
@@ -122,15 +95,15 @@ class Executor:
     @property
     def backlog(self) -> int:
         """Signals this instance received or claimed that are not final yet."""
-        return len(self._received.keys() | self._running.keys())
+        return len(self._received.ids() | self._running.keys())
 
     def held_by_breakers(self) -> dict[str, int]:
         """Plugin -> signals of this instance waiting because its breaker holds them back."""
         held = self.breakers.waiting_plugins()
         counts = dict.fromkeys(sorted(held), 0)
-        for signal_id in self._received.keys() | self._running.keys():
-            ids = self._received.get(signal_id)
-            plugin = ids.lane[0] if ids is not None else self._running_plugins.get(signal_id)
+        for signal_id in self._received.ids() | self._running.keys():
+            plugin = (self._received.plugin_of(signal_id)
+                      or self._running_plugins.get(signal_id))
             if plugin in counts:
                 counts[plugin] += 1
         return counts
@@ -164,8 +137,8 @@ class Executor:
         The journal opens its attempt with the hand-on only if it is indeed the lane's head."""
         if self._ready or not self._may_start(plugin):
             return None
-        for signal_id in self._received_by_lane.get((plugin, symbol), {}):
-            if signal_id in self._awaiting_claim:  # arrival order: the first not running
+        for signal_id in self._received.in_lane(plugin, symbol):
+            if signal_id in self._received.awaiting_claim:  # arrival order: first not running
                 return signal_id
         return None
 
@@ -176,21 +149,11 @@ class Executor:
             self._orphaned[job.signal_id] = job.attempt  # stored as we stopped: given back
             return
         if self._settings.enabled and not self._stopping:
-            lane = (job.plugin, job.order.symbol)
-            ids = self._received_by_lane.get(lane)
-            if ids is None:
-                ids = self._received_by_lane[lane] = _LaneIds(lane)
-            ids[job.signal_id] = None
-            self._received[job.signal_id] = ids
-            if len(self._received) > MAX_REMEMBERED:
-                self._forget(next(iter(self._received)))
+            self._received.add(job)
             if job.leased:
                 self._launch(job)
                 return
-            if len(self._jobs) < MAX_JOBS_HELD:
-                self._jobs[job.signal_id] = job
-            self._awaiting_claim.add(job.signal_id)
-            if lane not in self._running_lanes:
+            if (job.plugin, job.order.symbol) not in self._running_lanes:
                 self._wakeup.set()
 
     async def start(self) -> None:
@@ -232,9 +195,6 @@ class Executor:
                    if number is not None}
         self._orphaned.clear()
         self._received.clear()
-        self._received_by_lane.clear()
-        self._jobs.clear()
-        self._awaiting_claim.clear()
         if unsent:  # opened ahead, never sent: queued again, as they were
             with contextlib.suppress(JournalError):
                 await self._journal.withdraw_attempts(unsent)
@@ -282,22 +242,22 @@ class Executor:
                     or record.id in self._runner.unsent or record.id in self._reading
                     or len(self._running) >= self._settings.concurrency):
                 continue
-            self._awaiting_claim.discard(record.id)
+            self._received.awaiting_claim.discard(record.id)
             self._launch(ExecutionJob.of(record))
         await self._forget_settled_elsewhere()
 
     async def _forget_settled_elsewhere(self) -> None:
         """Signals received here without a lease that another executor (sharing the journal)
         took and ended: they are not pending any more, so they leave this one's backlog and
-        its lanes. Without this they stayed until `MAX_REMEMBERED` pushed them out."""
-        waiting = [signal_id for signal_id in self._awaiting_claim
+        its lanes. Without this they stayed until `received.MAX_REMEMBERED` pushed them out."""
+        waiting = [signal_id for signal_id in self._received.awaiting_claim
                    if signal_id not in self._running and signal_id not in self._reading]
         if not waiting:
             return
         pending = await self._journal.pending_among(waiting[:SETTLED_CHECK])
         for signal_id in waiting[:SETTLED_CHECK]:
-            if signal_id not in pending and signal_id in self._awaiting_claim:
-                self._forget(signal_id)
+            if signal_id not in pending and signal_id in self._received.awaiting_claim:
+                self._received.forget(signal_id)
 
     def _launch(self, job: ExecutionJob) -> None:
         """Run a job whose lease this executor holds, or queue it for the next free slot."""
@@ -315,7 +275,7 @@ class Executor:
         self._running.pop(signal_id, None)
         self._running_plugins.pop(signal_id, None)
         self._running_lanes.discard((job.plugin, job.order.symbol))
-        self._forget(signal_id)
+        self._received.forget(signal_id)
         handed = None if task.cancelled() else task.result()
         if self._stopping:
             if handed is not None:
@@ -324,24 +284,25 @@ class Executor:
         self._runner.unsent.pop(signal_id, None)
         if self._ready:
             self._launch(self._ready.popleft())
-        next_job = None if handed is None else self._jobs.pop(handed.signal_id, None)
+        awaiting = self._received.awaiting_claim
+        next_job = None if handed is None else self._received.take_job(handed.signal_id)
         if handed is not None and next_job is not None and handed.signal_id not in self._running:
-            self._awaiting_claim.discard(next_job.signal_id)
+            awaiting.discard(next_job.signal_id)
             self._launch(dataclasses.replace(next_job, leased=True, attempt=handed.attempt))
-        elif (handed is not None and handed.signal_id in self._awaiting_claim
+        elif (handed is not None and handed.signal_id in awaiting
               and handed.signal_id not in self._reading):
-            self._awaiting_claim.discard(handed.signal_id)
+            awaiting.discard(handed.signal_id)
             self._reading[handed.signal_id] = (handed, asyncio.create_task(
                 self._launch_from_journal(handed), name=f"read signal {handed.signal_id}"))
         elif handed is not None and self._runner.unsent.pop(handed.signal_id, None) is not None:
             # Forgotten meanwhile: claimed, it is taken as interrupted (the broker is asked).
             self._wakeup.set()
-        elif handed is not None or self._awaiting_claim or not self._journal.hands_on:
+        elif handed is not None or awaiting or not self._journal.hands_on:
             self._wakeup.set()  # the next signal of its lane, leased or not, is claimed now
 
     async def _launch_from_journal(self, handed: HandedOn) -> None:
         """Run a signal received here and handed on to this executor whose job was not kept
-        (past `MAX_JOBS_HELD`): its lease is ours, only its order is read back."""
+        (past `received.MAX_JOBS_HELD`): its lease is ours, only its order is read back."""
         signal_id = handed.signal_id
         try:
             record = await self._journal.get(signal_id)
@@ -359,15 +320,6 @@ class Executor:
             if handed.attempt is not None:  # executing only by the attempt opened with it
                 job = dataclasses.replace(job, resumed=False)
             self._launch(job)
-
-    def _forget(self, signal_id: str) -> None:
-        ids = self._received.pop(signal_id, None)
-        self._jobs.pop(signal_id, None)
-        self._awaiting_claim.discard(signal_id)
-        if ids is not None:
-            ids.pop(signal_id, None)
-            if not ids:
-                self._received_by_lane.pop(ids.lane, None)
 
     async def _run(self, job: ExecutionJob) -> HandedOn | None:
         """Run one signal; the id of its lane's next signal when the journal handed it on."""

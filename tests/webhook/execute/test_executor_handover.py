@@ -15,7 +15,7 @@ from plugins.errors import TemporaryError
 from plugins.registry import PluginRegistry
 from tests.webhook.execute.test_executor import FAST, BrokerStandIn, settle, started
 from tests.webhook.journal.journal_helpers import queued_signal
-from webhook.execute import executor as executor_module
+from webhook.execute import received as received_module
 from webhook.execute.executor import ExecutionJob, Executor
 from webhook.execute.kill_switch import KillSwitch
 from webhook.journal import Lease, NewSignal, SignalRecord, SignalStatus, SqliteJournal
@@ -253,14 +253,14 @@ async def test_a_started_signal_whose_executor_vanished_is_looked_up_before_it_i
 async def test_a_backlog_past_the_jobs_held_runs_in_order_read_back_from_the_journal(
     journal: CountingJournal, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(executor_module, "MAX_JOBS_HELD", 2)
+    monkeypatch.setattr(received_module, "MAX_JOBS_HELD", 2)
     broker = BrokerStandIn(delay=1.0)  # the head is at the broker while the rest are stored
     executor = await quiet_executor(journal, broker)
     try:
         signals = [queued_signal("BTC/USDT") for _ in range(8)]
         for signal in signals:
             await store_and_submit(journal, executor, "paper", signal)
-        held = len(executor._jobs)
+        held = executor._received.jobs_held
         backlog = executor.backlog
         broker.delay = 0.01
         records = await settle(journal, executor, [s.id for s in signals])
@@ -277,11 +277,11 @@ async def test_ids_past_the_remembered_are_forgotten_oldest_first(
     journal: CountingJournal, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Signals another executor ran never come back: what `backlog` counts stays bounded."""
-    monkeypatch.setattr(executor_module, "MAX_REMEMBERED", 3)
+    monkeypatch.setattr(received_module, "MAX_REMEMBERED", 3)
     executor = Executor(journal, PluginRegistry(), QUIET, owner="receiver")  # never started
     signals = [queued_signal("BTC/USDT") for _ in range(10)]
     for signal in signals:
         assert signal.order is not None
         executor.submit(ExecutionJob(signal.id, signal.order, "paper"))
     assert executor.backlog == 3
-    assert len(executor._jobs) <= 3
+    assert executor._received.jobs_held <= 3
