@@ -1,10 +1,15 @@
 """The PostgreSQL journal: several receivers and executors share one database.
 
-Every request borrows a pooled connection of its own, so concurrent commits reach the server
-together and PostgreSQL's WAL group commit flushes them with one fsync. A write answers once its
-COMMIT has returned, that is once it is on disk: a server or role that sets `synchronous_commit`
-to `off` is overruled for the journal's sessions. Lease times come from the database's clock,
-the one clock every host shares.
+The hot writes (receipts, attempts' starts and finishes) are group-committed: the writes of
+all requests waiting at once go in one transaction, one round trip and one WAL flush
+(`webhook.journal.postgres_batch`). The rest borrows a pooled connection of its own. A write
+answers once its COMMIT has returned, that is once it is on disk: a server or role that sets
+`synchronous_commit` to `off` is overruled for the journal's sessions. Lease times come from
+the database's clock, the one clock every host shares.
+
+As in the SQLite journal, a queued signal alone in its (plugin, symbol) is leased in the
+transaction that stores it, and the transaction that records a signal's final status leases
+the lane's next signal to the same executor (`webhook.journal.postgres_writes`).
 
 Claims lock the heads they take with `FOR UPDATE SKIP LOCKED` and are also taken one at a time
 (an advisory lock), so each claim sees every lease given before it. The head of a (plugin,
@@ -16,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -24,13 +29,13 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from plugins.orders import ExecutionResult, Order
-from webhook.errors import ConfigError, JournalError, LeaseLost
+from webhook.errors import ConfigError, JournalError
 from webhook.journal.base import SignalJournal
 from webhook.journal.period import FillRow, PeriodCount, count_query, fills_query, id_bounds
+from webhook.journal.postgres_batch import Connection, GroupWriter
 from webhook.journal.postgres_exits import PostgresExitPlans
 from webhook.journal.postgres_schema import (
     CLAIM,
-    INSERT,
     LANE_ORDERS,
     NOW,
     PENDING_AMONG,
@@ -40,8 +45,16 @@ from webhook.journal.postgres_schema import (
     storable,
 )
 from webhook.journal.postgres_url import parse_postgres_url
+from webhook.journal.postgres_writes import (
+    Finish,
+    Finishes,
+    Receipts,
+    Start,
+    Starts,
+    insert_signals,
+    withdraw_attempts,
+)
 from webhook.journal.records import (
-    PENDING,
     HandedOn,
     Lease,
     NewSignal,
@@ -54,11 +67,11 @@ from webhook.journal.rows import COLUMNS, listing_filters, record_from
 
 logger = logging.getLogger("tradehook.journal")
 
-Connection = psycopg.AsyncConnection[tuple[Any, ...]]
 CONNECTION_WAIT = 2.0
 """Seconds a request waits for a free pooled connection before the journal counts as down."""
 HEALTH_WAIT = 2.0
 OPEN_WAIT = 30.0
+_RECEIPTS, _STARTS, _FINISHES = Receipts(), Starts(), Finishes()
 _SETTLE_APPROVAL = (
     "UPDATE signals SET status = %(status)s, updated_at = %(at)s, "  # noqa: S608 - constant
     "reason = COALESCE(%(reason)s, reason), approved_at = %(approved)s "
@@ -73,7 +86,10 @@ _EXPIRE_APPROVALS = (
 
 class PostgresJournal(PostgresExitPlans, SignalJournal):
     """The journal for a `postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE` URL; its query
-    may add `pool_size` (connections per process, default 10) to libpq's own parameters."""
+    may add `pool_size` (connections per process, default 10: one of them group-commits the
+    hot writes, the others serve the rest; at least two) to libpq's own parameters."""
+
+    hands_on = True
 
     def __init__(self, url: str) -> None:
         try:
@@ -81,6 +97,7 @@ class PostgresJournal(PostgresExitPlans, SignalJournal):
         except ValueError as exc:
             raise ConfigError(f"journal: {exc}") from exc
         self._pool: AsyncConnectionPool[Connection] | None = None
+        self._writer: GroupWriter | None = None
         self._overrule_lazy_commit = False
 
     def __repr__(self) -> str:
@@ -89,8 +106,9 @@ class PostgresJournal(PostgresExitPlans, SignalJournal):
     async def open(self) -> None:
         if self._pool is not None:
             return
+        size = max(self._url.pool_size - 1, 1)  # the group writer has its own connection
         pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
-            self._url.conninfo, min_size=self._url.pool_size, max_size=self._url.pool_size,
+            self._url.conninfo, min_size=size, max_size=size,
             kwargs={"autocommit": True}, configure=self._configure,
             check=AsyncConnectionPool.check_connection, name="tradehook-journal",
             timeout=CONNECTION_WAIT, open=False,
@@ -102,6 +120,8 @@ class PostgresJournal(PostgresExitPlans, SignalJournal):
                 await migrate(connection)
                 await self._check_durability(connection)
             await pool.open(wait=True, timeout=OPEN_WAIT)
+            writer = GroupWriter(self._connect_writer, self._url.scrub)
+            await writer.start()
         except psycopg.Error as exc:
             await pool.close()
             raise JournalError(
@@ -110,14 +130,16 @@ class PostgresJournal(PostgresExitPlans, SignalJournal):
         except BaseException:
             await pool.close()
             raise
-        self._pool = pool
+        self._pool, self._writer = pool, writer
 
     async def _insert_signals(self, connection: Connection, signals: Sequence[NewSignal]
                               ) -> None:
-        for signal in signals:
-            await connection.execute(INSERT, _row(signal))
+        await insert_signals(connection, signals)
 
     async def close(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            await writer.stop()
         pool, self._pool = self._pool, None
         if pool is not None:
             await pool.close()
@@ -133,38 +155,12 @@ class PostgresJournal(PostgresExitPlans, SignalJournal):
         return True
 
     async def record(self, signal: NewSignal, children: Sequence[NewSignal] = ()) -> Stored:
-        row = _row(signal)
-        async with self._transaction() as connection:
-            if await (await connection.execute(INSERT, row)).fetchone() is not None:
-                for child in children:
-                    await connection.execute(INSERT, _row(child))
-                return Stored(signal_id=signal.id)
-            first = await (await connection.execute(
-                "SELECT id FROM signals WHERE idempotency_key = %s", (row[5],)
-            )).fetchone()
-        if first is None:
-            raise JournalError(f"signal {signal.id}: its idempotency key is taken by no signal")
-        return Stored(signal_id=first[0], duplicate=True)
+        return await self._writes().write(_RECEIPTS, (signal, children))
 
     async def start_attempt(
         self, signal_id: str, started_at: float, *, owner: str | None = None
     ) -> int:
-        async with self._transaction() as connection:
-            holder = await (await connection.execute(
-                "SELECT lease_owner FROM signals WHERE id = %s FOR UPDATE", (signal_id,)
-            )).fetchone()
-            if owner is not None and (holder is None or holder[0] != owner):
-                raise LeaseLost(f"signal {signal_id} is leased to {holder and holder[0]!r} now")
-            (number,) = await _one(connection, (
-                "INSERT INTO attempts (signal_id, number, started_at) "
-                "SELECT %(id)s, COALESCE(MAX(number), 0) + 1, %(at)s FROM attempts "
-                "WHERE signal_id = %(id)s RETURNING number"
-            ), {"id": signal_id, "at": started_at})
-            await connection.execute(
-                "UPDATE signals SET status = %s, updated_at = %s WHERE id = %s",
-                (SignalStatus.EXECUTING.value, started_at, signal_id),
-            )
-        return int(number)
+        return await self._writes().write(_STARTS, Start(signal_id, started_at, owner))
 
     async def finish_attempt(
         self,
@@ -177,28 +173,9 @@ class PostgresJournal(PostgresExitPlans, SignalJournal):
         error: str | None = None,
         hand_on: Lease | None = None,
     ) -> HandedOn | None:
-        values = {
-            "id": signal_id, "number": number, "now": time.time(), "outcome": outcome,
-            "status": status.value, "error": storable(error), "final": status not in PENDING,
-            "result": result.model_dump_json() if result else None,
-        }
-        async with self._transaction() as connection:
-            await connection.execute(
-                "UPDATE attempts SET finished_at = %(now)s, outcome = %(outcome)s, "
-                "error = %(error)s, result_json = %(result)s "
-                "WHERE signal_id = %(id)s AND number = %(number)s",
-                values,
-            )
-            await connection.execute(
-                "UPDATE signals SET status = %(status)s, updated_at = %(now)s, "
-                "error = COALESCE(%(error)s, error), "
-                "result_json = COALESCE(%(result)s, result_json), "
-                "lease_owner = CASE WHEN %(final)s THEN NULL ELSE lease_owner END, "
-                "lease_until = CASE WHEN %(final)s THEN NULL ELSE lease_until END "
-                "WHERE id = %(id)s",
-                values,
-            )
-        return None  # no hand-on here: the executor claims the lane's next signal
+        return await self._writes().write(_FINISHES, Finish(
+            signal_id, number, outcome, status, result, error, hand_on, at=time.time(),
+        ))
 
     async def claim(
         self,
@@ -240,6 +217,11 @@ class PostgresJournal(PostgresExitPlans, SignalJournal):
                 "WHERE id = ANY(%s::text[]) AND lease_owner = %s",
                 (list(signal_ids), owner),
             )
+
+    async def withdraw_attempts(self, unsent: Mapping[str, int]) -> None:
+        if unsent:
+            async with self._connection() as connection:
+                await withdraw_attempts(connection, unsent)
 
     async def settle_approval(
         self, signal_id: str, status: SignalStatus, *, at: float, reason: str | None = None
@@ -350,6 +332,17 @@ class PostgresJournal(PostgresExitPlans, SignalJournal):
                 (storable(key), storable(value), time.time()),
             )
 
+    def _writes(self) -> GroupWriter:
+        if self._writer is None:
+            raise JournalError("the journal is closed")
+        return self._writer
+
+    async def _connect_writer(self) -> Connection:
+        """The group writer's own connection, set up as the pool's are."""
+        connection = await psycopg.AsyncConnection.connect(self._url.conninfo, autocommit=True)
+        await self._configure(connection)
+        return connection
+
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[Connection]:
         """A pooled connection in autocommit: each statement is durable when it returns."""
@@ -382,19 +375,6 @@ class PostgresJournal(PostgresExitPlans, SignalJournal):
     async def _configure(self, connection: Connection) -> None:
         if self._overrule_lazy_commit:
             await connection.execute("SET synchronous_commit = on")
-
-
-def _row(signal: NewSignal) -> tuple[Any, ...]:
-    order = signal.order
-    return (
-        storable(signal.id), signal.received_at, signal.received_at,
-        storable(signal.source), storable(signal.dialect),
-        storable(signal.idempotency_key), storable(signal.content_type), signal.raw_body,
-        storable(order.symbol) if order else None, storable(signal.plugin),
-        order.model_dump_json() if order else None, signal.status.value,
-        storable(signal.reason), storable(signal.error), storable(signal.sizing),
-        signal.approval_deadline,
-    )
 
 
 async def _one(connection: Connection, query: str, params: Any = None) -> tuple[Any, ...]:

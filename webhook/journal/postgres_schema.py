@@ -99,13 +99,6 @@ RETURNING {", ".join("s." + c.strip() for c in COLUMNS.split(","))}
 pending one (the same unless a signal's insert committed after a younger one was claimed).
 Status and lease are checked again on the locked row, which may have changed since the
 snapshot; rows another transaction has locked are left for the next claim."""
-INSERT = (
-    "INSERT INTO signals (id, received_at, updated_at, source, dialect, idempotency_key, "
-    "content_type, raw_body, symbol, plugin, order_json, status, reason, error, sizing, "
-    "approval_deadline) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-    "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
-)
 
 
 async def advisory_lock(connection: AsyncConnection[Any], purpose: str) -> None:

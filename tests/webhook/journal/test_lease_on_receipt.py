@@ -1,32 +1,42 @@
-"""The SQLite journal's fast path: the lease taken as a signal is stored, and the hand-on of a
-lane's next signal in the transaction that ends the previous one, each opening the signal's
-next attempt too when the executor asks (`Lease.starting`)."""
+"""The journals' fast path, run against both back ends: the lease taken as a signal is stored,
+and the hand-on of a lane's next signal in the transaction that ends the previous one, each
+opening the signal's next attempt too when the executor asks (`Lease.starting`)."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
-from pathlib import Path
 
 import pytest
 
 from tests.webhook.journal.journal_helpers import queued_signal
-from webhook.journal import HandedOn, Lease, NewSignal, SignalStatus, SqliteJournal
+from tests.webhook.journal.postgres_helpers import connect
+from webhook.journal import HandedOn, Lease, NewSignal, SignalJournal, SignalStatus
 
 pytestmark = pytest.mark.anyio
 MINE = Lease("here", 30)
 
 
-@pytest.fixture
-def journal(sqlite_journal: SqliteJournal) -> SqliteJournal:
-    return sqlite_journal
+def lease_elsewhere(journal_url: str, signal_id: str, owner: str) -> None:
+    """Lease a signal to `owner` beside the journal's own connections, as a second process
+    sharing the journal would."""
+    until = time.time() + 30
+    if journal_url.startswith("sqlite:///"):
+        with sqlite3.connect(journal_url.removeprefix("sqlite:///")) as other:
+            other.execute("UPDATE signals SET lease_owner = ?, lease_until = ? WHERE id = ?",
+                          (owner, until, signal_id))
+        return
+    with connect(journal_url) as other:
+        other.execute("UPDATE signals SET lease_owner = %s, lease_until = %s WHERE id = %s",
+                      (owner, until, signal_id))
 
 
 def asking(signal: NewSignal, lease: Lease = MINE) -> NewSignal:
     return signal.model_copy(update={"lease": lease})
 
 
-async def finish(journal: SqliteJournal, signal_id: str, owner: str = "here") -> str | None:
+async def finish(journal: SignalJournal, signal_id: str, owner: str = "here") -> str | None:
     number = await journal.start_attempt(signal_id, time.time(), owner=owner)
     handed = await journal.finish_attempt(signal_id, number, outcome="result",
                                           status=SignalStatus.FILLED, hand_on=Lease(owner, 30))
@@ -37,14 +47,14 @@ def starting(signal: NewSignal) -> NewSignal:
     return asking(signal, Lease("here", 30, starting=signal.id))
 
 
-async def state(journal: SqliteJournal, signal_id: str) -> tuple[SignalStatus, list[str | None]]:
+async def state(journal: SignalJournal, signal_id: str) -> tuple[SignalStatus, list[str | None]]:
     record = await journal.get(signal_id)
     assert record is not None
     return record.status, [attempt.outcome for attempt in record.attempts]
 
 
 async def test_a_signal_alone_in_its_lane_is_leased_as_it_is_stored(
-    journal: SqliteJournal,
+    journal: SignalJournal,
 ) -> None:
     first = asking(queued_signal("BTC/USDT"))
     assert (await journal.record(first)).leased
@@ -53,27 +63,27 @@ async def test_a_signal_alone_in_its_lane_is_leased_as_it_is_stored(
     assert await journal.start_attempt(first.id, time.time(), owner="here") == 1
 
 
-async def test_a_signal_behind_a_pending_one_is_not_leased(journal: SqliteJournal) -> None:
+async def test_a_signal_behind_a_pending_one_is_not_leased(journal: SignalJournal) -> None:
     assert (await journal.record(asking(queued_signal("BTC/USDT")))).leased
     behind = await journal.record(asking(queued_signal("BTC/USDT")))
     other_symbol = await journal.record(asking(queued_signal("ETH/USDT")))
     assert (behind.leased, other_symbol.leased) == (False, True)
 
 
-async def test_only_queued_signals_are_leased(journal: SqliteJournal) -> None:
+async def test_only_queued_signals_are_leased(journal: SignalJournal) -> None:
     filtered = asking(queued_signal(status=SignalStatus.FILTERED))
     assert not (await journal.record(filtered)).leased
     assert (await journal.get(filtered.id)) is not None
 
 
-async def test_a_duplicate_takes_no_lease(journal: SqliteJournal) -> None:
+async def test_a_duplicate_takes_no_lease(journal: SignalJournal) -> None:
     first = await journal.record(queued_signal(key="k"))
     repeat = await journal.record(asking(queued_signal(key="k")))
     assert (repeat.duplicate, repeat.leased, repeat.signal_id) == (True, False, first.signal_id)
 
 
 async def test_the_end_of_a_signal_hands_its_lane_on_in_arrival_order(
-    journal: SqliteJournal,
+    journal: SignalJournal,
 ) -> None:
     first, second, third = (asking(queued_signal("BTC/USDT")) for _ in range(3))
     for signal in (first, second, third):
@@ -84,7 +94,7 @@ async def test_the_end_of_a_signal_hands_its_lane_on_in_arrival_order(
     assert await finish(journal, third.id) is None
 
 
-async def test_a_status_still_pending_hands_nothing_on(journal: SqliteJournal) -> None:
+async def test_a_status_still_pending_hands_nothing_on(journal: SignalJournal) -> None:
     first = asking(queued_signal())
     await journal.record(first)
     await journal.record(queued_signal())
@@ -95,22 +105,18 @@ async def test_a_status_still_pending_hands_nothing_on(journal: SqliteJournal) -
 
 
 async def test_a_lane_another_executor_holds_is_not_handed_on(
-    journal: SqliteJournal, tmp_path: Path,
+    journal: SignalJournal, journal_url: str,
 ) -> None:
     mine, waiting, theirs = asking(queued_signal()), queued_signal(), queued_signal()
     for signal in (mine, waiting, theirs):
         await journal.record(signal)
-    # Another executor holds a live lease in the same lane (written beside this journal's
-    # own connection, as a second process sharing the file would).
-    with sqlite3.connect(tmp_path / "journal.db") as other:
-        other.execute("UPDATE signals SET lease_owner = 'other', lease_until = ? WHERE id = ?",
-                      (time.time() + 30, theirs.id))
+    lease_elsewhere(journal_url, theirs.id, "other")  # a live lease in the same lane
     assert await finish(journal, mine.id) is None
     record = await journal.get(waiting.id)
     assert record is not None and record.status is SignalStatus.QUEUED
 
 
-async def test_an_interrupted_head_is_left_to_a_claim(journal: SqliteJournal) -> None:
+async def test_an_interrupted_head_is_left_to_a_claim(journal: SignalJournal) -> None:
     first, second = asking(queued_signal()), queued_signal()
     await journal.record(first)
     await journal.record(second)
@@ -121,7 +127,7 @@ async def test_an_interrupted_head_is_left_to_a_claim(journal: SqliteJournal) ->
 
 
 async def test_a_lease_starting_the_signal_opens_its_first_attempt_as_it_is_stored(
-    journal: SqliteJournal,
+    journal: SignalJournal,
 ) -> None:
     first = starting(queued_signal())
     stored = await journal.record(first)
@@ -132,7 +138,7 @@ async def test_a_lease_starting_the_signal_opens_its_first_attempt_as_it_is_stor
     assert (claimed.id, claimed.status) == (first.id, SignalStatus.EXECUTING)
 
 
-async def test_only_the_signal_the_lease_names_is_started(journal: SqliteJournal) -> None:
+async def test_only_the_signal_the_lease_names_is_started(journal: SignalJournal) -> None:
     other = asking(queued_signal(), Lease("here", 30, starting="01SOMEOTHERSIGNAL"))
     assert (await journal.record(other)).attempt is None
     behind = starting(queued_signal())
@@ -141,7 +147,7 @@ async def test_only_the_signal_the_lease_names_is_started(journal: SqliteJournal
 
 
 async def test_the_hand_on_opens_the_attempt_of_the_signal_it_is_asked_to_start(
-    journal: SqliteJournal,
+    journal: SignalJournal,
 ) -> None:
     first, second, third = (asking(queued_signal()) for _ in range(3))
     for signal in (first, second, third):
@@ -161,7 +167,7 @@ async def test_the_hand_on_opens_the_attempt_of_the_signal_it_is_asked_to_start(
 
 
 async def test_a_withdrawn_attempt_leaves_the_signal_queued_as_before_it_started(
-    journal: SqliteJournal,
+    journal: SignalJournal,
 ) -> None:
     unsent, finished = starting(queued_signal("BTC/USDT")), starting(queued_signal("ETH/USDT"))
     await journal.record(unsent)
@@ -170,3 +176,20 @@ async def test_a_withdrawn_attempt_leaves_the_signal_queued_as_before_it_started
     await journal.withdraw_attempts({unsent.id: 1, finished.id: 1})
     assert await state(journal, unsent.id) == (SignalStatus.QUEUED, [])
     assert await state(journal, finished.id) == (SignalStatus.QUEUED, ["temporary"])
+
+
+async def test_a_receipt_and_the_end_before_it_in_one_go_lease_the_newcomer_once(
+    journal: SignalJournal,
+) -> None:
+    first = asking(queued_signal())
+    await journal.record(first)
+    number = await journal.start_attempt(first.id, time.time(), owner="here")
+    newcomer = asking(queued_signal())
+    handed, stored = await asyncio.gather(
+        journal.finish_attempt(first.id, number, outcome="result", status=SignalStatus.FILLED,
+                               hand_on=MINE),
+        journal.record(newcomer),
+    )
+    # Whichever the journal wrote first, the newcomer is leased to this executor exactly once.
+    assert [stored.leased, handed == HandedOn(newcomer.id)].count(True) == 1
+    assert await journal.claim("other", lease_seconds=30, limit=10) == []

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -26,17 +25,8 @@ PASSWORD = "hunter2-" + uuid.uuid4().hex
 
 
 @pytest.fixture
-def postgres_url() -> Iterator[str]:
-    with scratch_schema() as url:
-        yield url
-
-
-@pytest.fixture
-async def journal(postgres_url: str) -> AsyncIterator[PostgresJournal]:
-    store = PostgresJournal(postgres_url)
-    await store.open()
-    yield store
-    await store.close()
+def journal(postgres_journal: PostgresJournal) -> PostgresJournal:
+    return postgres_journal
 
 
 def connections_named(application_name: str) -> int:
@@ -162,6 +152,7 @@ async def test_journal_recovers_when_the_server_cuts_its_connections(postgres_ur
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                 "WHERE application_name = %s", (name,),
             )
+        assert await settled_count(name, 0) == 0  # cut, not still being cut
         signal = queued_signal()
         assert (await journal.record(signal)).signal_id == signal.id
         assert await journal.healthy()

@@ -1,0 +1,319 @@
+"""The PostgreSQL journal's hot writes, each for a whole batch of callers in one statement or
+two: receipts (with the lease of a signal alone in its lane), attempts' starts, and finishes
+(with the hand-on of the lane's next signal); a lease that is `starting` its signal opens the
+signal's attempt in the same statement. `webhook.journal.postgres_batch` runs them.
+
+Arrays of columns go in through `unnest`, so the statement's text is the same for any batch
+size and psycopg prepares it once. A lane's head is as in the claim: the oldest pending signal
+of (plugin, symbol). Receipts that ask for leases lock their lanes (advisory locks, in one
+order) before they look, so that of two processes storing into an empty lane at once only the
+first leases; hand-ons need no lock, since the lane they hand on is not empty.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from plugins.orders import ExecutionResult
+from webhook.errors import JournalError, LeaseLost
+from webhook.journal.postgres_batch import BatchedWrite, Connection, Reader
+from webhook.journal.postgres_schema import NOW, PENDING_SQL, storable
+from webhook.journal.records import PENDING, HandedOn, Lease, NewSignal, SignalStatus, Stored
+
+_SIGNAL_COLUMNS = (
+    "id, received_at, updated_at, source, dialect, idempotency_key, content_type, raw_body, "
+    "symbol, plugin, order_json, status, reason, error, sizing, approval_deadline"
+)
+_ARRAYS = ", ".join(f"%b::{kind}[]" for kind in (
+    "text", "float8", "float8", "text", "text", "text", "text", "bytea", "text", "text",
+    "text", "text", "text", "text", "text", "float8",
+))
+_INSERT = (
+    f"INSERT INTO signals ({_SIGNAL_COLUMNS}) SELECT * FROM unnest({_ARRAYS}) "  # noqa: S608
+    "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
+)
+_INSERT_CHILDREN = (
+    f"INSERT INTO signals ({_SIGNAL_COLUMNS}) SELECT {_SIGNAL_COLUMNS} "  # noqa: S608
+    f"FROM unnest(%b::text[], {_ARRAYS}) AS c(parent, {_SIGNAL_COLUMNS}) "
+    "WHERE EXISTS (SELECT 1 FROM signals AS p WHERE p.id = c.parent)"
+)
+"""Children go in only where their parent did (a repeated parent stores none)."""
+_KEYS = "SELECT idempotency_key, id FROM signals WHERE idempotency_key = ANY(%b::text[])"
+_LOCK_LANES = (
+    "SELECT pg_advisory_xact_lock(hashtextextended("
+    "'tradehook.lane ' || COALESCE(current_schema(), '') || ' ' || lane, 0)) "
+    "FROM unnest(%b::text[]) WITH ORDINALITY AS l(lane, n) ORDER BY n"
+)
+_EXECUTING, _QUEUED = SignalStatus.EXECUTING.value, SignalStatus.QUEUED.value
+_LEASE_ALONE = f"""
+WITH leased AS (
+    UPDATE signals AS s SET lease_owner = a.owner, lease_until = {NOW} + a.seconds,
+        status = CASE WHEN a.starts THEN '{_EXECUTING}' ELSE s.status END,
+        updated_at = CASE WHEN a.starts THEN a.at ELSE s.updated_at END
+    FROM unnest(%b::text[], %b::text[], %b::float8[], %b::bool[], %b::float8[])
+        AS a(id, owner, seconds, starts, at)
+    WHERE s.id = a.id AND NOT EXISTS (
+        SELECT 1 FROM signals AS p WHERE p.{PENDING_SQL} AND p.plugin = s.plugin
+        AND p.symbol = s.symbol AND p.id <> ALL(%b::text[]))
+    RETURNING s.id, a.starts, a.at
+), opened AS (
+    INSERT INTO attempts (signal_id, number, started_at)
+    SELECT id, 1, at FROM leased WHERE starts RETURNING signal_id, number
+)
+SELECT leased.id, opened.number FROM leased LEFT JOIN opened ON opened.signal_id = leased.id
+"""  # noqa: S608 - constant text
+"""Lease each candidate that no pending signal stored before this batch precedes in its lane,
+and open the first attempt of those whose lease is `starting` them."""
+_START = f"""
+WITH asked AS (
+    SELECT * FROM unnest(%b::text[], %b::float8[], %b::text[]) AS a(id, at, owner)
+), held AS (
+    SELECT s.id, a.at FROM signals AS s JOIN asked AS a ON s.id = a.id
+    WHERE a.owner IS NULL OR s.lease_owner = a.owner FOR UPDATE OF s
+), opened AS (
+    INSERT INTO attempts (signal_id, number, started_at)
+    SELECT held.id, COALESCE(
+        (SELECT MAX(t.number) FROM attempts AS t WHERE t.signal_id = held.id), 0) + 1, held.at
+    FROM held RETURNING signal_id, number
+), marked AS (
+    UPDATE signals AS s SET status = '{_EXECUTING}', updated_at = held.at
+    FROM held WHERE s.id = held.id
+)
+SELECT a.id, opened.number, s.id IS NOT NULL, s.lease_owner FROM asked AS a
+LEFT JOIN opened ON opened.signal_id = a.id LEFT JOIN signals AS s ON s.id = a.id
+"""  # noqa: S608 - constant text
+_FINISH = """
+WITH done AS (
+    SELECT * FROM unnest(%b::text[], %b::int[], %b::float8[], %b::text[], %b::text[],
+        %b::text[], %b::text[], %b::bool[])
+        AS d(id, number, at, outcome, status, error, result, final)
+), closed AS (
+    UPDATE attempts AS t SET finished_at = d.at, outcome = d.outcome, error = d.error,
+        result_json = d.result
+    FROM done AS d WHERE t.signal_id = d.id AND t.number = d.number
+)
+UPDATE signals AS s SET status = d.status, updated_at = d.at,
+    error = COALESCE(d.error, s.error), result_json = COALESCE(d.result, s.result_json),
+    lease_owner = CASE WHEN d.final THEN NULL ELSE s.lease_owner END,
+    lease_until = CASE WHEN d.final THEN NULL ELSE s.lease_until END
+FROM done AS d WHERE s.id = d.id
+"""
+_HAND_ON = f"""
+WITH lanes AS (
+    SELECT a.id AS finished, a.owner, a.seconds, a.starting, a.at, s.plugin, s.symbol
+    FROM unnest(%b::text[], %b::text[], %b::float8[], %b::text[], %b::float8[])
+        AS a(id, owner, seconds, starting, at)
+    JOIN signals AS s ON s.id = a.id WHERE s.plugin IS NOT NULL AND s.symbol IS NOT NULL
+), heads AS (
+    SELECT lanes.*, (SELECT p.id FROM signals AS p WHERE p.{PENDING_SQL}
+        AND p.plugin = lanes.plugin AND p.symbol = lanes.symbol ORDER BY p.id LIMIT 1) AS head
+    FROM lanes
+), handed AS (
+    UPDATE signals AS s SET lease_owner = h.owner, lease_until = {NOW} + h.seconds,
+        status = CASE WHEN h.starting = s.id THEN '{_EXECUTING}' ELSE s.status END,
+        updated_at = CASE WHEN h.starting = s.id THEN h.at ELSE s.updated_at END
+    FROM heads AS h
+    WHERE s.id = h.head AND s.status = '{_QUEUED}' AND NOT EXISTS (
+        SELECT 1 FROM signals AS o WHERE o.{PENDING_SQL} AND o.plugin = h.plugin
+        AND o.symbol = h.symbol AND o.lease_owner <> h.owner AND o.lease_until >= {NOW})
+    RETURNING h.finished, s.id, COALESCE(h.starting = s.id, FALSE) AS starts, h.at
+), opened AS (
+    INSERT INTO attempts (signal_id, number, started_at)
+    SELECT handed.id, COALESCE((SELECT MAX(t.number) FROM attempts AS t
+        WHERE t.signal_id = handed.id), 0) + 1, handed.at
+    FROM handed WHERE handed.starts RETURNING signal_id, number
+)
+SELECT handed.finished, handed.id, opened.number
+FROM handed LEFT JOIN opened ON opened.signal_id = handed.id
+"""  # noqa: S608 - constant text
+"""Lease the head of each finished signal's lane to its executor when it is queued (an
+executing head was in flight at someone's stop: it is claimed, so that its holder's successor
+asks the broker first) and no one else holds a live lease in the lane; open its next attempt
+when the lease is `starting` it."""
+_WITHDRAW = f"""
+WITH withdrawn AS (
+    DELETE FROM attempts AS t USING unnest(%b::text[], %b::int[]) AS u(id, number)
+    WHERE t.signal_id = u.id AND t.number = u.number AND t.finished_at IS NULL
+    RETURNING t.signal_id
+)
+UPDATE signals AS s SET status = '{_QUEUED}' FROM withdrawn
+WHERE s.id = withdrawn.signal_id AND s.status = '{_EXECUTING}'
+"""  # noqa: S608 - constant text
+
+
+def _columns(signals: Sequence[NewSignal]) -> list[list[Any]]:
+    """The rows of `signals` as one list per column, for `unnest`."""
+    rows = [(
+        storable(s.id), s.received_at, s.received_at, storable(s.source), storable(s.dialect),
+        storable(s.idempotency_key), storable(s.content_type), s.raw_body,
+        storable(s.order.symbol) if s.order else None, storable(s.plugin),
+        s.order.model_dump_json() if s.order else None, s.status.value,
+        storable(s.reason), storable(s.error), storable(s.sizing), s.approval_deadline,
+    ) for s in signals]
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+def _lane(signal: NewSignal) -> str | None:
+    if signal.plugin is None or signal.order is None or signal.status not in PENDING:
+        return None
+    return f"{storable(signal.plugin)}\n{storable(signal.order.symbol)}"
+
+
+Receipt = tuple[NewSignal, Sequence[NewSignal]]
+
+
+class Receipts(BatchedWrite[Receipt, Stored]):
+    """New signals and their children; a repeated idempotency key answers the first's id."""
+
+    async def send(self, connection: Connection, items: Sequence[Receipt]) -> Reader:
+        signals = [signal for signal, _ in items]
+        children = [(signal.id, child) for signal, kids in items for child in kids]
+        candidates = _lease_candidates(items)
+        if candidates:
+            lanes = sorted({lane for signal in candidates if (lane := _lane(signal))})
+            await connection.execute(_LOCK_LANES, (lanes,))
+        inserted = await connection.execute(_INSERT, _columns(signals))
+        if children:
+            await connection.execute(_INSERT_CHILDREN, [
+                [storable(parent) for parent, _ in children],
+                *_columns([child for _, child in children]),
+            ])
+        leased = None
+        if candidates:
+            every_id = [storable(s.id) for s in signals] + [storable(c.id) for _, c in children]
+            leases = [(s.id, s.lease) for s in candidates if s.lease is not None]
+            now = time.time()
+            leased = await connection.execute(_LEASE_ALONE, (
+                [storable(signal_id) for signal_id, _ in leases],
+                [lease.owner for _, lease in leases], [lease.seconds for _, lease in leases],
+                [lease.starting == signal_id for signal_id, lease in leases],
+                [now] * len(leases), every_id,
+            ))
+        keys = [storable(s.idempotency_key) for s in signals if s.idempotency_key is not None]
+        firsts = await connection.execute(_KEYS, (keys,)) if keys else None
+
+        async def read() -> list[Stored | Exception]:
+            stored = {row[0] for row in await inserted.fetchall()}
+            held: dict[str, int | None] = {} if leased is None else dict(
+                await leased.fetchall())
+            first: dict[str, str] = {} if firsts is None else dict(await firsts.fetchall())
+            outcomes: list[Stored | Exception] = []
+            for signal in signals:
+                signal_id = storable(signal.id)
+                if signal_id in stored:
+                    outcomes.append(Stored(signal_id=signal.id, leased=signal_id in held,
+                                           attempt=held.get(signal_id)))
+                elif (key := storable(signal.idempotency_key)) in first:
+                    outcomes.append(Stored(signal_id=first[key], duplicate=True))
+                else:
+                    outcomes.append(JournalError(
+                        f"signal {signal.id}: its idempotency key is taken by no signal"))
+            return outcomes
+
+        return read
+
+
+def _lease_candidates(items: Sequence[Receipt]) -> list[NewSignal]:
+    """The queued signals that ask for a lease and come first in their lane within the batch
+    (a child or any earlier pending signal of the batch takes the lane)."""
+    taken: set[str] = set()
+    candidates = []
+    for signal, children in items:
+        lane = _lane(signal)
+        if lane is not None and lane not in taken:
+            taken.add(lane)
+            if signal.lease is not None and signal.status is SignalStatus.QUEUED:
+                candidates.append(signal)
+        taken.update(lane for child in children if (lane := _lane(child)) is not None)
+    return candidates
+
+
+@dataclass(frozen=True)
+class Start:
+    signal_id: str
+    started_at: float
+    owner: str | None
+
+
+class Starts(BatchedWrite[Start, int]):
+    """An attempt opened and its signal marked executing, only while `owner` holds the lease;
+    the attempt's number."""
+
+    async def send(self, connection: Connection, items: Sequence[Start]) -> Reader:
+        cursor = await connection.execute(_START, (
+            [storable(item.signal_id) for item in items], [item.started_at for item in items],
+            [item.owner for item in items],
+        ))
+
+        async def read() -> list[int | Exception]:
+            rows = {row[0]: row[1:] for row in await cursor.fetchall()}
+            outcomes: list[int | Exception] = []
+            for item in items:
+                number, exists, holder = rows[storable(item.signal_id)]
+                if number is not None:
+                    outcomes.append(int(number))
+                elif not exists:
+                    outcomes.append(JournalError(f"signal {item.signal_id} is not in the journal"))
+                else:
+                    outcomes.append(
+                        LeaseLost(f"signal {item.signal_id} is leased to {holder!r} now"))
+            return outcomes
+
+        return read
+
+
+@dataclass(frozen=True)
+class Finish:
+    signal_id: str
+    number: int
+    outcome: str
+    status: SignalStatus
+    result: ExecutionResult | None
+    error: str | None
+    hand_on: Lease | None
+    at: float
+
+
+class Finishes(BatchedWrite[Finish, "HandedOn | None"]):
+    """An attempt closed and its signal moved on; with a final status and `hand_on`, the lane's
+    next signal leased to `hand_on.owner` (and its attempt, when `starting` it), else None."""
+
+    async def send(self, connection: Connection, items: Sequence[Finish]) -> Reader:
+        await connection.execute(_FINISH, (
+            [storable(item.signal_id) for item in items], [item.number for item in items],
+            [item.at for item in items], [item.outcome for item in items],
+            [item.status.value for item in items], [storable(item.error) for item in items],
+            [item.result.model_dump_json() if item.result else None for item in items],
+            [item.status not in PENDING for item in items],
+        ))
+        handing = [item for item in items
+                   if item.hand_on is not None and item.status not in PENDING]
+        leases = [(item, item.hand_on) for item in handing if item.hand_on is not None]
+        handed = await connection.execute(_HAND_ON, (
+            [storable(item.signal_id) for item, _ in leases],
+            [lease.owner for _, lease in leases], [lease.seconds for _, lease in leases],
+            [lease.starting for _, lease in leases], [item.at for item, _ in leases],
+        )) if leases else None
+
+        async def read() -> list[HandedOn | None]:
+            next_of = {} if handed is None else {
+                finished: HandedOn(signal_id, attempt)
+                for finished, signal_id, attempt in await handed.fetchall()}
+            return [next_of.get(storable(item.signal_id)) for item in items]
+
+        return read
+
+
+async def insert_signals(connection: Connection, signals: Sequence[NewSignal]) -> None:
+    """Store these signals in the connection's transaction (a repeated key stores nothing)."""
+    if signals:
+        await connection.execute(_INSERT, _columns(signals))
+
+
+async def withdraw_attempts(connection: Connection, unsent: Mapping[str, int]) -> None:
+    """Delete each unfinished attempt (signal id -> number) and queue its signal again."""
+    await connection.execute(_WITHDRAW, (
+        [storable(signal_id) for signal_id in unsent], list(unsent.values())))
