@@ -3,9 +3,9 @@ sent to the server in one round trip.
 
 Writes queue up while a batch is on its way. The flusher then sends every queued write of one
 kind as one set-based statement (`webhook.journal.postgres_writes`), every kind in the same
-transaction, in pipeline mode on a connection of its own: BEGIN, the statements and COMMIT
-travel together and one WAL flush makes them durable. A write's future resolves only once the
-COMMIT has returned, that is once it is on disk.
+transaction, in pipeline mode on a connection of its own: the statements and the Sync that
+commits them travel together and one WAL flush makes them durable. A write's future resolves
+only once the commit has returned, that is once it is on disk.
 
 When the server refuses a batch (a statement failed), each of its writes is tried again in a
 transaction of its own, so that one bad write fails alone. A connection the server closed while
@@ -30,7 +30,6 @@ Connection = psycopg.AsyncConnection[tuple[Any, ...]]
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 Reader = Callable[[], Awaitable[list[Any]]]
-_OPEN = (psycopg.pq.TransactionStatus.INTRANS, psycopg.pq.TransactionStatus.INERROR)
 
 
 class BatchedWrite(ABC, Generic[Item, Result]):
@@ -121,17 +120,12 @@ class GroupWriter:
         kinds: dict[BatchedWrite[Any, Any], list[Queued]] = {}
         for queued in batch:
             kinds.setdefault(queued[0], []).append(queued)
-        try:
-            # One round trip: BEGIN, the statements and COMMIT, then the pipeline's one sync.
-            async with connection.pipeline():
-                await connection.execute("BEGIN")
-                readers = [(await kind.send(connection, [item for _, item, _ in writes]),
-                            writes) for kind, writes in kinds.items()]
-                await connection.execute("COMMIT")
-        except Exception:
-            if not connection.closed and connection.info.transaction_status in _OPEN:
-                await connection.execute("ROLLBACK")  # a failed statement skipped the COMMIT
-            raise
+        # One round trip: the statements, then the pipeline's one Sync. What a pipeline sends
+        # before its Sync runs as one implicit transaction, committed at the Sync or, after a
+        # failed statement, rolled back whole (PostgreSQL's protocol, "Pipelining").
+        async with connection.pipeline():
+            readers = [(await kind.send(connection, [item for _, item, _ in writes]), writes)
+                       for kind, writes in kinds.items()]
         # Committed: each caller now learns its outcome (and nothing is written again).
         for read, writes in readers:
             try:
