@@ -10,9 +10,12 @@ What it follows, page by page (https://bybit-exchange.github.io/docs/v5/...):
   110072 "OrderLinkedID is duplicate" (error page); the fake checks it against every order,
   since the page does not say for how long an id stays taken - unconfirmed. `triggerPrice`
   makes a conditional order (`orderStatus` Untriggered, `stopOrderType` Stop) that
-  `move_price` triggers when it crosses the level (`triggerDirection` is required by ccxt, not
-  checked by the fake); `takeProfit` / `stopLoss` on an entry set the position's TP/SL
-  (tpslMode Full), which end with the position (position/trading-stop).
+  `move_price` triggers: `triggerDirection` 1 "triggered when market price rises to
+  triggerPrice", 2 "when market price falls to triggerPrice" (the fake watches the last price,
+  `triggerBy`'s default), and without one when the price crosses the level; one already on
+  the far side is refused, 110092 "expect Rising, but trigger_price[..] <= current[..]" or
+  110093 "expect Falling, ..." (error page); `takeProfit` / `stopLoss` on an entry set the
+  position's TP/SL (tpslMode Full), which end with the position (position/trading-stop).
 - order/open-order (GET /v5/order/realtime): filters by orderId > orderLinkId > symbol, in
   that priority, newest first; an empty `orderId` filters nothing, so the answer is the
   symbol's open orders (what ccxt's fetchOrder('', ...) reads `list[0]` of). It shows open
@@ -133,7 +136,9 @@ class FakeBybit(ServedFake):
             fired = []
             for order in self.orders:
                 level = Decimal(str(order.request.get("triggerPrice") or 0))
-                crossed = min(before, price) <= level <= max(before, price)
+                crossed = {1: price >= level, 2: price <= level}.get(
+                    int(order.request.get("triggerDirection") or 0),
+                    min(before, price) <= level <= max(before, price))
                 if order.status == "Untriggered" and crossed:
                     order.status = "Triggered"
                     self._fill(order)
@@ -286,11 +291,22 @@ class FakeBybit(ServedFake):
                 str(params.get("orderType")), qty, dict(params), created=_ms(),
             )  # fmt: skip
             if params.get("triggerPrice"):
+                self._check_direction(params)
                 order.status = "Untriggered"
             elif order.order_type == "Market":
                 self._fill(order)
             self.orders.append(order)
             return order
+
+    def _check_direction(self, params: dict[str, Any]) -> None:
+        """A conditional order must wait for the price to move to its level; the caller holds
+        the lock."""
+        level, direction = Decimal(str(params["triggerPrice"])), params.get("triggerDirection")
+        shown = f"trigger_price[{level}] {{}} current[{self.price}]??LastPrice"
+        if direction == 1 and level <= self.price:
+            raise BybitError(110092, "expect Rising, but " + shown.format("<="))
+        if direction == 2 and level >= self.price:
+            raise BybitError(110093, "expect Falling, but " + shown.format(">="))
 
     def _fill(self, order: BybitOrder) -> None:
         """A market order (or a triggered one) fills at once; the caller holds the lock."""

@@ -204,6 +204,9 @@ class FakeOkx(ServedFake):
         payload = request[PAYLOAD]
         with self._lock:
             inst = self._instrument(payload.get("instId", ""))
+            refused = okx_algo.misplaced_stop(payload, inst.price)
+            if refused is not None:
+                raise OkxError(*refused)
             algo_id = str(next(self._ids))
             self.algo_orders.append(payload | {"algoId": algo_id, "state": "live",
                                                "placedPx": str(inst.price), "cTime": _now_ms()})

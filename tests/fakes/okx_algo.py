@@ -14,6 +14,13 @@ Rules, from OKX's v5 documentation (https://www.okx.com/docs-v5/en/):
   with the entry's `attachAlgoClOrdId` as their `algoClOrdId`, is unconfirmed.
 Which price a trigger watches is `slTriggerPxType` / `tpTriggerPxType` (last by default); the
 fake watches the last price, set by `FakeOkx.move_price`.
+- A stop-loss already on the far side of the last price is refused: 51280 "SL trigger price
+  must be less than the last price" (closing a long), 51278 "SL trigger price cannot be lower
+  than the last price" (closing a short). The codes are those of OKX's "Error Code" page
+  (REST, trade); their wording here is as users report it, unconfirmed on the page itself.
+- `sz` with `reduceOnly` rather than `closeFraction` "1": the Place algo order page allows only
+  one whole-position (`closeFraction`) TP/SL pending per position, so the fake does not model
+  `closeFraction` (tradehook never sends it).
 """
 
 from __future__ import annotations
@@ -38,6 +45,18 @@ def fired(algo: dict[str, Any], price: Decimal) -> bool:
         level = Decimal(trigger)
         return (placed < level <= price) or (placed > level >= price)
     return False
+
+
+def misplaced_stop(algo: dict[str, Any], last: Decimal) -> tuple[str, str] | None:
+    """The error code and message refusing this stop-loss at the last price, if any."""
+    stop = algo.get("slTriggerPx")
+    if not stop or algo.get("ordType") not in ("conditional", "oco"):
+        return None
+    if algo.get("side") == "sell" and Decimal(stop) >= last:
+        return "51280", "SL trigger price must be less than the last price"
+    if algo.get("side") == "buy" and Decimal(stop) <= last:
+        return "51278", "SL trigger price cannot be lower than the last price"
+    return None
 
 
 def market_order_of(algo: dict[str, Any]) -> dict[str, Any]:
