@@ -44,6 +44,9 @@ class ExchangeGuarantees(BaseModel):
     attached_stop_loss_take_profit: tuple[str, ...] = ()
     """Market kinds where stop-loss and take-profit travel with the entry (checked against
     ccxt's `createOrderWithTakeProfitAndStopLoss` too)."""
+    reduce_only_stops: tuple[str, ...] = ()
+    """Market kinds where a reduce-only stop-market trigger can hold a position's stop, which
+    managed exits then place and move there (`position_stops`)."""
     triggers_kept_apart: tuple[str, ...] = ("swap",)
     """Market kinds where trigger orders live apart from ordinary ones (an algo service), so a
     lookup by client id does not see them and only a listing with `trigger` does."""
@@ -132,6 +135,7 @@ TABLE: dict[str, ExchangeGuarantees] = {
             unique_among="unconfirmed",
             native_oco=("swap",),
             attached_stop_loss_take_profit=("swap",),
+            reduce_only_stops=("swap",),
             triggers_kept_apart=("spot", "swap"),
             trigger_client_id_param="algoClOrdId",
             trigger_listings=(  # only conditional and oco may share one listing
@@ -153,6 +157,7 @@ TABLE: dict[str, ExchangeGuarantees] = {
             "ccxt's fetchOrder on a unified account raises ArgumentsRequired or returns "
             "the first order of a list queried with an empty order id",
             attached_stop_loss_take_profit=("swap",),
+            reduce_only_stops=("swap",),
             stop_entry_direction=True,
             order_query_params={"acknowledged": True},
             sources=(

@@ -4,9 +4,10 @@ Where the exchange has no one-cancels-the-other order for contracts (all but OKX
 guarantees table, and OKX too for a lone stop-loss or take-profit), a position's stop-loss and
 take-profit are independent reduce-only triggers: when one fills and flattens the position, the
 other stays open, and would close (part of) the next position on that market. So the plugin
-cancels our protective triggers (client ids with a `PROTECTIVE_SUFFIXES` suffix) that cannot
-protect the position held now: all of them when the market is flat, and those on the side that
-would add to the position rather than reduce it. It looks:
+cancels our protective triggers (client ids with a `PROTECTIVE_SUFFIXES` suffix, and the
+position stops of managed exits, see `position_stops`) that cannot protect the position held
+now: all of them when the market is flat, and those on the side that would add to the
+position rather than reduce it. It looks:
 
 - right before every entry on a contract market, so a new position never meets an old trigger;
 - every `protection_check_interval` seconds on swap accounts, for every market where the
@@ -27,6 +28,7 @@ import logging
 import re
 from collections.abc import Iterable
 
+from plugins.ccxt.position_stops import is_position_stop
 from plugins.ccxt.results import CcxtOrder
 from plugins.ccxt.symbols import Market
 from plugins.ccxt.trader import ExchangeTrader, Position
@@ -38,9 +40,11 @@ _PROTECTIVE = re.compile(r"[0-9A-Za-z_-]{20,}(?:sl|tp|oc)")
 
 
 def is_protective(trigger: CcxtOrder) -> bool:
-    """One of our stop-loss / take-profit orders: reduce-only, under a protective client id."""
+    """One of our stop-loss / take-profit orders or position stops (`position_stops`):
+    reduce-only, under a protective client id."""
     client_id = trigger.client_order_id or ""
-    return trigger.reduce_only is True and _PROTECTIVE.fullmatch(client_id) is not None
+    ours = _PROTECTIVE.fullmatch(client_id) is not None
+    return (trigger.reduce_only is True and ours) or is_position_stop(trigger)
 
 
 def orphaned(triggers: Iterable[CcxtOrder], positions: list[Position]) -> list[CcxtOrder]:

@@ -10,7 +10,7 @@ from typing import Any
 
 import ccxt.async_support as ccxt
 
-from plugins.base import ExecutionPlugin, PluginCapabilities, PluginDescription
+from plugins.base import MOVE_POSITION_STOP, ExecutionPlugin, PluginCapabilities, PluginDescription
 from plugins.ccxt.actions import Actions
 from plugins.ccxt.config import CcxtConfig, Credentials
 from plugins.ccxt.errors import exchange_redactor, redacting_logger
@@ -22,11 +22,18 @@ from plugins.ccxt.exchange import (
 )
 from plugins.ccxt.guarantees import market_buy_needs_price
 from plugins.ccxt.orphans import ProtectionSweeper
+from plugins.ccxt.position_stops import move_stop, without_plan_stop
 from plugins.ccxt.recovery import protect_found_entry
 from plugins.ccxt.sizing import contract_factor
 from plugins.ccxt.symbols import Market, find_exact, market_specs, resolve_market
 from plugins.ccxt.trader import ExchangeTrader
-from plugins.errors import ExecutionError, NotStarted, PluginConfigError, UnknownSymbol
+from plugins.errors import (
+    ExecutionError,
+    NotStarted,
+    NotSupported,
+    PluginConfigError,
+    UnknownSymbol,
+)
 from plugins.orders import (
     AccountBalance,
     ExecutionResult,
@@ -52,6 +59,12 @@ class CcxtPlugin(ExecutionPlugin[CcxtConfig]):
     (`capabilities.native_stop_loss_take_profit` says so once started), else placed after it.
     Positions are declared on spot accounts (the base currency held) and on exchanges that
     report contract positions.
+
+    A position's stop (`position_stop`, managed exits) is held at the exchange on contract
+    accounts whose exchange takes reduce-only stop triggers (`position_stops`); on spot it stays
+    with tradehook: no spot order is reduce-only, so a stop at the exchange could sell coins
+    that are not the position's (other holdings, another order's), and would stay after the
+    position was sold.
     """
 
     config_model = CcxtConfig
@@ -101,6 +114,7 @@ class CcxtPlugin(ExecutionPlugin[CcxtConfig]):
                 "positions": positions,
                 "client_order_ids": row.keeps_client_id,
                 "lookup_by_client_order_id": row.keeps_client_id and row.lookup_by_client_id,
+                "position_stop": config.market_type in row.reduce_only_stops,
             }
         )
         self._actions = Actions(trader, native_brackets=native)
@@ -140,6 +154,8 @@ class CcxtPlugin(ExecutionPlugin[CcxtConfig]):
         if market is None:
             asked = order.describe()
             raise UnknownSymbol(f"{asked}: {self._unknown_symbol(order.symbol)}")
+        if self.capabilities.position_stop:
+            order = without_plan_stop(order)
         try:
             return await self._act(actions, order, market)
         except ExecutionError as exc:
@@ -202,6 +218,8 @@ class CcxtPlugin(ExecutionPlugin[CcxtConfig]):
         waiting = actions.awaiting_protection.pop(exchange_id, None)
         if waiting is not None and (found.filled or 0) > 0:  # this process never placed it
             return await actions.protect_filled(*waiting, found)
+        if order is not None and self.capabilities.position_stop:
+            order = without_plan_stop(order)
         opening = order is not None and order.action in (OrderAction.OPEN, OrderAction.REVERSE)
         if order is not None and opening and market is not None:
             return await protect_found_entry(actions, order, market, found)
@@ -263,6 +281,19 @@ class CcxtPlugin(ExecutionPlugin[CcxtConfig]):
         positions = await trader.positions(market, what)
         net = sum(p.contracts if p.side is OrderSide.BUY else -p.contracts for p in positions)
         return net * contract_factor(market, self._started_config().quantity_unit)
+
+    async def move_position_stop(self, symbol: str, side: OrderSide, stop_price: float) -> None:
+        """One reduce-only stop trigger for the whole position, placed before the previous one
+        is cancelled (see `position_stops`). Declared on contract accounts only."""
+        trader = self._started_actions().trader
+        market = self.market_for(symbol)
+        if market is None:
+            raise UnknownSymbol(f"position stop {symbol}: {self._unknown_symbol(symbol)}")
+        if not market.get("contract") or not self.capabilities.position_stop:
+            raise NotSupported.ability(self.name, MOVE_POSITION_STOP)
+        note = await move_stop(trader, market, side, stop_price)
+        if note is not None:
+            self._exchange.logger.warning("%s", note)
 
     async def health_check(self) -> bool:
         if self._actions is None or self._config is None:

@@ -33,6 +33,8 @@ class CcxtOrder(BaseModel):
     average: float | None = None
     price: float | None = None
     reduce_only: bool | None = Field(default=None, alias="reduceOnly")
+    trigger_price: float | None = Field(default=None, alias="triggerPrice")
+    stop_loss_price: float | None = Field(default=None, alias="stopLossPrice")
     fees: list[CcxtFee] = Field(default_factory=list)
 
     @classmethod

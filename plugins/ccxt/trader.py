@@ -206,6 +206,13 @@ class ExchangeTrader:
         price = near or ticker.get("last") or ticker.get("close")
         return float(price) if price else None
 
+    async def last_price(self, market: Market, what: str) -> float | None:
+        """The last traded price, which trigger orders watch unless told otherwise."""
+        with self.translating(what, sent=False):
+            ticker = await self.exchange.fetch_ticker(market["symbol"])
+        price = ticker.get("last") or ticker.get("close")
+        return float(price) if price else None
+
     async def balance(self, currency: str, what: str) -> tuple[float, float]:
         """(free, total) of one currency in the account."""
         with self.translating(what, sent=False):
