@@ -24,8 +24,15 @@ from plugins.ccxt.guarantees import market_buy_needs_price
 from plugins.ccxt.orphans import ProtectionSweeper
 from plugins.ccxt.position_stops import move_stop, without_plan_stop
 from plugins.ccxt.recovery import protect_found_entry
+from plugins.ccxt.results import quote_of
 from plugins.ccxt.sizing import contract_factor
-from plugins.ccxt.symbols import Market, find_exact, market_specs, resolve_market
+from plugins.ccxt.symbols import (
+    Market,
+    find_exact,
+    in_order_units,
+    market_specs,
+    resolve_market,
+)
 from plugins.ccxt.trader import ExchangeTrader
 from plugins.errors import (
     ExecutionError,
@@ -235,32 +242,17 @@ class CcxtPlugin(ExecutionPlugin[CcxtConfig]):
             raise UnknownSymbol(f"quote {symbol}: {self._unknown_symbol(symbol)}")
         with trader.translating(f"quote {market['symbol']} on {trader.exchange_id}", sent=False):
             ticker = await self._exchange.fetch_ticker(market["symbol"])
-        last = ticker.get("last") or ticker.get("close") or 0.0
-        bid, ask = ticker.get("bid") or last, ticker.get("ask") or last
-        stamp = ticker.get("timestamp")
-        return MarketData(
-            symbol=market["symbol"],
-            bid=float(bid),
-            ask=float(ask),
-            last=float(last or (float(bid) + float(ask)) / 2),
-            volume=float(ticker.get("baseVolume") or 0.0),
-            timestamp=stamp / 1000 if stamp else time.time(),
-        )
+        return quote_of(market["symbol"], ticker)
 
     async def fetch_symbol_specs(self, symbol: str) -> SymbolSpecs:
-        """From the market's price precision, as loaded with the markets. Where quantities are
-        contracts, a tick's value per contract is the tick times the contract size on a linear
-        market, and unknown on an inverse one (its profit is in the base currency)."""
+        """From the market's price precision, as loaded with the markets, in the units orders
+        are given in (`symbols.in_order_units`)."""
         await self._refresh_markets_when_old()
         market = self.market_for(symbol)
         if market is None:
             raise UnknownSymbol(f"symbol specs {symbol}: {self._unknown_symbol(symbol)}")
         specs = market_specs(symbol, market, int(self._exchange.precisionMode))
-        if not market.get("contract") or self._started_config().quantity_unit != "contracts":
-            return specs
-        tick, size = specs.tick_size or specs.point, specs.contract_size
-        value = float(f"{tick * size:.12g}") if market.get("linear") and size else None
-        return specs.model_copy(update={"quantity_in_base": False, "tick_value": value})
+        return in_order_units(specs, market, self._started_config().quantity_unit)
 
     async def fetch_balance(self) -> AccountBalance:
         currency = self._started_config().balance_currency

@@ -1,14 +1,16 @@
-"""ccxt's unified order structure, read into a model and turned into an `ExecutionResult`."""
+"""ccxt's unified order structure, read into a model and turned into an `ExecutionResult`, and
+its ticker turned into a `MarketData` quote."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from plugins.ccxt.symbols import Market, market_specs
 from plugins.errors import NotSupported
-from plugins.orders import ExecutionResult, ExecutionStatus
+from plugins.orders import ExecutionResult, ExecutionStatus, MarketData
 
 
 class CcxtFee(BaseModel):
@@ -112,3 +114,19 @@ def price_tick(market: Market | None, precision_mode: int | None) -> float | Non
     except NotSupported:
         return None
     return specs.tick_size or specs.point
+
+
+def quote_of(symbol: str, ticker: Any) -> MarketData:
+    """ccxt's unified ticker as a quote: a missing bid or ask is the last price, a missing last
+    the middle of the two."""
+    last = ticker.get("last") or ticker.get("close") or 0.0
+    bid, ask = ticker.get("bid") or last, ticker.get("ask") or last
+    stamp = ticker.get("timestamp")
+    return MarketData(
+        symbol=symbol,
+        bid=float(bid),
+        ask=float(ask),
+        last=float(last or (float(bid) + float(ask)) / 2),
+        volume=float(ticker.get("baseVolume") or 0.0),
+        timestamp=stamp / 1000 if stamp else time.time(),
+    )

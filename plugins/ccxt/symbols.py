@@ -126,3 +126,14 @@ def market_specs(symbol: str, market: Market, precision_mode: int) -> SymbolSpec
         tick_size=tick if abs(tick - point) > point * 1e-9 else None,
         contract_size=float(contract) if isinstance(contract, int | float) and contract else None,
     )
+
+
+def in_order_units(specs: SymbolSpecs, market: Market, quantity_unit: str) -> SymbolSpecs:
+    """`specs` for orders given in `quantity_unit`: where that is contracts, a tick's value per
+    contract is the tick times the contract size on a linear market, and unknown on an inverse
+    one (its profit is in the base currency)."""
+    if not market.get("contract") or quantity_unit != "contracts":
+        return specs
+    tick, size = specs.tick_size or specs.point, specs.contract_size
+    value = float(f"{tick * size:.12g}") if market.get("linear") and size else None
+    return specs.model_copy(update={"quantity_in_base": False, "tick_value": value})
