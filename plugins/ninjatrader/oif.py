@@ -98,12 +98,22 @@ class OifLink:
         return True
 
     def order_state(self, order_id: str) -> OrderState | None:
+        """The order's report; one caught while NinjaTrader rewrites it (empty, or cut short)
+        is read again, as a position file is, and None only if it stays unreadable."""
         for name in (f"{order_id}.txt", f"{self.account}_{order_id}.txt"):
-            try:
-                text = (self.outgoing / name).read_text(encoding="utf-8", errors="replace")
-            except OSError:
-                continue
-            return OrderState.parse(text)
+            path = self.outgoing / name
+            for attempt in range(REWRITE_TRIES):
+                if attempt:
+                    time.sleep(REWRITE_PAUSE)
+                try:
+                    text = path.read_text(encoding="utf-8", errors="replace")
+                except OSError:
+                    break
+                state = OrderState.parse(text)
+                if state is not None:
+                    return state
+            else:
+                return None
         return None
 
     def position(self, instrument: str, account: str) -> int:

@@ -436,3 +436,16 @@ def test_the_loader_finds_the_plugin_and_checks_its_options() -> None:
     assert isinstance(config, NinjaTraderConfig) and config.port == 36973
     with pytest.raises(PluginConfigError, match="transport"):
         validate_plugin_config("ninjatrader", {"transport": "email"})
+
+
+def test_an_order_report_caught_while_ninjatrader_rewrites_it_is_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # NinjaTrader rewrites `<order id>.txt` on every state change (a stop moved with CHANGE
+    # too); a reader may catch it empty, which is not "no report".
+    (tmp_path / f"{ORDER_ID}.txt").write_text("ACCEPTED;0;0", encoding="utf-8")
+    reads = iter(["", "ACCEPTED;0;0"])
+    monkeypatch.setattr(Path, "read_text", lambda self, **kw: next(reads))
+    link = OifLink(tmp_path, tmp_path)
+    state = link.order_state(ORDER_ID)
+    assert state is not None and state.state == "ACCEPTED"
