@@ -101,10 +101,12 @@ def cancel(order_id: str) -> Command:
     return Command("CANCEL", order_id=order_id)
 
 
-def change(order_id: str, quantity: int, strategy_id: str = "") -> Command:
-    """A new quantity for a working order. Prices are sent as 0, which the documentation
-    (Commands and Valid Parameters, CHANGE) defines as "do not change"; a blank field is not."""
-    return Command("CHANGE", quantity=quantity, limit_price=0.0, stop_price=0.0,
+def change(order_id: str, quantity: int = 0, strategy_id: str = "", stop: float = 0.0) -> Command:
+    """A new quantity or stop price for a working order, in the fields of Order Instruction
+    Files, CHANGE (`CHANGE;;;;QTY;;LIMIT;STOP;;;ORDER ID;;STRATEGY ID`). What stays is sent as
+    0, which Commands and Valid Parameters, CHANGE defines as "do not change"; a blank field is
+    not defined there."""
+    return Command("CHANGE", quantity=quantity, limit_price=0.0, stop_price=stop,
                    order_id=order_id, strategy_id=strategy_id)  # fmt: skip
 
 

@@ -7,7 +7,14 @@ from plugins.errors import NotStarted, NotSupported
 from plugins.ninjatrader.ati import Link
 from plugins.ninjatrader.config import NinjaTraderConfig
 from plugins.ninjatrader.trading import NinjaTraderTrader
-from plugins.orders import ExecutionResult, MarketData, Order, SymbolSpecs, decimals_of
+from plugins.orders import (
+    ExecutionResult,
+    MarketData,
+    Order,
+    OrderSide,
+    SymbolSpecs,
+    decimals_of,
+)
 from plugins.worker_thread import WorkerThread
 
 
@@ -27,7 +34,9 @@ class NinjaTraderPlugin(ExecutionPlugin[NinjaTraderConfig]):
 
     Calls into the transport block (file system, or the DLL's socket), so they run on one
     worker thread; waiting for NinjaTrader's reports happens on the event loop in between.
-    Quotes (`fetch_data`) need the DLL: the file interface raises `NotSupported`.
+    Quotes (`fetch_data`) need the DLL: the file interface raises `NotSupported`. A
+    position's stop is a STOPMARKET order held by NinjaTrader on either transport
+    (`plugins.ninjatrader.stops`).
     """
 
     config_model = NinjaTraderConfig
@@ -38,6 +47,7 @@ class NinjaTraderPlugin(ExecutionPlugin[NinjaTraderConfig]):
         partial_fills=True,
         positions=True,
         symbol_specs=True,
+        position_stop=True,
     )
 
     def __init__(self, name: str = "ninjatrader") -> None:
@@ -101,6 +111,11 @@ class NinjaTraderPlugin(ExecutionPlugin[NinjaTraderConfig]):
         """Net contracts of the instrument that `symbol` maps to."""
         trader = self._started()
         return float(await trader.reports.position(trader.instrument(symbol)))
+
+    async def move_position_stop(self, symbol: str, side: OrderSide, stop_price: float) -> None:
+        """The STOPMARKET order that protects the position, placed or moved with CHANGE."""
+        trader = self._started()
+        await trader.stops.move(trader.instrument(symbol), side, stop_price)
 
     async def health_check(self) -> bool:
         link = self._link

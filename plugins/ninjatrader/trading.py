@@ -3,8 +3,10 @@
 An entry is `PLACE` with the order id `TH<signal id>`, so its state can be read back and a
 signal sent twice is answered from the first one's order. Stop-loss and take-profit follow the
 entry as an OCO pair (`<id>-SL`, `<id>-TP`) once it has filled, unless an ATM strategy template
-is configured. A full close is `CLOSEPOSITION`; a partial one is an opposite market order, after
-which the bracket's quantity is changed to what is left. A reverse is `REVERSEPOSITION`.
+is configured; an entry with managed exits has its stop-loss placed as the position's stop
+(`plugins.ninjatrader.stops`), which the exits then move. A full close is `CLOSEPOSITION`; a
+partial one is an opposite market order, after which the bracket's quantity and the position's
+stop are changed to what is left. A reverse is `REVERSEPOSITION`, after cancelling both.
 Cancel cancels the orders this plugin placed on the instrument and still working.
 """
 
@@ -21,6 +23,7 @@ from plugins.ninjatrader.brackets import Brackets, WorkingOrder, WorkingOrders
 from plugins.ninjatrader.config import NinjaTraderConfig
 from plugins.ninjatrader.instruments import instrument_for
 from plugins.ninjatrader.reports import Reports, result_of
+from plugins.ninjatrader.stops import PositionStops
 from plugins.orders import (
     ExecutionResult,
     ExecutionStatus,
@@ -47,6 +50,7 @@ class NinjaTraderTrader:
         self.reports = Reports(link, config, io)
         self.working = WorkingOrders()
         self.brackets = Brackets(config, self.reports, self._send, self.working)
+        self.stops = PositionStops(config, self.reports, self._send, link, io)
         self._closes: dict[str, ExecutionResult] = {}  # client order id -> a full close done
         self._closing: dict[str, tuple[str, int]] = {}  # ... -> (instrument, held) under way
         self._sent: set[str] = set()  # order ids this plugin handed to NinjaTrader
@@ -152,6 +156,9 @@ class NinjaTraderTrader:
                                                       entry.quantity or 0))  # fmt: skip
         if atm or (order.stop_loss is None and order.take_profit is None):
             return result
+        if order.exits is not None and state.final:  # its stop-loss is the position's stop
+            problem = await self.stops.protect(instrument, order.side, order.stop_loss)
+            return result.model_copy(update={"error": problem}) if problem else result
         if state.final:
             problem = await self.brackets.place(order, instrument, oid, state.filled)
             return result.model_copy(update={"error": problem}) if problem else result
@@ -197,6 +204,7 @@ class NinjaTraderTrader:
             result = await self._open(reducing, instrument, oid, what, order.quantity,
                                       opens=False)  # fmt: skip
             await self.brackets.shrink(instrument, int(result.filled_quantity), oid)
+            await self.stops.fit(instrument)
             return result
         self._closing[cid] = (instrument, abs(held))
         await self._send([ati.close_position(self.config.account, instrument)], f"{oid}-close")
@@ -255,6 +263,7 @@ class NinjaTraderTrader:
         if held == 0:
             return await self._open(order, instrument, oid, what, quantity)
         stale = [ati.cancel(w.order_id) for w in self.working.forget_all(instrument)]
+        stale += self.stops.cancels(instrument)
         result = await self._open(order, instrument, oid, what, quantity, "REVERSEPOSITION",
                                   tuple(stale))
         return result.model_copy(update={"filled_quantity": result.filled_quantity + abs(held)})

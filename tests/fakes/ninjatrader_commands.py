@@ -51,3 +51,13 @@ def check_order(f: list[str], used_ids: Container[str]) -> str | None:
     if f[11] and not f[12]:
         return "an ATM strategy needs a strategy id"
     return None
+
+
+def stop_out_of_range(market: float, action: str, stop: float) -> str | None:
+    """Why a stop at `stop` is on the wrong side of the market: a sell stop must be below it, a
+    buy stop above it (Stop Order Handling: "Stop order rejected due to price outside of
+    range"; Flowbots support, "Avoid invalid price order rejection message")."""
+    if stop >= market if action == "SELL" else stop <= market:
+        where = "above" if action == "SELL" else "below"
+        return f"{action.lower()} stop orders can't be placed {where} the market"
+    return None

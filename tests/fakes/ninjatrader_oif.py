@@ -105,16 +105,17 @@ class OifPlatform:
                     self._take(path)
 
     def _take(self, path: Path) -> None:
-        text = path.read_text(encoding="ascii")
-        path.unlink()
-        self.processed.append(path.name)
-        lines = text.splitlines()
-        if not lines or not text.endswith("\n") or any(
-            line.count(";") != FIELD_COUNT - 1 for line in lines
-        ):
-            self.torn.append(f"{path.name}: {text!r}")
-        for line in lines:
-            self.sim.execute(line.split(";"))
+        with self.sim.lock:  # a file gone from incoming has been executed, once the lock is free
+            text = path.read_text(encoding="ascii")
+            path.unlink()
+            self.processed.append(path.name)
+            lines = text.splitlines()
+            if not lines or not text.endswith("\n") or any(
+                line.count(";") != FIELD_COUNT - 1 for line in lines
+            ):
+                self.torn.append(f"{path.name}: {text!r}")
+            for line in lines:
+                self.sim.execute(line.split(";"))
 
     def _write_order(self, order: SimOrder) -> None:
         if order.order_id.startswith("NT#"):

@@ -19,6 +19,13 @@ unconfirmed.
 - CHANGE takes 0 for a price or quantity that should not change (Commands and Valid
   Parameters, CHANGE: "Pass in zero (0) values for price and quantity if you do not wish to
   change these order parameters"); a blank field is not documented and is refused here.
+- A stop order on the wrong side of the market (a sell stop at or above it, a buy stop at or
+  below it) is Rejected when placed, and a CHANGE that would move a working stop there is
+  refused, leaving the order as it was (NinjaTrader 8 Help Guide, Stop Order Handling: "Stop
+  order rejected due to price outside of range"; the rule as brokers state it: Flowbots support,
+  "Avoid invalid price order rejection message": "For a sell stop order ... the stop price must
+  be below the current bid price"). What NinjaTrader 8 reports for a refused CHANGE is
+  undocumented.
 - CANCEL and CHANGE take an order id given in PLACE, or an ATM order name (STOP1, TARGET1...)
   with its strategy id (Commands and Valid Parameters, CANCEL and CHANGE).
 - PLACE with a STRATEGY names an ATM template that must exist (Commands and Valid
@@ -44,6 +51,7 @@ from tests.fakes.ninjatrader_commands import (
     check_change,
     check_order,
     price_of,
+    stop_out_of_range,
 )
 
 ROOT_PRICES = {"ES": 5000.0, "MES": 5000.0, "NQ": 18000.0, "MNQ": 18000.0, "YM": 39000.0,
@@ -156,7 +164,7 @@ class SimulatedNinjaTrader:
         if command in ("CANCEL", "CHANGE") and self._named(f[10], f[12]) is None:
             return f"unknown order id {f[10]!r}"
         if command == "CHANGE":
-            return check_change(f)
+            return check_change(f) or self._check_changed_stop(f)
         strategies = {o.strategy_id for o in self.orders.values()}
         if command == "CLOSESTRATEGY" and f[12] not in strategies:
             return f"unknown strategy id {f[12]!r}"
@@ -170,6 +178,17 @@ class SimulatedNinjaTrader:
                 return f"unknown ATM strategy template {f[11]!r}"
             return check_order(f, self.orders)
         return None
+
+    def _check_changed_stop(self, f: list[str]) -> str | None:
+        order = self._named(f[10], f[12])
+        stop = price_of(f[7])
+        if order is None or stop is None or order.triggered:
+            return None
+        return self._wrong_side(order.instrument, order.action, stop)
+
+    def _wrong_side(self, instrument: str, action: str, stop: float) -> str | None:
+        market = self.price(instrument)
+        return None if market is None else stop_out_of_range(market, action, stop)
 
     def _named(self, order_id: str, strategy_id: str) -> SimOrder | None:
         if order_id in self.orders:
@@ -191,7 +210,9 @@ class SimulatedNinjaTrader:
             price_of(f[7]), f[8], f[9], f[11], f[12],
         )  # fmt: skip
         self.orders[order.order_id] = order
-        if self.reject_next or order.order_type in self.reject_order_types:
+        wrong_side = order.stop is not None and self._wrong_side(
+            order.instrument, order.action, order.stop)
+        if self.reject_next or order.order_type in self.reject_order_types or wrong_side:
             self.reject_next = max(self.reject_next - 1, 0)
             self._set(order, "REJECTED")
             return

@@ -59,6 +59,8 @@ class Harness:
     recover: Callable[[], None] = lambda: None
     """Undo the failure controls (the platform comes back)."""
     unknown_symbol: str = "NOSUCH"
+    market_price: Callable[[], float] | None = None
+    """The broker's price, read from its stand-in, for a plugin that gives no quotes."""
 
 
 @dataclass
@@ -126,6 +128,7 @@ async def ninjatrader_backend(
                 fail_next_temporarily=platform.paused.set,  # NinjaTrader not running
                 lose_next_answer=lose_answers,
                 recover=recover,
+                market_price=lambda: platform.sim.price(instrument) or 0.0,
             )  # fmt: skip
 
 
@@ -385,9 +388,16 @@ async def test_a_declared_position_stop_is_held_and_an_undeclared_one_refused(
             with pytest.raises(NotSupported, match="cannot move a position's stop"):
                 await registry.move_position_stop(h.symbol, OrderSide.BUY, price * 0.9)
             return
-        price = (await registry.fetch_data(h.symbol)).last
-        await registry.move_position_stop(h.symbol, OrderSide.BUY, price * 0.9)
+        if registry.capabilities().quotes:
+            price = (await registry.fetch_data(h.symbol)).last
+        else:
+            assert h.market_price is not None
+            price = h.market_price()
+        # The wrong side first: a plugin without prices learns it from the broker's refusal
+        # of a new stop.
         with pytest.raises(OrderRejected, match="below"):
             await registry.move_position_stop(h.symbol, OrderSide.BUY, price * 1.1)
+        await registry.move_position_stop(h.symbol, OrderSide.BUY, price * 0.9)
+        await registry.move_position_stop(h.symbol, OrderSide.BUY, price * 0.95)
         with pytest.raises(OrderRejected, match="no open short position"):
             await registry.move_position_stop(h.symbol, OrderSide.SELL, price * 1.1)
