@@ -78,8 +78,10 @@ def test_two_receivers_and_two_executors_lose_nothing_double_nothing_and_keep_or
         for lane in lanes_by_client(sent).values():
             positions = [arrival[signal_id] for signal_id in lane]
             assert positions == sorted(positions)
-        for executor in executors:
-            assert "attempt 1 result" in executor.log  # both took part
+        # A lane stays with the executor that ran its last signal (the journal hands the next
+        # one on to it), so which executors took part depends on who claimed each lane first:
+        # at least one did, and nothing above depends on which.
+        assert any("attempt 1 result" in executor.log for executor in executors)
         for receiver in receivers:
             assert "attempt 1" not in receiver.log  # receivers only store
     finally:
