@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from webhook.errors import JournalError
+from webhook.journal.write_queue import WriteQueue
 
 T = TypeVar("T")
 PendingWrite = tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]"]
@@ -77,15 +78,12 @@ class CommitThread:
                 continue
 
 
-class GroupCommitter:
+class GroupCommitter(WriteQueue[PendingWrite]):
     def __init__(self, connect: Callable[[], sqlite3.Connection]) -> None:
+        super().__init__()
         self._connect = connect
         self._connection: sqlite3.Connection | None = None
-        self._queued: list[PendingWrite] = []
-        self._wakeup = asyncio.Event()
-        self._flusher: asyncio.Task[None] | None = None
         self._committer = CommitThread()
-        self._closing = False
         self.failing: str | None = None
         """Why the last commit failed; None once one succeeds."""
 
@@ -94,46 +92,24 @@ class GroupCommitter:
             self._connection = await asyncio.to_thread(self._connect)
         except (sqlite3.Error, OSError) as exc:
             raise JournalError(f"cannot open the journal: {exc}") from exc
-        self._closing = False
         self._committer.start()
-        self._flusher = asyncio.create_task(self._flush_forever(), name="journal-flusher")
+        self._start_flushing()
 
     async def stop(self) -> None:
-        if self._flusher is None:
+        if not await self._stop_flushing():
             return
-        self._closing = True
-        self._wakeup.set()
-        await asyncio.shield(self._flusher)
-        self._flusher = None
         await self._committer.stop()
         if self._connection is not None:
             self._connection.close()
             self._connection = None
 
-    @property
-    def running(self) -> bool:
-        return self._flusher is not None and not self._closing
-
     async def run(self, job: Callable[[sqlite3.Connection], T]) -> T:
         """Run `job` on the journal's connection; return once its transaction is committed."""
-        if not self.running:
-            raise JournalError("the journal is closed")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queued.append((job, future))
-        self._wakeup.set()
+        self._queue((job, future))
         return await future
 
-    async def _flush_forever(self) -> None:
-        while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            batch, self._queued = self._queued, []
-            if batch:
-                await self._commit(batch)
-            if self._closing and not self._queued:
-                return
-
-    async def _commit(self, batch: list[PendingWrite]) -> None:
+    async def _flush(self, batch: list[PendingWrite]) -> None:
         connection = self._connection
         if connection is None:
             try:

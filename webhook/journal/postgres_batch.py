@@ -25,6 +25,7 @@ from typing import Any, Generic, TypeVar
 import psycopg
 
 from webhook.errors import JournalError
+from webhook.journal.write_queue import WriteQueue
 
 Connection = psycopg.AsyncConnection[tuple[Any, ...]]
 Item = TypeVar("Item")
@@ -45,51 +46,30 @@ class BatchedWrite(ABC, Generic[Item, Result]):
 Queued = tuple[BatchedWrite[Any, Any], Any, "asyncio.Future[Any]"]
 
 
-class GroupWriter:
+class GroupWriter(WriteQueue[Queued]):
     def __init__(self, connect: Callable[[], Awaitable[Connection]],
                  scrub: Callable[[str], str]) -> None:
+        super().__init__()
         self._connect = connect
         self._scrub = scrub
         self._connection: Connection | None = None
-        self._queued: list[Queued] = []
-        self._wakeup = asyncio.Event()
-        self._flusher: asyncio.Task[None] | None = None
-        self._closing = False
 
     async def start(self) -> None:
         self._connection = await self._connect()
-        self._closing = False
-        self._flusher = asyncio.create_task(self._flush_forever(), name="journal-flusher")
+        self._start_flushing()
 
     async def stop(self) -> None:
-        if self._flusher is None:
+        if not await self._stop_flushing():
             return
-        self._closing = True
-        self._wakeup.set()
-        await asyncio.shield(self._flusher)
-        self._flusher = None
         connection, self._connection = self._connection, None
         if connection is not None:
             await connection.close()
 
     async def write(self, kind: BatchedWrite[Item, Result], item: Item) -> Result:
         """Write `item`; return its outcome once its transaction is committed."""
-        if self._flusher is None or self._closing:
-            raise JournalError("the journal is closed")
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
-        self._queued.append((kind, item, future))
-        self._wakeup.set()
+        self._queue((kind, item, future))
         return await future
-
-    async def _flush_forever(self) -> None:
-        while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            batch, self._queued = self._queued, []
-            if batch:
-                await self._flush(batch)
-            if self._closing and not self._queued:
-                return
 
     async def _flush(self, batch: list[Queued]) -> None:
         try:

@@ -1,0 +1,64 @@
+"""What both journals' group commits share: writes queue up while the previous batch is on its
+way, and one flusher task takes everything queued as the next batch.
+
+`WriteQueue` holds the queue, the flusher's life (started with the journal, stopped once what
+is queued is flushed) and the refusal once closed; a subclass says how a batch is made durable
+(`_flush`): SQLite's `GroupCommitter`, PostgreSQL's `GroupWriter`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from typing import Generic, TypeVar
+
+from webhook.errors import JournalError
+
+Entry = TypeVar("Entry")
+
+
+class WriteQueue(ABC, Generic[Entry]):
+    def __init__(self) -> None:
+        self._queued: list[Entry] = []
+        self._wakeup = asyncio.Event()
+        self._flusher: asyncio.Task[None] | None = None
+        self._closing = False
+
+    @property
+    def running(self) -> bool:
+        return self._flusher is not None and not self._closing
+
+    def _start_flushing(self) -> None:
+        self._closing = False
+        self._flusher = asyncio.create_task(self._flush_forever(), name="journal-flusher")
+
+    async def _stop_flushing(self) -> bool:
+        """Flush what is queued, then stop the flusher; False when it was not running."""
+        if self._flusher is None:
+            return False
+        self._closing = True
+        self._wakeup.set()
+        await asyncio.shield(self._flusher)
+        self._flusher = None
+        return True
+
+    def _queue(self, entry: Entry) -> None:
+        """Queue `entry` for the next batch; JournalError once the journal is closed."""
+        if not self.running:
+            raise JournalError("the journal is closed")
+        self._queued.append(entry)
+        self._wakeup.set()
+
+    async def _flush_forever(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            batch, self._queued = self._queued, []
+            if batch:
+                await self._flush(batch)
+            if self._closing and not self._queued:
+                return
+
+    @abstractmethod
+    async def _flush(self, batch: list[Entry]) -> None:
+        """Make `batch` durable and settle each entry's future."""
