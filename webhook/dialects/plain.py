@@ -49,7 +49,26 @@ def parse_plain(text: str, *, default_quantity: float | None = None) -> ParsedSi
     verb = words.pop(0).lower()
     fields: dict[str, Any] = {}
     if verb == "target":  # a word of its own: `target 3 ES`
-        return _parse_target(words, default_quantity)
+        _read_target_and_symbol(words, fields)
+    else:
+        _read_verb(verb, words, fields)
+        _read_quantity_and_symbol(words, fields)
+    extras = _read_pairs(words, fields)
+    # A target orders the difference to the broker's position: no unit applies to it.
+    unit = None if "target_position" in fields else extras.get("unit")
+    return ParsedSignal(
+        order=build_order(fields, default_quantity=default_quantity),
+        dialect="plain",
+        plugin=extras.get("plugin"),
+        idempotency_key=extras.get("id"),
+        passphrase=extras.get("passphrase"),
+        quantity_unit=None if unit is None else parse_quantity_unit("unit", unit),
+        default_quantity=default_quantity is not None and needs_default_quantity(fields),
+    )
+
+
+def _read_verb(verb: str, words: list[str], fields: dict[str, Any]) -> None:
+    """The action and side: `buy`, `close long`, `reverse sell`, ..."""
     if verb in ACTION_WORDS:
         fields["action"] = ACTION_WORDS[verb]
         if verb == "reverse" or (words and words[0].lower() in ("long", "short")):
@@ -64,36 +83,16 @@ def parse_plain(text: str, *, default_quantity: float | None = None) -> ParsedSi
             "body", f"expected buy, sell, close, reverse, cancel or target first, got "
             f"{verb[:20]!r}"
         )
-    _read_quantity_and_symbol(words, fields)
-    extras = _read_pairs(words, fields)
-    unit = extras.get("unit")
-    return ParsedSignal(
-        order=build_order(fields, default_quantity=default_quantity),
-        dialect="plain",
-        plugin=extras.get("plugin"),
-        idempotency_key=extras.get("id"),
-        passphrase=extras.get("passphrase"),
-        quantity_unit=None if unit is None else parse_quantity_unit("unit", unit),
-        default_quantity=default_quantity is not None and needs_default_quantity(fields),
-    )
 
 
-def _parse_target(words: list[str], default_quantity: float | None) -> ParsedSignal:
-    """`target 3 ES` or `target ES -2`: the net position wanted, then the pairs as usual."""
-    fields: dict[str, Any] = {"action": "target"}
+def _read_target_and_symbol(words: list[str], fields: dict[str, Any]) -> None:
+    """`target 3 ES` or `target ES -2`: the net position wanted and the symbol."""
+    fields["action"] = "target"
     _read_quantity_and_symbol(words, fields)
     if "quantity" not in fields:
         raise PayloadError("target_position", "missing: expected e.g. 'target 3 ES' (the net "
                            "position wanted: negative short, 0 flat)")
     fields["target_position"] = fields.pop("quantity")
-    extras = _read_pairs(words, fields)
-    return ParsedSignal(
-        order=build_order(fields, default_quantity=default_quantity),
-        dialect="plain",
-        plugin=extras.get("plugin"),
-        idempotency_key=extras.get("id"),
-        passphrase=extras.get("passphrase"),
-    )
 
 
 def _side_for(action: str, side: str) -> str:
