@@ -60,7 +60,9 @@ def clipboard(page: Any) -> str:
     return text
 
 
-def test_pick_copy_and_post_the_message_to_the_url(page: Any, server: RunningServer) -> None:
+def choose_a_tradingview_buy_limit_of_half(page: Any) -> None:
+    """Open the builder from the dashboard and pick: source and dialect TradingView, a buy
+    limit, quantity 0.5; wait until the message says so."""
     page.click("nav >> text=Alert builder")
     page.wait_for_selector("#message:not(:empty)")
     page.select_option("#source", "tradingview")
@@ -68,6 +70,10 @@ def test_pick_copy_and_post_the_message_to_the_url(page: Any, server: RunningSer
     page.select_option("#action", "buy_limit")
     page.fill("#quantity", "0.5")
     page.wait_for_selector('#message:has-text(\'"contracts": "0.5"\')')
+
+
+def test_pick_copy_and_post_the_message_to_the_url(page: Any, server: RunningServer) -> None:
+    choose_a_tradingview_buy_limit_of_half(page)
     assert "{{ticker}}" in page.inner_text("#message")
     assert page.inner_text("#order-text") == "buy 0.5 BTCUSDT (limit)"
 
@@ -102,13 +108,7 @@ def test_a_late_answer_for_earlier_choices_does_not_replace_the_template(page: A
             route.continue_()
 
     page.route("**/api/builder/template?*", hold_the_first)
-    page.click("nav >> text=Alert builder")
-    page.wait_for_selector("#message:not(:empty)")
-    page.select_option("#source", "tradingview")
-    page.select_option("#dialect", "tradingview")
-    page.select_option("#action", "buy_limit")
-    page.fill("#quantity", "0.5")
-    page.wait_for_selector('#message:has-text(\'"contracts": "0.5"\')')
+    choose_a_tradingview_buy_limit_of_half(page)
     assert len(held) == 1
     with page.expect_response(lambda answer: "quantity=1" in answer.url):
         held[0].continue_()
