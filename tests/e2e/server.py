@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -56,6 +57,14 @@ class RunningServer:
         headers["content-type"] = content_type
         headers.update({k.replace("_", "-"): v for k, v in header_overrides.items()})
         return httpx.post(f"{self.url}/webhook", content=raw, headers=headers, timeout=10)
+
+    def filled(self, order: dict[str, Any]) -> str:
+        """Post `order` as a signed native signal; its id, once it is filled."""
+        answer = self.post_signed(json.dumps(order), content_type="application/json")
+        assert answer.status_code == 202, answer.text
+        signal_id: str = answer.json()["signal_id"]
+        assert self.wait_for_signal(signal_id)["status"] == "filled"
+        return signal_id
 
     def admin_get(self, path: str, **params: Any) -> httpx.Response:
         headers = {"authorization": f"Bearer {self.admin_token}"}

@@ -5,7 +5,6 @@ counted at the fake."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -50,11 +49,7 @@ def placed(fake: FakeOkx) -> int:
 def enter(server: RunningServer) -> str:
     body: dict[str, Any] = {"symbol": "OKX:BTCUSDT.P", "side": "buy", "quantity": 0.02,
                             "exits": {"trailing_stop": {"amount": 500}}}
-    answer = server.post_signed(json.dumps(body), content_type="application/json")
-    assert answer.status_code == 202, answer.text
-    signal_id: str = answer.json()["signal_id"]
-    assert server.wait_for_signal(signal_id)["status"] == "filled"
-    return signal_id
+    return server.filled(body)
 
 
 def test_a_trailing_stop_held_at_okx_survives_kill_9_as_one_stop(

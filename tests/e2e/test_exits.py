@@ -74,11 +74,7 @@ def serve(workdir: Path, port: int | None = None) -> RunningServer:
 def enter(server: RunningServer, exits: dict[str, Any], quantity: float = 2,
           **fields: Any) -> str:
     body = {"symbol": "ES", "side": "buy", "quantity": quantity, "exits": exits, **fields}
-    answer = server.post_signed(json.dumps(body), content_type="application/json")
-    assert answer.status_code == 202, answer.text
-    signal_id: str = answer.json()["signal_id"]
-    assert server.wait_for_signal(signal_id)["status"] == "filled"
-    return signal_id
+    return server.filled(body)
 
 
 def plan(server: RunningServer, entry: str) -> dict[str, Any]:

@@ -5,7 +5,6 @@ holds its stop at the terminal."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -49,11 +48,7 @@ def sent(terminal: FakeMT5Server, signal_id: str) -> int:
 
 def enter(server: RunningServer) -> str:
     body = {"symbol": "EURUSD", "side": "buy", "quantity": 0.1, "exits": EXITS}
-    answer = server.post_signed(json.dumps(body), content_type="application/json")
-    assert answer.status_code == 202, answer.text
-    signal_id: str = answer.json()["signal_id"]
-    assert server.wait_for_signal(signal_id)["status"] == "filled"
-    return signal_id
+    return server.filled(body)
 
 
 def test_the_trailing_stop_is_the_positions_stop_loss_and_survives_kill_9(

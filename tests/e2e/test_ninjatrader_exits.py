@@ -5,7 +5,6 @@ twice, and filled by NinjaTrader when the price falls through it."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -54,11 +53,7 @@ def stop_price(ati: AtiServer) -> float | None:
 def enter(server: RunningServer) -> str:
     body = {"symbol": "ES1!", "side": "buy", "quantity": 2,
             "exits": {"trailing_stop": {"amount": 5}}}  # fmt: skip
-    answer = server.post_signed(json.dumps(body), content_type="application/json")
-    assert answer.status_code == 202, answer.text
-    signal_id: str = answer.json()["signal_id"]
-    assert server.wait_for_signal(signal_id)["status"] == "filled"
-    return signal_id
+    return server.filled(body)
 
 
 def test_the_trailing_stop_is_held_by_ninjatrader_and_survives_kill_9(
