@@ -59,6 +59,12 @@ class Harness:
     recover: Callable[[], None] = lambda: None
     """Undo the failure controls (the platform comes back)."""
     unknown_symbol: str = "NOSUCH"
+
+    def registry(self) -> PluginRegistry:
+        """A registry holding the plugin alone, as the server reaches it."""
+        registry = PluginRegistry()
+        registry.register(self.plugin)
+        return registry
     market_price: Callable[[], float] | None = None
     """The broker's price, read from its stand-in, for a plugin that gives no quotes."""
 
@@ -295,8 +301,7 @@ async def test_declared_abilities_answer_and_the_others_are_refused(
     backend: Backend, request: pytest.FixtureRequest
 ) -> None:
     async with backend.start(request, False) as h:
-        registry = PluginRegistry()
-        registry.register(h.plugin)
+        registry = h.registry()
         declared = registry.capabilities()
         assert declared.lookup_by_client_order_id and declared.client_order_ids
         if declared.balance:
@@ -336,8 +341,7 @@ async def test_target_positions_reach_each_target_at_the_broker_and_a_repeat_sen
     # The executor's own translation (webhook.execute.targets), against each broker's stand-in:
     # add, reduce, cross to short, flatten, and the last target again.
     async with backend.start(request, False) as h:
-        registry = PluginRegistry()
-        registry.register(h.plugin)
+        registry = h.registry()
         assert registry.capabilities().positions
         reached = []
         for step, target in enumerate((2, 1, -1, 0, 0)):
@@ -375,8 +379,7 @@ async def test_a_declared_position_stop_is_held_and_an_undeclared_one_refused(
     # position's stop; everywhere else tradehook holds it, and the registry refuses the move.
     # Managed exits follow the plugin's prices: one that declares quotes gives them.
     async with backend.start(request, False) as h:
-        registry = PluginRegistry()
-        registry.register(h.plugin)
+        registry = h.registry()
         await h.plugin.execute_order(buy(h))
         if registry.capabilities().quotes:
             assert (await registry.fetch_data(h.symbol)).last > 0
