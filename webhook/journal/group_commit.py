@@ -9,6 +9,13 @@ as the journal is open and is handed each COMMIT through a queue: a thread pool'
 (`asyncio.to_thread`) cost about twice the CPU per commit. A job's future resolves only after its
 transaction's COMMIT has returned, that is after the data is on disk.
 
+A write that finds the journal idle (nothing queued, no batch on its way, and no commit for
+`IDLE_GAP` seconds) commits at once on the event loop instead, with no hand-off at all: a lone
+signal, as at 50 signals/s, then waits for one fsync and nothing else (the two hand-offs around
+a commit on the committer's thread cost as much again as the fsync itself). The loop is held for
+that one fsync; the gap keeps it to writes that arrive alone, so that writes arriving together
+still share a commit on the committer's thread while the loop goes on receiving.
+
 A commit that fails (the disk full or read-only) rolls its batch back whole and fails each of
 its callers, so nothing is acknowledged that is not on disk; the connection stays open and the
 next batch tries again, so writes succeed again as soon as the disk has room. Should even the
@@ -21,6 +28,7 @@ import asyncio
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -30,6 +38,10 @@ from webhook.journal.write_queue import WriteQueue
 T = TypeVar("T")
 PendingWrite = tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]"]
 _Call = tuple[Callable[[], Any], asyncio.AbstractEventLoop, "asyncio.Future[Any]"]
+_Outcome = tuple["asyncio.Future[Any]", Any, BaseException | None]
+IDLE_GAP = 0.002
+"""Seconds without a commit after which a lone write commits on the event loop itself: under
+load writes come closer together than this and share the committer thread's commits."""
 
 
 def _settle(future: asyncio.Future[Any], value: Any, error: BaseException | None) -> None:
@@ -79,13 +91,21 @@ class CommitThread:
 
 
 class GroupCommitter(WriteQueue[PendingWrite]):
-    def __init__(self, connect: Callable[[], sqlite3.Connection]) -> None:
+    def __init__(
+        self,
+        connect: Callable[[], sqlite3.Connection],
+        *,
+        on_commit: Callable[[], None] | None = None,
+    ) -> None:
         super().__init__()
         self._connect = connect
+        self._on_commit = on_commit
         self._connection: sqlite3.Connection | None = None
         self._committer = CommitThread()
         self.failing: str | None = None
         """Why the last commit failed; None once one succeeds."""
+        self._committed_at = 0.0
+        """When the last commit returned (monotonic)."""
 
     async def start(self) -> None:
         try:
@@ -106,6 +126,19 @@ class GroupCommitter(WriteQueue[PendingWrite]):
     async def run(self, job: Callable[[sqlite3.Connection], T]) -> T:
         """Run `job` on the journal's connection; return once its transaction is committed."""
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        connection = self._connection
+        if (connection is not None and self.running and self._idle()
+                and time.monotonic() - self._committed_at >= IDLE_GAP):
+            batch: list[PendingWrite] = [(job, future)]
+            outcomes = self._run_jobs(connection, batch)
+            if outcomes is not None:
+                try:
+                    connection.execute("COMMIT")  # on the loop: nothing else is waiting for it
+                except sqlite3.Error as exc:
+                    self._rolled_back(connection, batch, exc)
+                else:
+                    self._settle_all(outcomes)
+            return await future  # done already: no suspension
         self._queue((job, future))
         return await future
 
@@ -118,7 +151,23 @@ class GroupCommitter(WriteQueue[PendingWrite]):
                 self._fail(batch, exc)
                 return
             self._connection = connection
-        outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
+        outcomes = self._run_jobs(connection, batch)
+        if outcomes is None:
+            return
+        try:
+            # The COMMIT waits for the disk; the event loop goes on receiving meanwhile.
+            await asyncio.shield(self._committer.run(lambda: connection.execute("COMMIT")))
+        except sqlite3.Error as exc:
+            self._rolled_back(connection, batch, exc)
+            return
+        self._settle_all(outcomes)
+
+    def _run_jobs(
+        self, connection: sqlite3.Connection, batch: list[PendingWrite]
+    ) -> list[_Outcome] | None:
+        """Open the batch's transaction and run each job in a savepoint of its own; None when
+        the transaction itself failed (the batch is failed and rolled back)."""
+        outcomes: list[_Outcome] = []
         try:
             connection.execute("BEGIN IMMEDIATE")
             for job, future in batch:
@@ -129,18 +178,28 @@ class GroupCommitter(WriteQueue[PendingWrite]):
                     connection.execute("ROLLBACK TO job")
                     outcomes.append((future, None, exc))
                 connection.execute("RELEASE job")
-            # The COMMIT waits for the disk; the event loop goes on receiving meanwhile.
-            await asyncio.shield(self._committer.run(lambda: connection.execute("COMMIT")))
         except sqlite3.Error as exc:
-            try:
-                if connection.in_transaction:
-                    connection.rollback()
-            except sqlite3.Error:
-                connection.close()
-                self._connection = None  # reopened for the next batch
-            self._fail(batch, exc)
-            return
+            self._rolled_back(connection, batch, exc)
+            return None
+        return outcomes
+
+    def _rolled_back(
+        self, connection: sqlite3.Connection, batch: list[PendingWrite], exc: sqlite3.Error
+    ) -> None:
+        try:
+            if connection.in_transaction:
+                connection.rollback()
+        except sqlite3.Error:
+            connection.close()
+            self._connection = None  # reopened for the next batch
+        self._fail(batch, exc)
+
+    def _settle_all(self, outcomes: list[_Outcome]) -> None:
+        """After the COMMIT: each job's value or error to its caller."""
         self.failing = None
+        self._committed_at = time.monotonic()
+        if self._on_commit is not None:
+            self._on_commit()
         for future, value, error in outcomes:
             if future.done():
                 continue  # the caller gave up waiting; the write stands
@@ -155,6 +214,7 @@ class GroupCommitter(WriteQueue[PendingWrite]):
 
     def _fail(self, batch: list[PendingWrite], exc: Exception) -> None:
         self.failing = str(exc)
+        self._committed_at = time.monotonic()  # a failing disk: the next writes queue
         failure = JournalError(f"the journal could not commit: {exc}")
         failure.__cause__ = exc
         for _job, future in batch:

@@ -30,6 +30,7 @@ from webhook.journal.records import (
     is_numbered_child,
 )
 from webhook.journal.rows import COLUMNS, listing_filters, record_from
+from webhook.journal.sqlite_checkpoints import Checkpointer
 from webhook.journal.sqlite_exits import SqliteExitPlans
 from webhook.journal.sqlite_schema import SCHEMA_VERSION, attempts_of, migrate
 
@@ -84,7 +85,8 @@ class SqliteJournal(SqliteExitPlans, SignalJournal):
 
     def __init__(self, path: str | Path) -> None:
         self._path = Path(path)
-        self._writer = GroupCommitter(self._connect)
+        self._checkpoints = Checkpointer(self._path)
+        self._writer = GroupCommitter(self._connect, on_commit=self._checkpoints.committed)
 
     def _connect(self) -> sqlite3.Connection:
         if self._path.parent != Path():
@@ -93,6 +95,7 @@ class SqliteJournal(SqliteExitPlans, SignalJournal):
         connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=FULL")
+        connection.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer's thread does it
         connection.execute("PRAGMA busy_timeout=5000")
         connection.execute("PRAGMA foreign_keys=ON")
         version = connection.execute("PRAGMA user_version").fetchone()[0]
@@ -106,6 +109,7 @@ class SqliteJournal(SqliteExitPlans, SignalJournal):
 
     async def open(self) -> None:
         await self._writer.start()
+        self._checkpoints.start()
 
     def _insert_signals(self, connection: sqlite3.Connection, signals: Sequence[NewSignal]
                         ) -> None:
@@ -113,6 +117,7 @@ class SqliteJournal(SqliteExitPlans, SignalJournal):
 
     async def close(self) -> None:
         await self._writer.stop()
+        await asyncio.to_thread(self._checkpoints.stop)
 
     async def healthy(self) -> bool:
         """Whether a write would be stored now: after a failed commit (disk full, read-only),

@@ -23,10 +23,15 @@ class WriteQueue(ABC, Generic[Entry]):
         self._wakeup = asyncio.Event()
         self._flusher: asyncio.Task[None] | None = None
         self._closing = False
+        self._flushing = False
 
     @property
     def running(self) -> bool:
         return self._flusher is not None and not self._closing
+
+    def _idle(self) -> bool:
+        """Nothing queued and no batch on its way: a write now would be a batch of its own."""
+        return not self._queued and not self._flushing
 
     def _start_flushing(self) -> None:
         self._closing = False
@@ -55,7 +60,11 @@ class WriteQueue(ABC, Generic[Entry]):
             self._wakeup.clear()
             batch, self._queued = self._queued, []
             if batch:
-                await self._flush(batch)
+                self._flushing = True
+                try:
+                    await self._flush(batch)
+                finally:
+                    self._flushing = False
             if self._closing and not self._queued:
                 return
 

@@ -13,6 +13,8 @@ from plugins.orders import ExecutionResult
 from tests.webhook.journal.journal_helpers import queued_signal
 from webhook.errors import JournalError, LeaseLost
 from webhook.journal import SignalJournal, SignalStatus, SqliteJournal, open_journal
+from webhook.journal.group_commit import IDLE_GAP
+from webhook.journal.sqlite_checkpoints import CHECKPOINT_EVERY
 
 pytestmark = pytest.mark.anyio
 
@@ -261,26 +263,71 @@ async def test_concurrent_writes_share_commits(tmp_path: Path) -> None:
     assert 0 < len(commits) < 300
 
 
-async def test_every_commit_runs_on_the_journals_one_committer_thread(tmp_path: Path) -> None:
-    committed_on: list[str] = []
+class WatchedJournal(SqliteJournal):
+    """Notes the thread of each COMMIT."""
 
-    class WatchedJournal(SqliteJournal):
-        def _connect(self) -> sqlite3.Connection:
-            connection = super()._connect()
-            connection.set_trace_callback(
-                lambda sql: committed_on.append(threading.current_thread().name)
-                if sql == "COMMIT" else None
-            )
-            return connection
+    committed_on: list[str]
 
+    def _connect(self) -> sqlite3.Connection:
+        self.committed_on = []
+        connection = super()._connect()
+        connection.set_trace_callback(
+            lambda sql: self.committed_on.append(threading.current_thread().name)
+            if sql == "COMMIT" else None
+        )
+        return connection
+
+
+async def test_a_lone_write_on_an_idle_journal_commits_on_the_event_loop(tmp_path: Path) -> None:
     store = WatchedJournal(tmp_path / "j.db")
     await store.open()
     for _ in range(3):
+        await asyncio.sleep(IDLE_GAP * 2)
         await store.record(queued_signal())
     await store.close()
-    # Not the event loop's thread (it goes on receiving), nor a pool's thread per commit.
-    assert committed_on == ["journal-commit"] * 3
+    # No hand-off: the caller's own thread, and the write is durable when `record` returns.
+    assert store.committed_on == [threading.current_thread().name] * 3
+    with sqlite3.connect(tmp_path / "j.db") as check:
+        assert check.execute("SELECT COUNT(*) FROM signals").fetchone() == (3,)
+
+
+async def test_writes_close_together_commit_on_the_journals_one_committer_thread(
+    tmp_path: Path
+) -> None:
+    store = WatchedJournal(tmp_path / "j.db")
+    await store.open()
+    # The first finds the journal idle and commits on the loop; the others come within the gap
+    # after its commit and share the committer thread's commits.
+    await asyncio.gather(*(store.record(queued_signal()) for _ in range(20)))
+    await store.close()
+    assert store.committed_on[0] == threading.current_thread().name
+    assert "journal-commit" in store.committed_on
+    assert len(store.committed_on) < 20
+    # Not a pool's thread per commit: the journal's one thread, gone once it is closed.
+    assert set(store.committed_on) <= {threading.current_thread().name, "journal-commit"}
     assert "journal-commit" not in {thread.name for thread in threading.enumerate()}
+
+
+async def test_checkpoints_run_on_their_own_thread_not_in_a_commit(tmp_path: Path) -> None:
+    store = SqliteJournal(tmp_path / "j.db")
+    await store.open()
+    autocheckpoint = await store._writer.run(
+        lambda c: c.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+    database = tmp_path / "j.db"
+    before = database.stat().st_size
+    for _ in range(CHECKPOINT_EVERY + 10):
+        await store.record(queued_signal())
+    checkpoints = store._checkpoints  # noqa: SLF001 - the journal's checkpointer
+    for _ in range(100):  # the checkpoint thread takes its turn
+        if checkpoints.checkpoints:
+            break
+        await asyncio.sleep(0.02)
+    # Only the checkpoint copies pages from the WAL into the database file.
+    grown = database.stat().st_size
+    await store.close()
+    assert autocheckpoint == 0
+    assert checkpoints.checkpoints >= 1
+    assert grown > before
 
 
 async def test_failed_write_is_a_journal_error(sqlite_journal: SqliteJournal) -> None:
