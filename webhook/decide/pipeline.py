@@ -12,6 +12,7 @@ The first steps, which need only the request and its source, are `webhook.decide
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import time
@@ -102,6 +103,10 @@ class SignalPipeline:
                 self._repeats.remember(incoming.source, incoming.body, signal.id, window)
             if stored is not None:
                 self._executor.submit(stored)
+        if stored is not None and stored.attempt is not None:
+            # Its attempt is open and its task launched: let the order leave before the answer
+            # is written (one turn of the loop, about the executor's 50 us before the send).
+            await asyncio.sleep(0)
         return Receipt(signal.id, verdict.status, reason=verdict.reason, plugin=plugin,
                        dialect=parsed.dialect, rule=verdict.rule,
                        position_mismatch=verdict.position_mismatch)
