@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import functools
 import os
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,7 @@ import time
 from pathlib import Path
 
 from bench import scenarios
+from bench.floor import bare_commit_ms
 from bench.run import measure
 from tests.e2e.server import TEST_SECRET, start_server
 from webhook.auth.signatures import WebhookSecret
@@ -34,24 +34,6 @@ def tree() -> str:
                            capture_output=True, text=True, check=True, encoding="utf-8",
                            cwd=tempfile.gettempdir()).stdout.strip()
     return str(Path(found).parent.parent)
-
-
-def bare_commit_ms(workdir: Path, count: int = 300) -> tuple[float, float]:
-    """p50 and p99 of one-row commits, 20 ms apart (as signals at 50/s come)."""
-    connection = sqlite3.connect(workdir / "bare.db", isolation_level=None)
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA synchronous=FULL")
-    connection.execute("CREATE TABLE rows (n INTEGER)")
-    took = []
-    for n in range(count):
-        began = time.perf_counter()
-        connection.execute("BEGIN IMMEDIATE")
-        connection.execute("INSERT INTO rows VALUES (?)", (n,))
-        connection.execute("COMMIT")
-        took.append((time.perf_counter() - began) * 1000)
-        time.sleep(0.02)
-    connection.close()
-    return scenarios.percentile(took, 0.5), scenarios.percentile(took, 0.99)
 
 
 def one_run(workdir: Path, secret: WebhookSecret) -> str:

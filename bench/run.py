@@ -22,6 +22,7 @@ import httpx
 
 from bench import dashboard_open, scenarios
 from bench.exchange_latency import measure_order_latency
+from bench.floor import bare_commit_ms, measure_floor
 from bench.process_meter import cpu_seconds, rss_mb
 from bench.report import Figures, Report, render
 from tests.e2e.server import TEST_SECRET, free_port, start_server
@@ -137,6 +138,7 @@ def run_all(workdir: Path, secret: WebhookSecret) -> Report:
         journal = server.workdir / "tradehook.db"
         at_1000 = scenarios.receipt_to_plugin(journal, since, 1000)
         at_50 = scenarios.receipt_to_plugin(journal, scenarios.paced(server, 300, 50), 50)
+        bare_commit_p50, _ = bare_commit_ms(workdir)
         executed_cpu = scenarios.cpu_per_signal(server)
         burst = scenarios.burst(server)
     finally:
@@ -165,7 +167,7 @@ def run_all(workdir: Path, secret: WebhookSecret) -> Report:
         fresh.stop()
     orders = measure_order_latency(workdir / "orders")
     return Report(rows, backlog, orders, idle_mb, at_50, at_1000, executed_cpu - stored_cpu,
-                  stored_cpu, burst, memory)
+                  stored_cpu, burst, memory, measure_floor(), bare_commit_p50)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,156 @@
+"""What a durable, verified signal costs at the least, piece by piece, against issue 16's
+target 1 (CPU per acknowledged and executed signal at most twice a bare Starlette request's).
+
+`python -m bench.floor` times, in this one process (CPU time, `time.process_time`), only the
+work that no design of the signal path can leave out, each piece alone in a tight loop:
+- the journal's own SQL per signal, as `webhook.journal.sqlite` runs it (the receipt's insert
+  with its lane check, lease and first attempt; then the attempt's finish and the final status),
+  64 signals per transaction as under load, on a real file in WAL mode with `synchronous=FULL`;
+- the Standard Webhooks signature check of the body (`verify_signature`);
+- reading the body into a validated `Order` (orjson and pydantic, without any dialect);
+and prints their sum beside the bare request's CPU that `make bench` measures in row a (pass it
+with `--bare-us`). A sum over twice the bare request means target 1's ratio is out of reach for
+any Python design that keeps these, however thin the layers around them become.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+from bench.scenarios import percentile
+from plugins.orders import Order
+from webhook.auth.signatures import WebhookSecret, sign, verify_signature
+from webhook.journal import Lease, NewSignal, SignalStatus
+from webhook.journal import sqlite_attempts as attempts
+from webhook.journal import sqlite_lanes as lanes
+from webhook.journal.ids import new_signal_id
+from webhook.journal.sqlite import _INSERT, _SETTLE_FINAL, _row
+from webhook.journal.sqlite_schema import migrate
+
+BODY = b'{"symbol": "BTCUSDT", "side": "buy", "quantity": 0.01, "confidence": 0.8}'
+BATCH = 64
+_OPEN_FIRST = "INSERT INTO attempts (signal_id, number, started_at) VALUES (?, 1, ?)"
+_FINISH = ("UPDATE attempts SET finished_at = ?, outcome = ?, error = ?, result_json = ? "
+           "WHERE signal_id = ? AND number = ?")
+
+
+def cpu_us(work: Callable[[], object], count: int) -> float:
+    began = time.process_time()
+    for _ in range(count):
+        work()
+    return (time.process_time() - began) / count * 1e6
+
+
+def journal_sql_us(path: Path, count: int, *, fewest: bool = False) -> float:
+    """CPU per signal of the journal's statements: receipt, then finish, BATCH per commit.
+    With `fewest`, only the four writes no signal can skip (its row, its attempt's start and
+    finish, its final status), as if the lane check, lease and status were folded into them."""
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=FULL")
+    migrate(connection, connection.execute("PRAGMA user_version").fetchone()[0])
+    order = Order(symbol="BTCUSDT", side="buy", quantity=0.01, confidence=0.8)
+    lease = Lease("floor", 30.0)
+    began = time.process_time()
+    for _ in range(count // BATCH):
+        signals = [NewSignal(id=new_signal_id(), received_at=time.time(), source="signed",
+                             dialect="native", raw_body=BODY, order=order, plugin="mock",
+                             status=SignalStatus.QUEUED) for _ in range(BATCH)]
+        connection.execute("BEGIN IMMEDIATE")
+        for signal in signals:
+            if fewest:
+                connection.execute(_INSERT, _row(signal))
+                connection.execute(_OPEN_FIRST, (signal.id, time.time()))
+                continue
+            lanes.lane_is_empty(connection, "mock", signal.id)  # each alone in its lane
+            connection.execute(_INSERT, _row(signal))
+            lanes.lease(connection, signal.id, lease, time.time())
+            attempts.open_attempt(connection, signal.id, time.time())
+        connection.execute("COMMIT")
+        connection.execute("BEGIN IMMEDIATE")
+        for signal in signals:
+            now = time.time()
+            connection.execute(_FINISH, (now, "result", None, "{}", signal.id, 1))
+            connection.execute(_SETTLE_FINAL, ("filled", now, None, "{}", signal.id)).fetchall()
+        connection.execute("COMMIT")
+    spent = time.process_time() - began
+    connection.close()
+    return spent / (count // BATCH * BATCH) * 1e6
+
+
+def bare_commit_ms(workdir: Path, count: int = 300) -> tuple[float, float]:
+    """p50 and p99 of one-row commits, 20 ms apart (as signals at 50/s come)."""
+    connection = sqlite3.connect(workdir / "bare.db", isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=FULL")
+    connection.execute("CREATE TABLE rows (n INTEGER)")
+    took = []
+    for n in range(count):
+        began = time.perf_counter()
+        connection.execute("BEGIN IMMEDIATE")
+        connection.execute("INSERT INTO rows VALUES (?)", (n,))
+        connection.execute("COMMIT")
+        took.append((time.perf_counter() - began) * 1000)
+        time.sleep(0.02)
+    connection.close()
+    return percentile(took, 0.5), percentile(took, 0.99)
+
+
+@dataclass(frozen=True)
+class Floor:
+    journal_sql_us: float
+    fewest_writes_us: float
+    signature_us: float
+    order_us: float
+
+    @property
+    def total_us(self) -> float:
+        """The four writes, the signature and the Order: what no design can leave out."""
+        return self.fewest_writes_us + self.signature_us + self.order_us
+
+
+def measure_floor(count: int = 20_000) -> Floor:
+    secret = WebhookSecret.generate()
+    stamp = int(time.time())
+    headers = {"webhook-id": "msg-1", "webhook-timestamp": str(stamp),
+               "webhook-signature": sign(secret, "msg-1", stamp, BODY)}
+    with tempfile.TemporaryDirectory(prefix="tradehook-floor-") as tmp:
+        sql = journal_sql_us(Path(tmp) / "floor.db", count)
+        fewest = journal_sql_us(Path(tmp) / "fewest.db", count, fewest=True)
+    signature = cpu_us(lambda: verify_signature([secret], headers, BODY), count)
+    order = cpu_us(lambda: Order.model_validate(orjson.loads(BODY)), count)
+    return Floor(sql, fewest, signature, order)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=20_000)
+    parser.add_argument("--bare-us", type=float, default=None,
+                        help="row a's CPU per request (make bench), to set the floor beside")
+    options = parser.parse_args()
+    floor = measure_floor(options.count)
+    print(f"journal SQL per signal (receipt and finish, {BATCH} per commit): "
+          f"{floor.journal_sql_us:.1f} us")
+    print(f"the same with only the four writes no signal can skip: "
+          f"{floor.fewest_writes_us:.1f} us")
+    print(f"signature check: {floor.signature_us:.1f} us")
+    print(f"body to a validated Order: {floor.order_us:.1f} us")
+    print(f"sum of the four writes, the signature and the Order: {floor.total_us:.1f} us, "
+          "before any HTTP, routing, policy, executor or answer")
+    if options.bare_us is not None:
+        print(f"bare request (row a): {options.bare_us:.1f} us; target 1 allows "
+              f"{2 * options.bare_us:.1f} us for the whole signal, {options.bare_us:.1f} us "
+              "beyond the bare request")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
