@@ -7,7 +7,6 @@ import socket
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
-from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -36,6 +35,7 @@ from webhook.http import (
     stats_api,
 )
 from webhook.http.answers import EXCEPTION_HANDLERS
+from webhook.http.application import TradehookApp
 from webhook.http.dashboard import STATIC_DIRECTORY, builder, live, pages, trading
 from webhook.http.mcp_endpoint import McpRoute
 from webhook.http.state import ServerState
@@ -50,11 +50,11 @@ logger = logging.getLogger("tradehook")
 SHUTDOWN_GRACE = 10.0
 
 
-def create_app(settings: Settings, *, journal: SignalJournal | None = None) -> Starlette:
+def create_app(settings: Settings, *, journal: SignalJournal | None = None) -> TradehookApp:
     """Build the app; the lifespan opens the journal, starts the plugins and the executor."""
 
     @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: TradehookApp) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             store = journal or open_journal(settings.journal)
             try:
@@ -142,7 +142,7 @@ def create_app(settings: Settings, *, journal: SignalJournal | None = None) -> S
         Route("/logout", pages.logout, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC_DIRECTORY), name="static"),
     ]
-    app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
+    app = TradehookApp(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
     agent_tools = McpRoute(app)
     app.router.routes.append(Route("/mcp", endpoint=agent_tools))
     return app

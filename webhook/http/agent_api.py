@@ -25,7 +25,7 @@ from webhook.errors import HeldByConfiguration, PayloadError
 from webhook.execute.kill_switch import KillSwitchRequest
 from webhook.http.admin_api import SignalView, read_signal_query
 from webhook.http.agent_access import require_agent
-from webhook.http.signals import observed, read_body
+from webhook.http.signals import SignalRequest, as_endpoint, observed, read_body
 from webhook.http.state import ServerState
 from webhook.observe.events import SignalEvent
 
@@ -39,14 +39,15 @@ def agent_incoming(request: Request, agent: Agent, body: bytes, content_type: st
     return Incoming(agent.settings.source, body, content_type, webhook_id=key, agent=agent.name)
 
 
-async def _receive_from_agent(request: Request, services: ServerState) -> Receipt:
+async def _receive_from_agent(signal: SignalRequest, services: ServerState) -> Receipt:
+    request = signal.starlette()
     services, agent = await require_agent(request, "submit")
-    request.state.source = agent_source(agent.name)
-    body, content_type = await read_body(request, services.settings)
+    signal.source = agent_source(agent.name)
+    body, content_type = await read_body(signal, services.settings)
     return await services.pipeline.receive(agent_incoming(request, agent, body, content_type))
 
 
-submit_signal = observed("agent", _receive_from_agent)
+submit_signal = as_endpoint(observed("agent", _receive_from_agent))
 
 
 async def list_signals(request: Request) -> Response:

@@ -51,7 +51,7 @@ async def receive_signed_or_dry_run(request: Request) -> Response:
     if flag in _FALSE:
         return await signals.receive_signed(request)
     services = ServerState.of(request)
-    incoming = await signals.signed_incoming(request, services)
+    incoming = await signals.signed_incoming(signals.SignalRequest.of(request), services)
     if flag not in _TRUE:
         raise PayloadError("dry_run", "must be true or false")
     return preview_answer(await services.pipeline.preview(incoming))
