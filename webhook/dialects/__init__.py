@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
+
 from webhook.dialects.native import looks_native, parse_native
 from webhook.dialects.pineconnector import looks_like_pineconnector, parse_pineconnector
 from webhook.dialects.pineconnector_targets import PineConnectorSettings
@@ -83,14 +85,25 @@ def _parse_text(text: str, default_quantity: float | None) -> ParsedSignal:
 
 
 def _json_object(text: str) -> dict[str, Any]:
+    """The JSON object in `text`. orjson reads what it accepts in a fifth of `json`'s time;
+    what it refuses (malformed JSON, but also NaN, integers over 64 bits, lone surrogates and
+    deep nesting, which `json` takes or words differently) is read again by `json`, so that
+    what is accepted and every error message stay `json`'s."""
     try:
-        payload = json.loads(text)
+        payload = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        payload = _json_loads(text)
+    if not isinstance(payload, dict):
+        raise PayloadError("body", f"expected a JSON object, got a JSON {type(payload).__name__}")
+    return payload
+
+
+def _json_loads(text: str) -> Any:
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise PayloadError(
             "body", f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from exc
     except RecursionError as exc:
         raise PayloadError("body", "JSON nested too deeply") from exc
-    if not isinstance(payload, dict):
-        raise PayloadError("body", f"expected a JSON object, got a JSON {type(payload).__name__}")
-    return payload

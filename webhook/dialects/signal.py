@@ -91,6 +91,8 @@ def _check_nested_placeholders(field: str, value: Any) -> None:
 
 def check_placeholders(field: str, value: str) -> None:
     """Refuse a TradingView placeholder that was sent as written, e.g. a literal `{{ticker}}`."""
+    if "{{" not in value:  # what the pattern starts with: a tenth of its search's time
+        return
     match = _PLACEHOLDER.search(value)
     if match:
         raise PayloadError(

@@ -88,3 +88,24 @@ def test_a_source_can_fix_the_dialect() -> None:
     assert parse_alert(body, "traderspost").dialect == "traderspost"
     with pytest.raises(PayloadError):
         parse_alert(b"buy 1 NQ", "pineconnector")
+
+
+@pytest.mark.parametrize(("body", "field", "problem"), [
+    (b'{"symbol": "X", "side": "buy", "quantity": NaN}', "quantity", "finite number"),
+    (b'{"symbol": "X", "side": "buy", "quantity": 1', "body",
+     "malformed JSON at line 1 column 45: Expecting ',' delimiter"),
+    (b'{"symbol": "\\ud800", "side": "buy", "quantity": 1}', "symbol", "valid string"),
+    (b"[" * 5000, "body", "JSON nested too deeply"),
+], ids=["NaN", "malformed", "lone surrogate", "deep"])
+def test_json_that_orjson_refuses_is_answered_as_json_reads_it(
+    body: bytes, field: str, problem: str
+) -> None:
+    with pytest.raises(PayloadError) as caught:
+        parse_alert(body)
+    assert caught.value.field == field
+    assert problem in caught.value.problem
+
+
+def test_an_integer_over_64_bits_is_read_as_json_reads_it() -> None:
+    body = b'{"symbol": "X", "side": "buy", "quantity": 100000000000000000000000}'
+    assert parse_alert(body).order.quantity == 1e23
