@@ -130,6 +130,7 @@ class GroupCommitter(WriteQueue[PendingWrite]):
         if (connection is not None and self.running and self._idle()
                 and time.monotonic() - self._committed_at >= IDLE_GAP):
             batch: list[PendingWrite] = [(job, future)]
+            changes = connection.total_changes
             outcomes = self._run_jobs(connection, batch)
             if outcomes is not None:
                 try:
@@ -137,7 +138,7 @@ class GroupCommitter(WriteQueue[PendingWrite]):
                 except sqlite3.Error as exc:
                     self._rolled_back(connection, batch, exc)
                 else:
-                    self._settle_all(outcomes)
+                    self._settle_all(outcomes, wrote=connection.total_changes != changes)
             return await future  # done already: no suspension
         self._queue((job, future))
         return await future
@@ -151,6 +152,7 @@ class GroupCommitter(WriteQueue[PendingWrite]):
                 self._fail(batch, exc)
                 return
             self._connection = connection
+        changes = connection.total_changes
         outcomes = self._run_jobs(connection, batch)
         if outcomes is None:
             return
@@ -160,7 +162,7 @@ class GroupCommitter(WriteQueue[PendingWrite]):
         except sqlite3.Error as exc:
             self._rolled_back(connection, batch, exc)
             return
-        self._settle_all(outcomes)
+        self._settle_all(outcomes, wrote=connection.total_changes != changes)
 
     def _run_jobs(
         self, connection: sqlite3.Connection, batch: list[PendingWrite]
@@ -194,9 +196,12 @@ class GroupCommitter(WriteQueue[PendingWrite]):
             self._connection = None  # reopened for the next batch
         self._fail(batch, exc)
 
-    def _settle_all(self, outcomes: list[_Outcome]) -> None:
-        """After the COMMIT: each job's value or error to its caller."""
-        self.failing = None
+    def _settle_all(self, outcomes: list[_Outcome], *, wrote: bool) -> None:
+        """After the COMMIT: each job's value or error to its caller. Only a commit that wrote
+        something shows that the disk takes writes again: one that wrote nothing (an executor's
+        claim that found nothing to claim) succeeds on a full disk too."""
+        if wrote:
+            self.failing = None
         self._committed_at = time.monotonic()
         if self._on_commit is not None:
             self._on_commit()

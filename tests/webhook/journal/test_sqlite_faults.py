@@ -52,3 +52,22 @@ async def test_writes_fail_whole_while_the_file_is_read_only_then_work_again(
     assert {s.id for s in await journal.list_signals()} == {kept.id, again.id}
     with sqlite3.connect(tmp_path / "journal.db") as check:
         assert check.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+
+
+
+async def test_a_commit_that_writes_nothing_leaves_the_journal_failing(
+    journal: SqliteJournal,
+) -> None:
+    connection = journal._writer._connection  # noqa: SLF001 - the journal's one connection
+    assert connection is not None
+    pages = connection.execute("PRAGMA page_count").fetchone()[0]
+    connection.execute(f"PRAGMA max_page_count={pages}")  # a full disk: no page more
+    with pytest.raises(JournalError):
+        await journal.record(queued_signal().model_copy(update={"raw_body": b"x" * 200_000}))
+    assert journal._writer.failing is not None  # noqa: SLF001
+    # An executor's claim that finds nothing to claim commits on a full disk too, and says
+    # nothing about whether a write would be stored.
+    await journal._writer.run(lambda c: c.execute("SELECT 1").fetchone())  # noqa: SLF001
+    assert journal._writer.failing is not None  # noqa: SLF001
+    await journal.record(queued_signal())  # a write that fits: the journal takes writes again
+    assert journal._writer.failing is None  # noqa: SLF001
