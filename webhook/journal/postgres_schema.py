@@ -15,7 +15,7 @@ from webhook.journal.exit_plans import ACTIVE_INDEX, PLAN_TABLE
 from webhook.journal.records import Attempt
 from webhook.journal.rows import COLUMNS, result_from
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 EXIT_PLANS_SCHEMA = (PLAN_TABLE.format(collate='COLLATE "C"', real="DOUBLE PRECISION"),
                      ACTIVE_INDEX)
 SCHEMA = (
@@ -45,6 +45,9 @@ SCHEMA = (
     "CREATE INDEX IF NOT EXISTS signals_by_status ON signals (status, id)",
     "CREATE INDEX IF NOT EXISTS signals_pending ON signals (plugin, symbol, id) "
     "WHERE status IN ('queued', 'executing')",
+    # Who holds a lane: only its leased signals, however long the lane's backlog.
+    "CREATE INDEX IF NOT EXISTS signals_leased ON signals (plugin, symbol) "
+    "WHERE status IN ('queued', 'executing') AND lease_owner IS NOT NULL",
     """CREATE TABLE IF NOT EXISTS attempts (
         signal_id TEXT COLLATE "C" NOT NULL REFERENCES signals (id),
         number INTEGER NOT NULL,
@@ -68,6 +71,8 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE signals ADD COLUMN IF NOT EXISTS approved_at DOUBLE PRECISION"),
     # version 2 -> 3: managed exits (the exit_plans table, created from SCHEMA).
     2: (),
+    # version 3 -> 4: the index of leased pending signals (created from SCHEMA).
+    3: (),
 }
 """Statements that upgrade tables from the key's version to the next; new tables come from
 SCHEMA's CREATE ... IF NOT EXISTS."""

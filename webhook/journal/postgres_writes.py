@@ -117,8 +117,9 @@ WITH lanes AS (
         updated_at = CASE WHEN h.starting = s.id THEN h.at ELSE s.updated_at END
     FROM heads AS h
     WHERE s.id = h.head AND s.status = '{_QUEUED}' AND NOT EXISTS (
-        SELECT 1 FROM signals AS o WHERE o.{PENDING_SQL} AND o.plugin = h.plugin
-        AND o.symbol = h.symbol AND o.lease_owner <> h.owner AND o.lease_until >= {NOW})
+        SELECT 1 FROM signals AS o WHERE o.{PENDING_SQL} AND o.lease_owner IS NOT NULL
+        AND o.plugin = h.plugin AND o.symbol = h.symbol AND o.lease_owner <> h.owner
+        AND o.lease_until >= {NOW})
     RETURNING h.finished, s.id, COALESCE(h.starting = s.id, FALSE) AS starts, h.at
 ), opened AS (
     INSERT INTO attempts (signal_id, number, started_at)

@@ -18,7 +18,9 @@ from webhook.config.loader import load_settings
 from webhook.errors import ConfigError, JournalError
 from webhook.journal import SignalRecord, SignalStatus, SqliteJournal, open_journal
 from webhook.journal.postgres import PostgresJournal
+from webhook.journal.postgres_schema import SCHEMA_VERSION
 from webhook.journal.postgres_url import parse_postgres_url, shown_journal_url
+from webhook.journal.postgres_writes import _HAND_ON
 
 pytestmark = pytest.mark.anyio
 PASSWORD = "hunter2-" + uuid.uuid4().hex
@@ -107,21 +109,74 @@ async def test_newer_schema_is_refused(postgres_url: str) -> None:
         await PostgresJournal(postgres_url).open()
 
 
-async def test_a_schema_2_journal_gets_the_exit_plans_table(postgres_url: str) -> None:
+async def opened_as_left_by(postgres_url: str, *older: str) -> PostgresJournal:
+    """A journal opened on tables that the statements `older` took back to what an older
+    tradehook left."""
     journal = PostgresJournal(postgres_url)
     await journal.open()
     await journal.close()
     with connect(postgres_url) as connection:
-        connection.execute("DROP TABLE exit_plans")
-        connection.execute("UPDATE schema_version SET version = 2")
+        for statement in older:
+            connection.execute(statement)
     again = PostgresJournal(postgres_url)
     await again.open()
+    return again
+
+
+async def test_a_schema_2_journal_gets_the_exit_plans_table(postgres_url: str) -> None:
+    again = await opened_as_left_by(postgres_url, "DROP TABLE exit_plans",
+                                    "UPDATE schema_version SET version = 2")
     try:
         assert await again.active_exit_plans() == []
     finally:
         await again.close()
     with connect(postgres_url) as connection:
-        assert connection.execute("SELECT version FROM schema_version").fetchone() == (3,)
+        assert connection.execute("SELECT version FROM schema_version").fetchone() == (
+            SCHEMA_VERSION,)
+
+
+async def test_a_schema_3_journal_gets_the_index_of_leased_signals(postgres_url: str) -> None:
+    again = await opened_as_left_by(postgres_url, "DROP INDEX signals_leased",
+                                    "UPDATE schema_version SET version = 3")
+    await again.close()
+    with connect(postgres_url) as connection:
+        indexes = {row[0] for row in connection.execute(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")}
+    assert "signals_leased" in indexes
+
+
+async def test_handing_on_reads_only_the_lanes_leased_signals(postgres_url: str) -> None:
+    """Whether someone else holds the lane is read from the index of leased signals, not from
+    every pending signal of the lane: its cost must not grow with the lane's backlog."""
+    journal = PostgresJournal(postgres_url)
+    await journal.open()
+    try:
+        finished = queued_signal()
+        await journal.record(finished)
+        for _ in range(300):
+            await journal.record(queued_signal())
+    finally:
+        await journal.close()
+    with connect(postgres_url) as connection:
+        connection.execute("ANALYZE signals")
+        connection.execute("BEGIN")
+        plan = "\n".join(row[0] for row in connection.execute(
+            "EXPLAIN (ANALYZE) " + _HAND_ON.replace("%b", "%s"),
+            ([finished.id], ["someone"], [30.0], [None], [time.time()])).fetchall())
+        connection.execute("ROLLBACK")
+    assert "signals_leased" in plan
+
+
+async def test_every_statement_is_planned_for_the_tables_as_they_are(
+    journal: PostgresJournal,
+) -> None:
+    assert journal._pool is not None
+    async with journal._pool.connection() as connection:
+        pooled = await (await connection.execute("SHOW plan_cache_mode")).fetchone()
+    writer = journal._writer
+    assert writer is not None and writer._connection is not None
+    written = await (await writer._connection.execute("SHOW plan_cache_mode")).fetchone()
+    assert pooled == written == ("force_custom_plan",)
 
 
 async def test_processes_opening_at_once_create_the_schema_once(postgres_url: str) -> None:
