@@ -40,8 +40,11 @@ class SignalJournal(ExitPlanStore, ABC):
         and answers with the first signal's id.
 
         A queued signal with a `lease` that finds no other pending signal of its (plugin,
-        symbol) is leased to that owner in the same transaction (`Stored.leased`), and when
-        the lease is `starting` it, its first attempt is opened there too (`Stored.attempt`).
+        symbol), or (`Lease.joins_lane`) only fewer than `LANE_AHEAD` that all hold live
+        leases of the same owner, is leased to that owner in the same transaction
+        (`Stored.leased`). When the lease is `starting` it, its first attempt is opened there
+        too (`Stored.attempt`): if it heads its lane, or behind the owner's others when the
+        lease may open it `ahead`.
         A journal may ignore the request (the default leases nothing): the signal is then
         claimed.
         """

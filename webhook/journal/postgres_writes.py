@@ -1,13 +1,15 @@
 """The PostgreSQL journal's hot writes, each for a whole batch of callers in one statement or
-two: receipts (with the lease of a signal alone in its lane), attempts' starts, and finishes
-(with the hand-on of the lane's next signal); a lease that is `starting` its signal opens the
+two: receipts (with the lease of a signal alone in its lane, or behind signals of its lane that
+its executor holds already), attempts' starts, and finishes (with the hand-on of the lane's
+next signal); a lease that is `starting` its signal opens the
 signal's attempt in the same statement. `webhook.journal.postgres_batch` runs them.
 
 Arrays of columns go in through `unnest`, so the statement's text is the same for any batch
 size and psycopg prepares it once. A lane's head is as in the claim: the oldest pending signal
 of (plugin, symbol). Receipts that ask for leases lock their lanes (advisory locks, in one
 order) before they look, so that of two processes storing into an empty lane at once only the
-first leases; hand-ons need no lock, since the lane they hand on is not empty.
+first leases; hand-ons need no lock, since the lane they hand on is not empty, and a head its
+executor holds already is not handed on again.
 """
 
 from __future__ import annotations
@@ -21,7 +23,15 @@ from plugins.orders import ExecutionResult
 from webhook.errors import JournalError, LeaseLost
 from webhook.journal.postgres_batch import BatchedWrite, Connection, Reader
 from webhook.journal.postgres_schema import NOW, PENDING_SQL, storable
-from webhook.journal.records import PENDING, HandedOn, Lease, NewSignal, SignalStatus, Stored
+from webhook.journal.records import (
+    LANE_AHEAD,
+    PENDING,
+    HandedOn,
+    Lease,
+    NewSignal,
+    SignalStatus,
+    Stored,
+)
 
 _SIGNAL_COLUMNS = (
     "id, received_at, updated_at, source, dialect, idempotency_key, content_type, raw_body, "
@@ -48,25 +58,44 @@ _LOCK_LANES = (
     "FROM unnest(%b::text[]) WITH ORDINALITY AS l(lane, n) ORDER BY n"
 )
 _EXECUTING, _QUEUED = SignalStatus.EXECUTING.value, SignalStatus.QUEUED.value
-_LEASE_ALONE = f"""
-WITH leased AS (
-    UPDATE signals AS s SET lease_owner = a.owner, lease_until = {NOW} + a.seconds,
-        status = CASE WHEN a.starts THEN '{_EXECUTING}' ELSE s.status END,
-        updated_at = CASE WHEN a.starts THEN a.at ELSE s.updated_at END
-    FROM unnest(%b::text[], %b::text[], %b::float8[], %b::bool[], %b::float8[])
-        AS a(id, owner, seconds, starts, at)
-    WHERE s.id = a.id AND NOT EXISTS (
-        SELECT 1 FROM signals AS p WHERE p.{PENDING_SQL} AND p.plugin = s.plugin
-        AND p.symbol = s.symbol AND p.id <> ALL(%b::text[]))
-    RETURNING s.id, a.starts, a.at
+_LEASE_AT_RECEIPT = f"""
+WITH asked AS (
+    SELECT a.*, s.plugin, s.symbol
+    FROM unnest(%b::text[], %b::text[], %b::float8[], %b::bool[], %b::bool[], %b::bool[],
+        %b::int[], %b::float8[]) AS a(id, owner, seconds, starting, joins, ahead, rank, at)
+    JOIN signals AS s ON s.id = a.id
+), lanes AS (
+    SELECT asked.*, (SELECT count(*) FROM (
+            SELECT 1 FROM signals AS p WHERE p.{PENDING_SQL} AND p.plugin = asked.plugin
+            AND p.symbol = asked.symbol AND p.id <> ALL(%b::text[]) LIMIT {LANE_AHEAD}) AS b
+        ) AS before, EXISTS (
+            SELECT 1 FROM signals AS p WHERE p.{PENDING_SQL} AND p.plugin = asked.plugin
+            AND p.symbol = asked.symbol AND p.id <> ALL(%b::text[])
+            AND (p.lease_owner IS DISTINCT FROM asked.owner
+                 OR NOT COALESCE(p.lease_until >= {NOW}, FALSE))
+        ) AS foreign_held
+    FROM asked
+), chosen AS (
+    SELECT id, owner, seconds, at, starting AND (ahead OR before + rank = 0) AS starts
+    FROM lanes WHERE before + rank = 0
+        OR (joins AND NOT foreign_held AND before + rank < {LANE_AHEAD})
+), leased AS (
+    UPDATE signals AS s SET lease_owner = c.owner, lease_until = {NOW} + c.seconds,
+        status = CASE WHEN c.starts THEN '{_EXECUTING}' ELSE s.status END,
+        updated_at = CASE WHEN c.starts THEN c.at ELSE s.updated_at END
+    FROM chosen AS c WHERE s.id = c.id
+    RETURNING s.id, c.starts, c.at
 ), opened AS (
     INSERT INTO attempts (signal_id, number, started_at)
     SELECT id, 1, at FROM leased WHERE starts RETURNING signal_id, number
 )
 SELECT leased.id, opened.number FROM leased LEFT JOIN opened ON opened.signal_id = leased.id
 """  # noqa: S608 - constant text
-"""Lease each candidate that no pending signal stored before this batch precedes in its lane,
-and open the first attempt of those whose lease is `starting` them."""
+"""Lease each candidate whose lane is empty (nothing pending before this batch, and no candidate
+of its lane before it in the batch: `rank`), or, when it `joins` the lane, held only by live
+leases of the candidate's owner with fewer than `LANE_AHEAD` pending, counting the candidates
+before it; open the first attempt of those whose lease is
+`starting` them, when they head their lane or their lease may open it `ahead`."""
 _START = f"""
 WITH asked AS (
     SELECT * FROM unnest(%b::text[], %b::float8[], %b::text[]) AS a(id, at, owner)
@@ -116,7 +145,9 @@ WITH lanes AS (
         status = CASE WHEN h.starting = s.id THEN '{_EXECUTING}' ELSE s.status END,
         updated_at = CASE WHEN h.starting = s.id THEN h.at ELSE s.updated_at END
     FROM heads AS h
-    WHERE s.id = h.head AND s.status = '{_QUEUED}' AND NOT EXISTS (
+    WHERE s.id = h.head AND s.status = '{_QUEUED}'
+    AND NOT (s.lease_owner IS NOT DISTINCT FROM h.owner AND COALESCE(s.lease_until >= {NOW}, FALSE))
+    AND NOT EXISTS (
         SELECT 1 FROM signals AS o WHERE o.{PENDING_SQL} AND o.lease_owner IS NOT NULL
         AND o.plugin = h.plugin AND o.symbol = h.symbol AND o.lease_owner <> h.owner
         AND o.lease_until >= {NOW})
@@ -132,8 +163,9 @@ FROM handed LEFT JOIN opened ON opened.signal_id = handed.id
 """  # noqa: S608 - constant text
 """Lease the head of each finished signal's lane to its executor when it is queued (an
 executing head was in flight at someone's stop: it is claimed, so that its holder's successor
-asks the broker first) and no one else holds a live lease in the lane; open its next attempt
-when the lease is `starting` it."""
+asks the broker first; a head the owner holds already was leased to it as it was stored) and
+no one else holds a live lease in the lane; open its next attempt when the lease is `starting`
+it."""
 _WITHDRAW = f"""
 WITH withdrawn AS (
     DELETE FROM attempts AS t USING unnest(%b::text[], %b::int[]) AS u(id, number)
@@ -174,7 +206,7 @@ class Receipts(BatchedWrite[Receipt, Stored]):
         children = [(signal.id, child) for signal, kids in items for child in kids]
         candidates = _lease_candidates(items)
         if candidates:
-            lanes = sorted({lane for signal in candidates if (lane := _lane(signal))})
+            lanes = sorted({lane for signal, _ in candidates if (lane := _lane(signal))})
             await connection.execute(_LOCK_LANES, (lanes,))
         inserted = await connection.execute(_INSERT, _columns(signals))
         if children:
@@ -185,13 +217,15 @@ class Receipts(BatchedWrite[Receipt, Stored]):
         leased = None
         if candidates:
             every_id = [storable(s.id) for s in signals] + [storable(c.id) for _, c in children]
-            leases = [(s.id, s.lease) for s in candidates if s.lease is not None]
+            leases = [(s.id, s.lease, rank) for s, rank in candidates if s.lease is not None]
             now = time.time()
-            leased = await connection.execute(_LEASE_ALONE, (
-                [storable(signal_id) for signal_id, _ in leases],
-                [lease.owner for _, lease in leases], [lease.seconds for _, lease in leases],
-                [lease.starting == signal_id for signal_id, lease in leases],
-                [now] * len(leases), every_id,
+            leased = await connection.execute(_LEASE_AT_RECEIPT, (
+                [storable(signal_id) for signal_id, _, _ in leases],
+                [lease.owner for _, lease, _ in leases], [lease.seconds for _, lease, _ in leases],
+                [lease.starting == signal_id for signal_id, lease, _ in leases],
+                [lease.joins_lane for _, lease, _ in leases],
+                [lease.ahead for _, lease, _ in leases], [rank for _, _, rank in leases],
+                [now] * len(leases), every_id, every_id,
             ))
         keys = [storable(s.idempotency_key) for s in signals if s.idempotency_key is not None]
         firsts = await connection.execute(_KEYS, (keys,)) if keys else None
@@ -217,17 +251,23 @@ class Receipts(BatchedWrite[Receipt, Stored]):
         return read
 
 
-def _lease_candidates(items: Sequence[Receipt]) -> list[NewSignal]:
-    """The queued signals that ask for a lease and come first in their lane within the batch
-    (a child or any earlier pending signal of the batch takes the lane)."""
+def _lease_candidates(items: Sequence[Receipt]) -> list[tuple[NewSignal, int]]:
+    """The queued signals that ask for a lease, each with how many candidates of its lane come
+    before it in the batch: a lane's candidates are its first signals in the batch, up to one
+    that asks for no lease or another owner's, or a child (which takes the lane)."""
     taken: set[str] = set()
+    owners: dict[str, tuple[str, int]] = {}
     candidates = []
     for signal, children in items:
         lane = _lane(signal)
         if lane is not None and lane not in taken:
-            taken.add(lane)
-            if signal.lease is not None and signal.status is SignalStatus.QUEUED:
-                candidates.append(signal)
+            owner, rank = owners.get(lane, (None, 0))
+            lease = signal.lease if signal.status is SignalStatus.QUEUED else None
+            if lease is not None and owner in (None, lease.owner):
+                candidates.append((signal, rank))
+                owners[lane] = (lease.owner, rank + 1)
+            else:
+                taken.add(lane)
         taken.update(lane for child in children if (lane := _lane(child)) is not None)
     return candidates
 

@@ -102,6 +102,23 @@ class Lease:
     when it is that signal the lease goes to: the executor sends it next from memory, so its
     send follows that commit with no other. An attempt opened and never finished is reconciled
     by client order id after a crash, as every attempt is."""
+    joins_lane: bool = False
+    """Whether a receipt may be leased behind pending signals of its lane that all hold live
+    leases of `owner` (`SignalJournal.record`), not only into an empty lane: for an executor
+    that keeps a lane's leased signals in arrival order behind the one it runs."""
+    ahead: bool = False
+    """With `joins_lane`: whether `starting`'s attempt may be opened behind those signals too,
+    not only when it heads the lane. Only for a plugin that can be asked for an order by its
+    client order id, since after a crash each such attempt is looked up at the broker before
+    anything is resent."""
+
+
+LANE_AHEAD = 64
+"""At most this many signals of one lane are pending when a receipt leases a newcomer behind
+signals leased to the same executor (each possibly with its attempt opened ahead of its send).
+After a crash every one of them is looked up at the broker by client order id before anything
+is resent, so the bound keeps a restart's lookups, and what an executor holds in memory for one
+lane, small; past it, signals are stored unleased and handed on or claimed as before."""
 
 
 @dataclass(frozen=True)
@@ -137,8 +154,9 @@ class NewSignal(BaseModel):
     """For a signal stored `awaiting_approval`: when it expires unless approved (unix time)."""
     lease: Lease | None = Field(default=None, exclude=True)
     """The executor that asks to hold a queued signal from the moment it is stored: the journal
-    leases it in the same transaction when no other signal of its (plugin, symbol) is pending
-    (`Stored.leased`), so the executor runs it without a claim. Not stored as such."""
+    leases it in the same transaction when no other signal of its (plugin, symbol) is pending,
+    or (`Lease.joins_lane`) fewer than `LANE_AHEAD` that all hold live leases of the same
+    owner (`Stored.leased`), so the executor runs it without a claim. Not stored as such."""
 
 
 class Attempt(BaseModel):
@@ -175,6 +193,7 @@ class Stored(BaseModel):
     signal_id: str
     duplicate: bool = False
     leased: bool = False
-    """The signal is leased to `NewSignal.lease`'s owner: it heads its lane, run it now."""
+    """The signal is leased to `NewSignal.lease`'s owner: it heads its lane, or waits behind
+    signals of its lane that owner runs; run it after them."""
     attempt: int | None = None
     """The attempt opened for it as it was stored (`Lease.starting`): send it next."""

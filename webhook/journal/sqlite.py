@@ -137,8 +137,9 @@ class SqliteJournal(SqliteExitPlans, SignalJournal):
         to = signal.lease if signal.status is SignalStatus.QUEUED else None
 
         def insert(connection: sqlite3.Connection) -> Stored:
-            lane_free = (to is not None and order is not None and signal.plugin is not None
-                         and lanes.lane_is_empty(connection, signal.plugin, order.symbol))
+            now = time.time()
+            ahead = (None if to is None or order is None or signal.plugin is None else
+                     lanes.pending_ahead(connection, signal.plugin, order.symbol, to, now))
             try:
                 connection.execute(_INSERT, row)
             except sqlite3.IntegrityError:
@@ -149,11 +150,11 @@ class SqliteJournal(SqliteExitPlans, SignalJournal):
                     raise
                 return Stored(signal_id=first[0], duplicate=True)
             connection.executemany(_INSERT, child_rows)
-            if not lane_free or to is None:
+            if ahead is None or to is None:
                 return Stored(signal_id=signal.id)
-            now = time.time()
             lanes.lease(connection, signal.id, to, now)
-            starts = to.starting == signal.id
+            # Behind signals of the lane only for a plugin that can be asked by client order id.
+            starts = to.starting == signal.id and (ahead == 0 or to.ahead)
             attempt = attempts.open_attempt(connection, signal.id, now) if starts else None
             return Stored(signal_id=signal.id, leased=True, attempt=attempt)
 
@@ -226,8 +227,12 @@ class SqliteJournal(SqliteExitPlans, SignalJournal):
             # A lane's head is the signal that holds a live lease, else its oldest pending one:
             # an older signal whose insert committed after a younger one was claimed waits.
             heads = lanes.oldest_pending_by_lane(connection)
+            held: set[tuple[str, str]] = set()
             for plugin, symbol, leased, holder in connection.execute(lanes.LIVE_LEASES, (now,)):
-                heads[(plugin, symbol)] = (leased, holder)
+                lane = (plugin, symbol)  # of several leased (at receipt), the oldest heads it
+                if lane not in held or leased < heads[lane][0]:
+                    heads[lane] = (leased, holder)
+                    held.add(lane)
             chosen = sorted(
                 head for (plugin, _), (head, holder) in heads.items()
                 if plugin not in excluded and holder in (None, owner)

@@ -1,16 +1,18 @@
 """The lanes of the SQLite journal: which pending signal heads each (plugin, symbol).
 
-A lane's head is the signal that holds a live lease, else its oldest pending one: an older
-signal whose insert committed after a younger one was leased waits its turn. The queries here
-read only the partial indexes of pending and of leased signals, so finished signals cost
-nothing however many there are.
+A lane's head is the oldest signal that holds a live lease, else its oldest pending one: an
+older signal whose insert committed after a younger one was leased waits its turn. Several
+signals of a lane hold live leases when a receipt leased them behind others of the same owner
+(`pending_ahead`); their owner runs them one at a time, in the order they were stored. The
+queries here read only the partial indexes of pending and of leased signals, so finished
+signals cost nothing however many there are.
 """
 
 from __future__ import annotations
 
 import sqlite3
 
-from webhook.journal.records import Lease
+from webhook.journal.records import LANE_AHEAD, Lease
 
 _PENDING_SQL = "status IN ('queued', 'executing')"  # as in the partial indexes
 _FIRST_LANE = f"""
@@ -26,8 +28,12 @@ SELECT plugin, symbol, id, lease_owner FROM signals INDEXED BY signals_leased
 WHERE {_PENDING_SQL} AND lease_owner IS NOT NULL AND lease_until >= ?
 """  # noqa: S608 - constant text
 _LANE_HEAD = f"""
-SELECT id, status FROM signals INDEXED BY signals_pending
+SELECT id, status, lease_owner, lease_until FROM signals INDEXED BY signals_pending
 WHERE {_PENDING_SQL} AND plugin = ? AND symbol = ? ORDER BY id LIMIT 1
+"""  # noqa: S608 - constant text
+_LANE_LEASES = f"""
+SELECT lease_owner, lease_until FROM signals INDEXED BY signals_pending
+WHERE {_PENDING_SQL} AND plugin = ? AND symbol = ? ORDER BY id LIMIT ?
 """  # noqa: S608 - constant text
 LANE_ORDERS = f"""
 SELECT order_json FROM signals INDEXED BY signals_pending
@@ -57,9 +63,23 @@ def oldest_pending_by_lane(
     return heads
 
 
-def lane_is_empty(connection: sqlite3.Connection, plugin: str, symbol: str) -> bool:
-    """Whether no signal of (plugin, symbol) is pending: one index seek."""
-    return connection.execute(_LANE_HEAD, (plugin, symbol)).fetchone() is None
+def pending_ahead(
+    connection: sqlite3.Connection, plugin: str, symbol: str, to: Lease, now: float
+) -> int | None:
+    """How many signals of (plugin, symbol) a newcomer leased to `to.owner` would wait behind:
+    0 for an empty lane; else, with `to.joins_lane`, when every pending signal of the lane
+    holds a live lease of that owner (it runs the lane, no one else may claim it) and they are
+    fewer than `LANE_AHEAD`, their number. None when the newcomer is not to be leased. Reads at
+    most `LANE_AHEAD` rows of the pending index."""
+    rows = connection.execute(
+        _LANE_LEASES, (plugin, symbol, LANE_AHEAD if to.joins_lane else 1)).fetchall()
+    if not rows:
+        return 0
+    if not to.joins_lane or len(rows) >= LANE_AHEAD:
+        return None
+    if any(holder != to.owner or until is None or until < now for holder, until in rows):
+        return None
+    return len(rows)
 
 
 def lease(connection: sqlite3.Connection, signal_id: str, lease: Lease, now: float) -> None:
@@ -71,9 +91,12 @@ def hand_on(
 ) -> str | None:
     """Lease the lane's head to `to.owner` when it is queued and no one else holds a live lease
     in the lane; its id, else None (an executing head was in flight at someone's stop: it is
-    claimed, so that its holder's successor asks the broker first)."""
+    claimed, so that its holder's successor asks the broker first; a head `to.owner` holds
+    already was leased to it as it was stored, and waits in its executor's lane)."""
     head = connection.execute(_LANE_HEAD, (plugin, symbol)).fetchone()
     if head is None or head[1] != "queued":
+        return None
+    if head[2] == to.owner and head[3] is not None and head[3] >= now:
         return None
     if connection.execute(_HELD_BY_OTHERS, (now, to.owner, plugin, symbol)).fetchone():
         return None

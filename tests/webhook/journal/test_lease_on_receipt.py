@@ -13,6 +13,7 @@ import pytest
 from tests.webhook.journal.journal_helpers import queued_signal
 from tests.webhook.journal.postgres_helpers import connect
 from webhook.journal import HandedOn, Lease, NewSignal, SignalJournal, SignalStatus
+from webhook.journal.records import LANE_AHEAD
 
 pytestmark = pytest.mark.anyio
 MINE = Lease("here", 30)
@@ -193,3 +194,91 @@ async def test_a_receipt_and_the_end_before_it_in_one_go_lease_the_newcomer_once
     # Whichever the journal wrote first, the newcomer is leased to this executor exactly once.
     assert [stored.leased, handed == HandedOn(newcomer.id)].count(True) == 1
     assert await journal.claim("other", lease_seconds=30, limit=10) == []
+
+
+def ahead(signal: NewSignal, owner: str = "here") -> NewSignal:
+    """Asking to start the signal even behind others of its lane (a plugin with lookups)."""
+    return asking(signal, Lease(owner, 30, starting=signal.id, joins_lane=True, ahead=True))
+
+
+async def test_a_receipt_behind_the_lanes_own_leases_is_leased_with_its_attempt(
+    journal: SignalJournal,
+) -> None:
+    first, second, third = (ahead(queued_signal()) for _ in range(3))
+    stored = [await journal.record(signal) for signal in (first, second, third)]
+    assert [(s.leased, s.attempt) for s in stored] == [(True, 1), (True, 1), (True, 1)]
+    # Opened in the receipt's transaction: executing, so a restart asks the broker first.
+    assert await state(journal, third.id) == (SignalStatus.EXECUTING, [None])
+    assert await journal.claim("other", lease_seconds=30, limit=10) == []
+    # The lane's head is its oldest leased signal, whoever claims it after a restart.
+    (claimed,) = await journal.claim("here", lease_seconds=30, limit=10)
+    assert claimed.id == first.id
+
+
+async def test_a_receipt_behind_a_lane_its_owner_holds_without_lookups_opens_no_attempt(
+    journal: SignalJournal,
+) -> None:
+    first, second = (asking(signal, Lease("here", 30, starting=signal.id, joins_lane=True))
+                     for signal in (queued_signal(), queued_signal()))
+    assert (await journal.record(first)).attempt == 1
+    stored = await journal.record(second)
+    assert (stored.leased, stored.attempt) == (True, None)
+    assert await state(journal, second.id) == (SignalStatus.QUEUED, [])
+
+
+async def test_a_receipt_into_a_lane_another_owner_holds_is_not_leased(
+    journal: SignalJournal,
+) -> None:
+    assert (await journal.record(ahead(queued_signal(), owner="other"))).leased
+    stored = await journal.record(ahead(queued_signal()))
+    assert (stored.leased, stored.attempt) == (False, None)
+
+
+async def test_a_receipt_behind_an_unleased_pending_signal_is_not_leased(
+    journal: SignalJournal,
+) -> None:
+    assert (await journal.record(ahead(queued_signal()))).leased
+    assert not (await journal.record(queued_signal())).leased  # stored without asking
+    stored = await journal.record(ahead(queued_signal()))
+    assert (stored.leased, stored.attempt) == (False, None)
+
+
+async def test_a_receipt_behind_an_expired_lease_of_its_owner_is_not_leased(
+    journal: SignalJournal, journal_url: str,
+) -> None:
+    first = ahead(queued_signal())
+    await journal.record(first)
+    lease_elsewhere(journal_url, first.id, "here")  # ours still, then let it lapse
+    if journal_url.startswith("sqlite:///"):
+        with sqlite3.connect(journal_url.removeprefix("sqlite:///")) as other:
+            other.execute("UPDATE signals SET lease_until = 0 WHERE id = ?", (first.id,))
+    else:
+        with connect(journal_url) as other:
+            other.execute("UPDATE signals SET lease_until = 0 WHERE id = %s", (first.id,))
+    assert not (await journal.record(ahead(queued_signal()))).leased
+
+
+async def test_no_more_than_lane_ahead_signals_of_a_lane_are_leased_at_receipt(
+    journal: SignalJournal,
+) -> None:
+    stored = [await journal.record(ahead(queued_signal())) for _ in range(LANE_AHEAD + 2)]
+    assert [s.leased for s in stored] == [True] * LANE_AHEAD + [False, False]
+    assert all(s.attempt == 1 for s in stored[:LANE_AHEAD])
+
+
+async def test_receipts_of_one_lane_in_one_batch_are_leased_in_turn(
+    journal: SignalJournal,
+) -> None:
+    signals = [ahead(queued_signal()) for _ in range(5)]
+    stored = await asyncio.gather(*(journal.record(signal) for signal in signals))
+    assert [(s.leased, s.attempt) for s in stored] == [(True, 1)] * 5
+    (claimed,) = await journal.claim("here", lease_seconds=30, limit=10)
+    assert claimed.id == signals[0].id
+
+
+async def test_a_head_leased_at_receipt_is_not_handed_on_again(journal: SignalJournal) -> None:
+    first = asking(queued_signal())
+    second = asking(queued_signal(), Lease("here", 30, joins_lane=True))
+    await journal.record(first)
+    assert (await journal.record(second)).leased
+    assert await finish(journal, first.id) is None  # its executor runs it from its lane
