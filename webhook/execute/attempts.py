@@ -88,6 +88,7 @@ class AttemptRunner:
         kill_switch: KillSwitch | None = None,
         limits: DeliveryLimits | None = None,
         starts_next: Callable[[str, str], str | None] | None = None,
+        settled: Callable[[ExecutionJob], bool] | None = None,
     ) -> None:
         self._journal = journal
         self._registry = registry
@@ -104,6 +105,9 @@ class AttemptRunner:
         self._starts_next = starts_next
         """(plugin, symbol) -> the signal the executor would run next in that lane from memory
         and may start now, whose attempt the hand-on then opens (`Lease.starting`)."""
+        self._settled = settled
+        """Told that a job's final status is decided, before that status is committed: True
+        when its lane's next job was started from memory then (no hand-on is needed)."""
         self._handed: dict[str, HandedOn] = {}
         self.unsent: dict[str, int] = {}
         """Signal -> the attempt opened ahead of its send (`ExecutionJob.attempt`), until the
@@ -317,9 +321,13 @@ class AttemptRunner:
         error: str | None = None,
     ) -> None:
         started = self._attempt_started.pop((job.signal_id, number), None)
+        final = status not in PENDING
+        # Settled at the broker: the lane's next job may be sent now. Its task first runs once
+        # this one waits below, by when this write is queued ahead of any write of the next.
+        continued = final and self._settled is not None and self._settled(job)
         # A lane whose plugin is held back by its breaker hands nothing on: its signals wait
         # in the journal, not in running tasks.
-        hand_on = (self.hand_on if status not in PENDING
+        hand_on = (self.hand_on if final and not continued
                    and self._breakers.state(job.plugin) is BreakerState.CLOSED else None)
         if hand_on is not None and self._starts_next is not None:
             starting = self._starts_next(job.plugin, job.order.symbol)

@@ -9,7 +9,11 @@ leased to this executor in the transaction that stores it (`Executor.lease_for`)
 once from the job in memory; when a signal ends, the same transaction that records its final
 status leases the lane's next signal to this executor (the journal's hand-on), which runs next.
 When the signal can be sent at once, either transaction also opens its first attempt
-(`Lease.starting`), so that its send follows that commit with no other.
+(`Lease.starting`), so that its send follows that commit with no other. A signal stored into a
+lane this executor runs is leased to it too and waits behind the running one, with its attempt
+opened when the plugin can look orders up by client order id; it is sent as soon as the one
+before is settled at the broker, not once that one's final status is committed
+(`webhook.execute.lanes` says why that keeps exactly once).
 Everything else is claimed from the journal (`SignalJournal.claim`): signals stored without a
 lease, what other receivers stored, and what a stopped or crashed executor left behind (a slow
 poll looks). The journal stays the truth: every attempt starts only while the lease is held,
@@ -27,11 +31,13 @@ What it remembers of the signals handed to it, and how little a backlog costs, i
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import dataclasses
 import functools
 import logging
 import socket
+import time
 from collections import deque
 
 from plugins.registry import PluginRegistry
@@ -40,6 +46,7 @@ from webhook.execute.attempts import AttemptRunner, ExecutionJob
 from webhook.execute.breaker import BreakerState, CircuitBreakers
 from webhook.execute.deadlines import DeliveryLimits
 from webhook.execute.kill_switch import KillSwitch
+from webhook.execute.lanes import HeldLanes, Lane, lane_of
 from webhook.execute.received import ReceivedSignals
 from webhook.execute.settings import ExecutionSettings
 from webhook.journal import HandedOn, Lease, SignalJournal
@@ -70,10 +77,12 @@ class Executor:
             failures=settings.breaker_failures, cooldown=settings.breaker_cooldown
         )
         self._kill_switch = kill_switch
+        self._registry = registry
         self._runner = AttemptRunner(
             journal, registry, settings, self.breakers,
             owner=self.owner, events=events, kill_switch=kill_switch,
             limits=limits or DeliveryLimits(settings), starts_next=self._next_to_start,
+            settled=self._settled,
         )
         self.journal_trouble: str | None = None
         """Why the last claim or renewal could not reach the journal; None once it answers."""
@@ -81,7 +90,18 @@ class Executor:
         self._reading: dict[str, tuple[HandedOn, asyncio.Task[None]]] = {}
         """Signals handed on to this executor whose job is read back from the journal."""
         self._running: dict[str, asyncio.Task[HandedOn | None]] = {}
-        self._running_lanes: set[tuple[str, str]] = set()
+        self._settled_ids: set[str] = set()
+        """Of `_running`, the jobs settled at the broker whose final status is being written."""
+        self._lanes = HeldLanes()
+        self._giving_back: dict[str, asyncio.Task[None]] = {}
+        """Jobs that waited behind a lane's job that ended unsettled, being given back."""
+        self._stalled: dict[Lane, float] = {}
+        """Lanes whose job ended unsettled (still pending under this executor's lease) -> when
+        that lease lapses: until a claim runs it again, a job leased behind it is given back,
+        not run ahead of it."""
+        self._returning: collections.Counter[Lane] = collections.Counter()
+        """Lanes with jobs being given back: until that is committed, a job leased behind them
+        is given back too (it must not overtake them)."""
         self._running_plugins: dict[str, str] = {}
         self._ready: deque[ExecutionJob] = deque()
         """Leased jobs waiting for a free slot (at most `concurrency` run at once)."""
@@ -116,14 +136,21 @@ class Executor:
         With `starting` (the signal's id) the lease also asks for its first attempt to be
         opened in the same transaction, so that its send needs no commit of its own: only while
         a slot is free (it is sent at once), the plugin's breaker is closed and the kill switch
-        is released. Else it is opened before the send, as for every other attempt."""
+        is released. Else it is opened before the send, as for every other attempt.
+
+        The lease may also be taken behind signals of the lane that this executor holds
+        (`Lease.joins_lane`: it waits in `HeldLanes`), with its attempt opened then only when
+        the plugin can look orders up by client order id (`Lease.ahead`)."""
         if (not self._settings.enabled or self._stopping
                 or plugin in self.breakers.waiting_plugins()):
             return None
         busy = len(self._running) + len(self._ready)
         if busy >= self._settings.concurrency or not self._may_start(plugin):
             starting = None
-        return Lease(self.owner, self._settings.lease_seconds, starting=starting)
+        declared = self._registry.capabilities(plugin) if plugin in self._registry else None
+        return Lease(self.owner, self._settings.lease_seconds, starting=starting,
+                     joins_lane=True, ahead=declared is not None and declared.client_order_ids
+                     and declared.lookup_by_client_order_id)
 
     def _may_start(self, plugin: str) -> bool:
         """Whether a signal of `plugin` would be sent as soon as it runs: nothing to wait for
@@ -151,9 +178,9 @@ class Executor:
         if self._settings.enabled and not self._stopping:
             self._received.add(job)
             if job.leased:
-                self._launch(job)
+                self._start_leased(job)
                 return
-            if (job.plugin, job.order.symbol) not in self._running_lanes:
+            if not self._lanes.holds(lane_of(job)):
                 self._wakeup.set()
 
     async def start(self) -> None:
@@ -190,6 +217,10 @@ class Executor:
             await asyncio.gather(*unfinished, return_exceptions=True)
         unsent |= {signal_id: self._runner.unsent.pop(signal_id)
                    for signal_id in left if signal_id in self._runner.unsent}
+        waited = self._lanes.drain()  # leased behind a lane's running job, never started
+        left += [job.signal_id for job in waited]
+        unsent |= {job.signal_id: job.attempt for job in waited if job.attempt is not None}
+        await asyncio.gather(*self._giving_back.values(), return_exceptions=True)
         left += self._orphaned
         unsent |= {signal_id: number for signal_id, number in self._orphaned.items()
                    if number is not None}
@@ -240,6 +271,7 @@ class Executor:
             # signal ends (or once read back), not taken here as if it had been interrupted.
             if (record.id in self._running or record.id in waiting
                     or record.id in self._runner.unsent or record.id in self._reading
+                    or self._lanes.waits(record.id) or record.id in self._giving_back
                     or len(self._running) >= self._settings.concurrency):
                 continue
             self._received.awaiting_claim.discard(record.id)
@@ -259,28 +291,57 @@ class Executor:
             if signal_id not in pending and signal_id in self._received.awaiting_claim:
                 self._received.forget(signal_id)
 
-    def _launch(self, job: ExecutionJob) -> None:
-        """Run a job whose lease this executor holds, or queue it for the next free slot."""
-        if len(self._running) >= self._settings.concurrency:
+    def _start_leased(self, job: ExecutionJob) -> None:
+        """Run a job whose lease this executor holds, or queue it behind its lane's job."""
+        lane = lane_of(job)
+        if self._returning[lane] or self._stalled.get(lane, 0.0) > time.monotonic():
+            self._give_back([job])
+        elif self._lanes.holds(lane):
+            self._lanes.wait(job)
+        else:
+            self._launch(job)
+
+    def _launch(self, job: ExecutionJob, *, lane_turn: bool = False) -> None:
+        """Run a job whose lease this executor holds, or queue it for the next free slot (not
+        a lane's next job, which takes the slot of the one before)."""
+        lane = lane_of(job)
+        self._lanes.hold(lane)
+        self._stalled.pop(lane, None)  # a claim runs a stalled lane's head again
+        if not lane_turn and len(self._running) >= self._settings.concurrency:
             self._ready.append(job)
             return
         task = asyncio.create_task(self._run(job), name=f"signal {job.signal_id}")
         self._running[job.signal_id] = task
         self._running_plugins[job.signal_id] = job.plugin
-        self._running_lanes.add((job.plugin, job.order.symbol))
         task.add_done_callback(functools.partial(self._done, job))
+
+    def _settled(self, job: ExecutionJob) -> bool:
+        """The job's final status is decided (and about to be written): run its lane's next
+        job now, if one waits here; True when it did."""
+        self._settled_ids.add(job.signal_id)
+        if self._stopping:
+            return False
+        next_job = self._lanes.next(lane_of(job))
+        if next_job is None:
+            return False
+        self._launch(next_job, lane_turn=True)
+        return True
 
     def _done(self, job: ExecutionJob, task: asyncio.Task[HandedOn | None]) -> None:
         signal_id = job.signal_id
         self._running.pop(signal_id, None)
         self._running_plugins.pop(signal_id, None)
-        self._running_lanes.discard((job.plugin, job.order.symbol))
+        settled = signal_id in self._settled_ids
+        self._settled_ids.discard(signal_id)
         self._received.forget(signal_id)
         handed = None if task.cancelled() else task.result()
         if self._stopping:
             if handed is not None:
                 self._orphaned[handed.signal_id] = handed.attempt
             return
+        if not settled:  # ended pending: what waited behind it must not overtake it
+            self._stalled[lane_of(job)] = time.monotonic() + self._settings.lease_seconds
+            self._give_back(self._lanes.release(lane_of(job)))
         self._runner.unsent.pop(signal_id, None)
         if self._ready:
             self._launch(self._ready.popleft())
@@ -288,7 +349,7 @@ class Executor:
         next_job = None if handed is None else self._received.take_job(handed.signal_id)
         if handed is not None and next_job is not None and handed.signal_id not in self._running:
             awaiting.discard(next_job.signal_id)
-            self._launch(dataclasses.replace(next_job, leased=True, attempt=handed.attempt))
+            self._start_leased(dataclasses.replace(next_job, leased=True, attempt=handed.attempt))
         elif (handed is not None and handed.signal_id in awaiting
               and handed.signal_id not in self._reading):
             awaiting.discard(handed.signal_id)
@@ -297,8 +358,10 @@ class Executor:
         elif handed is not None and self._runner.unsent.pop(handed.signal_id, None) is not None:
             # Forgotten meanwhile: claimed, it is taken as interrupted (the broker is asked).
             self._wakeup.set()
-        elif handed is not None or awaiting or not self._journal.hands_on:
-            self._wakeup.set()  # the next signal of its lane, leased or not, is claimed now
+        elif handed is not None or awaiting or not self._journal.hands_on or not job.leased:
+            # The next signal of its lane, leased or not, is claimed now; after a claimed one
+            # too, since what a stopped executor leased at receipt is handed on to no one.
+            self._wakeup.set()
 
     async def _launch_from_journal(self, handed: HandedOn) -> None:
         """Run a signal received here and handed on to this executor whose job was not kept
@@ -319,7 +382,33 @@ class Executor:
             job = ExecutionJob.of(record, leased=True, attempt=handed.attempt)
             if handed.attempt is not None:  # executing only by the attempt opened with it
                 job = dataclasses.replace(job, resumed=False)
-            self._launch(job)
+            self._start_leased(job)
+
+    def _give_back(self, jobs: list[ExecutionJob]) -> None:
+        """Withdraw the attempts opened for these leased jobs and release their leases, so that
+        claims run them after the pending job they waited behind."""
+        if not jobs:
+            return
+        task = asyncio.create_task(self._return_to_journal(jobs), name="give leases back")
+        for job in jobs:
+            self._received.forget(job.signal_id)
+            self._giving_back[job.signal_id] = task
+            self._returning[lane_of(job)] += 1
+
+    async def _return_to_journal(self, jobs: list[ExecutionJob]) -> None:
+        unsent = {job.signal_id: job.attempt for job in jobs if job.attempt is not None}
+        try:
+            if unsent:
+                await self._journal.withdraw_attempts(unsent)
+            await self._journal.release(self.owner, [job.signal_id for job in jobs])
+        except JournalError as exc:  # their leases lapse; a claim asks the broker first
+            logger.warning("cannot give back the signals of a stopped lane: %s", exc)
+        finally:
+            for job in jobs:
+                self._giving_back.pop(job.signal_id, None)
+                self._returning[lane_of(job)] -= 1
+            self._returning += collections.Counter()  # drops the lanes at zero
+            self._wakeup.set()
 
     async def _run(self, job: ExecutionJob) -> HandedOn | None:
         """Run one signal; the id of its lane's next signal when the journal handed it on."""
@@ -340,7 +429,8 @@ class Executor:
         interval = self._settings.lease_seconds / 3
         while True:
             await asyncio.sleep(interval)
-            held = [*self._running, *(job.signal_id for job in self._ready)]
+            held = [*self._running, *(job.signal_id for job in self._ready),
+                    *self._lanes.waiting_ids()]
             if not held:
                 continue
             try:

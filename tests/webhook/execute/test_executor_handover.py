@@ -18,7 +18,14 @@ from tests.webhook.journal.journal_helpers import queued_signal
 from webhook.execute import received as received_module
 from webhook.execute.executor import ExecutionJob, Executor
 from webhook.execute.kill_switch import KillSwitch
-from webhook.journal import Lease, NewSignal, SignalRecord, SignalStatus, SqliteJournal
+from webhook.journal import (
+    Lease,
+    NewSignal,
+    SignalRecord,
+    SignalStatus,
+    SqliteJournal,
+    sqlite_lanes,
+)
 
 pytestmark = pytest.mark.anyio
 QUIET = FAST.model_copy(update={"poll_interval": 60})
@@ -82,6 +89,14 @@ async def test_signals_leased_as_stored_run_without_a_claim(journal: CountingJou
     assert journal.claims == 1
 
 
+@pytest.fixture
+def hand_on_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lease at receipt into empty lanes only, as past `LANE_AHEAD` signals of a lane: what is
+    stored behind its running signal is handed on by the journal as each ends."""
+    monkeypatch.setattr(sqlite_lanes, "LANE_AHEAD", 1)
+
+
+@pytest.mark.usefixtures("hand_on_only")
 async def test_a_lane_runs_in_arrival_order_handed_on_without_claims(
     journal: CountingJournal,
 ) -> None:
@@ -250,6 +265,7 @@ async def test_a_started_signal_whose_executor_vanished_is_looked_up_before_it_i
     assert broker.lookups == ["BTC/USDT"]
 
 
+@pytest.mark.usefixtures("hand_on_only")
 async def test_a_backlog_past_the_jobs_held_runs_in_order_read_back_from_the_journal(
     journal: CountingJournal, monkeypatch: pytest.MonkeyPatch,
 ) -> None:

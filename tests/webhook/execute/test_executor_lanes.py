@@ -1,0 +1,189 @@
+"""A lane's signals stored while its executor runs it: leased at receipt, waiting in memory
+behind the running one, and each sent as soon as the one before is settled at the broker, not
+once its final status is committed."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from plugins.orders import ExecutionResult
+from tests.webhook.execute.test_executor import FAST, BlindBroker, BrokerStandIn, settle, started
+from tests.webhook.execute.test_executor_handover import QUIET, CountingJournal, store_and_submit
+from tests.webhook.journal.journal_helpers import queued_signal
+from webhook.execute.executor import ExecutionJob
+from webhook.journal import HandedOn, Lease, SignalStatus
+from webhook.journal.records import PENDING
+
+pytestmark = pytest.mark.anyio
+
+
+class HeldFinishes(CountingJournal):
+    """A journal whose final statuses are committed only once `commits` is set."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.commits = asyncio.Event()
+        self.starts = 0
+
+    async def finish_attempt(self, signal_id: str, number: int, *, outcome: str,
+                             status: SignalStatus, result: ExecutionResult | None = None,
+                             error: str | None = None,
+                             hand_on: Lease | None = None) -> HandedOn | None:
+        if status not in PENDING:
+            await self.commits.wait()
+        return await super().finish_attempt(signal_id, number, outcome=outcome, status=status,
+                                            result=result, error=error, hand_on=hand_on)
+
+
+@pytest.fixture
+async def journal(tmp_path: Path) -> AsyncIterator[HeldFinishes]:
+    store = HeldFinishes(tmp_path / "journal.db")
+    store.commits.set()
+    await store.open()
+    yield store
+    store.commits.set()
+    await store.close()
+
+
+async def wait_for(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 3.0
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        await asyncio.sleep(0.005)
+
+
+def lease_until(path: Path, signal_id: str) -> float | None:
+    with sqlite3.connect(path) as connection:
+        (until,) = connection.execute(
+            "SELECT lease_until FROM signals WHERE id = ?", (signal_id,)).fetchone()
+    return None if until is None else float(until)
+
+
+def lease_elsewhere(path: Path, signal_id: str, owner: str, seconds: float) -> None:
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE signals SET lease_owner = ?, lease_until = ? WHERE id = ?",
+                           (owner, time.time() + seconds, signal_id))
+
+
+async def test_the_next_signal_is_sent_before_the_previous_final_status_is_committed(
+    journal: HeldFinishes,
+) -> None:
+    broker = BrokerStandIn()
+    broker.gate = asyncio.Event()  # all three stored while the first is at the broker
+    executor = await started(journal, broker, QUIET)
+    try:
+        lane = [queued_signal("BTC/USDT") for _ in range(3)]
+        leased = [await store_and_submit(journal, executor, "paper", s) for s in lane]
+        journal.commits.clear()
+        broker.gate.set()
+        await wait_for(lambda: len(broker.calls) == 3)
+        # Every order reached the broker, in arrival order, while no final status is on disk.
+        pending = [await journal.get(s.id) for s in lane]
+        journal.commits.set()
+        records = await settle(journal, executor, [s.id for s in lane])
+    finally:
+        journal.commits.set()
+        await executor.stop(grace=1)
+    assert leased == [True, True, True]
+    assert broker.calls == [s.id for s in lane]
+    assert [r.status for r in pending if r is not None] == [SignalStatus.EXECUTING] * 3
+    assert {r.status for r in records} == {SignalStatus.FILLED}
+    assert journal.starts == 0  # each attempt was opened with its receipt
+
+
+async def test_a_plugin_without_lookups_gets_the_lease_without_an_attempt_ahead(
+    journal: HeldFinishes,
+) -> None:
+    broker = BlindBroker()
+    broker.gate = asyncio.Event()
+    executor = await started(journal, broker, QUIET)
+    try:
+        lane = [queued_signal("BTC/USDT") for _ in range(3)]
+        leased = [await store_and_submit(journal, executor, "paper", s) for s in lane]
+        behind = [await journal.get(s.id) for s in lane[1:]]
+        broker.gate.set()
+        records = await settle(journal, executor, [s.id for s in lane])
+    finally:
+        await executor.stop(grace=1)
+    assert leased == [True, True, True]
+    assert [(r.status, r.attempts) for r in behind if r is not None] == [
+        (SignalStatus.QUEUED, [])] * 2
+    assert journal.starts == 2  # opened before each send instead
+    assert broker.calls == [s.id for s in lane]
+    assert {r.status for r in records} == {SignalStatus.FILLED}
+
+
+async def test_leases_of_signals_waiting_in_a_lane_are_renewed(
+    journal: HeldFinishes, tmp_path: Path,
+) -> None:
+    broker = BrokerStandIn()
+    broker.gate = asyncio.Event()
+    executor = await started(journal, broker, QUIET.model_copy(update={"lease_seconds": 1}))
+    try:
+        first, waiting = queued_signal(), queued_signal()
+        for signal in (first, waiting):
+            await store_and_submit(journal, executor, "paper", signal)
+        await asyncio.sleep(1.5)  # past the lease taken at receipt
+        until = lease_until(tmp_path / "journal.db", waiting.id)
+        broker.gate.set()
+        await settle(journal, executor, [first.id, waiting.id])
+    finally:
+        await executor.stop(grace=1)
+    assert until is not None and until > time.time() - 0.5
+
+
+async def test_a_stop_gives_back_the_signals_waiting_in_a_lane_and_they_run_after_restart(
+    journal: HeldFinishes,
+) -> None:
+    broker = BrokerStandIn(delay=0.2)
+    executor = await started(journal, broker, QUIET)
+    lane = [queued_signal("BTC/USDT") for _ in range(3)]
+    for signal in lane:
+        await store_and_submit(journal, executor, "paper", signal)
+    opened = [await journal.get(s.id) for s in lane[1:]]
+    await executor.stop(grace=1)  # the first ends at the broker meanwhile; the rest wait
+    given_back = [await journal.get(s.id) for s in lane[1:]]
+    claimable = await journal.claim("another", lease_seconds=30, limit=10)
+    await journal.release("another", [record.id for record in claimable])
+    restarted = await started(journal, broker, FAST)
+    try:
+        records = await settle(journal, restarted, [s.id for s in lane])
+    finally:
+        await restarted.stop(grace=1)
+    assert [(r.status, len(r.attempts)) for r in opened if r is not None] == [
+        (SignalStatus.EXECUTING, 1)] * 2
+    assert [(r.status, r.attempts) for r in given_back if r is not None] == [
+        (SignalStatus.QUEUED, [])] * 2
+    assert [record.id for record in claimable] == [lane[1].id]  # no lease held any more
+    assert broker.calls == [s.id for s in lane]
+    assert {r.status for r in records} == {SignalStatus.FILLED}
+
+
+async def test_signals_behind_one_that_ends_unsettled_wait_for_it_in_the_journal(
+    journal: HeldFinishes, tmp_path: Path,
+) -> None:
+    broker = BrokerStandIn()
+    executor = await started(journal, broker, FAST.model_copy(update={"poll_interval": 0.05}))
+    try:
+        head, *behind = (queued_signal("BTC/USDT") for _ in range(3))
+        stored = [await journal.record(signal.model_copy(update={
+            "lease": executor.lease_for("paper", starting=signal.id if signal in behind else None)
+        })) for signal in (head, *behind)]
+        # Another executor takes the head before its send: it ends here unsettled, pending.
+        lease_elsewhere(tmp_path / "journal.db", head.id, "other", seconds=0.3)
+        for signal, answer in zip((head, *behind), stored, strict=True):
+            executor.submit(ExecutionJob.of(signal, leased=answer.leased, attempt=answer.attempt))
+        records = await settle(journal, executor, [head.id, *(s.id for s in behind)])
+    finally:
+        await executor.stop(grace=1)
+    assert [s.leased for s in stored] == [True, True, True]
+    assert broker.calls == [head.id, *(s.id for s in behind)]  # none overtook the head
+    assert {r.status for r in records} == {SignalStatus.FILLED}
+    assert [[a.outcome for a in r.attempts] for r in records[1:]] == [["result"]] * 2
