@@ -108,6 +108,9 @@ class Executor:
         self._orphaned: dict[str, int | None] = {}
         """Signals handed on to this executor while it stops (with the attempt opened for
         each, if any): their attempts are withdrawn and their leases given back."""
+        self._lanes_joinable = False
+        """Whether a receipt may be leased behind this executor's signals of its lane: once
+        the leases its name held before this run (none of them in memory) are given up."""
         self._wakeup = asyncio.Event()
         self._loops: list[asyncio.Task[None]] = []
         self._stopping = False
@@ -149,8 +152,8 @@ class Executor:
             starting = None
         declared = self._registry.capabilities(plugin) if plugin in self._registry else None
         return Lease(self.owner, self._settings.lease_seconds, starting=starting,
-                     joins_lane=True, ahead=declared is not None and declared.client_order_ids
-                     and declared.lookup_by_client_order_id)
+                     joins_lane=self._lanes_joinable, ahead=declared is not None
+                     and declared.client_order_ids and declared.lookup_by_client_order_id)
 
     def _may_start(self, plugin: str) -> bool:
         """Whether a signal of `plugin` would be sent as soon as it runs: nothing to wait for
@@ -240,6 +243,9 @@ class Executor:
         while not self._stopping:
             self._wakeup.clear()
             try:
+                if not self._lanes_joinable:
+                    await self._journal.release_all(self.owner)  # claimed back in order below
+                    self._lanes_joinable = True
                 await self._claim_once()
             except JournalError as exc:
                 if self.journal_trouble is None:

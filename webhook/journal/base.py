@@ -110,6 +110,12 @@ class SignalJournal(ExitPlanStore, ABC):
     async def release(self, owner: str, signal_ids: Collection[str]) -> None:
         """Give these leases up (on shutdown), leaving the signals' statuses as they are."""
 
+    @abstractmethod
+    async def release_all(self, owner: str) -> None:
+        """Give up every lease `owner` holds, leaving the signals' statuses as they are: as an
+        executor of that name starts, what its previous run leased is in no one's memory, so a
+        receipt must not be leased behind it (`Lease.joins_lane`); claims take it in order."""
+
     async def withdraw_attempts(self, unsent: Mapping[str, int]) -> None:
         """Undo attempts opened ahead of a send that was never made (signal id -> attempt
         number, see `Lease.starting`; the executor stopped first): each unfinished one is

@@ -39,6 +39,7 @@ from webhook.journal.postgres_schema import (
     LANE_ORDERS,
     NOW,
     PENDING_AMONG,
+    PENDING_SQL,
     advisory_lock,
     attempts_of,
     migrate,
@@ -217,6 +218,12 @@ class PostgresJournal(PostgresExitPlans, SignalJournal):
                 "WHERE id = ANY(%s::text[]) AND lease_owner = %s",
                 (list(signal_ids), owner),
             )
+
+    async def release_all(self, owner: str) -> None:
+        async with self._connection() as connection:
+            await connection.execute(
+                f"UPDATE signals SET lease_owner = NULL, lease_until = NULL "  # noqa: S608
+                f"WHERE {PENDING_SQL} AND lease_owner = %s", (owner,))
 
     async def withdraw_attempts(self, unsent: Mapping[str, int]) -> None:
         if unsent:

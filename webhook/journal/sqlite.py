@@ -278,6 +278,12 @@ class SqliteJournal(SqliteExitPlans, SignalJournal):
         if ids:
             await self._writer.run(give_up)
 
+    async def release_all(self, owner: str) -> None:
+        def give_up(connection: sqlite3.Connection) -> None:
+            connection.execute(lanes.RELEASE_ALL, (owner,))
+
+        await self._writer.run(give_up)
+
     async def withdraw_attempts(self, unsent: Mapping[str, int]) -> None:
         withdrawn = list(unsent.items())
 

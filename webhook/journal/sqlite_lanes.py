@@ -47,6 +47,10 @@ WHERE {_PENDING_SQL} AND lease_owner IS NOT NULL AND lease_until >= ? AND lease_
 AND plugin = ? AND symbol = ? LIMIT 1
 """  # noqa: S608 - constant text
 _LEASE = "UPDATE signals SET lease_owner = ?, lease_until = ? WHERE id = ?"
+RELEASE_ALL = f"""
+UPDATE signals INDEXED BY signals_leased SET lease_owner = NULL, lease_until = NULL
+WHERE {_PENDING_SQL} AND lease_owner IS NOT NULL AND lease_owner = ?
+"""  # noqa: S608 - constant text
 
 
 def oldest_pending_by_lane(

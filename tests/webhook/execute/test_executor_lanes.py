@@ -16,7 +16,8 @@ from plugins.orders import ExecutionResult
 from tests.webhook.execute.test_executor import FAST, BlindBroker, BrokerStandIn, settle, started
 from tests.webhook.execute.test_executor_handover import QUIET, CountingJournal, store_and_submit
 from tests.webhook.journal.journal_helpers import queued_signal
-from webhook.execute.executor import ExecutionJob
+from webhook.execute.executor import ExecutionJob, Executor
+from webhook.execute.settings import ExecutionSettings
 from webhook.journal import HandedOn, Lease, SignalStatus
 from webhook.journal.records import PENDING
 
@@ -45,10 +46,21 @@ class HeldFinishes(CountingJournal):
 async def journal(tmp_path: Path) -> AsyncIterator[HeldFinishes]:
     store = HeldFinishes(tmp_path / "journal.db")
     store.commits.set()
+    store.claimed = asyncio.Event()
     await store.open()
     yield store
     store.commits.set()
     await store.close()
+
+
+async def running(journal: HeldFinishes, broker: BrokerStandIn,
+                  settings: ExecutionSettings) -> Executor:
+    """A started executor, once its first claim round gave up what its name held before (a
+    receipt may join its lanes from then on)."""
+    journal.claimed.clear()
+    executor = await started(journal, broker, settings)
+    await journal.claimed.wait()
+    return executor
 
 
 async def wait_for(condition: Callable[[], bool]) -> None:
@@ -77,7 +89,7 @@ async def test_the_next_signal_is_sent_before_the_previous_final_status_is_commi
 ) -> None:
     broker = BrokerStandIn()
     broker.gate = asyncio.Event()  # all three stored while the first is at the broker
-    executor = await started(journal, broker, QUIET)
+    executor = await running(journal, broker, QUIET)
     try:
         lane = [queued_signal("BTC/USDT") for _ in range(3)]
         leased = [await store_and_submit(journal, executor, "paper", s) for s in lane]
@@ -103,7 +115,7 @@ async def test_a_plugin_without_lookups_gets_the_lease_without_an_attempt_ahead(
 ) -> None:
     broker = BlindBroker()
     broker.gate = asyncio.Event()
-    executor = await started(journal, broker, QUIET)
+    executor = await running(journal, broker, QUIET)
     try:
         lane = [queued_signal("BTC/USDT") for _ in range(3)]
         leased = [await store_and_submit(journal, executor, "paper", s) for s in lane]
@@ -125,7 +137,7 @@ async def test_leases_of_signals_waiting_in_a_lane_are_renewed(
 ) -> None:
     broker = BrokerStandIn()
     broker.gate = asyncio.Event()
-    executor = await started(journal, broker, QUIET.model_copy(update={"lease_seconds": 1}))
+    executor = await running(journal, broker, QUIET.model_copy(update={"lease_seconds": 1}))
     try:
         first, waiting = queued_signal(), queued_signal()
         for signal in (first, waiting):
@@ -143,7 +155,7 @@ async def test_a_stop_gives_back_the_signals_waiting_in_a_lane_and_they_run_afte
     journal: HeldFinishes,
 ) -> None:
     broker = BrokerStandIn(delay=0.2)
-    executor = await started(journal, broker, QUIET)
+    executor = await running(journal, broker, QUIET)
     lane = [queued_signal("BTC/USDT") for _ in range(3)]
     for signal in lane:
         await store_and_submit(journal, executor, "paper", signal)
@@ -152,7 +164,7 @@ async def test_a_stop_gives_back_the_signals_waiting_in_a_lane_and_they_run_afte
     given_back = [await journal.get(s.id) for s in lane[1:]]
     claimable = await journal.claim("another", lease_seconds=30, limit=10)
     await journal.release("another", [record.id for record in claimable])
-    restarted = await started(journal, broker, FAST)
+    restarted = await running(journal, broker, FAST)
     try:
         records = await settle(journal, restarted, [s.id for s in lane])
     finally:
@@ -170,7 +182,7 @@ async def test_signals_behind_one_that_ends_unsettled_wait_for_it_in_the_journal
     journal: HeldFinishes, tmp_path: Path,
 ) -> None:
     broker = BrokerStandIn()
-    executor = await started(journal, broker, FAST.model_copy(update={"poll_interval": 0.05}))
+    executor = await running(journal, broker, FAST.model_copy(update={"poll_interval": 0.05}))
     try:
         head, *behind = (queued_signal("BTC/USDT") for _ in range(3))
         stored = [await journal.record(signal.model_copy(update={
@@ -187,3 +199,21 @@ async def test_signals_behind_one_that_ends_unsettled_wait_for_it_in_the_journal
     assert broker.calls == [head.id, *(s.id for s in behind)]  # none overtook the head
     assert {r.status for r in records} == {SignalStatus.FILLED}
     assert [[a.outcome for a in r.attempts] for r in records[1:]] == [["result"]] * 2
+
+
+async def test_a_restart_under_the_same_name_takes_no_receipt_behind_its_last_runs_leases(
+    journal: HeldFinishes,
+) -> None:
+    earlier = [queued_signal("BTC/USDT") for _ in range(2)]
+    for signal in earlier:  # leased with their attempts by the run that was killed
+        lease = Lease("test", 30, starting=signal.id, joins_lane=True, ahead=True)
+        await journal.record(signal.model_copy(update={"lease": lease}))
+    broker = BrokerStandIn(delay=0.1)
+    executor = await running(journal, broker, QUIET)
+    try:
+        newcomer = queued_signal("BTC/USDT")
+        await store_and_submit(journal, executor, "paper", newcomer)
+        await settle(journal, executor, [*(s.id for s in earlier), newcomer.id])
+    finally:
+        await executor.stop(grace=1)
+    assert broker.calls == [*(s.id for s in earlier), newcomer.id]

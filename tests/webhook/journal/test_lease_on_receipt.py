@@ -282,3 +282,15 @@ async def test_a_head_leased_at_receipt_is_not_handed_on_again(journal: SignalJo
     await journal.record(first)
     assert (await journal.record(second)).leased
     assert await finish(journal, first.id) is None  # its executor runs it from its lane
+
+
+async def test_releasing_all_of_an_owners_leases_frees_its_lanes(journal: SignalJournal) -> None:
+    mine = [ahead(queued_signal()) for _ in range(2)]
+    theirs = ahead(queued_signal("ETH/USDT"), owner="other")
+    for signal in (*mine, theirs):
+        await journal.record(signal)
+    await journal.release_all("here")
+    # Executing still (asked about before any resend), but anyone may claim the head now.
+    claimed = await journal.claim("another", lease_seconds=30, limit=10)
+    assert [(r.id, r.status) for r in claimed] == [(mine[0].id, SignalStatus.EXECUTING)]
+    assert not (await journal.record(ahead(queued_signal()))).leased  # behind an unleased one
