@@ -62,6 +62,12 @@ class PluginCapabilities(BaseModel):
     """`lookup_order` can find an order by our client order id, so the executor's
     reconciliation can settle an unknown outcome, and a resend after a crash cannot duplicate.
     Read (with `client_order_ids`) by `PluginRegistry.lookup_order`."""
+    unsent_orders_not_found: bool = False
+    """With `lookup_by_client_order_id`: a lookup of an id that was never sent answers that
+    the broker holds no such order, soon, rather than waiting and leaving it unknown (as
+    NinjaTrader's file interface must, for want of a way to tell). Only then does the executor
+    open the attempts of a lane's waiting signals as they are stored: after a crash each of
+    them is looked up before it is resent, and an unsent one must come back as not found."""
     partial_fills: bool = False
     """Results may report partially filled orders. Nothing reads it: it is reported to the
     operator through `/api/plugins` only."""

@@ -53,6 +53,7 @@ class MockPlugin(ExecutionPlugin[MockConfig]):
         native_stop_loss_take_profit=True,
         client_order_ids=True,
         lookup_by_client_order_id=True,
+        unsent_orders_not_found=True,
         balance=True,
         positions=True,
         symbol_specs=True,

@@ -10,9 +10,9 @@ once from the job in memory; when a signal ends, the same transaction that recor
 status leases the lane's next signal to this executor (the journal's hand-on), which runs next.
 When the signal can be sent at once, either transaction also opens its first attempt
 (`Lease.starting`), so that its send follows that commit with no other. A signal stored into a
-lane this executor runs is leased to it too and waits behind the running one, with its attempt
-opened when the plugin can look orders up by client order id; it is sent as soon as the one
-before is settled at the broker, not once that one's final status is committed
+lane this executor runs is leased to it too, with its attempt, when the plugin's lookups by
+client order id tell an unsent order, and waits behind the running one; it is sent as soon
+as the one before is settled at the broker, not once that one's final status is committed
 (`webhook.execute.lanes` says why that keeps exactly once).
 Everything else is claimed from the journal (`SignalJournal.claim`): signals stored without a
 lease, what other receivers stored, and what a stopped or crashed executor left behind (a slow
@@ -141,19 +141,31 @@ class Executor:
         a slot is free (it is sent at once), the plugin's breaker is closed and the kill switch
         is released. Else it is opened before the send, as for every other attempt.
 
-        The lease may also be taken behind signals of the lane that this executor holds
-        (`Lease.joins_lane`: it waits in `HeldLanes`), with its attempt opened then only when
-        the plugin can look orders up by client order id (`Lease.ahead`)."""
+        When the plugin can look orders up by client order id and tell an unsent one from one
+        it took, the lease may also be taken behind signals of the lane that this executor
+        holds (`Lease.joins_lane`: it waits in `HeldLanes`), its attempt opened with it
+        (`Lease.ahead`)."""
         if (not self._settings.enabled or self._stopping
                 or plugin in self.breakers.waiting_plugins()):
             return None
         busy = len(self._running) + len(self._ready)
         if busy >= self._settings.concurrency or not self._may_start(plugin):
             starting = None
-        declared = self._registry.capabilities(plugin) if plugin in self._registry else None
+        # A plugin whose lookups cannot tell an unsent order keeps to the hand-on, which opens
+        # each next attempt with the previous final status: leased here without its attempt,
+        # a signal would pay a commit of its own before its send all the same.
+        ahead = self._lanes_joinable and self._opens_ahead(plugin)
         return Lease(self.owner, self._settings.lease_seconds, starting=starting,
-                     joins_lane=self._lanes_joinable, ahead=declared is not None
-                     and declared.client_order_ids and declared.lookup_by_client_order_id)
+                     joins_lane=ahead, ahead=ahead)
+
+    def _opens_ahead(self, plugin: str) -> bool:
+        """Whether a signal of `plugin` waiting in its lane may have its attempt opened as it
+        is stored: only when a lookup after a crash settles it either way, found or not."""
+        if plugin not in self._registry:
+            return False
+        declared = self._registry.capabilities(plugin)
+        return (declared.client_order_ids and declared.lookup_by_client_order_id
+                and declared.unsent_orders_not_found)
 
     def _may_start(self, plugin: str) -> bool:
         """Whether a signal of `plugin` would be sent as soon as it runs: nothing to wait for

@@ -2,13 +2,14 @@
 the leased jobs of each that wait behind it, in the order they were stored.
 
 A lane has at most one job at the broker at a time. A receipt into a lane this executor holds is
-leased to it in the receipt's transaction (`Lease.joins_lane`, at most `LANE_AHEAD` a lane) and
-waits here; the next one runs as soon as the running one is settled at the broker (its final
-status decided), while that status is still being committed. Exactly once still holds: each
-waiting job's attempt was opened (or is opened before its send) in a transaction of its own, so
-every send follows a durable attempt start under a held lease. If the process dies after the
-next send and before the previous final status is on disk, both signals are `executing` with an
-attempt, and a restart asks the broker for each by client order id before anything is sent.
+leased to it in the receipt's transaction with its attempt opened there (`Lease.joins_lane`,
+`Lease.ahead`: at most `LANE_AHEAD` a lane, and only for a plugin whose lookups tell an unsent
+order), and waits here; the next one runs as soon as the running one is settled at the broker
+(its final status decided), while that status is still being committed. Exactly once still
+holds: each waiting job's attempt was opened in its receipt's transaction, so every send follows
+a durable attempt start under a held lease. If the process dies after the next send and before
+the previous final status is on disk, both signals are `executing` with an attempt, and a
+restart asks the broker for each by client order id before anything is sent.
 """
 
 from __future__ import annotations

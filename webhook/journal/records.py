@@ -109,8 +109,8 @@ class Lease:
     ahead: bool = False
     """With `joins_lane`: whether `starting`'s attempt may be opened behind those signals too,
     not only when it heads the lane. Only for a plugin that can be asked for an order by its
-    client order id, since after a crash each such attempt is looked up at the broker before
-    anything is resent."""
+    client order id and answers "not found" for one never sent, since after a crash each such
+    attempt is looked up at the broker before anything is resent."""
 
 
 LANE_AHEAD = 64

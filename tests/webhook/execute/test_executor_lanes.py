@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from plugins.base import PluginCapabilities
 from plugins.orders import ExecutionResult
 from tests.webhook.execute.test_executor import FAST, BlindBroker, BrokerStandIn, settle, started
 from tests.webhook.execute.test_executor_handover import QUIET, CountingJournal, store_and_submit
@@ -22,6 +23,13 @@ from webhook.journal import HandedOn, Lease, SignalStatus
 from webhook.journal.records import PENDING
 
 pytestmark = pytest.mark.anyio
+
+
+class PaperLikeBroker(BrokerStandIn):
+    """Its lookup answers "not found" for an order it was never sent, as the paper account's."""
+
+    capabilities = PluginCapabilities(client_order_ids=True, lookup_by_client_order_id=True,
+                                      unsent_orders_not_found=True)
 
 
 class HeldFinishes(CountingJournal):
@@ -87,7 +95,7 @@ def lease_elsewhere(path: Path, signal_id: str, owner: str, seconds: float) -> N
 async def test_the_next_signal_is_sent_before_the_previous_final_status_is_committed(
     journal: HeldFinishes,
 ) -> None:
-    broker = BrokerStandIn()
+    broker = PaperLikeBroker()
     broker.gate = asyncio.Event()  # all three stored while the first is at the broker
     executor = await running(journal, broker, QUIET)
     try:
@@ -110,10 +118,14 @@ async def test_the_next_signal_is_sent_before_the_previous_final_status_is_commi
     assert journal.starts == 0  # each attempt was opened with its receipt
 
 
-async def test_a_plugin_without_lookups_gets_the_lease_without_an_attempt_ahead(
-    journal: HeldFinishes,
+@pytest.mark.parametrize("broker_type", [BlindBroker, BrokerStandIn])
+async def test_a_plugin_that_cannot_tell_an_unsent_order_keeps_to_the_hand_on(
+    journal: HeldFinishes, broker_type: type[BrokerStandIn],
 ) -> None:
-    broker = BlindBroker()
+    """No lookups at all, or lookups that may leave an unsent order unknown (NinjaTrader's
+    file interface): nothing waits with its attempt open behind the running signal, which a
+    crash would leave for a person to check; each next one is handed on as before."""
+    broker = broker_type()
     broker.gate = asyncio.Event()
     executor = await running(journal, broker, QUIET)
     try:
@@ -124,10 +136,9 @@ async def test_a_plugin_without_lookups_gets_the_lease_without_an_attempt_ahead(
         records = await settle(journal, executor, [s.id for s in lane])
     finally:
         await executor.stop(grace=1)
-    assert leased == [True, True, True]
+    assert leased == [True, False, False]
     assert [(r.status, r.attempts) for r in behind if r is not None] == [
         (SignalStatus.QUEUED, [])] * 2
-    assert journal.starts == 2  # opened before each send instead
     assert broker.calls == [s.id for s in lane]
     assert {r.status for r in records} == {SignalStatus.FILLED}
 
@@ -135,7 +146,7 @@ async def test_a_plugin_without_lookups_gets_the_lease_without_an_attempt_ahead(
 async def test_leases_of_signals_waiting_in_a_lane_are_renewed(
     journal: HeldFinishes, tmp_path: Path,
 ) -> None:
-    broker = BrokerStandIn()
+    broker = PaperLikeBroker()
     broker.gate = asyncio.Event()
     executor = await running(journal, broker, QUIET.model_copy(update={"lease_seconds": 1}))
     try:
@@ -154,7 +165,7 @@ async def test_leases_of_signals_waiting_in_a_lane_are_renewed(
 async def test_a_stop_gives_back_the_signals_waiting_in_a_lane_and_they_run_after_restart(
     journal: HeldFinishes,
 ) -> None:
-    broker = BrokerStandIn(delay=0.2)
+    broker = PaperLikeBroker(delay=0.2)
     executor = await running(journal, broker, QUIET)
     lane = [queued_signal("BTC/USDT") for _ in range(3)]
     for signal in lane:
@@ -181,7 +192,7 @@ async def test_a_stop_gives_back_the_signals_waiting_in_a_lane_and_they_run_afte
 async def test_signals_behind_one_that_ends_unsettled_wait_for_it_in_the_journal(
     journal: HeldFinishes, tmp_path: Path,
 ) -> None:
-    broker = BrokerStandIn()
+    broker = PaperLikeBroker()
     executor = await running(journal, broker, FAST.model_copy(update={"poll_interval": 0.05}))
     try:
         head, *behind = (queued_signal("BTC/USDT") for _ in range(3))
@@ -208,7 +219,7 @@ async def test_a_restart_under_the_same_name_takes_no_receipt_behind_its_last_ru
     for signal in earlier:  # leased with their attempts by the run that was killed
         lease = Lease("test", 30, starting=signal.id, joins_lane=True, ahead=True)
         await journal.record(signal.model_copy(update={"lease": lease}))
-    broker = BrokerStandIn(delay=0.1)
+    broker = PaperLikeBroker(delay=0.1)
     executor = await running(journal, broker, QUIET)
     try:
         newcomer = queued_signal("BTC/USDT")
