@@ -70,7 +70,7 @@ def journal_sql_us(path: Path, count: int, *, fewest: bool = False) -> float:
                 connection.execute(_INSERT, _row(signal))
                 connection.execute(_OPEN_FIRST, (signal.id, time.time()))
                 continue
-            lanes.lane_is_empty(connection, "mock", signal.id)  # each alone in its lane
+            lanes.pending_ahead(connection, "mock", signal.id, lease, time.time())  # alone
             connection.execute(_INSERT, _row(signal))
             lanes.lease(connection, signal.id, lease, time.time())
             attempts.open_attempt(connection, signal.id, time.time())
