@@ -126,24 +126,18 @@ class GroupCommitter(WriteQueue[PendingWrite]):
     async def run(self, job: Callable[[sqlite3.Connection], T]) -> T:
         """Run `job` on the journal's connection; return once its transaction is committed."""
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        connection = self._connection
-        if (connection is not None and self.running and self._idle()
+        if (self._connection is not None and self.running and self._idle()
                 and time.monotonic() - self._committed_at >= IDLE_GAP):
-            batch: list[PendingWrite] = [(job, future)]
-            changes = connection.total_changes
-            outcomes = self._run_jobs(connection, batch)
-            if outcomes is not None:
-                try:
-                    connection.execute("COMMIT")  # on the loop: nothing else is waiting for it
-                except sqlite3.Error as exc:
-                    self._rolled_back(connection, batch, exc)
-                else:
-                    self._settle_all(outcomes, wrote=connection.total_changes != changes)
-            return await future  # done already: no suspension
-        self._queue((job, future))
+            # With its connection open, a batch committed on the loop never suspends: the
+            # future is done when this returns.
+            await self._flush([(job, future)], on_loop=True)
+        else:
+            self._queue((job, future))
         return await future
 
-    async def _flush(self, batch: list[PendingWrite]) -> None:
+    async def _flush(self, batch: list[PendingWrite], *, on_loop: bool = False) -> None:
+        """Commit `batch`: on the committer's thread, or `on_loop` (a lone write on an idle
+        journal: nothing else is waiting for the loop)."""
         connection = self._connection
         if connection is None:
             try:
@@ -157,8 +151,11 @@ class GroupCommitter(WriteQueue[PendingWrite]):
         if outcomes is None:
             return
         try:
-            # The COMMIT waits for the disk; the event loop goes on receiving meanwhile.
-            await asyncio.shield(self._committer.run(lambda: connection.execute("COMMIT")))
+            if on_loop:
+                connection.execute("COMMIT")
+            else:
+                # The COMMIT waits for the disk; the event loop goes on receiving meanwhile.
+                await asyncio.shield(self._committer.run(lambda: connection.execute("COMMIT")))
         except sqlite3.Error as exc:
             self._rolled_back(connection, batch, exc)
             return
