@@ -32,14 +32,12 @@ from webhook.journal import Lease, NewSignal, SignalStatus
 from webhook.journal import sqlite_attempts as attempts
 from webhook.journal import sqlite_lanes as lanes
 from webhook.journal.ids import new_signal_id
-from webhook.journal.sqlite import _INSERT, _SETTLE_FINAL, _row
+from webhook.journal.sqlite import _FINISH_ATTEMPT, _INSERT, _SETTLE_FINAL, _row
 from webhook.journal.sqlite_schema import migrate
 
 BODY = b'{"symbol": "BTCUSDT", "side": "buy", "quantity": 0.01, "confidence": 0.8}'
 BATCH = 64
 _OPEN_FIRST = "INSERT INTO attempts (signal_id, number, started_at) VALUES (?, 1, ?)"
-_FINISH = ("UPDATE attempts SET finished_at = ?, outcome = ?, error = ?, result_json = ? "
-           "WHERE signal_id = ? AND number = ?")
 
 
 def cpu_us(work: Callable[[], object], count: int) -> float:
@@ -78,7 +76,7 @@ def journal_sql_us(path: Path, count: int, *, fewest: bool = False) -> float:
         connection.execute("BEGIN IMMEDIATE")
         for signal in signals:
             now = time.time()
-            connection.execute(_FINISH, (now, "result", None, "{}", signal.id, 1))
+            connection.execute(_FINISH_ATTEMPT, (now, "result", None, "{}", signal.id, 1))
             connection.execute(_SETTLE_FINAL, ("filled", now, None, "{}", signal.id)).fetchall()
         connection.execute("COMMIT")
     spent = time.process_time() - began

@@ -49,6 +49,10 @@ _SETTLE_SET = (
     "result_json = COALESCE(?, result_json)"
 )
 _SETTLE = f"{_SETTLE_SET} WHERE id = ?"
+_FINISH_ATTEMPT = (
+    "UPDATE attempts SET finished_at = ?, outcome = ?, error = ?, result_json = ? "
+    "WHERE signal_id = ? AND number = ?"
+)
 _SETTLE_FINAL = (
     f"{_SETTLE_SET}, lease_owner = NULL, lease_until = NULL WHERE id = ? RETURNING plugin, symbol"
 )
@@ -191,10 +195,7 @@ class SqliteJournal(SqliteExitPlans, SignalJournal):
 
         def finish(connection: sqlite3.Connection) -> HandedOn | None:
             connection.execute(
-                "UPDATE attempts SET finished_at = ?, outcome = ?, error = ?, result_json = ? "
-                "WHERE signal_id = ? AND number = ?",
-                (now, outcome, error, result_json, signal_id, number),
-            )
+                _FINISH_ATTEMPT, (now, outcome, error, result_json, signal_id, number))
             settled = (status.value, now, error, result_json, signal_id)
             if not final:
                 connection.execute(_SETTLE, settled)
