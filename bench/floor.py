@@ -3,8 +3,9 @@ target 1 (CPU per acknowledged and executed signal at most twice a bare Starlett
 
 `python -m bench.floor` times, in this one process (CPU time, `time.process_time`), only the
 work that no design of the signal path can leave out, each piece alone in a tight loop:
-- the journal's own SQL per signal, as `webhook.journal.sqlite` runs it (the receipt's insert
-  with its lane check, lease and first attempt; then the attempt's finish and the final status),
+- the journal's own SQL per signal, as `webhook.journal.sqlite` runs it (the receipt's lane
+  check, then its insert, leased and executing, and its first attempt; then the attempt's
+  finish and the final status),
   64 signals per transaction as under load, on a real file in WAL mode with `synchronous=FULL`;
 - the Standard Webhooks signature check of the body (`verify_signature`);
 - reading the body into a validated `Order` (orjson and pydantic, without any dialect);
@@ -37,7 +38,6 @@ from webhook.journal.sqlite_schema import migrate
 
 BODY = b'{"symbol": "BTCUSDT", "side": "buy", "quantity": 0.01, "confidence": 0.8}'
 BATCH = 64
-_OPEN_FIRST = "INSERT INTO attempts (signal_id, number, started_at) VALUES (?, 1, ?)"
 
 
 def cpu_us(work: Callable[[], object], count: int) -> float:
@@ -50,7 +50,7 @@ def cpu_us(work: Callable[[], object], count: int) -> float:
 def journal_sql_us(path: Path, count: int, *, fewest: bool = False) -> float:
     """CPU per signal of the journal's statements: receipt, then finish, BATCH per commit.
     With `fewest`, only the four writes no signal can skip (its row, its attempt's start and
-    finish, its final status), as if the lane check, lease and status were folded into them."""
+    finish, its final status): the journal's own less its lane check."""
     connection = sqlite3.connect(path, isolation_level=None)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=FULL")
@@ -66,12 +66,13 @@ def journal_sql_us(path: Path, count: int, *, fewest: bool = False) -> float:
         for signal in signals:
             if fewest:
                 connection.execute(_INSERT, _row(signal))
-                connection.execute(_OPEN_FIRST, (signal.id, time.time()))
+                attempts.open_first_attempt(connection, signal.id, time.time())
                 continue
-            lanes.pending_ahead(connection, "mock", signal.id, lease, time.time())  # alone
-            connection.execute(_INSERT, _row(signal))
-            lanes.lease(connection, signal.id, lease, time.time())
-            attempts.open_attempt(connection, signal.id, time.time())
+            now = time.time()
+            lanes.pending_ahead(connection, "mock", signal.id, lease, now)  # alone in its lane
+            connection.execute(_INSERT, _row(signal, executing=True,
+                                             leased_to=(lease.owner, now + lease.seconds)))
+            attempts.open_first_attempt(connection, signal.id, now)
         connection.execute("COMMIT")
         connection.execute("BEGIN IMMEDIATE")
         for signal in signals:

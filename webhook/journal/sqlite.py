@@ -42,7 +42,7 @@ _CHILDREN = f"SELECT {COLUMNS} FROM signals WHERE id > ? AND id < ?"  # noqa: S6
 _INSERT = (
     "INSERT INTO signals (id, received_at, updated_at, source, dialect, idempotency_key, "
     "content_type, raw_body, symbol, plugin, order_json, status, reason, error, sizing, "
-    "approval_deadline) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    "approval_deadline, lease_owner, lease_until) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
 _SETTLE_SET = (
     "UPDATE signals SET status = ?, updated_at = ?, error = COALESCE(?, error), "
@@ -59,14 +59,19 @@ _SETTLE_FINAL = (
 HEALTH_PROBE_KEY = "health_probe"
 
 
-def _row(signal: NewSignal) -> tuple[object, ...]:
+def _row(
+    signal: NewSignal, *, executing: bool = False, leased_to: tuple[str, float] | None = None
+) -> tuple[object, ...]:
+    """The signal's row; `executing` (its first attempt opened with it) and `leased_to` (owner,
+    until) write in the INSERT what a receipt leased at once would otherwise update after it."""
+    owner, until = leased_to or (None, None)
     return (
         signal.id, signal.received_at, signal.received_at, signal.source, signal.dialect,
         signal.idempotency_key, signal.content_type, signal.raw_body,
         signal.order.symbol if signal.order else None, signal.plugin,
         signal.order.model_dump_json() if signal.order else None,
-        signal.status.value, signal.reason, signal.error, signal.sizing,
-        signal.approval_deadline,
+        SignalStatus.EXECUTING.value if executing else signal.status.value, signal.reason,
+        signal.error, signal.sizing, signal.approval_deadline, owner, until,
     )
 
 
@@ -135,7 +140,6 @@ class SqliteJournal(SqliteExitPlans, SignalJournal):
             return False
 
     async def record(self, signal: NewSignal, children: Sequence[NewSignal] = ()) -> Stored:
-        row = _row(signal)
         child_rows = [_row(child) for child in children]
         order = signal.order
         to = signal.lease if signal.status is SignalStatus.QUEUED else None
@@ -144,6 +148,14 @@ class SqliteJournal(SqliteExitPlans, SignalJournal):
             now = time.time()
             ahead = (None if to is None or order is None or signal.plugin is None else
                      lanes.pending_ahead(connection, signal.plugin, order.symbol, to, now))
+            leased = ahead is not None and to is not None
+            # Behind signals of the lane only for a plugin that can be asked by client order id.
+            starts = (leased and to is not None and to.starting == signal.id
+                      and (ahead == 0 or to.ahead))
+            # Leased, and its first attempt opened, by the INSERT itself: the same row as a
+            # lease and `open_attempt` after it would leave, in one statement instead of four.
+            row = _row(signal, executing=starts,
+                       leased_to=(to.owner, now + to.seconds) if leased and to else None)
             try:
                 connection.execute(_INSERT, row)
             except sqlite3.IntegrityError:
@@ -154,12 +166,9 @@ class SqliteJournal(SqliteExitPlans, SignalJournal):
                     raise
                 return Stored(signal_id=first[0], duplicate=True)
             connection.executemany(_INSERT, child_rows)
-            if ahead is None or to is None:
+            if not leased:
                 return Stored(signal_id=signal.id)
-            lanes.lease(connection, signal.id, to, now)
-            # Behind signals of the lane only for a plugin that can be asked by client order id.
-            starts = to.starting == signal.id and (ahead == 0 or to.ahead)
-            attempt = attempts.open_attempt(connection, signal.id, now) if starts else None
+            attempt = attempts.open_first_attempt(connection, signal.id, now) if starts else None
             return Stored(signal_id=signal.id, leased=True, attempt=attempt)
 
         return await self._writer.run(insert)

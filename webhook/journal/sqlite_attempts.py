@@ -25,6 +25,16 @@ def open_attempt(connection: sqlite3.Connection, signal_id: str, started_at: flo
     return number
 
 
+def open_first_attempt(connection: sqlite3.Connection, signal_id: str, started_at: float) -> int:
+    """Open attempt 1 of a signal inserted in this transaction as `executing`: a new signal has
+    no attempts yet, and its row was written with the status `open_attempt` would set."""
+    connection.execute(
+        "INSERT INTO attempts (signal_id, number, started_at) VALUES (?, 1, ?)",
+        (signal_id, started_at),
+    )
+    return 1
+
+
 def withdraw_attempt(connection: sqlite3.Connection, signal_id: str, number: int) -> None:
     """Delete the attempt if it is unfinished and queue its signal again (it was never sent)."""
     deleted = connection.execute(
