@@ -107,6 +107,9 @@ class SignalPipeline:
             # Its attempt is open and its task launched: let the order leave before the answer
             # is written (one turn of the loop, about the executor's 50 us before the send).
             await asyncio.sleep(0)
+        # Logged once the order is on its way: the line is no part of the send's delay.
+        logger.info("signal %s: %s %s via %s", signal.id, verdict.status, verdict.order.symbol,
+                    plugin)
         return Receipt(signal.id, verdict.status, reason=verdict.reason, plugin=plugin,
                        dialect=parsed.dialect, rule=verdict.rule,
                        position_mismatch=verdict.position_mismatch)
@@ -282,8 +285,6 @@ class SignalPipeline:
             logger.info("signal %s: duplicate of %s", signal.id, stored.signal_id)
             return Receipt(stored.signal_id, SignalStatus.DUPLICATE, plugin=plugin,
                            dialect=parsed.dialect)
-        logger.info("signal %s: %s %s via %s", signal.id, verdict.status, verdict.order.symbol,
-                    plugin)
         return (ExecutionJob.of(record, leased=stored.leased, attempt=stored.attempt)
                 if queued else None)
 

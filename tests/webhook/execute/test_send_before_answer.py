@@ -1,10 +1,15 @@
-"""A signal that can be sent at once leaves for the broker before its answer is written."""
+"""A signal that can be sent at once leaves for the broker before its answer is written, and
+before its log line."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from starlette.testclient import TestClient
 
 from plugins.mock import MockPlugin
@@ -16,7 +21,9 @@ from webhook.observe.events import SignalEvent
 SECRET = WebhookSecret.generate()
 
 
-def test_the_order_reaches_the_plugin_before_the_signal_is_answered(tmp_path: Path) -> None:
+@contextmanager
+def paper_service(tmp_path: Path) -> Iterator[tuple[TestClient, Any, MockPlugin]]:
+    """A client, the app's services and its paper plugin (no delay)."""
     config: dict[str, Any] = {
         "secret": [SECRET], "journal": f"sqlite:///{tmp_path / 'j.db'}",
         "plugins": {"paper": {"type": "mock", "delay_ms": 0}},
@@ -25,6 +32,19 @@ def test_the_order_reaches_the_plugin_before_the_signal_is_answered(tmp_path: Pa
         services = client.app.state.services  # type: ignore[attr-defined]
         paper = services.registry.get("paper")
         assert isinstance(paper, MockPlugin)
+        yield client, services, paper
+
+
+def post_three(client: TestClient) -> None:
+    for n in range(3):
+        raw = f'{{"symbol": "SYM{n}", "side": "buy", "quantity": 1, "confidence": 0.9}}'.encode()
+        answer = client.post("/webhook", content=raw, headers={
+            **signature_headers(SECRET, raw), "content-type": "application/json"})
+        assert answer.status_code == 202, answer.text
+
+
+def test_the_order_reaches_the_plugin_before_the_signal_is_answered(tmp_path: Path) -> None:
+    with paper_service(tmp_path) as (client, services, paper):
         sent_when_decided: dict[str, bool] = {}
 
         def decided(event: SignalEvent) -> None:
@@ -33,10 +53,30 @@ def test_the_order_reaches_the_plugin_before_the_signal_is_answered(tmp_path: Pa
                 sent_when_decided[event.signal_id] = event.signal_id in paper.received
 
         services.events.listen(decided)
-        for n in range(3):
-            body = f'{{"symbol": "SYM{n}", "side": "buy", "quantity": 1, "confidence": 0.9}}'
-            raw = body.encode()
-            answer = client.post("/webhook", content=raw, headers={
-                **signature_headers(SECRET, raw), "content-type": "application/json"})
-            assert answer.status_code == 202, answer.text
+        post_three(client)
     assert list(sent_when_decided.values()) == [True, True, True]
+
+
+def test_the_signals_log_line_is_written_after_its_order_left(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A log line costs the event loop tens of microseconds: written before the send, it was
+    # part of every order's delay to the broker.
+    pipeline = logging.getLogger("tradehook.pipeline")
+    with paper_service(tmp_path) as (client, _, paper):
+        sent_when_logged: dict[str, bool] = {}
+
+        class Watch(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                if " via " in record.getMessage() and isinstance(record.args, tuple):
+                    signal_id = str(record.args[0])
+                    sent_when_logged[signal_id] = signal_id in paper.received
+
+        watch = Watch()
+        pipeline.addHandler(watch)
+        try:
+            with caplog.at_level(logging.INFO, logger="tradehook.pipeline"):
+                post_three(client)
+        finally:
+            pipeline.removeHandler(watch)
+    assert list(sent_when_logged.values()) == [True, True, True]
