@@ -35,6 +35,7 @@ import collections
 import contextlib
 import dataclasses
 import functools
+import itertools
 import logging
 import socket
 import time
@@ -111,6 +112,8 @@ class Executor:
         self._lanes_joinable = False
         """Whether a receipt may be leased behind this executor's signals of its lane: once
         the leases its name held before this run (none of them in memory) are given up."""
+        self._settled_check_due = 0.0
+        """When `_forget_settled_elsewhere` next asks the journal (monotonic)."""
         self._wakeup = asyncio.Event()
         self._loops: list[asyncio.Task[None]] = []
         self._stopping = False
@@ -118,12 +121,15 @@ class Executor:
     @property
     def backlog(self) -> int:
         """Signals this instance received or claimed that are not final yet."""
-        return len(self._received.ids() | self._running.keys())
+        received = self._received.ids()
+        return len(received) + sum(1 for signal_id in self._running if signal_id not in received)
 
     def held_by_breakers(self) -> dict[str, int]:
         """Plugin -> signals of this instance waiting because its breaker holds them back."""
         held = self.breakers.waiting_plugins()
         counts = dict.fromkeys(sorted(held), 0)
+        if not counts:
+            return counts
         for signal_id in self._received.ids() | self._running.keys():
             plugin = (self._received.plugin_of(signal_id)
                       or self._running_plugins.get(signal_id))
@@ -300,12 +306,20 @@ class Executor:
         """Signals received here without a lease that another executor (sharing the journal)
         took and ended: they are not pending any more, so they leave this one's backlog and
         its lanes. Without this they stayed until `received.MAX_REMEMBERED` pushed them out."""
-        waiting = [signal_id for signal_id in self._received.awaiting_claim
-                   if signal_id not in self._running and signal_id not in self._reading]
+        now = time.monotonic()
+        if now < self._settled_check_due:
+            return
+        # Once per poll interval, not on every claim round: under a backlog a claim round
+        # follows each ended signal, and this asks the journal about a thousand ids.
+        self._settled_check_due = now + self._settings.poll_interval
+        waiting = list(itertools.islice(
+            (signal_id for signal_id in self._received.awaiting_claim
+             if signal_id not in self._running and signal_id not in self._reading),
+            SETTLED_CHECK))
         if not waiting:
             return
-        pending = await self._journal.pending_among(waiting[:SETTLED_CHECK])
-        for signal_id in waiting[:SETTLED_CHECK]:
+        pending = await self._journal.pending_among(waiting)
+        for signal_id in waiting:
             if signal_id not in pending and signal_id in self._received.awaiting_claim:
                 self._received.forget(signal_id)
 
