@@ -50,17 +50,16 @@ def one_run(workdir: Path, secret: WebhookSecret) -> str:
         journal = server.workdir / "tradehook.db"
         at_1000 = scenarios.receipt_to_plugin(journal, since, 1000)
         at_50 = scenarios.receipt_to_plugin(journal, scenarios.paced(server, 300, 50), 50)
-        executed_cpu = scenarios.cpu_per_signal(server)
+        executor = scenarios.executor_cpu(server, workdir)
     finally:
         server.stop()
-    stored_cpu = scenarios.stored_only_cpu(workdir)
     return (f"load {load:.1f}->{os.getloadavg()[0]:.1f} | bare commit p50 {floor_p50:.2f} ms "
             f"p99 {floor_p99:.2f} ms | at 50/s p50 {at_50.p50_ms:.2f} ms "
             f"p99 {at_50.p99_ms:.2f} ms | at 1,000/s ({row_c.rate:.0f}/s done) answer p50 "
             f"{row_c.p50_ms:.2f} ms p99 {row_c.p99_ms:.2f} ms, to plugin p99 "
-            f"{at_1000.p99_ms:.2f} ms over {at_1000.signals} | CPU/signal executed "
-            f"{executed_cpu:.0f} us, stored only {stored_cpu:.0f} us, executor "
-            f"{executed_cpu - stored_cpu:.0f} us")
+            f"{at_1000.p99_ms:.2f} ms over {at_1000.signals} | CPU/signal stored only "
+            f"{executor.stored_us:.0f} us, executor {executor.executor_us:.0f} us (median of "
+            f"{', '.join(f'{d:.0f}' for d in executor.differences_us)})")
 
 
 def main() -> int:

@@ -139,11 +139,10 @@ def run_all(workdir: Path, secret: WebhookSecret) -> Report:
         at_1000 = scenarios.receipt_to_plugin(journal, since, 1000)
         at_50 = scenarios.receipt_to_plugin(journal, scenarios.paced(server, 300, 50), 50)
         bare_commit_p50, _ = bare_commit_ms(workdir)
-        executed_cpu = scenarios.cpu_per_signal(server)
+        executor = scenarios.executor_cpu(server, workdir)
         burst = scenarios.burst(server)
     finally:
         server.stop()
-    stored_cpu = scenarios.stored_only_cpu(workdir)
     slow = start_server(workdir / "slow", env={"TRADEHOOK_PLUGINS__MOCK__DELAY_MS": "10000"})
     try:
         rows.append(measure("d. tradehook at 1,000/s offered, plugin takes 10 s/order",
@@ -166,8 +165,8 @@ def run_all(workdir: Path, secret: WebhookSecret) -> Report:
     finally:
         fresh.stop()
     orders = measure_order_latency(workdir / "orders")
-    return Report(rows, backlog, orders, idle_mb, at_50, at_1000, executed_cpu - stored_cpu,
-                  stored_cpu, burst, memory, measure_floor(), bare_commit_p50)
+    return Report(rows, backlog, orders, idle_mb, at_50, at_1000, executor, burst, memory,
+                  measure_floor(), bare_commit_p50)
 
 
 if __name__ == "__main__":
