@@ -89,6 +89,7 @@ class AttemptRunner:
         limits: DeliveryLimits | None = None,
         starts_next: Callable[[str, str], str | None] | None = None,
         settled: Callable[[ExecutionJob], bool] | None = None,
+        handed_on: Callable[[ExecutionJob, HandedOn], None] | None = None,
     ) -> None:
         self._journal = journal
         self._registry = registry
@@ -108,6 +109,10 @@ class AttemptRunner:
         self._settled = settled
         """Told that a job's final status is decided, before that status is committed: True
         when its lane's next job was started from memory then (no hand-on is needed)."""
+        self._handed_on = handed_on
+        """Told of the lane's next signal the journal handed on with a job's final status, as
+        the write returns: before any other task runs, so that a newer receipt of the lane,
+        committed in the same transaction, finds the lane taken by the one handed on."""
         self._handed: dict[str, HandedOn] = {}
         self.unsent: dict[str, int] = {}
         """Signal -> the attempt opened ahead of its send (`ExecutionJob.attempt`), until the
@@ -341,6 +346,8 @@ class AttemptRunner:
             self._handed[job.signal_id] = handed
             if handed.attempt is not None:  # ours from now on: no claim may take it resumed
                 self.unsent[handed.signal_id] = handed.attempt
+            if self._handed_on is not None:
+                self._handed_on(job, handed)
         logger.info("signal %s: attempt %d %s -> %s", job.signal_id, number, outcome, status)
         if self._events is not None:
             self._events.publish(SignalEvent(

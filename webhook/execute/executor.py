@@ -83,7 +83,7 @@ class Executor:
             journal, registry, settings, self.breakers,
             owner=self.owner, events=events, kill_switch=kill_switch,
             limits=limits or DeliveryLimits(settings), starts_next=self._next_to_start,
-            settled=self._settled,
+            settled=self._settled, handed_on=self._take_handed,
         )
         self.journal_trouble: str | None = None
         """Why the last claim or renewal could not reach the journal; None once it answers."""
@@ -323,15 +323,16 @@ class Executor:
             if signal_id not in pending and signal_id in self._received.awaiting_claim:
                 self._received.forget(signal_id)
 
-    def _start_leased(self, job: ExecutionJob) -> None:
-        """Run a job whose lease this executor holds, or queue it behind its lane's job."""
+    def _start_leased(self, job: ExecutionJob, *, lane_turn: bool = False) -> None:
+        """Run a job whose lease this executor holds, or queue it behind its lane's job;
+        `lane_turn` when it takes the slot of its lane's job that just ended."""
         lane = lane_of(job)
         if self._returning[lane] or self._stalled.get(lane, 0.0) > time.monotonic():
             self._give_back([job])
         elif self._lanes.holds(lane):
             self._lanes.wait(job)
         else:
-            self._launch(job)
+            self._launch(job, lane_turn=lane_turn)
 
     def _launch(self, job: ExecutionJob, *, lane_turn: bool = False) -> None:
         """Run a job whose lease this executor holds, or queue it for the next free slot (not
@@ -366,10 +367,10 @@ class Executor:
         settled = signal_id in self._settled_ids
         self._settled_ids.discard(signal_id)
         self._received.forget(signal_id)
+        # What the journal handed on with its final status was taken as the write returned
+        # (`_take_handed`); only whether there was any matters here.
         handed = None if task.cancelled() else task.result()
         if self._stopping:
-            if handed is not None:
-                self._orphaned[handed.signal_id] = handed.attempt
             return
         if not settled:  # ended pending: what waited behind it must not overtake it
             self._stalled[lane_of(job)] = time.monotonic() + self._settings.lease_seconds
@@ -377,27 +378,45 @@ class Executor:
         self._runner.unsent.pop(signal_id, None)
         if self._ready:
             self._launch(self._ready.popleft())
-        awaiting = self._received.awaiting_claim
-        next_job = None if handed is None else self._received.take_job(handed.signal_id)
-        if handed is not None and next_job is not None and handed.signal_id not in self._running:
-            awaiting.discard(next_job.signal_id)
-            self._start_leased(dataclasses.replace(next_job, leased=True, attempt=handed.attempt))
-        elif (handed is not None and handed.signal_id in awaiting
-              and handed.signal_id not in self._reading):
-            awaiting.discard(handed.signal_id)
-            self._reading[handed.signal_id] = (handed, asyncio.create_task(
-                self._launch_from_journal(handed), name=f"read signal {handed.signal_id}"))
-        elif handed is not None and self._runner.unsent.pop(handed.signal_id, None) is not None:
-            # Forgotten meanwhile: claimed, it is taken as interrupted (the broker is asked).
-            self._wakeup.set()
-        elif handed is not None or awaiting or not self._journal.hands_on or not job.leased:
+        if handed is None and (self._received.awaiting_claim or not self._journal.hands_on
+                               or not job.leased):
             # The next signal of its lane, leased or not, is claimed now; after a claimed one
             # too, since what a stopped executor leased at receipt is handed on to no one.
             self._wakeup.set()
 
-    async def _launch_from_journal(self, handed: HandedOn) -> None:
+    def _take_handed(self, job: ExecutionJob, handed: HandedOn) -> None:
+        """Run the signal the journal handed on with `job`'s final status, in the same step
+        that returned from that write: a newer receipt of the lane stored in the same
+        transaction (and leased behind it) resumes only after this, and waits its turn."""
+        if self._stopping:
+            self._orphaned[handed.signal_id] = handed.attempt
+            return
+        awaiting = self._received.awaiting_claim
+        next_job = self._received.take_job(handed.signal_id)
+        if next_job is not None and handed.signal_id not in self._running:
+            awaiting.discard(next_job.signal_id)
+            self._start_leased(dataclasses.replace(next_job, leased=True, attempt=handed.attempt),
+                               lane_turn=True)
+        elif handed.signal_id in awaiting and handed.signal_id not in self._reading:
+            awaiting.discard(handed.signal_id)
+            lane = lane_of(job)
+            # Nothing of the lane overtakes it while it is read (unless a job holds the lane
+            # already, behind which it waits).
+            took = not self._lanes.holds(lane)
+            self._lanes.hold(lane)
+            self._reading[handed.signal_id] = (handed, asyncio.create_task(
+                self._launch_from_journal(handed, lane if took else None),
+                name=f"read signal {handed.signal_id}"))
+        else:
+            # Forgotten meanwhile (claimed, it is taken as interrupted: the broker is asked),
+            # or running already: a claim takes whatever heads the lane.
+            self._runner.unsent.pop(handed.signal_id, None)
+            self._wakeup.set()
+
+    async def _launch_from_journal(self, handed: HandedOn, lane: Lane | None) -> None:
         """Run a signal received here and handed on to this executor whose job was not kept
-        (past `received.MAX_JOBS_HELD`): its lease is ours, only its order is read back."""
+        (past `received.MAX_JOBS_HELD`): its lease is ours, only its order is read back. With
+        `lane`, the lane it was held for meanwhile: it runs first, then whatever waits there."""
         signal_id = handed.signal_id
         try:
             record = await self._journal.get(signal_id)
@@ -407,14 +426,29 @@ class Executor:
         self._reading.pop(signal_id, None)
         if self._stopping:
             self._orphaned[signal_id] = handed.attempt
-        elif record is None or record.status not in PENDING:
-            self._runner.unsent.pop(signal_id, None)  # claimed, it is taken as interrupted
-            self._wakeup.set()  # a claim takes whatever heads its lane now
-        elif signal_id not in self._running:  # unless a claim took it meanwhile
+        elif record is None or record.status not in PENDING or signal_id in self._running:
+            # Claimed meanwhile, ended, or gone: a claim takes it as interrupted (the broker
+            # is asked), and the lane's turn passes to what waits there.
+            self._runner.unsent.pop(signal_id, None)
+            self._wakeup.set()
+            if lane is not None:
+                self._next_in_lane(lane)
+        else:
             job = ExecutionJob.of(record, leased=True, attempt=handed.attempt)
             if handed.attempt is not None:  # executing only by the attempt opened with it
                 job = dataclasses.replace(job, resumed=False)
-            self._start_leased(job)
+            if lane is not None and lane_of(job) == lane:
+                self._launch(job, lane_turn=True)
+            else:
+                if lane is not None:
+                    self._next_in_lane(lane)
+                self._start_leased(job)
+
+    def _next_in_lane(self, lane: Lane) -> None:
+        """The lane's turn passes: its next waiting job runs, or the lane is free."""
+        next_job = self._lanes.next(lane)
+        if next_job is not None:
+            self._launch(next_job, lane_turn=True)
 
     def _give_back(self, jobs: list[ExecutionJob]) -> None:
         """Withdraw the attempts opened for these leased jobs and release their leases, so that

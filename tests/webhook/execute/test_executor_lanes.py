@@ -228,3 +228,37 @@ async def test_a_restart_under_the_same_name_takes_no_receipt_behind_its_last_ru
     finally:
         await executor.stop(grace=1)
     assert broker.calls == [*(s.id for s in earlier), newcomer.id]
+
+
+async def test_a_receipt_committed_with_a_hand_on_is_sent_after_the_signal_handed_on(
+    journal: HeldFinishes,
+) -> None:
+    """The hand-on of a lane's next signal and a newer receipt of that lane share one commit
+    (the receipt, written second, finds the lane held by this executor and is leased behind
+    it): the signal handed on is still sent first, then the receipt."""
+    broker = PaperLikeBroker()
+    broker.gate = asyncio.Event()
+    executor = await running(journal, broker, QUIET)
+    try:
+        first, handed, newer = (queued_signal("BTC/USDT") for _ in range(3))
+        assert await store_and_submit(journal, executor, "paper", first)
+        # Stored without a lease, as another receiver of the journal would: it waits in the
+        # journal for the hand-on of the running signal's lane.
+        await journal.record(handed)
+        assert handed.order is not None
+        executor.submit(ExecutionJob(handed.id, handed.order, "paper"))
+        await wait_for(lambda: broker.calls == [first.id])
+        journal.commits.clear()  # the first one's final status waits...
+        broker.gate.set()
+        await asyncio.sleep(0.05)
+        # ...until the newer receipt is queued right behind it, in the same batch: a commit
+        # just now makes the journal queue both instead of committing either alone.
+        journal._writer._committed_at = time.monotonic()  # noqa: SLF001
+        journal.commits.set()
+        await asyncio.sleep(0)  # the final status is queued, its batch not yet taken
+        await store_and_submit(journal, executor, "paper", newer)
+        await settle(journal, executor, [first.id, handed.id, newer.id])
+    finally:
+        journal.commits.set()
+        await executor.stop(grace=1)
+    assert broker.calls == [first.id, handed.id, newer.id]
