@@ -2,9 +2,10 @@
 
 Signals for one symbol are posted one after the other (so their arrival order is the order of
 posting) faster than the paper account fills them: the lane's next signals are leased as they
-are stored and wait with their attempts open, the rest are stored to be handed on. The server
-is killed while the backlog drains and started again on the same folder; what reached the
-account is read from its state file, which records every order received, repeats included.
+are stored and wait with their attempts open, the rest are stored to be handed on, up to
+`LANE_AHEAD` at a time with theirs opened too. The server is killed while the backlog drains
+and started again on the same folder; what reached the account is read from its state file,
+which records every order received, repeats included.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from webhook.journal.records import LANE_AHEAD
 
 pytestmark = pytest.mark.e2e
 SIGNALS = 200
-KILLED_AFTER = 40
-"""Orders the account holds when the server is killed: the lane's backlog is still long."""
+KILLED_AFTER = (40, 100)
+"""Orders the account holds when the server is killed, the lane's backlog still long: among
+those leased at receipt, or among those handed on together after them (`HandedOn.following`)."""
 
 
 def paper_config(state_file: Path) -> str:
@@ -57,8 +59,9 @@ def post_in_order(server: RunningServer, count: int) -> list[str]:
     return ids
 
 
+@pytest.mark.parametrize("killed_after", KILLED_AFTER)
 def test_a_kill_mid_backlog_on_one_lane_executes_each_once_in_arrival_order(
-    tmp_path: Path,
+    tmp_path: Path, killed_after: int,
 ) -> None:
     state_file = tmp_path / "paper.json"
     config = paper_config(state_file)
@@ -66,7 +69,7 @@ def test_a_kill_mid_backlog_on_one_lane_executes_each_once_in_arrival_order(
         first = start_server(tmp_path / "serve", config_toml=config)
         running.callback(first.stop)
         posted = post_in_order(first, SIGNALS)
-        wait_for(lambda: len(read_book(state_file).received) >= KILLED_AFTER,
+        wait_for(lambda: len(read_book(state_file).received) >= killed_after,
                  "the account to fill the lane's first orders")
         first.kill()
         before_restart = read_book(state_file).received
@@ -79,8 +82,9 @@ def test_a_kill_mid_backlog_on_one_lane_executes_each_once_in_arrival_order(
 
     received = read_book(state_file).received
     assert len(before_restart) < SIGNALS - LANE_AHEAD, "the kill did not land mid-backlog"
-    # Sent behind one another with their attempts opened at receipt: the kill left several of
-    # the lane's signals executing, each looked up at the account before anything was resent.
+    # Sent behind one another with their attempts opened at receipt or with a hand-on: the
+    # kill left several of the lane's signals executing, each looked up at the account before
+    # anything was resent.
     assert opened_ahead > 1
     assert len(received) == len(set(received)), "an order was sent twice"
     assert received == posted, "the lane's orders reached the account out of arrival order"

@@ -27,7 +27,15 @@ from webhook.execute.deadlines import DeliveryLimits, RetryBudget
 from webhook.execute.kill_switch import KillSwitch
 from webhook.execute.settings import ExecutionSettings
 from webhook.execute.targets import send_order
-from webhook.journal import HandedOn, Lease, NewSignal, SignalJournal, SignalRecord, SignalStatus
+from webhook.journal import (
+    HandedJob,
+    HandedOn,
+    Lease,
+    NewSignal,
+    SignalJournal,
+    SignalRecord,
+    SignalStatus,
+)
 from webhook.journal.records import PENDING
 from webhook.observe.events import SignalEvent, SignalEvents
 
@@ -55,6 +63,16 @@ class ExecutionJob:
     attempt: int | None = None
     """The attempt the journal opened for it with its lease (`Lease.starting`): its first send
     goes out under that one, with no journal write of its own."""
+
+    @classmethod
+    def handed(cls, handed: HandedJob) -> ExecutionJob:
+        """The job of a signal handed on behind its lane's next one, leased and its attempt
+        opened, from what the journal returned with it (nothing is read back)."""
+        return cls(
+            signal_id=handed.signal_id, order=Order.model_validate_json(handed.order_json),
+            plugin=handed.plugin, source=handed.source, received_at=handed.received_at,
+            approved_at=handed.approved_at, leased=True, attempt=handed.attempt,
+        )
 
     @classmethod
     def of(
@@ -88,6 +106,7 @@ class AttemptRunner:
         kill_switch: KillSwitch | None = None,
         limits: DeliveryLimits | None = None,
         starts_next: Callable[[str, str], str | None] | None = None,
+        opens_ahead: Callable[[str], bool] | None = None,
         settled: Callable[[ExecutionJob], bool] | None = None,
         handed_on: Callable[[ExecutionJob, HandedOn], None] | None = None,
     ) -> None:
@@ -106,6 +125,9 @@ class AttemptRunner:
         self._starts_next = starts_next
         """(plugin, symbol) -> the signal the executor would run next in that lane from memory
         and may start now, whose attempt the hand-on then opens (`Lease.starting`)."""
+        self._opens_ahead = opens_ahead
+        """Whether a hand-on of `plugin`'s lane may open the attempts of the signals after the
+        one starting too (`Lease.ahead`): they wait in the executor's lane, as receipts do."""
         self._settled = settled
         """Told that a job's final status is decided, before that status is committed: True
         when its lane's next job was started from memory then (no hand-on is needed)."""
@@ -337,7 +359,8 @@ class AttemptRunner:
         if hand_on is not None and self._starts_next is not None:
             starting = self._starts_next(job.plugin, job.order.symbol)
             if starting is not None:
-                hand_on = Lease(hand_on.owner, hand_on.seconds, starting=starting)
+                ahead = self._opens_ahead is not None and self._opens_ahead(job.plugin)
+                hand_on = Lease(hand_on.owner, hand_on.seconds, starting=starting, ahead=ahead)
         handed = await self._journal.finish_attempt(
             job.signal_id, number, outcome=outcome, status=status, result=result, error=error,
             hand_on=hand_on,

@@ -50,7 +50,7 @@ from webhook.execute.kill_switch import KillSwitch
 from webhook.execute.lanes import HeldLanes, Lane, lane_of
 from webhook.execute.received import ReceivedSignals
 from webhook.execute.settings import ExecutionSettings
-from webhook.journal import HandedOn, Lease, SignalJournal
+from webhook.journal import HandedJob, HandedOn, Lease, SignalJournal
 from webhook.journal.records import PENDING
 from webhook.observe.events import SignalEvents
 from webhook.observe.logs import bind_signal
@@ -83,7 +83,8 @@ class Executor:
             journal, registry, settings, self.breakers,
             owner=self.owner, events=events, kill_switch=kill_switch,
             limits=limits or DeliveryLimits(settings), starts_next=self._next_to_start,
-            settled=self._settled, handed_on=self._take_handed,
+            opens_ahead=self._joins_lanes_ahead, settled=self._settled,
+            handed_on=self._take_handed,
         )
         self.journal_trouble: str | None = None
         """Why the last claim or renewal could not reach the journal; None once it answers."""
@@ -160,9 +161,15 @@ class Executor:
         # A plugin whose lookups cannot tell an unsent order keeps to the hand-on, which opens
         # each next attempt with the previous final status: leased here without its attempt,
         # a signal would pay a commit of its own before its send all the same.
-        ahead = self._lanes_joinable and self._opens_ahead(plugin)
+        ahead = self._joins_lanes_ahead(plugin)
         return Lease(self.owner, self._settings.lease_seconds, starting=starting,
                      joins_lane=ahead, ahead=ahead)
+
+    def _joins_lanes_ahead(self, plugin: str) -> bool:
+        """Whether signals of `plugin` may be leased to this executor behind its lane's running
+        one with their attempts opened (at receipt or with a hand-on): once the leases its name
+        held before this run are given up, and only for a plugin whose lookups tell."""
+        return self._lanes_joinable and self._opens_ahead(plugin)
 
     def _opens_ahead(self, plugin: str) -> bool:
         """Whether a signal of `plugin` waiting in its lane may have its attempt opened as it
@@ -387,23 +394,36 @@ class Executor:
     def _take_handed(self, job: ExecutionJob, handed: HandedOn) -> None:
         """Run the signal the journal handed on with `job`'s final status, in the same step
         that returned from that write: a newer receipt of the lane stored in the same
-        transaction (and leased behind it) resumes only after this, and waits its turn."""
+        transaction (and leased behind it) resumes only after this, and waits its turn. The
+        signals handed on after it (`HandedOn.following`) wait behind it in its lane."""
         if self._stopping:
             self._orphaned[handed.signal_id] = handed.attempt
+            self._orphaned |= {h.signal_id: h.attempt for h in handed.following}
             return
         awaiting = self._received.awaiting_claim
+        following = [self._handed_job(h) for h in handed.following]
         next_job = self._received.take_job(handed.signal_id)
+        lane = lane_of(job)
         if next_job is not None and handed.signal_id not in self._running:
             awaiting.discard(next_job.signal_id)
-            self._start_leased(dataclasses.replace(next_job, leased=True, attempt=handed.attempt),
-                               lane_turn=True)
+            next_job = dataclasses.replace(next_job, leased=True, attempt=handed.attempt)
+            self._start_leased(next_job, lane_turn=True)
+            if next_job.signal_id in self._giving_back or not self._lanes.holds(lane):
+                self._give_back(following)  # its lane stalled: they must not overtake it
+            else:
+                for waiting in following:
+                    self._lanes.wait(waiting)
         elif handed.signal_id in awaiting and handed.signal_id not in self._reading:
             awaiting.discard(handed.signal_id)
-            lane = lane_of(job)
             # Nothing of the lane overtakes it while it is read (unless a job holds the lane
-            # already, behind which it waits).
+            # already: it waits behind that one, and what was handed on after it is given back).
             took = not self._lanes.holds(lane)
             self._lanes.hold(lane)
+            if took:
+                for waiting in following:
+                    self._lanes.wait(waiting)
+            else:
+                self._give_back(following)
             self._reading[handed.signal_id] = (handed, asyncio.create_task(
                 self._launch_from_journal(handed, lane if took else None),
                 name=f"read signal {handed.signal_id}"))
@@ -411,7 +431,20 @@ class Executor:
             # Forgotten meanwhile (claimed, it is taken as interrupted: the broker is asked),
             # or running already: a claim takes whatever heads the lane.
             self._runner.unsent.pop(handed.signal_id, None)
+            self._give_back(following)
             self._wakeup.set()
+
+    def _handed_job(self, handed: HandedJob) -> ExecutionJob:
+        """The job of a signal handed on behind its lane's next one: the one received here if
+        it was kept, else built from what the journal returned; remembered as leased here."""
+        kept = self._received.take_job(handed.signal_id)
+        self._received.awaiting_claim.discard(handed.signal_id)
+        if kept is not None:
+            return dataclasses.replace(kept, leased=True, attempt=handed.attempt, resumed=False)
+        job = ExecutionJob.handed(handed)
+        if self._received.plugin_of(handed.signal_id) is None:  # received elsewhere
+            self._received.add(job)
+        return job
 
     async def _launch_from_journal(self, handed: HandedOn, lane: Lane | None) -> None:
         """Run a signal received here and handed on to this executor whose job was not kept
@@ -426,13 +459,20 @@ class Executor:
         self._reading.pop(signal_id, None)
         if self._stopping:
             self._orphaned[signal_id] = handed.attempt
-        elif record is None or record.status not in PENDING or signal_id in self._running:
-            # Claimed meanwhile, ended, or gone: a claim takes it as interrupted (the broker
-            # is asked), and the lane's turn passes to what waits there.
+        elif record is not None and record.status not in PENDING:
+            # Ended meanwhile: the lane's turn passes to what waits there.
             self._runner.unsent.pop(signal_id, None)
             self._wakeup.set()
             if lane is not None:
                 self._next_in_lane(lane)
+        elif record is None or signal_id in self._running:
+            # Unread, or claimed meanwhile: a claim takes it as interrupted (the broker is
+            # asked), and what waited behind it is given back, not sent ahead of it.
+            self._runner.unsent.pop(signal_id, None)
+            if lane is not None:
+                self._stalled[lane] = time.monotonic() + self._settings.lease_seconds
+                self._give_back(self._lanes.release(lane))
+            self._wakeup.set()
         else:
             job = ExecutionJob.of(record, leased=True, attempt=handed.attempt)
             if handed.attempt is not None:  # executing only by the attempt opened with it

@@ -7,6 +7,7 @@ from webhook.errors import ConfigError
 from webhook.journal.base import SignalJournal
 from webhook.journal.records import (
     Attempt,
+    HandedJob,
     HandedOn,
     Lease,
     NewSignal,
@@ -18,6 +19,7 @@ from webhook.journal.sqlite import SqliteJournal
 
 __all__ = [
     "Attempt",
+    "HandedJob",
     "HandedOn",
     "Lease",
     "NewSignal",

@@ -77,8 +77,9 @@ class SignalJournal(ExitPlanStore, ABC):
         With `hand_on` and a final status, the same transaction leases the next signal of the
         (plugin, symbol) to `hand_on.owner` when it is queued and no one else holds a live
         lease in that lane, opens its next attempt when `hand_on` is `starting` it, and
-        answers which (else None: whatever waits is claimed). A journal may never hand on;
-        its executors then claim every next signal.
+        answers which (else None: whatever waits is claimed). With `hand_on.ahead` too it may
+        hand on the queued signals after that one as well (`HandedOn.following`). A journal
+        may never hand on; its executors then claim every next signal.
         """
 
     @abstractmethod

@@ -108,9 +108,11 @@ class Lease:
     that keeps a lane's leased signals in arrival order behind the one it runs."""
     ahead: bool = False
     """With `joins_lane`: whether `starting`'s attempt may be opened behind those signals too,
-    not only when it heads the lane. Only for a plugin that can be asked for an order by its
-    client order id and answers "not found" for one never sent, since after a crash each such
-    attempt is looked up at the broker before anything is resent."""
+    not only when it heads the lane; with a hand-on (`SignalJournal.finish_attempt`), whether
+    the lane's signals after `starting` may be handed on too, their attempts opened
+    (`HandedOn.following`). Only for a plugin that can be asked for an order by its client
+    order id and answers "not found" for one never sent, since after a crash each such attempt
+    is looked up at the broker before anything is resent."""
 
 
 LANE_AHEAD = 64
@@ -122,6 +124,20 @@ lane, small; past it, signals are stored unleased and handed on or claimed as be
 
 
 @dataclass(frozen=True)
+class HandedJob:
+    """A signal handed on behind a lane's next one, leased with its attempt opened, and what an
+    executor needs to run it without reading it back."""
+
+    signal_id: str
+    attempt: int
+    order_json: str
+    plugin: str
+    source: str
+    received_at: float
+    approved_at: float | None = None
+
+
+@dataclass(frozen=True)
 class HandedOn:
     """A lane's next signal, leased to the executor in the transaction that ended the previous
     one (`SignalJournal.finish_attempt`)."""
@@ -129,6 +145,11 @@ class HandedOn:
     signal_id: str
     attempt: int | None = None
     """The attempt opened for it in the same transaction (`Lease.starting`), else None."""
+    following: tuple[HandedJob, ...] = ()
+    """With `Lease.ahead` and that attempt opened: the lane's queued signals after it, in the
+    lane's order, each leased and its attempt opened in the same transaction (with it, at most
+    `LANE_AHEAD` of the lane). Its executor runs them one after the other from memory, as it
+    does receipts leased behind its lane, instead of one hand-on, and one commit, each."""
 
 
 class NewSignal(BaseModel):

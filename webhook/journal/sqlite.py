@@ -218,7 +218,10 @@ class SqliteJournal(SqliteExitPlans, SignalJournal):
                 return None
             if handed != hand_on.starting:
                 return HandedOn(handed)
-            return HandedOn(handed, attempts.open_attempt(connection, handed, now))
+            attempt = attempts.open_attempt(connection, handed, now)
+            following = (lanes.hand_on_following(connection, lane[0][0], lane[0][1], handed,
+                                                 hand_on, now) if hand_on.ahead else ())
+            return HandedOn(handed, attempt, following)
 
         return await self._writer.run(finish)
 

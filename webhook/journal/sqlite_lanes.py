@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from webhook.journal.records import LANE_AHEAD, Lease
+from webhook.journal import sqlite_attempts as attempts
+from webhook.journal.records import LANE_AHEAD, HandedJob, Lease
 
 _PENDING_SQL = "status IN ('queued', 'executing')"  # as in the partial indexes
 _FIRST_LANE = f"""
@@ -45,6 +46,11 @@ _HELD_BY_OTHERS = f"""
 SELECT 1 FROM signals INDEXED BY signals_leased
 WHERE {_PENDING_SQL} AND lease_owner IS NOT NULL AND lease_until >= ? AND lease_owner != ?
 AND plugin = ? AND symbol = ? LIMIT 1
+"""  # noqa: S608 - constant text
+_FOLLOWING = f"""
+SELECT id, status, lease_owner, lease_until, order_json, plugin, source, received_at, approved_at
+FROM signals INDEXED BY signals_pending
+WHERE {_PENDING_SQL} AND plugin = ? AND symbol = ? AND id > ? ORDER BY id LIMIT ?
 """  # noqa: S608 - constant text
 _LEASE = "UPDATE signals SET lease_owner = ?, lease_until = ? WHERE id = ?"
 RELEASE_ALL = f"""
@@ -107,3 +113,25 @@ def hand_on(
     signal_id = str(head[0])
     lease(connection, signal_id, to, now)
     return signal_id
+
+
+def hand_on_following(
+    connection: sqlite3.Connection, plugin: str, symbol: str, handed: str, to: Lease, now: float
+) -> tuple[HandedJob, ...]:
+    """After `handed` (just leased to `to.owner` with its attempt opened), the lane's next
+    queued signals that no one holds, in order, up to `LANE_AHEAD` in all: each leased to
+    `to.owner` and its next attempt opened. Stops at the first that is executing or leased
+    (a newer receipt leased behind the lane waits in its executor already)."""
+    rows = connection.execute(_FOLLOWING, (plugin, symbol, handed, LANE_AHEAD - 1)).fetchall()
+    following: list[HandedJob] = []
+    for signal_id, status, owner, until, order_json, row_plugin, source, received, approved \
+            in rows:
+        if status != "queued" or (owner is not None and until is not None and until >= now):
+            break
+        if order_json is None:
+            break
+        lease(connection, signal_id, to, now)
+        number = attempts.open_attempt(connection, signal_id, now)
+        following.append(HandedJob(signal_id, number, order_json, row_plugin, source, received,
+                                   approved))
+    return tuple(following)

@@ -9,6 +9,7 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,7 @@ from tests.webhook.journal.journal_helpers import queued_signal
 from webhook.execute.executor import ExecutionJob, Executor
 from webhook.execute.settings import ExecutionSettings
 from webhook.journal import HandedOn, Lease, SignalStatus
-from webhook.journal.records import PENDING
+from webhook.journal.records import LANE_AHEAD, PENDING
 
 pytestmark = pytest.mark.anyio
 
@@ -262,3 +263,42 @@ async def test_a_receipt_committed_with_a_hand_on_is_sent_after_the_signal_hande
         journal.commits.set()
         await executor.stop(grace=1)
     assert broker.calls == [first.id, handed.id, newer.id]
+
+
+async def test_a_lane_backlog_is_handed_on_many_at_a_time_and_runs_in_order(
+    journal: HeldFinishes,
+) -> None:
+    """Stored without leases (as another receiver would, or past `LANE_AHEAD`), a lane's
+    backlog is handed on up to `LANE_AHEAD` signals at a time with their attempts opened: each
+    hand-on is one transaction for many signals, not one per signal."""
+    handed_ons: list[HandedOn] = []
+    finish = journal.finish_attempt
+
+    async def counted(signal_id: str, number: int, **kwargs: Any) -> HandedOn | None:
+        handed = await finish(signal_id, number, **kwargs)
+        if handed is not None:
+            handed_ons.append(handed)
+        return handed
+
+    journal.finish_attempt = counted  # type: ignore[method-assign]
+    broker = PaperLikeBroker()
+    broker.gate = asyncio.Event()
+    executor = await running(journal, broker, QUIET)
+    try:
+        first = queued_signal("BTC/USDT")
+        assert await store_and_submit(journal, executor, "paper", first)
+        await wait_for(lambda: broker.calls == [first.id])
+        lane = [queued_signal("BTC/USDT") for _ in range(150)]
+        for signal in lane:
+            await journal.record(signal)
+            assert signal.order is not None
+            executor.submit(ExecutionJob(signal.id, signal.order, "paper"))
+        broker.gate.set()
+        records = await settle(journal, executor, [s.id for s in lane])
+    finally:
+        await executor.stop(grace=1)
+    assert broker.calls == [first.id, *(s.id for s in lane)]
+    assert {r.status for r in records} == {SignalStatus.FILLED}
+    assert len(handed_ons) == 3  # 64, 64 and the last 22
+    assert [1 + len(h.following) for h in handed_ons] == [LANE_AHEAD, LANE_AHEAD, 22]
+    assert journal.starts == 0  # every attempt was opened with a hand-on
