@@ -1,0 +1,94 @@
+"""Rows of `make bench` for several source trees in turns, so that each tree sees the same
+machine: bare Starlette (row a) once a round, then the full path (row b: SQLite journal, the
+executor drained before CPU is read; row e: PostgreSQL, as row e of `make bench` reads it) with
+the server's code from each tree.
+
+    python -m bench.side_by_side --row b --tree ../main --tree . --rounds 3
+
+The server's `PYTHONPATH` is the tree, so one environment serves them all. Machines here are
+shared and their speed drifts within minutes: the ratio of a tree's CPU per request to the
+bare request's of the same round is what compares, and the median over rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import os
+import statistics
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from bench import scenarios
+from bench.report import Figures
+from bench.run import measure, start_baseline
+from tests.e2e.server import TEST_SECRET, start_server
+from tests.webhook.journal.postgres_helpers import scratch_schema
+from webhook.auth.signatures import WebhookSecret
+
+
+@contextlib.contextmanager
+def journal_env(row: str) -> Iterator[dict[str, str]]:
+    if row == "e":
+        with scratch_schema() as postgres_url:
+            yield {"TRADEHOOK_JOURNAL": postgres_url}
+    else:
+        yield {}
+
+
+def tree_row(row: str, tree: Path, workdir: Path, secret: WebhookSecret) -> Figures:
+    env = {"PYTHONPATH": str(tree.resolve()), "TRADEHOOK_PLUGINS__MOCK__DELAY_MS": "0"}
+    with journal_env(row) as journal:
+        server = start_server(workdir, env={**journal, **env})
+        # Row b counts the executor's work to the end; row e, as in `make bench`, what it did
+        # during wrk's run.
+        settle = functools.partial(scenarios.drained, server) if row == "b" else (lambda: None)
+        try:
+            return measure(f"{row}. {tree}", server.url + "/webhook", workdir, secret,
+                           connections=32, pid=server.process.pid, settle=settle)
+        finally:
+            server.stop()
+
+
+def bare_row(workdir: Path, secret: WebhookSecret) -> Figures:
+    workdir.mkdir(parents=True)
+    baseline, url = start_baseline(workdir)
+    try:
+        return measure("a. bare Starlette", f"{url}/webhook", workdir, secret, connections=32,
+                       pid=baseline.pid)
+    finally:
+        baseline.terminate()
+        baseline.wait()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--row", choices=["b", "e"], default="b")
+    parser.add_argument("--tree", action="append", type=Path, required=True,
+                        help="a source tree whose server is measured (repeat for several)")
+    parser.add_argument("--rounds", type=int, default=2)
+    arguments = parser.parse_args()
+    secret = WebhookSecret.parse(TEST_SECRET)
+    ratios: dict[Path, list[float]] = {tree: [] for tree in arguments.tree}
+    print("| run | signals/s | CPU us/request | p50 ms | p99 ms | errors | x bare |")
+    print("| --- | ---: | ---: | ---: | ---: | --- | ---: |")
+    with tempfile.TemporaryDirectory(prefix="tradehook-side-by-side-") as tmp:
+        for round_number in range(arguments.rounds):
+            load = os.getloadavg()[0]
+            bare = bare_row(Path(tmp) / f"{round_number}-bare", secret)
+            print(f"{bare.row()} 1.0 | load {load:.1f}", flush=True)
+            for index, tree in enumerate(arguments.tree):
+                figures = tree_row(arguments.row, tree, Path(tmp) / f"{round_number}-{index}",
+                                   secret)
+                ratios[tree].append(figures.cpu_us / bare.cpu_us)
+                print(f"{figures.row()} {ratios[tree][-1]:.1f} |", flush=True)
+    for tree, values in ratios.items():
+        print(f"{tree}: CPU per request {statistics.median(values):.1f}x the bare request's "
+              f"(median of {len(values)} rounds)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
