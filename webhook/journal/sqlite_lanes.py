@@ -32,6 +32,10 @@ _LANE_HEAD = f"""
 SELECT id, status, lease_owner, lease_until FROM signals INDEXED BY signals_pending
 WHERE {_PENDING_SQL} AND plugin = ? AND symbol = ? ORDER BY id LIMIT 1
 """  # noqa: S608 - constant text
+_LANE_NEWEST = f"""
+SELECT lease_owner, lease_until FROM signals INDEXED BY signals_pending
+WHERE {_PENDING_SQL} AND plugin = ? AND symbol = ? ORDER BY id DESC LIMIT 1
+"""  # noqa: S608 - constant text
 _LANE_LEASES = f"""
 SELECT lease_owner, lease_until FROM signals INDEXED BY signals_pending
 WHERE {_PENDING_SQL} AND plugin = ? AND symbol = ? ORDER BY id LIMIT ?
@@ -80,16 +84,24 @@ def pending_ahead(
     0 for an empty lane; else, with `to.joins_lane`, when every pending signal of the lane
     holds a live lease of that owner (it runs the lane, no one else may claim it) and they are
     fewer than `LANE_AHEAD`, their number. None when the newcomer is not to be leased. Reads at
-    most `LANE_AHEAD` rows of the pending index."""
-    rows = connection.execute(
-        _LANE_LEASES, (plugin, symbol, LANE_AHEAD if to.joins_lane else 1)).fetchall()
-    if not rows:
+    most `LANE_AHEAD` rows of the pending index, and one when the lane's newest pending signal
+    is not held by that owner (a backlog nobody holds, where every receipt looks)."""
+    newest = connection.execute(_LANE_NEWEST, (plugin, symbol)).fetchone()
+    if newest is None:
         return 0
-    if not to.joins_lane or len(rows) >= LANE_AHEAD:
+    if not to.joins_lane or not _held_by(newest, to.owner, now):
         return None
-    if any(holder != to.owner or until is None or until < now for holder, until in rows):
+    rows = connection.execute(_LANE_LEASES, (plugin, symbol, LANE_AHEAD)).fetchall()
+    if len(rows) >= LANE_AHEAD:
+        return None
+    if not all(_held_by(row, to.owner, now) for row in rows):
         return None
     return len(rows)
+
+
+def _held_by(lease_row: tuple[str | None, float | None], owner: str, now: float) -> bool:
+    holder, until = lease_row
+    return holder == owner and until is not None and until >= now
 
 
 def lease(connection: sqlite3.Connection, signal_id: str, lease: Lease, now: float) -> None:

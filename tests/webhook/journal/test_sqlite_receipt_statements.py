@@ -1,16 +1,23 @@
 """What the SQLite journal's receipt costs in statements: a signal leased as it is stored, its
 first attempt opened with it, is written by its INSERT and its attempt's, after one look at its
-lane (the lease and the `executing` status are in the INSERT, not updates after it). Each
-statement is about 8 us of the event loop's time per signal (`bench.floor`)."""
+lane (the lease and the `executing` status are in the INSERT, not updates after it), and that
+look reads one row of a backlog nobody holds. Each statement is about 8 us of the event loop's
+time per signal (`bench.floor`)."""
 
 from __future__ import annotations
 
 import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from tests.webhook.journal.journal_helpers import queued_signal
 from webhook.journal import Lease, SignalStatus, SqliteJournal
+from webhook.journal import sqlite_lanes as lanes
+from webhook.journal.records import LANE_AHEAD
+from webhook.journal.sqlite_schema import migrate
 
 pytestmark = pytest.mark.anyio
 
@@ -52,3 +59,47 @@ async def test_a_receipt_leased_without_its_attempt_stays_queued(
     record = await sqlite_journal.get(signal.id)
     assert record is not None and record.status is SignalStatus.QUEUED and not record.attempts
     assert await sqlite_journal.claim("other", lease_seconds=30, limit=10) == []
+
+
+def vm_steps(connection: sqlite3.Connection, work: Callable[[], object]) -> int:
+    """SQLite virtual machine instructions `work` runs (a progress handler every 10)."""
+    steps = 0
+
+    def count() -> int:
+        nonlocal steps
+        steps += 10
+        return 0
+
+    connection.set_progress_handler(count, 10)
+    try:
+        work()
+    finally:
+        connection.set_progress_handler(None, 0)
+    return steps
+
+
+def test_a_receipt_into_a_backlog_nobody_holds_looks_at_one_row(tmp_path: Path) -> None:
+    # Under a backlog every receipt of the lane asks whether it may be leased behind it: the
+    # lane's newest pending signal, unleased, answers no without reading the leased ones.
+    connection = sqlite3.connect(tmp_path / "lanes.db", isolation_level=None)
+    migrate(connection, 0)
+    now = time.time()
+    mine = Lease("here", 30, joins_lane=True, ahead=True)
+
+    def store(signal_id: str, leased: bool) -> None:
+        connection.execute(
+            "INSERT INTO signals (id, received_at, updated_at, source, raw_body, symbol, plugin,"
+            " order_json, status, lease_owner, lease_until) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (signal_id, now, now, "signed", b"{}", "BTC", "paper", "{}", "queued",
+             "here" if leased else None, now + 30 if leased else None))
+
+    store("a", leased=True)
+    one_held = vm_steps(connection, lambda: lanes.pending_ahead(
+        connection, "paper", "BTC", mine, now))
+    for n in range(LANE_AHEAD - 1):
+        store(f"b{n:03d}", leased=True)
+    store("c", leased=False)
+    behind_backlog = vm_steps(connection, lambda: lanes.pending_ahead(
+        connection, "paper", "BTC", mine, now))
+    assert lanes.pending_ahead(connection, "paper", "BTC", mine, now) is None
+    assert behind_backlog <= one_held, (behind_backlog, one_held)
