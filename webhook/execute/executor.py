@@ -477,11 +477,9 @@ class Executor:
             job = ExecutionJob.of(record, leased=True, attempt=handed.attempt)
             if handed.attempt is not None:  # executing only by the attempt opened with it
                 job = dataclasses.replace(job, resumed=False)
-            if lane is not None and lane_of(job) == lane:
+            if lane is not None:  # its lane waited for it
                 self._launch(job, lane_turn=True)
             else:
-                if lane is not None:
-                    self._next_in_lane(lane)
                 self._start_leased(job)
 
     def _next_in_lane(self, lane: Lane) -> None:
