@@ -3,7 +3,8 @@
 `python -m bench.fast_path [--runs N]` measures, as `bench.run` does: the answer's latency at
 1,000 signals/s offered with the mock executing every order (wrk, row c: target 2), the delay
 from receipt to the plugin's call then and at 50/s (`scenarios.paced`), and
-the executor's CPU per order (a server with the executor less one without, 10,000 signals each),
+the executor's CPU per order (a server with the executor less one without, side by side: the
+median of five interleaved pairs of 4,000 signals each),
 and beside them the floor: a bare SQLite commit in WAL mode with `synchronous=FULL` (one
 `fdatasync`, as the journal's), timed on the same disk at the same time.
 With `PYTHONPATH=OTHER_TREE` in the environment the servers run that checkout's code (the

@@ -117,10 +117,11 @@ class Lease:
 
 LANE_AHEAD = 64
 """At most this many signals of one lane are pending when a receipt leases a newcomer behind
-signals leased to the same executor (each possibly with its attempt opened ahead of its send).
-After a crash every one of them is looked up at the broker by client order id before anything
-is resent, so the bound keeps a restart's lookups, and what an executor holds in memory for one
-lane, small; past it, signals are stored unleased and handed on or claimed as before."""
+signals leased to the same executor (each possibly with its attempt opened ahead of its send),
+and at most this many a hand-on leases at once (`HandedOn.following`). After a crash every one
+of them is looked up at the broker by client order id before anything is resent, so the bound
+keeps a restart's lookups, and what an executor holds in memory for one lane, small; past it,
+signals are stored unleased, then handed on (this many at a time) or claimed."""
 
 
 @dataclass(frozen=True)
