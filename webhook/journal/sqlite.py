@@ -148,14 +148,14 @@ class SqliteJournal(SqliteExitPlans, SignalJournal):
             now = time.time()
             ahead = (None if to is None or order is None or signal.plugin is None else
                      lanes.pending_ahead(connection, signal.plugin, order.symbol, to, now))
-            leased = ahead is not None and to is not None
+            leased = to if ahead is not None else None
             # Behind signals of the lane only for a plugin that can be asked by client order id.
-            starts = (leased and to is not None and to.starting == signal.id
-                      and (ahead == 0 or to.ahead))
-            # Leased, and its first attempt opened, by the INSERT itself: the same row as a
-            # lease and `open_attempt` after it would leave, in one statement instead of four.
-            row = _row(signal, executing=starts,
-                       leased_to=(to.owner, now + to.seconds) if leased and to else None)
+            starts = (leased is not None and leased.starting == signal.id
+                      and (ahead == 0 or leased.ahead))
+            # Leased, and executing when its first attempt is opened with it, by the INSERT
+            # itself: the row a lease and `open_attempt` after it would leave, with no UPDATE.
+            row = _row(signal, executing=starts, leased_to=None if leased is None
+                       else (leased.owner, now + leased.seconds))
             try:
                 connection.execute(_INSERT, row)
             except sqlite3.IntegrityError:
@@ -166,7 +166,7 @@ class SqliteJournal(SqliteExitPlans, SignalJournal):
                     raise
                 return Stored(signal_id=first[0], duplicate=True)
             connection.executemany(_INSERT, child_rows)
-            if not leased:
+            if leased is None:
                 return Stored(signal_id=signal.id)
             attempt = attempts.open_first_attempt(connection, signal.id, now) if starts else None
             return Stored(signal_id=signal.id, leased=True, attempt=attempt)
@@ -213,15 +213,7 @@ class SqliteJournal(SqliteExitPlans, SignalJournal):
             lane = connection.execute(_SETTLE_FINAL, settled).fetchall()
             if hand_on is None or not lane or lane[0][0] is None or lane[0][1] is None:
                 return None
-            handed = lanes.hand_on(connection, lane[0][0], lane[0][1], hand_on, now)
-            if handed is None:
-                return None
-            if handed != hand_on.starting:
-                return HandedOn(handed)
-            attempt = attempts.open_attempt(connection, handed, now)
-            following = (lanes.hand_on_following(connection, lane[0][0], lane[0][1], handed,
-                                                 hand_on, now) if hand_on.ahead else ())
-            return HandedOn(handed, attempt, following)
+            return lanes.hand_on(connection, lane[0][0], lane[0][1], hand_on, now)
 
         return await self._writer.run(finish)
 

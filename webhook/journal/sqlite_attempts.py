@@ -8,8 +8,12 @@ import sqlite3
 from webhook.journal.records import SignalStatus
 
 
-def open_attempt(connection: sqlite3.Connection, signal_id: str, started_at: float) -> int:
-    """Mark the signal executing and open its next attempt; the attempt's number."""
+def open_attempt(
+    connection: sqlite3.Connection, signal_id: str, started_at: float,
+    *, leased_to: tuple[str, float] | None = None,
+) -> int:
+    """Mark the signal executing and open its next attempt; the attempt's number. With
+    `leased_to` (owner, until), the same UPDATE leases it."""
     (last,) = connection.execute(
         "SELECT COALESCE(MAX(number), 0) FROM attempts WHERE signal_id = ?", (signal_id,)
     ).fetchone()
@@ -18,10 +22,17 @@ def open_attempt(connection: sqlite3.Connection, signal_id: str, started_at: flo
         "INSERT INTO attempts (signal_id, number, started_at) VALUES (?, ?, ?)",
         (signal_id, number, started_at),
     )
-    connection.execute(
-        "UPDATE signals SET status = ?, updated_at = ? WHERE id = ?",
-        (SignalStatus.EXECUTING.value, started_at, signal_id),
-    )
+    if leased_to is None:
+        connection.execute(
+            "UPDATE signals SET status = ?, updated_at = ? WHERE id = ?",
+            (SignalStatus.EXECUTING.value, started_at, signal_id),
+        )
+    else:
+        connection.execute(
+            "UPDATE signals SET status = ?, updated_at = ?, lease_owner = ?, lease_until = ? "
+            "WHERE id = ?",
+            (SignalStatus.EXECUTING.value, started_at, *leased_to, signal_id),
+        )
     return number
 
 

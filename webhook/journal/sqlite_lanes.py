@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlite3
 
 from webhook.journal import sqlite_attempts as attempts
-from webhook.journal.records import LANE_AHEAD, HandedJob, Lease
+from webhook.journal.records import LANE_AHEAD, HandedJob, HandedOn, Lease
 
 _PENDING_SQL = "status IN ('queued', 'executing')"  # as in the partial indexes
 _FIRST_LANE = f"""
@@ -99,9 +99,18 @@ def pending_ahead(
     return len(rows)
 
 
-def _held_by(lease_row: tuple[str | None, float | None], owner: str, now: float) -> bool:
+LeaseRow = tuple[str | None, float | None]
+"""A signal's `lease_owner` and `lease_until`."""
+
+
+def _live_holder(lease_row: LeaseRow, now: float) -> str | None:
+    """Who holds the signal's lease now; None when no one does (none, or lapsed)."""
     holder, until = lease_row
-    return holder == owner and until is not None and until >= now
+    return holder if until is not None and until >= now else None
+
+
+def _held_by(lease_row: LeaseRow, owner: str, now: float) -> bool:
+    return _live_holder(lease_row, now) == owner
 
 
 def lease(connection: sqlite3.Connection, signal_id: str, lease: Lease, now: float) -> None:
@@ -110,21 +119,27 @@ def lease(connection: sqlite3.Connection, signal_id: str, lease: Lease, now: flo
 
 def hand_on(
     connection: sqlite3.Connection, plugin: str, symbol: str, to: Lease, now: float
-) -> str | None:
+) -> HandedOn | None:
     """Lease the lane's head to `to.owner` when it is queued and no one else holds a live lease
-    in the lane; its id, else None (an executing head was in flight at someone's stop: it is
-    claimed, so that its holder's successor asks the broker first; a head `to.owner` holds
-    already was leased to it as it was stored, and waits in its executor's lane)."""
+    in the lane, opening its next attempt when `to` is `starting` it (and, with `to.ahead`,
+    handing on the queued signals after it too: `hand_on_following`); None else (an executing
+    head was in flight at someone's stop: it is claimed, so that its holder's successor asks
+    the broker first; a head `to.owner` holds already was leased to it as it was stored, and
+    waits in its executor's lane)."""
     head = connection.execute(_LANE_HEAD, (plugin, symbol)).fetchone()
-    if head is None or head[1] != "queued":
-        return None
-    if head[2] == to.owner and head[3] is not None and head[3] >= now:
+    if head is None or head[1] != "queued" or _held_by((head[2], head[3]), to.owner, now):
         return None
     if connection.execute(_HELD_BY_OTHERS, (now, to.owner, plugin, symbol)).fetchone():
         return None
     signal_id = str(head[0])
-    lease(connection, signal_id, to, now)
-    return signal_id
+    if signal_id != to.starting:
+        lease(connection, signal_id, to, now)
+        return HandedOn(signal_id)
+    attempt = attempts.open_attempt(connection, signal_id, now,
+                                    leased_to=(to.owner, now + to.seconds))
+    following = (hand_on_following(connection, plugin, symbol, signal_id, to, now)
+                 if to.ahead else ())
+    return HandedOn(signal_id, attempt, following)
 
 
 def hand_on_following(
@@ -138,12 +153,10 @@ def hand_on_following(
     following: list[HandedJob] = []
     for signal_id, status, owner, until, order_json, row_plugin, source, received, approved \
             in rows:
-        if status != "queued" or (owner is not None and until is not None and until >= now):
+        if status != "queued" or _live_holder((owner, until), now) or order_json is None:
             break
-        if order_json is None:
-            break
-        lease(connection, signal_id, to, now)
-        number = attempts.open_attempt(connection, signal_id, now)
+        number = attempts.open_attempt(connection, signal_id, now,
+                                       leased_to=(to.owner, now + to.seconds))
         following.append(HandedJob(signal_id, number, order_json, row_plugin, source, received,
                                    approved))
     return tuple(following)
