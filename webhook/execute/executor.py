@@ -359,13 +359,7 @@ class Executor:
         """The job's final status is decided (and about to be written): run its lane's next
         job now, if one waits here; True when it did."""
         self._settled_ids.add(job.signal_id)
-        if self._stopping:
-            return False
-        next_job = self._lanes.next(lane_of(job))
-        if next_job is None:
-            return False
-        self._launch(next_job, lane_turn=True)
-        return True
+        return not self._stopping and self._next_in_lane(lane_of(job))
 
     def _done(self, job: ExecutionJob, task: asyncio.Task[HandedOn | None]) -> None:
         signal_id = job.signal_id
@@ -380,8 +374,7 @@ class Executor:
         if self._stopping:
             return
         if not settled:  # ended pending: what waited behind it must not overtake it
-            self._stalled[lane_of(job)] = time.monotonic() + self._settings.lease_seconds
-            self._give_back(self._lanes.release(lane_of(job)))
+            self._stall(lane_of(job))
         self._runner.unsent.pop(signal_id, None)
         if self._ready:
             self._launch(self._ready.popleft())
@@ -408,22 +401,16 @@ class Executor:
             awaiting.discard(next_job.signal_id)
             next_job = dataclasses.replace(next_job, leased=True, attempt=handed.attempt)
             self._start_leased(next_job, lane_turn=True)
-            if next_job.signal_id in self._giving_back or not self._lanes.holds(lane):
-                self._give_back(following)  # its lane stalled: they must not overtake it
-            else:
-                for waiting in following:
-                    self._lanes.wait(waiting)
+            # Given back (its lane stalled), the rest must not overtake it.
+            self._wait_behind(following, next_job.signal_id not in self._giving_back
+                              and self._lanes.holds(lane))
         elif handed.signal_id in awaiting and handed.signal_id not in self._reading:
             awaiting.discard(handed.signal_id)
             # Nothing of the lane overtakes it while it is read (unless a job holds the lane
             # already: it waits behind that one, and what was handed on after it is given back).
             took = not self._lanes.holds(lane)
             self._lanes.hold(lane)
-            if took:
-                for waiting in following:
-                    self._lanes.wait(waiting)
-            else:
-                self._give_back(following)
+            self._wait_behind(following, took)
             self._reading[handed.signal_id] = (handed, asyncio.create_task(
                 self._launch_from_journal(handed, lane if took else None),
                 name=f"read signal {handed.signal_id}"))
@@ -470,8 +457,7 @@ class Executor:
             # asked), and what waited behind it is given back, not sent ahead of it.
             self._runner.unsent.pop(signal_id, None)
             if lane is not None:
-                self._stalled[lane] = time.monotonic() + self._settings.lease_seconds
-                self._give_back(self._lanes.release(lane))
+                self._stall(lane)
             self._wakeup.set()
         else:
             job = ExecutionJob.of(record, leased=True, attempt=handed.attempt)
@@ -482,11 +468,28 @@ class Executor:
             else:
                 self._start_leased(job)
 
-    def _next_in_lane(self, lane: Lane) -> None:
-        """The lane's turn passes: its next waiting job runs, or the lane is free."""
+    def _next_in_lane(self, lane: Lane) -> bool:
+        """The lane's turn passes: its next waiting job runs (True), or the lane is free."""
         next_job = self._lanes.next(lane)
-        if next_job is not None:
-            self._launch(next_job, lane_turn=True)
+        if next_job is None:
+            return False
+        self._launch(next_job, lane_turn=True)
+        return True
+
+    def _wait_behind(self, jobs: list[ExecutionJob], lane_held: bool) -> None:
+        """Jobs handed on behind the one that now holds their lane wait there, in order; with
+        the lane not held for that one, they are given back instead."""
+        if not lane_held:
+            self._give_back(jobs)
+            return
+        for job in jobs:
+            self._lanes.wait(job)
+
+    def _stall(self, lane: Lane) -> None:
+        """The lane's job ended still pending under this executor's lease: what waited behind
+        it is given back, and leased jobs of the lane are too until a claim runs it again."""
+        self._stalled[lane] = time.monotonic() + self._settings.lease_seconds
+        self._give_back(self._lanes.release(lane))
 
     def _give_back(self, jobs: list[ExecutionJob]) -> None:
         """Withdraw the attempts opened for these leased jobs and release their leases, so that
