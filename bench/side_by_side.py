@@ -4,6 +4,7 @@ executor drained before CPU is read; row e: PostgreSQL, as row e of `make bench`
 the server's code from each tree.
 
     python -m bench.side_by_side --row b --tree ../main --tree . --rounds 3
+    python -m bench.side_by_side --row e --drain --tree ../main --tree .
 
 The server's `PYTHONPATH` is the tree, so one environment serves them all. Machines here are
 shared and their speed drifts within minutes: the ratio of a tree's CPU per request to the
@@ -38,13 +39,15 @@ def journal_env(row: str) -> Iterator[dict[str, str]]:
         yield {}
 
 
-def tree_row(row: str, tree: Path, workdir: Path, secret: WebhookSecret) -> Figures:
+def tree_row(row: str, tree: Path, workdir: Path, secret: WebhookSecret, *, drain: bool
+             ) -> Figures:
     env = {"PYTHONPATH": str(tree.resolve()), "TRADEHOOK_PLUGINS__MOCK__DELAY_MS": "0"}
     with journal_env(row) as journal:
         server = start_server(workdir, env={**journal, **env})
         # Row b counts the executor's work to the end; row e, as in `make bench`, what it did
-        # during wrk's run.
-        settle = functools.partial(scenarios.drained, server) if row == "b" else (lambda: None)
+        # during wrk's run, unless `drain` asks for the end too.
+        settle = (functools.partial(scenarios.drained, server) if row == "b" or drain
+                  else (lambda: None))
         try:
             return measure(f"{row}. {tree}", server.url + "/webhook", workdir, secret,
                            connections=32, pid=server.process.pid, settle=settle)
@@ -69,6 +72,8 @@ def main() -> int:
     parser.add_argument("--tree", action="append", type=Path, required=True,
                         help="a source tree whose server is measured (repeat for several)")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--drain", action="store_true",
+                        help="row e: read the CPU once the executor has drained the backlog")
     arguments = parser.parse_args()
     secret = WebhookSecret.parse(TEST_SECRET)
     ratios: dict[Path, list[float]] = {tree: [] for tree in arguments.tree}
@@ -81,7 +86,7 @@ def main() -> int:
             print(f"{bare.row()} 1.0 | load {load:.1f}", flush=True)
             for index, tree in enumerate(arguments.tree):
                 figures = tree_row(arguments.row, tree, Path(tmp) / f"{round_number}-{index}",
-                                   secret)
+                                   secret, drain=arguments.drain)
                 ratios[tree].append(figures.cpu_us / bare.cpu_us)
                 print(f"{figures.row()} {ratios[tree][-1]:.1f} |", flush=True)
     for tree, values in ratios.items():

@@ -1,8 +1,9 @@
 """The PostgreSQL journal's hot writes, each for a whole batch of callers in one statement or
 two: receipts (with the lease of a signal alone in its lane, or behind signals of its lane that
 its executor holds already), attempts' starts, and finishes (with the hand-on of the lane's
-next signal); a lease that is `starting` its signal opens the
-signal's attempt in the same statement. `webhook.journal.postgres_batch` runs them.
+next signal, and with `Lease.ahead` the queued signals after it); a lease that is `starting`
+its signal opens the signal's attempt in the same statement. `webhook.journal.postgres_batch`
+runs them.
 
 Arrays of columns go in through `unnest`, so the statement's text is the same for any batch
 size and psycopg prepares it once. A lane's head is as in the claim: the oldest pending signal
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from plugins.orders import ExecutionResult
@@ -26,6 +27,7 @@ from webhook.journal.postgres_schema import NOW, PENDING_SQL, storable
 from webhook.journal.records import (
     LANE_AHEAD,
     PENDING,
+    HandedJob,
     HandedOn,
     Lease,
     NewSignal,
@@ -132,9 +134,9 @@ FROM done AS d WHERE s.id = d.id
 """
 _HAND_ON = f"""
 WITH lanes AS (
-    SELECT a.id AS finished, a.owner, a.seconds, a.starting, a.at, s.plugin, s.symbol
-    FROM unnest(%b::text[], %b::text[], %b::float8[], %b::text[], %b::float8[])
-        AS a(id, owner, seconds, starting, at)
+    SELECT a.id AS finished, a.owner, a.seconds, a.starting, a.ahead, a.at, s.plugin, s.symbol
+    FROM unnest(%b::text[], %b::text[], %b::float8[], %b::text[], %b::bool[], %b::float8[])
+        AS a(id, owner, seconds, starting, ahead, at)
     JOIN signals AS s ON s.id = a.id WHERE s.plugin IS NOT NULL AND s.symbol IS NOT NULL
 ), heads AS (
     SELECT lanes.*, (SELECT p.id FROM signals AS p WHERE p.{PENDING_SQL}
@@ -151,21 +153,50 @@ WITH lanes AS (
         SELECT 1 FROM signals AS o WHERE o.{PENDING_SQL} AND o.lease_owner IS NOT NULL
         AND o.plugin = h.plugin AND o.symbol = h.symbol AND o.lease_owner <> h.owner
         AND o.lease_until >= {NOW})
-    RETURNING h.finished, s.id, COALESCE(h.starting = s.id, FALSE) AS starts, h.at
+    RETURNING h.finished, s.id, COALESCE(h.starting = s.id, FALSE) AS starts, h.at, h.owner,
+        h.seconds, h.ahead, h.plugin, h.symbol
+), following AS (
+    SELECT h.finished, h.owner, h.seconds, h.at, f.id FROM handed AS h CROSS JOIN LATERAL (
+        SELECT n.id, bool_and(n.free) OVER (ORDER BY n.id) AS free FROM (
+            SELECT p.id, p.status = '{_QUEUED}' AND p.order_json IS NOT NULL
+                AND NOT COALESCE(p.lease_owner IS NOT NULL AND p.lease_until >= {NOW}, FALSE)
+                AS free
+            FROM signals AS p WHERE p.{PENDING_SQL} AND p.plugin = h.plugin
+            AND p.symbol = h.symbol AND p.id > h.id ORDER BY p.id LIMIT {LANE_AHEAD - 1}
+        ) AS n
+    ) AS f WHERE h.starts AND h.ahead AND f.free
+), followed AS (
+    UPDATE signals AS s SET lease_owner = f.owner, lease_until = {NOW} + f.seconds,
+        status = '{_EXECUTING}', updated_at = f.at
+    FROM following AS f WHERE s.id = f.id AND s.status = '{_QUEUED}'
+    RETURNING f.finished, s.id, f.at, s.order_json, s.plugin, s.source, s.received_at,
+        s.approved_at
 ), opened AS (
     INSERT INTO attempts (signal_id, number, started_at)
-    SELECT handed.id, COALESCE((SELECT MAX(t.number) FROM attempts AS t
-        WHERE t.signal_id = handed.id), 0) + 1, handed.at
-    FROM handed WHERE handed.starts RETURNING signal_id, number
+    SELECT started.id, COALESCE((SELECT MAX(t.number) FROM attempts AS t
+        WHERE t.signal_id = started.id), 0) + 1, started.at
+    FROM (SELECT id, at FROM handed WHERE starts UNION ALL SELECT id, at FROM followed)
+        AS started
+    RETURNING signal_id, number
 )
-SELECT handed.finished, handed.id, opened.number
+SELECT handed.finished, handed.id, opened.number, NULL::text, NULL::text, NULL::text,
+    NULL::float8, NULL::float8
 FROM handed LEFT JOIN opened ON opened.signal_id = handed.id
+UNION ALL
+SELECT followed.finished, followed.id, opened.number, followed.order_json, followed.plugin,
+    followed.source, followed.received_at, followed.approved_at
+FROM followed JOIN opened ON opened.signal_id = followed.id
 """  # noqa: S608 - constant text
 """Lease the head of each finished signal's lane to its executor when it is queued (an
 executing head was in flight at someone's stop: it is claimed, so that its holder's successor
 asks the broker first; a head the owner holds already was leased to it as it was stored) and
 no one else holds a live lease in the lane; open its next attempt when the lease is `starting`
-it."""
+it. When it is, and the lease is `ahead`, lease the lane's queued signals after it too (up to
+`LANE_AHEAD` with it, stopping at the first that is executing or held by anyone: a receipt
+leased behind the lane waits in its executor already) and open their attempts. Every row of
+the answer is one signal handed on; a following one carries its order (`order_json` is not
+null). Only the lane's holder leases a lane's signals behind its head, so none of those rows
+changes under this statement."""
 _WITHDRAW = f"""
 WITH withdrawn AS (
     DELETE FROM attempts AS t USING unnest(%b::text[], %b::int[]) AS u(id, number)
@@ -336,16 +367,31 @@ class Finishes(BatchedWrite[Finish, "HandedOn | None"]):
         handed = await connection.execute(_HAND_ON, (
             [storable(item.signal_id) for item, _ in leases],
             [lease.owner for _, lease in leases], [lease.seconds for _, lease in leases],
-            [lease.starting for _, lease in leases], [item.at for item, _ in leases],
+            [lease.starting for _, lease in leases], [lease.ahead for _, lease in leases],
+            [item.at for item, _ in leases],
         )) if leases else None
 
         async def read() -> list[HandedOn | None]:
-            next_of = {} if handed is None else {
-                finished: HandedOn(signal_id, attempt)
-                for finished, signal_id, attempt in await handed.fetchall()}
+            next_of = {} if handed is None else _handed_on(await handed.fetchall())
             return [next_of.get(storable(item.signal_id)) for item in items]
 
         return read
+
+
+def _handed_on(rows: Sequence[tuple[Any, ...]]) -> dict[str, HandedOn]:
+    """The answer of `_HAND_ON` as finished signal -> HandedOn, its following in lane order."""
+    heads: dict[str, HandedOn] = {}
+    following: dict[str, list[HandedJob]] = {}
+    for finished, signal_id, attempt, order_json, plugin, source, received, approved in rows:
+        if order_json is None:
+            heads[finished] = HandedOn(signal_id, attempt)
+        else:
+            following.setdefault(finished, []).append(HandedJob(
+                signal_id, attempt, order_json, plugin, source, received, approved))
+    for finished, jobs in following.items():
+        jobs.sort(key=lambda job: job.signal_id)  # RETURNING keeps no order
+        heads[finished] = replace(heads[finished], following=tuple(jobs))
+    return heads
 
 
 async def insert_signals(connection: Connection, signals: Sequence[NewSignal]) -> None:

@@ -162,7 +162,7 @@ async def test_handing_on_reads_only_the_lanes_leased_signals(postgres_url: str)
         connection.execute("BEGIN")
         plan = "\n".join(row[0] for row in connection.execute(
             "EXPLAIN (ANALYZE) " + _HAND_ON.replace("%b", "%s"),
-            ([finished.id], ["someone"], [30.0], [None], [time.time()])).fetchall())
+            ([finished.id], ["someone"], [30.0], [None], [False], [time.time()])).fetchall())
         connection.execute("ROLLBACK")
     assert "signals_leased" in plan
 
