@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import time
 
+from webhook.journal import ids
 from webhook.journal.ids import new_signal_id
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -29,3 +31,31 @@ def test_ids_made_in_a_burst_are_unique_and_sort_in_order() -> None:
     assert len(set(made)) == len(made)
     assert made == sorted(made)
     assert [decoded(x) for x in made] == sorted(decoded(x) for x in made)
+
+
+def test_random_parts_come_fresh_from_one_pool_after_another() -> None:
+    with ids._lock:
+        drawn = [ids._random_bits() for _ in range(3 * ids._POOL_BYTES // ids._RANDOM_BYTES)]
+    assert len(set(drawn)) == len(drawn)  # across pool refills too
+    assert all(0 <= bits < 2 ** 79 for bits in drawn)
+
+
+def random_part(signal_id: str) -> int:
+    return decoded(signal_id) & (2 ** 80 - 1)
+
+
+def test_a_forked_child_does_not_draw_its_parents_random_bytes() -> None:
+    new_signal_id()  # the pool holds bytes the parent will draw next
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child process
+        time.sleep(0.002)  # a new millisecond: fresh random bits, not a count up
+        os.write(write, new_signal_id().encode())
+        os._exit(0)
+    time.sleep(0.002)
+    mine = new_signal_id()
+    os.waitpid(child, 0)
+    theirs = os.read(read, 26).decode()
+    os.close(read)
+    os.close(write)
+    assert random_part(mine) != random_part(theirs)
