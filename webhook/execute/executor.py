@@ -92,8 +92,9 @@ class Executor:
         self._reading: dict[str, tuple[HandedOn, asyncio.Task[None]]] = {}
         """Signals handed on to this executor whose job is read back from the journal."""
         self._running: dict[str, asyncio.Task[HandedOn | None]] = {}
-        self._settled_ids: set[str] = set()
-        """Of `_running`, the jobs settled at the broker whose final status is being written."""
+        self._settled_ids: dict[str, bool] = {}
+        """Of `_running`, the jobs settled at the broker whose final status is being written ->
+        whether their lane's next job took their slot then (`_settled`)."""
         self._lanes = HeldLanes()
         self._giving_back: dict[str, asyncio.Task[None]] = {}
         """Jobs that waited behind a lane's job that ended unsettled, being given back."""
@@ -155,8 +156,8 @@ class Executor:
         if (not self._settings.enabled or self._stopping
                 or plugin in self.breakers.waiting_plugins()):
             return None
-        busy = len(self._running) + len(self._ready)
-        if busy >= self._settings.concurrency or not self._may_start(plugin):
+        if self._sending() + len(self._ready) >= self._settings.concurrency or not self._may_start(
+                plugin):
             starting = None
         # A plugin whose lookups cannot tell an unsent order keeps to the hand-on, which opens
         # each next attempt with the previous final status: leased here without its attempt,
@@ -164,6 +165,11 @@ class Executor:
         ahead = self._joins_lanes_ahead(plugin)
         return Lease(self.owner, self._settings.lease_seconds, starting=starting,
                      joins_lane=ahead, ahead=ahead)
+
+    def _sending(self) -> int:
+        """Running jobs not yet settled at the broker: those `concurrency` bounds. A settled
+        job's task only waits for its final status to be committed."""
+        return len(self._running) - len(self._settled_ids)
 
     def _joins_lanes_ahead(self, plugin: str) -> bool:
         """Whether signals of `plugin` may be leased to this executor behind its lane's running
@@ -286,7 +292,7 @@ class Executor:
                 pass
 
     async def _claim_once(self) -> None:
-        free = self._settings.concurrency - len(self._running)
+        free = self._settings.concurrency - self._sending()
         if free <= 0:
             return
         claimed = await self._journal.claim(
@@ -303,7 +309,7 @@ class Executor:
             if (record.id in self._running or record.id in waiting
                     or record.id in self._runner.unsent or record.id in self._reading
                     or self._lanes.waits(record.id) or record.id in self._giving_back
-                    or len(self._running) >= self._settings.concurrency):
+                    or self._sending() >= self._settings.concurrency):
                 continue
             self._received.awaiting_claim.discard(record.id)
             self._launch(ExecutionJob.of(record))
@@ -347,7 +353,7 @@ class Executor:
         lane = lane_of(job)
         self._lanes.hold(lane)
         self._stalled.pop(lane, None)  # a claim runs a stalled lane's head again
-        if not lane_turn and len(self._running) >= self._settings.concurrency:
+        if not lane_turn and self._sending() >= self._settings.concurrency:
             self._ready.append(job)
             return
         task = asyncio.create_task(self._run(job), name=f"signal {job.signal_id}")
@@ -358,15 +364,18 @@ class Executor:
     def _settled(self, job: ExecutionJob) -> bool:
         """The job's final status is decided (and about to be written): run its lane's next
         job now, if one waits here; True when it did."""
-        self._settled_ids.add(job.signal_id)
-        return not self._stopping and self._next_in_lane(lane_of(job))
+        continued = not self._stopping and self._next_in_lane(lane_of(job))
+        self._settled_ids[job.signal_id] = continued
+        if not continued and not self._stopping:
+            self._fill_slots()  # its slot is free from now on
+        return continued
 
     def _done(self, job: ExecutionJob, task: asyncio.Task[HandedOn | None]) -> None:
         signal_id = job.signal_id
         self._running.pop(signal_id, None)
         self._running_plugins.pop(signal_id, None)
-        settled = signal_id in self._settled_ids
-        self._settled_ids.discard(signal_id)
+        continued = self._settled_ids.pop(signal_id, None)
+        settled = continued is not None
         self._received.forget(signal_id)
         # What the journal handed on with its final status was taken as the write returned
         # (`_take_handed`); only whether there was any matters here.
@@ -376,13 +385,19 @@ class Executor:
         if not settled:  # ended pending: what waited behind it must not overtake it
             self._stall(lane_of(job))
         self._runner.unsent.pop(signal_id, None)
-        if self._ready:
-            self._launch(self._ready.popleft())
-        if handed is None and (self._received.awaiting_claim or not self._journal.hands_on
-                               or not job.leased):
+        self._fill_slots()
+        if handed is None and not continued and (
+                self._received.awaiting_claim or not self._journal.hands_on or not job.leased):
             # The next signal of its lane, leased or not, is claimed now; after a claimed one
-            # too, since what a stopped executor leased at receipt is handed on to no one.
+            # too, since what a stopped executor leased at receipt is handed on to no one. A
+            # lane whose next job took the slot from memory goes on there: a claim would find
+            # nothing new (its signals not in memory are handed on as that run ends).
             self._wakeup.set()
+
+    def _fill_slots(self) -> None:
+        """Run the jobs that wait for a slot, as far as slots are free."""
+        while self._ready and self._sending() < self._settings.concurrency:
+            self._launch(self._ready.popleft())
 
     def _take_handed(self, job: ExecutionJob, handed: HandedOn) -> None:
         """Run the signal the journal handed on with `job`'s final status, in the same step

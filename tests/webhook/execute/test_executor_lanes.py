@@ -20,7 +20,7 @@ from tests.webhook.execute.test_executor_handover import QUIET, CountingJournal,
 from tests.webhook.journal.journal_helpers import queued_signal
 from webhook.execute.executor import ExecutionJob, Executor
 from webhook.execute.settings import ExecutionSettings
-from webhook.journal import HandedOn, Lease, SignalStatus
+from webhook.journal import HandedOn, Lease, NewSignal, SignalStatus
 from webhook.journal.records import LANE_AHEAD, PENDING
 
 pytestmark = pytest.mark.anyio
@@ -265,12 +265,29 @@ async def test_a_receipt_committed_with_a_hand_on_is_sent_after_the_signal_hande
     assert broker.calls == [first.id, handed.id, newer.id]
 
 
+async def backlog_behind(journal: HeldFinishes, executor: Executor, broker: BrokerStandIn,
+                         count: int) -> tuple[NewSignal, list[NewSignal]]:
+    """A lane's first signal at the (gated) broker, then `count` more stored without leases
+    behind it, as another receiver would store them."""
+    first = queued_signal("BTC/USDT")
+    assert await store_and_submit(journal, executor, "paper", first)
+    await wait_for(lambda: broker.calls == [first.id])
+    lane = [queued_signal("BTC/USDT") for _ in range(count)]
+    for signal in lane:
+        await journal.record(signal)
+        assert signal.order is not None
+        executor.submit(ExecutionJob(signal.id, signal.order, "paper"))
+    return first, lane
+
+
 async def test_a_lane_backlog_is_handed_on_many_at_a_time_and_runs_in_order(
     journal: HeldFinishes,
 ) -> None:
     """Stored without leases (as another receiver would, or past `LANE_AHEAD`), a lane's
     backlog is handed on up to `LANE_AHEAD` signals at a time with their attempts opened: each
-    hand-on is one transaction for many signals, not one per signal."""
+    hand-on is one transaction for many signals, not one per signal. While a lane's next job
+    takes the slot of the one before (from memory), a claim would find nothing new, so the
+    claims of the drain are a few, not one per signal."""
     handed_ons: list[HandedOn] = []
     finish = journal.finish_attempt
 
@@ -281,18 +298,12 @@ async def test_a_lane_backlog_is_handed_on_many_at_a_time_and_runs_in_order(
         return handed
 
     journal.finish_attempt = counted  # type: ignore[method-assign]
-    broker = PaperLikeBroker()
+    broker = PaperLikeBroker(delay=0.002)  # each signal ends on a loop turn of its own
     broker.gate = asyncio.Event()
     executor = await running(journal, broker, QUIET)
     try:
-        first = queued_signal("BTC/USDT")
-        assert await store_and_submit(journal, executor, "paper", first)
-        await wait_for(lambda: broker.calls == [first.id])
-        lane = [queued_signal("BTC/USDT") for _ in range(150)]
-        for signal in lane:
-            await journal.record(signal)
-            assert signal.order is not None
-            executor.submit(ExecutionJob(signal.id, signal.order, "paper"))
+        first, lane = await backlog_behind(journal, executor, broker, 150)
+        claims_before = journal.claims
         broker.gate.set()
         records = await settle(journal, executor, [s.id for s in lane])
     finally:
@@ -302,3 +313,31 @@ async def test_a_lane_backlog_is_handed_on_many_at_a_time_and_runs_in_order(
     assert len(handed_ons) == 3  # 64, 64 and the last 22
     assert [1 + len(h.following) for h in handed_ons] == [LANE_AHEAD, LANE_AHEAD, 22]
     assert journal.starts == 0  # every attempt was opened with a hand-on
+    assert journal.claims - claims_before <= 5
+
+
+async def test_jobs_settled_but_not_yet_committed_leave_their_slots_to_new_receipts(
+    journal: HeldFinishes,
+) -> None:
+    """`concurrency` bounds the orders at brokers: a job settled there whose final status is
+    still being committed holds no slot, so a receipt meanwhile is sent at once, its attempt
+    opened with it."""
+    broker = PaperLikeBroker()
+    settings = QUIET.model_copy(update={"concurrency": 2})
+    executor = await running(journal, broker, settings)
+    try:
+        journal.commits.clear()  # no final status reaches the disk for now
+        settled = [queued_signal(f"SYM{n}/USDT") for n in range(3)]
+        for signal in settled:
+            assert await store_and_submit(journal, executor, "paper", signal)
+        await wait_for(lambda: len(broker.calls) == 3)
+        late = queued_signal("LATE/USDT")
+        assert await store_and_submit(journal, executor, "paper", late)
+        await wait_for(lambda: late.id in broker.calls)  # while the three wait on the disk
+        journal.commits.set()
+        records = await settle(journal, executor, [s.id for s in [*settled, late]])
+    finally:
+        journal.commits.set()
+        await executor.stop(grace=1)
+    assert {r.status for r in records} == {SignalStatus.FILLED}
+    assert journal.starts == 0  # each attempt was opened with its receipt
