@@ -25,7 +25,7 @@ import httpx
 
 from bench import scenarios
 from bench.process_meter import cpu_seconds
-from bench.report import Figures
+from bench.report import ROWS_HEADER, Figures
 from tests.e2e.server import TEST_SECRET, RunningServer, start_server
 from webhook.auth.signatures import WebhookSecret
 
@@ -139,8 +139,7 @@ def section(rows: list[Figures], dashboard: OpenDashboard, idle: IdleCost) -> st
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average {os.getloadavg()[0]:.1f} on "
         f"{os.cpu_count()} cores.",
         "",
-        "| run | signals/s | CPU us/request | p50 ms | p99 ms | errors |",
-        "| --- | ---: | ---: | ---: | ---: | --- |",
+        *ROWS_HEADER,
         *(figures.row() for figures in rows),
         "",
         f"CPU per request with the dashboard open: **{opened:,.0f} us** against **{plain:,.0f} "

@@ -3,8 +3,8 @@
 `python -m bench.fast_path [--runs N]` measures, as `bench.run` does: the answer's latency at
 1,000 signals/s offered with the mock executing every order (wrk, row c: target 2), the delay
 from receipt to the plugin's call then and at 50/s (`scenarios.paced`), and
-the executor's CPU per order (a server with the executor less one without, side by side: the
-median of five interleaved pairs of 4,000 signals each),
+the executor's CPU per order (the signed path called in process with the executor on, less
+with it off: the median of five interleaved pairs of 3,000 signals each),
 and beside them the floor: a bare SQLite commit in WAL mode with `synchronous=FULL` (one
 `fdatasync`, as the journal's), timed on the same disk at the same time.
 With `PYTHONPATH=OTHER_TREE` in the environment the servers run that checkout's code (the
@@ -51,9 +51,9 @@ def one_run(workdir: Path, secret: WebhookSecret) -> str:
         journal = server.workdir / "tradehook.db"
         at_1000 = scenarios.receipt_to_plugin(journal, since, 1000)
         at_50 = scenarios.receipt_to_plugin(journal, scenarios.paced(server, 300, 50), 50)
-        executor = scenarios.executor_cpu(server, workdir)
     finally:
         server.stop()
+    executor = scenarios.executor_cpu()
     return (f"load {load:.1f}->{os.getloadavg()[0]:.1f} | bare commit p50 {floor_p50:.2f} ms "
             f"p99 {floor_p99:.2f} ms | at 50/s p50 {at_50.p50_ms:.2f} ms "
             f"p99 {at_50.p99_ms:.2f} ms | at 1,000/s ({row_c.rate:.0f}/s done) answer p50 "

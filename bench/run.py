@@ -60,19 +60,27 @@ def run_wrk(url: str, requests_file: Path, *, connections: int, delay_ms: int = 
 
 
 def measure(name: str, url: str, workdir: Path, secret: WebhookSecret, *, connections: int,
-            pid: int, settle: Callable[[], None] = lambda: None, delay_ms: int = 0,
+            pid: int, settle: Callable[[], None] | None = None, delay_ms: int = 0,
             count: int = 150_000) -> Figures:
-    """One wrk row; `settle` waits, after wrk, for the work the requests left (the executor)."""
+    """One wrk row; `settle` waits, before and after wrk, for the work the requests left (the
+    executor), and the row's executed/s counts until it has."""
     requests_file = workdir / f"{name[0]}.tsv"
     write_requests(requests_file, count, secret, tag=f"{time.time_ns()}")
-    settle()
+    if settle is not None:
+        settle()
     cpu_before = cpu_seconds(pid)
     raw = run_wrk(url, requests_file, connections=connections, delay_ms=delay_ms)
-    settle()
+    sustained = None
+    if settle is not None:
+        answered = time.monotonic()
+        settle()
+        drain_s = time.monotonic() - answered
+        sustained = raw["requests"] / (raw["duration_us"] / 1e6 + drain_s)
     cpu_us = (cpu_seconds(pid) - cpu_before) / max(raw["requests"], 1) * 1e6
     return Figures(
         name=name,
         rate=raw["requests"] / (raw["duration_us"] / 1e6),
+        sustained=sustained,
         p50_ms=raw["p50_us"] / 1000,
         p99_ms=raw["p99_us"] / 1000,
         errors=raw["errors"] + raw["non_2xx"],
@@ -139,7 +147,6 @@ def run_all(workdir: Path, secret: WebhookSecret) -> Report:
         at_1000 = scenarios.receipt_to_plugin(journal, since, 1000)
         at_50 = scenarios.receipt_to_plugin(journal, scenarios.paced(server, 300, 50), 50)
         bare_commit_p50, _ = bare_commit_ms(workdir)
-        executor = scenarios.executor_cpu(server, workdir)
         burst = scenarios.burst(server)
     finally:
         server.stop()
@@ -156,7 +163,8 @@ def run_all(workdir: Path, secret: WebhookSecret) -> Report:
         try:
             rows.append(measure("e. tradehook full path on PostgreSQL, as fast as it goes",
                                 on_postgres.url + "/webhook", workdir, secret, connections=32,
-                                pid=on_postgres.process.pid))
+                                pid=on_postgres.process.pid,
+                                settle=functools.partial(scenarios.drained, on_postgres)))
         finally:
             on_postgres.stop()
     fresh = start_server(workdir / "memory", env=fast)
@@ -165,6 +173,7 @@ def run_all(workdir: Path, secret: WebhookSecret) -> Report:
     finally:
         fresh.stop()
     orders = measure_order_latency(workdir / "orders")
+    executor = scenarios.executor_cpu()
     return Report(rows, backlog, orders, idle_mb, at_50, at_1000, executor, burst, memory,
                   measure_floor(), bare_commit_p50)
 

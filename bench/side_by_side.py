@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bench import scenarios
-from bench.report import Figures
+from bench.report import ROWS_HEADER, Figures
 from bench.run import measure, start_baseline
 from tests.e2e.server import TEST_SECRET, start_server
 from tests.webhook.journal.postgres_helpers import scratch_schema
@@ -47,7 +47,7 @@ def tree_row(row: str, tree: Path, workdir: Path, secret: WebhookSecret, *, drai
         # Row b counts the executor's work to the end; row e, as in `make bench`, what it did
         # during wrk's run, unless `drain` asks for the end too.
         settle = (functools.partial(scenarios.drained, server) if row == "b" or drain
-                  else (lambda: None))
+                  else None)
         try:
             return measure(f"{row}. {tree}", server.url + "/webhook", workdir, secret,
                            connections=32, pid=server.process.pid, settle=settle)
@@ -77,8 +77,7 @@ def main() -> int:
     arguments = parser.parse_args()
     secret = WebhookSecret.parse(TEST_SECRET)
     ratios: dict[Path, list[float]] = {tree: [] for tree in arguments.tree}
-    print("| run | signals/s | CPU us/request | p50 ms | p99 ms | errors | x bare |")
-    print("| --- | ---: | ---: | ---: | ---: | --- | ---: |")
+    print(f"{ROWS_HEADER[0]} x bare |\n{ROWS_HEADER[1]} ---: |")
     with tempfile.TemporaryDirectory(prefix="tradehook-side-by-side-") as tmp:
         for round_number in range(arguments.rounds):
             load = os.getloadavg()[0]

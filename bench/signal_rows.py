@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 from bench import scenarios
+from bench.report import ROWS_HEADER
 from bench.run import measure, start_baseline
 from tests.e2e.server import TEST_SECRET, start_server
 from webhook.auth.signatures import WebhookSecret
@@ -55,8 +56,7 @@ def main() -> int:
     arguments = parser.parse_args()
     secret = WebhookSecret.parse(TEST_SECRET)
     modes = (True, False) if arguments.receive_only else (True,)
-    print("| run | signals/s | CPU us/request | p50 ms | p99 ms | errors |")
-    print("| --- | ---: | ---: | ---: | ---: | --- |")
+    print("\n".join(ROWS_HEADER))
     with tempfile.TemporaryDirectory(prefix="tradehook-bench-rows-") as tmp:
         for round_number in range(arguments.rounds):
             workdir = Path(tmp) / f"{round_number}"
