@@ -36,10 +36,13 @@ _LANE_NEWEST = f"""
 SELECT lease_owner, lease_until FROM signals INDEXED BY signals_pending
 WHERE {_PENDING_SQL} AND plugin = ? AND symbol = ? ORDER BY id DESC LIMIT 1
 """  # noqa: S608 - constant text
-_LANE_LEASES = f"""
-SELECT lease_owner, lease_until FROM signals INDEXED BY signals_pending
-WHERE {_PENDING_SQL} AND plugin = ? AND symbol = ? ORDER BY id LIMIT ?
+_LANE_HELD_BY = f"""
+SELECT count(*), total(lease_owner = ? AND lease_until >= ?) FROM (
+    SELECT lease_owner, lease_until FROM signals INDEXED BY signals_pending
+    WHERE {_PENDING_SQL} AND plugin = ? AND symbol = ? ORDER BY id LIMIT ?)
 """  # noqa: S608 - constant text
+"""Of the lane's first pending signals (up to the limit): how many, and how many of them hold
+a live lease of the given owner, counted by SQLite rather than row by row in Python."""
 LANE_ORDERS = f"""
 SELECT order_json FROM signals INDEXED BY signals_pending
 WHERE {_PENDING_SQL} AND plugin = ? AND symbol = ? ORDER BY id
@@ -91,12 +94,11 @@ def pending_ahead(
         return 0
     if not to.joins_lane or not _held_by(newest, to.owner, now):
         return None
-    rows = connection.execute(_LANE_LEASES, (plugin, symbol, LANE_AHEAD)).fetchall()
-    if len(rows) >= LANE_AHEAD:
+    pending, held = connection.execute(
+        _LANE_HELD_BY, (to.owner, now, plugin, symbol, LANE_AHEAD)).fetchone()
+    if pending >= LANE_AHEAD or held != pending:
         return None
-    if not all(_held_by(row, to.owner, now) for row in rows):
-        return None
-    return len(rows)
+    return int(pending)
 
 
 LeaseRow = tuple[str | None, float | None]
