@@ -16,7 +16,7 @@ from plugins.registry import PluginRegistry
 from webhook.agents.settings import agent_source
 from webhook.config.settings import Settings
 from webhook.decide.pipeline import SignalPipeline
-from webhook.errors import JournalError
+from webhook.errors import JournalError, NameTaken
 from webhook.execute.deadlines import DeliveryLimits
 from webhook.execute.executor import Executor
 from webhook.execute.exits.manager import ExitManager
@@ -86,7 +86,11 @@ def create_app(settings: Settings, *, journal: SignalJournal | None = None) -> T
             app.state.services = ServerState(
                 settings, store, registry, executor, pipeline, events=events, metrics=metrics
             )
-            await executor.start()
+            try:
+                await executor.start()
+            except NameTaken as exc:
+                logger.error("cannot start: %s", exc)
+                raise
             if settings.execution.enabled:
                 exits = ExitManager(store, registry, executor.submit, events=events,
                                     interval=settings.execution.exits_interval)

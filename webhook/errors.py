@@ -91,6 +91,10 @@ class JournalError(WebhookError):
     """The journal could not store or read a signal."""
 
 
+class NameTaken(JournalError):
+    """Another live executor runs under this executor's name on the same journal."""
+
+
 class LeaseLost(WebhookError):
     """Another executor holds the signal now: this one must not touch it."""
 

@@ -218,8 +218,11 @@ class Executor:
                 self._wakeup.set()
 
     async def start(self) -> None:
+        """Take this executor's name on the journal (`NameTaken` if a live one has it) and
+        start claiming and renewing."""
         if not self._settings.enabled:
             return
+        await self._journal.hold_name(self.owner)
         self._loops = [
             asyncio.create_task(self._claim_forever(), name="executor-claims"),
             asyncio.create_task(self._renew_forever(), name="executor-leases"),
@@ -266,6 +269,9 @@ class Executor:
         if left:
             with contextlib.suppress(JournalError):
                 await self._journal.release(self.owner, left)
+        if self._loops:
+            with contextlib.suppress(JournalError):
+                await self._journal.release_name(self.owner)
 
     async def _claim_forever(self) -> None:
         # Checks `_stopping` too: on Python 3.11 asyncio.wait_for can swallow the cancellation

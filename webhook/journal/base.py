@@ -33,6 +33,16 @@ class SignalJournal(ExitPlanStore, ABC):
     @abstractmethod
     async def close(self) -> None: ...
 
+    async def hold_name(self, owner: str) -> None:
+        """Take the executor name `owner` for this process until `release_name` or `close`;
+        `webhook.errors.NameTaken` while another live process (or another executor of this
+        one) holds it on the same journal. Leases are held by name: two executors of one name
+        would each take the other's signals as their own. A process that dies lets its names
+        go with it. The default holds nothing."""
+
+    async def release_name(self, owner: str) -> None:
+        """Let the name `owner` go (`hold_name`)."""
+
     @abstractmethod
     async def record(self, signal: NewSignal, children: Sequence[NewSignal] = ()) -> Stored:
         """Store a new signal, and in the same transaction its `children` (a fanned-out

@@ -34,6 +34,7 @@ from webhook.journal.base import SignalJournal
 from webhook.journal.period import FillRow, PeriodCount, count_query, fills_query, id_bounds
 from webhook.journal.postgres_batch import Connection, GroupWriter
 from webhook.journal.postgres_exits import PostgresExitPlans
+from webhook.journal.postgres_names import NameLocks
 from webhook.journal.postgres_schema import (
     CLAIM,
     LANE_ORDERS,
@@ -100,6 +101,7 @@ class PostgresJournal(PostgresExitPlans, SignalJournal):
         self._pool: AsyncConnectionPool[Connection] | None = None
         self._writer: GroupWriter | None = None
         self._overrule_lazy_commit = False
+        self._names = NameLocks(self._connect_writer, self._url.scrub)
 
     def __repr__(self) -> str:
         return f"PostgresJournal({self._url.redacted!r})"
@@ -138,12 +140,19 @@ class PostgresJournal(PostgresExitPlans, SignalJournal):
         await insert_signals(connection, signals)
 
     async def close(self) -> None:
+        await self._names.release_all()
         writer, self._writer = self._writer, None
         if writer is not None:
             await writer.stop()
         pool, self._pool = self._pool, None
         if pool is not None:
             await pool.close()
+
+    async def hold_name(self, owner: str) -> None:
+        await self._names.hold(owner)
+
+    async def release_name(self, owner: str) -> None:
+        await self._names.release(owner)
 
     async def healthy(self) -> bool:
         if self._pool is None:

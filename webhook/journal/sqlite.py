@@ -32,6 +32,7 @@ from webhook.journal.records import (
 from webhook.journal.rows import COLUMNS, listing_filters, record_from
 from webhook.journal.sqlite_checkpoints import Checkpointer
 from webhook.journal.sqlite_exits import SqliteExitPlans
+from webhook.journal.sqlite_names import NameLocks
 from webhook.journal.sqlite_schema import SCHEMA_VERSION, attempts_of, migrate
 
 PENDING_BATCH = 500
@@ -96,6 +97,7 @@ class SqliteJournal(SqliteExitPlans, SignalJournal):
         self._path = Path(path)
         self._checkpoints = Checkpointer(self._path)
         self._writer = GroupCommitter(self._connect, on_commit=self._checkpoints.committed)
+        self._names = NameLocks(self._path)
 
     def _connect(self) -> sqlite3.Connection:
         if self._path.parent != Path():
@@ -125,8 +127,15 @@ class SqliteJournal(SqliteExitPlans, SignalJournal):
         connection.executemany(_INSERT, [_row(signal) for signal in signals])
 
     async def close(self) -> None:
+        self._names.release_all()
         await self._writer.stop()
         await asyncio.to_thread(self._checkpoints.stop)
+
+    async def hold_name(self, owner: str) -> None:
+        self._names.hold(owner)
+
+    async def release_name(self, owner: str) -> None:
+        self._names.release(owner)
 
     async def healthy(self) -> bool:
         """Whether a write would be stored now: after a failed commit (disk full, read-only),

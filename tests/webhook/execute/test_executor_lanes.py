@@ -18,6 +18,7 @@ from plugins.orders import ExecutionResult
 from tests.webhook.execute.test_executor import FAST, BlindBroker, BrokerStandIn, settle, started
 from tests.webhook.execute.test_executor_handover import QUIET, CountingJournal, store_and_submit
 from tests.webhook.journal.journal_helpers import queued_signal
+from webhook.errors import NameTaken
 from webhook.execute.executor import ExecutionJob, Executor
 from webhook.execute.settings import ExecutionSettings
 from webhook.journal import HandedOn, Lease, NewSignal, SignalStatus
@@ -341,3 +342,30 @@ async def test_jobs_settled_but_not_yet_committed_leave_their_slots_to_new_recei
         await executor.stop(grace=1)
     assert {r.status for r in records} == {SignalStatus.FILLED}
     assert journal.starts == 0  # each attempt was opened with its receipt
+
+
+async def test_a_second_executor_of_the_same_name_does_not_start(
+    journal: HeldFinishes,
+) -> None:
+    """Its start would give up the leases of the name (those of the running one) and claim
+    that one's signals as its own: it is refused before it does anything, and a restart after
+    the first stopped takes the name."""
+    broker = PaperLikeBroker()
+    first = await running(journal, broker, QUIET)
+    try:
+        lane = [queued_signal("BTC/USDT") for _ in range(3)]
+        broker.gate = asyncio.Event()
+        for signal in lane:
+            assert await store_and_submit(journal, first, "paper", signal)
+        claims = journal.claims
+        with pytest.raises(NameTaken, match="'test'"):
+            await started(journal, PaperLikeBroker(), QUIET)
+        assert journal.claims == claims  # it claimed nothing
+        broker.gate.set()
+        records = await settle(journal, first, [s.id for s in lane])
+    finally:
+        await first.stop(grace=1)
+    assert broker.calls == [s.id for s in lane]
+    assert {r.status for r in records} == {SignalStatus.FILLED}
+    again = await started(journal, broker, QUIET)
+    await again.stop(grace=1)

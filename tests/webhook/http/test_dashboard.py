@@ -141,8 +141,9 @@ def test_changing_the_admin_token_ends_sessions_on_the_same_journal(
 ) -> None:
     log_in(client)
     kept = client.cookies["tradehook_session"]
-    changed = Settings.model_validate(
-        {"admin_token": "rotated-admin-token-8f3d2a6c1e", "journal": f"sqlite:///{tmp_path}/j.db"}
+    changed = Settings.model_validate(  # a receiver beside the first, not its second executor
+        {"admin_token": "rotated-admin-token-8f3d2a6c1e", "journal": f"sqlite:///{tmp_path}/j.db",
+         "execution": {"enabled": False}}
     )
     with TestClient(create_app(changed), base_url="http://dash.test") as fresh:
         fresh.cookies.set("tradehook_session", kept)
@@ -154,7 +155,8 @@ def test_another_receiver_on_the_same_journal_accepts_the_session(
 ) -> None:
     log_in(client)
     kept = client.cookies["tradehook_session"]
-    same = Settings.model_validate({"admin_token": TOKEN, "journal": f"sqlite:///{tmp_path}/j.db"})
+    same = Settings.model_validate({"admin_token": TOKEN, "journal": f"sqlite:///{tmp_path}/j.db",
+                                    "execution": {"enabled": False}})
     with TestClient(create_app(same), base_url="http://dash.test") as other:
         other.cookies.set("tradehook_session", kept)
         assert other.get("/api/signals").status_code == 200
