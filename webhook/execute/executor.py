@@ -156,8 +156,8 @@ class Executor:
         if (not self._settings.enabled or self._stopping
                 or plugin in self.breakers.waiting_plugins()):
             return None
-        if self._sending() + len(self._ready) >= self._settings.concurrency or not self._may_start(
-                plugin):
+        busy = self._sending() + len(self._ready)
+        if busy >= self._settings.concurrency or not self._may_start(plugin):
             starting = None
         # A plugin whose lookups cannot tell an unsent order keeps to the hand-on, which opens
         # each next attempt with the previous final status: leased here without its attempt,

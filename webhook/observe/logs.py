@@ -126,7 +126,9 @@ class LoopTurnStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
     def __init__(self, stream: TextIO) -> None:
         super().__init__(stream)
         self._waiting: list[str] = []
-        self._flush_due = False
+        self._flush_on: asyncio.AbstractEventLoop | None = None
+        """The loop a flush is scheduled on: another loop (or one closed before it ran that
+        flush) schedules its own."""
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -138,20 +140,20 @@ class LoopTurnStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
             return
         self._waiting.append(line)  # `handle` holds the handler's lock
         loop = asyncio._get_running_loop()  # None off the loop's thread, where it never raises
-        if loop is not None and not self._flush_due:
+        if loop is not None and loop is not self._flush_on:
             try:
                 loop.call_soon(self.flush)
             except RuntimeError:  # a loop that is closing: written now
                 loop = None
             else:
-                self._flush_due = True
+                self._flush_on = loop
         if loop is None:
             self._write_waiting()
 
     def flush(self) -> None:
         self.acquire()
         try:
-            self._flush_due = False
+            self._flush_on = None
             self._write_waiting()
         finally:
             self.release()

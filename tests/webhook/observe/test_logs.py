@@ -192,3 +192,25 @@ def test_a_line_logged_as_the_loop_ends_is_written() -> None:
     with installed("json", CountedWrites()) as stream:
         asyncio.run(last_words())
     assert [line["message"] for line in lines(stream)] == ["the last line"]
+
+
+def test_a_loop_closed_before_its_flush_ran_does_not_hold_back_the_next_loops_lines() -> None:
+    log = logging.getLogger("tradehook.test")
+    first = asyncio.new_event_loop()
+
+    def log_then_stop() -> None:
+        log.warning("on a loop stopped at once")
+        first.stop()  # its flush, scheduled after this, never runs
+
+    with installed("json", CountedWrites()) as stream:
+        first.call_soon(log_then_stop)
+        first.run_forever()
+        first.close()
+
+        async def on_the_next_loop() -> None:
+            log.warning("on the next loop")
+            await asyncio.sleep(0)
+
+        asyncio.run(on_the_next_loop())
+        written = [line["message"] for line in lines(stream)]
+    assert written == ["on a loop stopped at once", "on the next loop"]
