@@ -10,7 +10,6 @@ webhook URL).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
@@ -114,66 +113,10 @@ class _SignalContext(logging.Filter):
         return True
 
 
-class LoopTurnStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """A stream handler that writes the lines of one event-loop turn together, at the end of
-    that turn: one `write` and one flush for all of them, where `StreamHandler` makes a system
-    call per line (on the machines measured, `bench/RESULTS.md`, about 20 us each in a busy
-    server, for two or three lines per signal). A line logged outside a running loop (another
-    thread, start-up, exit) is written at once, after any still waiting, so the order holds.
-    What waits is written by `flush`, which `logging.shutdown` calls at exit; only a process
-    killed outright loses the lines of its last turn."""
-
-    def __init__(self, stream: TextIO) -> None:
-        super().__init__(stream)
-        self._waiting: list[str] = []
-        self._flush_on: asyncio.AbstractEventLoop | None = None
-        """The loop a flush is scheduled on: another loop (or one closed before it ran that
-        flush) schedules its own."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            line = self.format(record) + self.terminator
-        except RecursionError:
-            raise
-        except Exception:  # noqa: BLE001 - as StreamHandler: reported, never raised
-            self.handleError(record)
-            return
-        self._waiting.append(line)  # `handle` holds the handler's lock
-        loop = asyncio._get_running_loop()  # None off the loop's thread, where it never raises
-        if loop is not None and loop is not self._flush_on:
-            try:
-                loop.call_soon(self.flush)
-            except RuntimeError:  # a loop that is closing: written now
-                loop = None
-            else:
-                self._flush_on = loop
-        if loop is None:
-            self._write_waiting()
-
-    def flush(self) -> None:
-        self.acquire()
-        try:
-            self._flush_on = None
-            self._write_waiting()
-        finally:
-            self.release()
-
-    def _write_waiting(self) -> None:
-        if not self._waiting:
-            return
-        text, self._waiting = "".join(self._waiting), []
-        try:
-            self.stream.write(text)
-            if hasattr(self.stream, "flush"):
-                self.stream.flush()
-        except Exception:  # noqa: BLE001 - a closed or broken stream must not stop a caller
-            self.handleError(logging.makeLogRecord({"msg": text}))
-
-
 def _handler(stream: TextIO | None) -> logging.Handler:
     """A handler for `stream`, or with no stream at all (pythonw) for a UTF-8 log file."""
     if stream is not None:
-        return LoopTurnStreamHandler(stream)
+        return logging.StreamHandler(stream)
     return logging.FileHandler(default_file(LOG_FILE, os.environ), encoding="utf-8", delay=True)
 
 

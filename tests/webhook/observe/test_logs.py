@@ -8,7 +8,6 @@ import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TypeVar
 
 import pytest
 
@@ -31,12 +30,10 @@ SETTINGS = Settings.model_validate({
 })
 
 
-Stream = TypeVar("Stream", bound=io.StringIO)
-
-
 @contextmanager
-def installed(log_format: LogFormat | None, stream: Stream) -> Iterator[Stream]:
-    """Our logging on the root logger, writing into `stream`, for the duration."""
+def installed(log_format: LogFormat | None) -> Iterator[io.StringIO]:
+    """Our logging on the root logger, writing into a string, for the duration."""
+    stream = io.StringIO()
     root = logging.getLogger()
     saved_handlers, saved_level = list(root.handlers), root.level
     configure_logging(SETTINGS, stream=stream, log_format=log_format)
@@ -53,7 +50,7 @@ def installed(log_format: LogFormat | None, stream: Stream) -> Iterator[Stream]:
 
 @pytest.fixture
 def captured() -> Iterator[io.StringIO]:
-    with installed("json", io.StringIO()) as stream:
+    with installed("json") as stream:
         yield stream
 
 
@@ -113,7 +110,7 @@ def test_traceback_is_redacted(captured: io.StringIO) -> None:
 
 
 def test_text_format_is_one_readable_line_with_the_signal_id() -> None:
-    with installed("text", io.StringIO()) as stream:
+    with installed("text") as stream:
         bind_signal("SIG-T")
         logging.getLogger("tradehook.executor").info("attempt 1 result -> filled")
     line = stream.getvalue().strip()
@@ -122,7 +119,7 @@ def test_text_format_is_one_readable_line_with_the_signal_id() -> None:
 
 
 def test_auto_format_is_json_when_not_a_terminal() -> None:
-    with installed(None, io.StringIO()) as stream:
+    with installed(None) as stream:
         logging.getLogger("tradehook").warning("hello")
     assert json.loads(stream.getvalue())["message"] == "hello"
 
@@ -141,76 +138,3 @@ def test_text_that_orjson_refuses_is_still_one_json_line() -> None:
                                None, None)
     line = JsonFormatter(log_redactor([])).format(record)
     assert "\n" not in line and json.loads(line)["message"] == "odd \udc80 text"
-
-
-class CountedWrites(io.StringIO):
-    """A stream that counts the writes it is handed (each a system call on stderr)."""
-
-    writes = 0
-
-    def write(self, text: str) -> int:
-        self.writes += 1
-        return super().write(text)
-
-
-def test_the_lines_of_one_loop_turn_go_out_in_one_write_at_its_end() -> None:
-    log = logging.getLogger("tradehook.test")
-    seen: list[tuple[int, int]] = []
-
-    async def three_lines() -> None:
-        for n in range(3):
-            log.warning("line %d", n)
-        seen.append((stream.writes, len(stream.getvalue())))  # nothing written yet
-        await asyncio.sleep(0)
-        seen.append((stream.writes, len(stream.getvalue().splitlines())))
-
-    with installed("json", CountedWrites()) as stream:
-        asyncio.run(three_lines())
-    assert seen == [(0, 0), (1, 3)]
-    assert [line["message"] for line in lines(stream)] == ["line 0", "line 1", "line 2"]
-
-
-def test_a_line_off_the_loop_is_written_at_once_after_those_waiting() -> None:
-    log = logging.getLogger("tradehook.test")
-
-    async def from_a_thread_meanwhile() -> None:
-        log.warning("on the loop")
-        await asyncio.to_thread(log.warning, "from a thread")
-
-    with installed("json", CountedWrites()) as stream:
-        log.warning("before the loop")
-        assert stream.writes == 1
-        asyncio.run(from_a_thread_meanwhile())
-    assert [line["message"] for line in lines(stream)] == [
-        "before the loop", "on the loop", "from a thread"]
-
-
-def test_a_line_logged_as_the_loop_ends_is_written() -> None:
-    async def last_words() -> None:
-        logging.getLogger("tradehook.test").warning("the last line")
-
-    with installed("json", CountedWrites()) as stream:
-        asyncio.run(last_words())
-    assert [line["message"] for line in lines(stream)] == ["the last line"]
-
-
-def test_a_loop_closed_before_its_flush_ran_does_not_hold_back_the_next_loops_lines() -> None:
-    log = logging.getLogger("tradehook.test")
-    first = asyncio.new_event_loop()
-
-    def log_then_stop() -> None:
-        log.warning("on a loop stopped at once")
-        first.stop()  # its flush, scheduled after this, never runs
-
-    with installed("json", CountedWrites()) as stream:
-        first.call_soon(log_then_stop)
-        first.run_forever()
-        first.close()
-
-        async def on_the_next_loop() -> None:
-            log.warning("on the next loop")
-            await asyncio.sleep(0)
-
-        asyncio.run(on_the_next_loop())
-        written = [line["message"] for line in lines(stream)]
-    assert written == ["on a loop stopped at once", "on the next loop"]
