@@ -54,7 +54,7 @@ def name_held_elsewhere(journal_url: str) -> subprocess.Popen[str]:
             print("held", flush=True)
             await asyncio.sleep(60)
         asyncio.run(main())
-    """)], stdout=subprocess.PIPE, text=True)
+    """)], stdout=subprocess.PIPE, encoding="utf-8")
     assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
     return holder
 
