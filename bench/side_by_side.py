@@ -5,6 +5,7 @@ the server's code from each tree.
 
     python -m bench.side_by_side --row b --tree ../main --tree . --rounds 3
     python -m bench.side_by_side --row e --drain --tree ../main --tree .
+    python -m bench.side_by_side --row b --receive-only --tree ../main --tree .
 
 The server's `PYTHONPATH` is the tree, so one environment serves them all. Machines here are
 shared and their speed drifts within minutes: the ratio of a tree's CPU per request to the
@@ -39,9 +40,10 @@ def journal_env(row: str) -> Iterator[dict[str, str]]:
         yield {}
 
 
-def tree_row(row: str, tree: Path, workdir: Path, secret: WebhookSecret, *, drain: bool
-             ) -> Figures:
-    env = {"PYTHONPATH": str(tree.resolve()), "TRADEHOOK_PLUGINS__MOCK__DELAY_MS": "0"}
+def tree_row(row: str, tree: Path, workdir: Path, secret: WebhookSecret, *, drain: bool,
+             execute: bool = True) -> Figures:
+    env = {"PYTHONPATH": str(tree.resolve()), "TRADEHOOK_PLUGINS__MOCK__DELAY_MS": "0",
+           "TRADEHOOK_EXECUTION__ENABLED": "true" if execute else "false"}
     with journal_env(row) as journal:
         server = start_server(workdir, env={**journal, **env})
         # Row b counts the executor's work to the end; row e, as in `make bench`, what it did
@@ -49,7 +51,8 @@ def tree_row(row: str, tree: Path, workdir: Path, secret: WebhookSecret, *, drai
         settle = (functools.partial(scenarios.drained, server) if row == "b" or drain
                   else None)
         try:
-            return measure(f"{row}. {tree}", server.url + "/webhook", workdir, secret,
+            name = f"{row}. {tree}" if execute else f"{row}. {tree}, executor off"
+            return measure(name, server.url + "/webhook", workdir, secret,
                            connections=32, pid=server.process.pid, settle=settle)
         finally:
             server.stop()
@@ -74,9 +77,13 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--drain", action="store_true",
                         help="row e: read the CPU once the executor has drained the backlog")
+    parser.add_argument("--receive-only", action="store_true",
+                        help="also each tree with its executor off (receiving and storing)")
     arguments = parser.parse_args()
     secret = WebhookSecret.parse(TEST_SECRET)
-    ratios: dict[Path, list[float]] = {tree: [] for tree in arguments.tree}
+    modes = (True, False) if arguments.receive_only else (True,)
+    ratios: dict[tuple[Path, bool], list[float]] = {
+        (tree, execute): [] for tree in arguments.tree for execute in modes}
     print(f"{ROWS_HEADER[0]} x bare |\n{ROWS_HEADER[1]} ---: |")
     with tempfile.TemporaryDirectory(prefix="tradehook-side-by-side-") as tmp:
         for round_number in range(arguments.rounds):
@@ -84,13 +91,16 @@ def main() -> int:
             bare = bare_row(Path(tmp) / f"{round_number}-bare", secret)
             print(f"{bare.row()} 1.0 | load {load:.1f}", flush=True)
             for index, tree in enumerate(arguments.tree):
-                figures = tree_row(arguments.row, tree, Path(tmp) / f"{round_number}-{index}",
-                                   secret, drain=arguments.drain)
-                ratios[tree].append(figures.cpu_us / bare.cpu_us)
-                print(f"{figures.row()} {ratios[tree][-1]:.1f} |", flush=True)
-    for tree, values in ratios.items():
-        print(f"{tree}: CPU per request {statistics.median(values):.1f}x the bare request's "
-              f"(median of {len(values)} rounds)")
+                for execute in modes:
+                    figures = tree_row(arguments.row, tree,
+                                       Path(tmp) / f"{round_number}-{index}-{execute}", secret,
+                                       drain=arguments.drain, execute=execute)
+                    ratios[tree, execute].append(figures.cpu_us / bare.cpu_us)
+                    print(f"{figures.row()} {ratios[tree, execute][-1]:.1f} |", flush=True)
+    for (tree, execute), values in ratios.items():
+        what = "" if execute else ", executor off"
+        print(f"{tree}{what}: CPU per request {statistics.median(values):.1f}x the bare "
+              f"request's (median of {len(values)} rounds)")
     return 0
 
 
