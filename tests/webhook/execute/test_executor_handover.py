@@ -101,10 +101,12 @@ async def test_a_lane_runs_in_arrival_order_handed_on_without_claims(
     journal: CountingJournal,
 ) -> None:
     broker = BrokerStandIn(delay=0.02)
+    broker.gate = asyncio.Event()  # the first order waits until all five are stored
     executor = await quiet_executor(journal, broker)
     try:
         signals = [queued_signal("BTC/USDT") for _ in range(5)]
         leased = [await store_and_submit(journal, executor, "paper", s) for s in signals]
+        broker.gate.set()
         records = await settle(journal, executor, [s.id for s in signals])
     finally:
         await executor.stop(grace=1)
