@@ -27,6 +27,7 @@ from webhook.app import create_app
 from webhook.auth.signatures import WebhookSecret, sign
 from webhook.config.settings import Settings
 from webhook.observe.logs import configure_logging
+from webhook.serve import tune_collector
 
 Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
@@ -165,6 +166,7 @@ async def tradehook_cpu(count: int, profile_path: Path | None = None, *, execute
         # logging set-up (rich, at INFO) takes the empty root logger and renders every line.
         configure_logging(settings, stream=log_stream or io.StringIO(), log_format="json")
         app = create_app(settings)
+        tune_collector()  # as `tradehook serve` does
         async with Lifespan(app):
             state = app.state.services
 
@@ -175,7 +177,10 @@ async def tradehook_cpu(count: int, profile_path: Path | None = None, *, execute
                     await asyncio.sleep(0.005)
 
             profile = cProfile.Profile() if profile_path else None
-            full, statuses = await cpu_per_request(app, count, executed, profile)
+            try:
+                full, statuses = await cpu_per_request(app, count, executed, profile)
+            finally:
+                gc.unfreeze()  # the next run in this process starts as this one did
             if profile is not None and profile_path is not None:
                 profile.dump_stats(str(profile_path))
         refused = sum(1 for s in statuses if s != 202)

@@ -151,9 +151,13 @@ def server_config(app: Starlette, settings: Settings) -> uvicorn.Config:
 def serve(app: Starlette, settings: Settings) -> None:
     config = server_config(app, settings)
     logging.getLogger("uvicorn.error").addFilter(_QuietMalformedRequests())
-    # Collector pauses were the answer's tail latency under a backlog (make bench, row c):
-    # objects from start-up stay out of the collector's walks, and young objects are
-    # collected in larger, rarer batches. Reference cycles are still collected.
+    tune_collector()
+    _Server(config, app).run()
+
+
+def tune_collector() -> None:
+    """Collector pauses were the answer's tail latency under a backlog (make bench, row c):
+    objects from start-up stay out of the collector's walks, and young objects are collected
+    in larger, rarer batches. Reference cycles are still collected."""
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
-    _Server(config, app).run()
