@@ -36,10 +36,13 @@ class NameLocks:
             raise NameTaken(f"an executor named {owner!r} runs on this journal already")
         try:
             connection = await self._connect()
+        except psycopg.Error as exc:
+            raise self._cannot(owner, exc) from exc
+        try:
             row = await (await connection.execute(_TRY_LOCK, (owner,))).fetchone()
         except psycopg.Error as exc:
-            raise NameTaken(f"cannot take the executor name {owner!r}: "
-                            f"{self._scrub(str(exc))}") from exc
+            await connection.close()  # its session holds nothing: it must not stay open
+            raise self._cannot(owner, exc) from exc
         if not (row and row[0]):
             await connection.close()
             raise NameTaken(
@@ -47,6 +50,9 @@ class NameLocks:
                 "instance its own [execution] instance name, or stop the other one"
             )
         self._held[owner] = connection
+
+    def _cannot(self, owner: str, exc: psycopg.Error) -> NameTaken:
+        return NameTaken(f"cannot take the executor name {owner!r}: {self._scrub(str(exc))}")
 
     async def release(self, owner: str) -> None:
         connection = self._held.pop(owner, None)

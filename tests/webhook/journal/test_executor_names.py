@@ -8,11 +8,12 @@ import subprocess
 import sys
 import textwrap
 
+import psycopg
 import pytest
 
 from tests.webhook.journal.conftest import opened
 from webhook.errors import NameTaken
-from webhook.journal import SignalJournal, open_journal
+from webhook.journal import SignalJournal, open_journal, postgres_names
 
 pytestmark = pytest.mark.anyio
 
@@ -68,3 +69,20 @@ async def test_a_killed_process_lets_its_name_go(journal: SignalJournal, journal
         holder.kill()  # as kill -9: nothing of it runs to let the name go
         holder.wait()
     await journal.hold_name("executor-1")
+
+
+async def test_a_lock_query_that_fails_closes_its_connection(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    connections: list[psycopg.AsyncConnection[tuple[object, ...]]] = []
+
+    async def connect() -> psycopg.AsyncConnection[tuple[object, ...]]:
+        connection = await psycopg.AsyncConnection.connect(postgres_url, autocommit=True)
+        connections.append(connection)
+        return connection
+
+    monkeypatch.setattr(postgres_names, "_TRY_LOCK", "SELECT no_such_function(%s)")
+    locks = postgres_names.NameLocks(connect, lambda text: text)
+    with pytest.raises(NameTaken, match="cannot take the executor name 'executor-1'"):
+        await locks.hold("executor-1")
+    assert len(connections) == 1 and connections[0].closed
