@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 
 from plugins.base import ExecutionPlugin, PluginCapabilities
@@ -33,7 +33,7 @@ from plugins.orders import (
     SymbolSpecs,
     pip_size,
 )
-from plugins.paper_book import PaperBook, PriceFile, read_book, write_book
+from plugins.paper_book import REMEMBERED, PaperBook, PriceFile, read_book, write_book
 
 __all__ = ["MockConfig", "MockPlugin"]
 REMEMBERED_ORDERS = 10_000
@@ -76,10 +76,12 @@ class MockPlugin(ExecutionPlugin[MockConfig]):
         self._positions: dict[str, float] = {}
         self._resting: dict[str, list[_Resting]] = {}
         self._stops: dict[str, tuple[OrderSide, float]] = {}
-        self.stop_fills: list[ExecutionResult] = []
-        """The closes the positions' stops made, oldest first."""
-        self.received: list[str] = []
-        """The client order id of every order received, repeats included."""
+        self.stop_fills: deque[ExecutionResult] = deque(maxlen=REMEMBERED)
+        """The closes the positions' stops made, oldest first (the newest `REMEMBERED`, as
+        the state file keeps them: a paper account that runs for months stays its size)."""
+        self.received: deque[str] = deque(maxlen=REMEMBERED)
+        """The client order id of every order received, repeats included (the newest
+        `REMEMBERED`)."""
         self._price_file: PriceFile | None = None
         self._by_client_id: OrderedDict[str, ExecutionResult] = OrderedDict()
         self._lock = asyncio.Lock()
@@ -99,14 +101,15 @@ class MockPlugin(ExecutionPlugin[MockConfig]):
         self._positions, self._stops = dict(book.positions), dict(book.stops)
         self._prices.update(book.prices)
         self._by_client_id = OrderedDict(book.orders)
-        self.received, self.stop_fills = list(book.received), list(book.stop_fills)
+        self.received = deque(book.received, maxlen=REMEMBERED)
+        self.stop_fills = deque(book.stop_fills, maxlen=REMEMBERED)
 
     async def _keep(self) -> None:
         """Write the book to the state file, when there is one."""
         if self._config.state_file is not None:
             book = PaperBook(positions=self._positions, stops=self._stops, prices=self._prices,
-                             orders=dict(self._by_client_id), received=self.received,
-                             stop_fills=self.stop_fills)
+                             orders=dict(self._by_client_id), received=list(self.received),
+                             stop_fills=list(self.stop_fills))
             await asyncio.to_thread(write_book, self._config.state_file, book)
 
     async def _follow_prices(self) -> None:

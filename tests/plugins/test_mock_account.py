@@ -81,3 +81,16 @@ async def test_a_stop_needs_its_position_and_the_right_side_of_the_price() -> No
                                                      "quantity": 1}))
     with pytest.raises(OrderRejected, match="must be above the price 100"):
         await plugin.move_position_stop("ES", OrderSide.SELL, 99)
+
+
+async def test_a_long_running_account_keeps_the_newest_received_ids_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A paper server that runs for months must not grow with every order it took.
+    monkeypatch.setattr("plugins.mock.REMEMBERED", 3)
+    plugin = MockPlugin("paper")
+    await plugin.init(MockConfig(delay_ms=0))
+    for n in range(5):
+        await plugin.execute_order(Order.model_validate(
+            {"symbol": "ES", "side": "buy", "quantity": 1, "client_order_id": f"id-{n}"}))
+    assert list(plugin.received) == ["id-2", "id-3", "id-4"]

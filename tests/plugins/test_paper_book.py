@@ -40,7 +40,7 @@ async def test_a_restarted_account_has_its_positions_stops_and_orders_back(
     again = await paper(tmp_path)
 
     assert (again.position("ES"), again.stop("ES")) == (2, 95)
-    assert again.received == ["entry-1", "entry-1"]
+    assert list(again.received) == ["entry-1", "entry-1"]
     found = await again.lookup_order("entry-1")
     assert found is not None and found.filled_quantity == 2
 
