@@ -8,7 +8,7 @@ from webhook.journal.records import Attempt
 from webhook.journal.rows import result_from
 from webhook.journal.sqlite_exits import EXIT_PLANS_SCHEMA
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS signals (
     id TEXT PRIMARY KEY,
@@ -33,7 +33,8 @@ CREATE TABLE IF NOT EXISTS signals (
     approved_at REAL
 );
 CREATE INDEX IF NOT EXISTS signals_by_status ON signals (status, id);
-CREATE INDEX IF NOT EXISTS signals_pending ON signals (plugin, symbol, id)
+CREATE INDEX IF NOT EXISTS signals_pending
+    ON signals (plugin, symbol, id, status, lease_owner, lease_until)
     WHERE status IN ('queued', 'executing');
 CREATE INDEX IF NOT EXISTS signals_leased ON signals (lease_until)
     WHERE status IN ('queued', 'executing') AND lease_owner IS NOT NULL;
@@ -64,6 +65,9 @@ MIGRATIONS = {
        "ALTER TABLE signals ADD COLUMN approved_at REAL;",
     # version 4 -> 5: managed exits (the exit_plans table, created from SCHEMA).
     4: "",
+    # version 5 -> 6: the pending index holds each signal's status and lease, so that a
+    # receipt's look at its lane reads the index alone (recreated from SCHEMA).
+    5: "DROP INDEX IF EXISTS signals_pending;",
 }
 """Statements that upgrade a file from the key's version to the next; the rest of a new
 version's schema (new tables) comes from SCHEMA's CREATE ... IF NOT EXISTS."""

@@ -9,7 +9,7 @@ import pytest
 
 from tests.webhook.journal.journal_helpers import queued_signal
 from webhook.journal import SqliteJournal
-from webhook.journal.sqlite_schema import SCHEMA_VERSION
+from webhook.journal.sqlite_schema import SCHEMA, SCHEMA_VERSION
 
 pytestmark = pytest.mark.anyio
 
@@ -74,3 +74,26 @@ async def test_state_survives_reopening_and_is_replaced_on_write(tmp_path: Path)
         assert await again.read_state("kill_switch") == "two"
     finally:
         await again.close()
+
+
+async def test_a_version_5_file_gets_the_pending_index_with_leases(tmp_path: Path) -> None:
+    path = tmp_path / "v5.db"
+    connection = sqlite3.connect(path)
+    connection.executescript(SCHEMA.replace(
+        "ON signals (plugin, symbol, id, status, lease_owner, lease_until)",
+        "ON signals (plugin, symbol, id)"))
+    connection.execute("PRAGMA user_version = 5")
+    connection.close()
+    journal = SqliteJournal(path)
+    await journal.open()
+    try:
+        signal = queued_signal()
+        await journal.record(signal)
+        assert [r.id for r in await journal.claim("here", lease_seconds=30, limit=5)] == [
+            signal.id]
+    finally:
+        await journal.close()
+    connection = sqlite3.connect(path)
+    columns = [row[2] for row in connection.execute("PRAGMA index_info(signals_pending)")]
+    connection.close()
+    assert columns == ["plugin", "symbol", "id", "status", "lease_owner", "lease_until"]

@@ -103,3 +103,16 @@ def test_a_receipt_into_a_backlog_nobody_holds_looks_at_one_row(tmp_path: Path) 
         connection, "paper", "BTC", mine, now))
     assert lanes.pending_ahead(connection, "paper", "BTC", mine, now) is None
     assert behind_backlog <= one_held, (behind_backlog, one_held)
+
+
+@pytest.mark.parametrize("query", ["_LANE_NEWEST", "_LANE_HELD_BY", "_LANE_HEAD"])
+def test_a_look_at_a_lane_reads_the_pending_index_alone(tmp_path: Path, query: str) -> None:
+    # A receipt into a lane this executor runs counts the lane's leases, up to LANE_AHEAD rows:
+    # with each signal's status and lease in the index, none of them is read from the table.
+    connection = sqlite3.connect(tmp_path / "lanes.db", isolation_level=None)
+    migrate(connection, 0)
+    sql = getattr(lanes, query)
+    parameters = (None,) * sql.count("?")
+    plan = " ".join(row[-1] for row in connection.execute(f"EXPLAIN QUERY PLAN {sql}",
+                                                           parameters))
+    assert "COVERING INDEX signals_pending" in plan, plan
