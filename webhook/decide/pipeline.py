@@ -103,9 +103,11 @@ class SignalPipeline:
                 self._repeats.remember(incoming.source, incoming.body, signal.id, window)
             if stored is not None:
                 self._executor.submit(stored)
-        if stored is not None and stored.attempt is not None:
+        if (stored is not None and stored.attempt is not None
+                and self._executor.sending(stored.signal_id)):
             # Its attempt is open and its task launched: let the order leave before the answer
             # is written (one turn of the loop, about the executor's 50 us before the send).
+            # One that waits behind its lane's running order has nothing to send yet.
             await asyncio.sleep(0)
         # Logged once the order is on its way: the line is no part of the send's delay.
         logger.info("signal %s: %s %s via %s", signal.id, verdict.status, verdict.order.symbol,

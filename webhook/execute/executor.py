@@ -217,6 +217,11 @@ class Executor:
             if not self._lanes.holds(lane_of(job)):
                 self._wakeup.set()
 
+    def sending(self, signal_id: str) -> bool:
+        """Whether the signal's task runs now: started at once, not waiting behind its lane's
+        running job or for a free slot."""
+        return signal_id in self._running
+
     async def start(self) -> None:
         """Take this executor's name on the journal (`NameTaken` if a live one has it) and
         start claiming and renewing."""

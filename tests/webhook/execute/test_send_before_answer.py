@@ -3,10 +3,12 @@ before its log line."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -16,6 +18,7 @@ from plugins.mock import MockPlugin
 from webhook.app import create_app
 from webhook.auth.signatures import WebhookSecret, signature_headers
 from webhook.config.settings import Settings
+from webhook.decide import pipeline
 from webhook.observe.events import SignalEvent
 
 SECRET = WebhookSecret.generate()
@@ -80,3 +83,29 @@ def test_the_signals_log_line_is_written_after_its_order_left(
         finally:
             pipeline.removeHandler(watch)
     assert list(sent_when_logged.values()) == [True, True, True]
+
+
+def test_a_signal_waiting_behind_its_lane_is_answered_without_a_loop_turn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The turn lets an order that was just launched leave before the answer; one that waits
+    # behind its lane's running order has nothing to send yet, and its answer should not wait.
+    turns: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def sleep(delay: float) -> None:
+        turns.append(delay)
+        await real_sleep(delay)
+
+    monkeypatch.setattr(pipeline, "asyncio", SimpleNamespace(sleep=sleep))
+    config: dict[str, Any] = {
+        "secret": [SECRET], "journal": f"sqlite:///{tmp_path / 'j.db'}",
+        "plugins": {"paper": {"type": "mock", "delay_ms": 300}},  # the first stays at the broker
+    }
+    raw = b'{"symbol": "ES", "side": "buy", "quantity": 1, "confidence": 0.9}'
+    with TestClient(create_app(Settings.model_validate(config))) as client:
+        for _ in range(2):  # the second is stored while the first is at the broker
+            answer = client.post("/webhook", content=raw, headers={
+                **signature_headers(SECRET, raw), "content-type": "application/json"})
+            assert answer.status_code == 202, answer.text
+            assert turns == [0]  # the first's, only
