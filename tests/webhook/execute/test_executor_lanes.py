@@ -5,6 +5,8 @@ once its final status is committed."""
 from __future__ import annotations
 
 import asyncio
+import functools
+import operator
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
@@ -331,7 +333,9 @@ async def test_jobs_settled_but_not_yet_committed_leave_their_slots_to_new_recei
         settled = [queued_signal(f"SYM{n}/USDT") for n in range(3)]
         for signal in settled:
             assert await store_and_submit(journal, executor, "paper", signal)
-        await wait_for(lambda: len(broker.calls) == 3)
+            # At the broker before the next receipt: a store that commits on the loop does
+            # not yield to it, and two jobs not yet run would hold both slots.
+            await wait_for(functools.partial(operator.contains, broker.calls, signal.id))
         late = queued_signal("LATE/USDT")
         assert await store_and_submit(journal, executor, "paper", late)
         await wait_for(lambda: late.id in broker.calls)  # while the three wait on the disk
