@@ -18,7 +18,7 @@ from plugins.mock import MockPlugin
 from webhook.app import create_app
 from webhook.auth.signatures import WebhookSecret, signature_headers
 from webhook.config.settings import Settings
-from webhook.decide import pipeline
+from webhook.decide import pipeline as signal_pipeline
 from webhook.observe.events import SignalEvent
 
 SECRET = WebhookSecret.generate()
@@ -97,7 +97,7 @@ def test_a_signal_waiting_behind_its_lane_is_answered_without_a_loop_turn(
         turns.append(delay)
         await real_sleep(delay)
 
-    monkeypatch.setattr(pipeline, "asyncio", SimpleNamespace(sleep=sleep))
+    monkeypatch.setattr(signal_pipeline, "asyncio", SimpleNamespace(sleep=sleep))
     config: dict[str, Any] = {
         "secret": [SECRET], "journal": f"sqlite:///{tmp_path / 'j.db'}",
         "plugins": {"paper": {"type": "mock", "delay_ms": 300}},  # the first stays at the broker

@@ -45,7 +45,8 @@ async def scratch(sqlite_journal: SqliteJournal, monkeypatch: pytest.MonkeyPatch
                   ) -> SqliteJournal:
     await sqlite_journal._writer.run(  # noqa: SLF001
         lambda c: c.execute("CREATE TABLE scratch (name TEXT NOT NULL)"))
-    # Every write queues for the flusher (none commits alone on the loop): one batch each.
+    # Every write queues for the flusher, none commits alone on the loop: writes gathered
+    # together make one batch.
     monkeypatch.setattr(group_commit, "IDLE_GAP", float("inf"))
     return sqlite_journal
 
