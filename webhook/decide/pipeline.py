@@ -104,7 +104,7 @@ class SignalPipeline:
             if stored is not None:
                 self._executor.submit(stored)
         if (stored is not None and stored.attempt is not None
-                and self._executor.sending(stored.signal_id)):
+                and self._executor.runs_now(stored.signal_id)):
             # Its attempt is open and its task launched: let the order leave before the answer
             # is written (one turn of the loop, about the executor's 50 us before the send).
             # One that waits behind its lane's running order has nothing to send yet.

@@ -217,7 +217,7 @@ class Executor:
             if not self._lanes.holds(lane_of(job)):
                 self._wakeup.set()
 
-    def sending(self, signal_id: str) -> bool:
+    def runs_now(self, signal_id: str) -> bool:
         """Whether the signal's task runs now: started at once, not waiting behind its lane's
         running job or for a free slot."""
         return signal_id in self._running
