@@ -7,6 +7,7 @@ import fnmatch
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -45,12 +46,13 @@ def commands(platform: OifPlatform) -> list[list[str]]:
     return [list(fields) for fields in platform.sim.received]
 
 
-async def eventually(check: Callable[[], bool]) -> None:
-    for _ in range(200):
-        if check():
-            return
+async def eventually(check: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Until `check()` holds; a loaded machine may take a while to hand a file over."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("the platform never got there")
         await asyncio.sleep(0.01)
-    raise AssertionError("the platform never got there")
 
 
 def working(platform: OifPlatform) -> dict[str, str]:

@@ -194,6 +194,8 @@ async def test_through_the_dll_the_stop_is_checked_against_the_bid_and_moved(
         before = len(ati_server.sim.handed)
         await plugin.move_position_stop(ES, OrderSide.BUY, 4990)
         await plugin.move_position_stop(ES, OrderSide.BUY, 4995)
+        # the DLL's Command returns once it has written the CHANGE, not once it was read
+        await eventually(lambda: len(ati_server.sim.handed) >= before + 2)
     assert [f[0] for f in ati_server.sim.handed[before:]] == ["PLACE", "CHANGE"]
     held = ati_server.sim.orders[LONG_STOP]
     assert (held.state, held.action, held.quantity, held.stop) == ("ACCEPTED", "SELL", 2, 4995)
