@@ -31,27 +31,39 @@ from webhook.serve import tune_collector
 
 Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
-BODY = b'{"symbol": "BTCUSDT", "side": "buy", "quantity": 0.01, "confidence": 0.8}'
 CALLERS = 32
+Request = tuple[list[tuple[bytes, bytes]], bytes]
+"""A request's headers and body."""
 
 
-def signed_requests(count: int, tag: str) -> list[list[tuple[bytes, bytes]]]:
+def body(symbol: int) -> bytes:
+    """A native signal for the `symbol`th symbol (the first is BTCUSDT)."""
+    name = "BTCUSDT" if symbol == 0 else f"SYM{symbol}USDT"
+    return (f'{{"symbol": "{name}", "side": "buy", "quantity": 0.01, "confidence": 0.8}}'
+            .encode())
+
+
+def signed_requests(count: int, tag: str, symbols: int = 1) -> list[Request]:
+    """`count` signed signals, for `symbols` symbols in turn."""
     secret = WebhookSecret.parse(TEST_SECRET)
     stamp = int(time.time())
+    bodies = [body(n) for n in range(symbols)]
     requests = []
     for n in range(count):
         msg_id = f"inproc-{tag}-{n}"
-        requests.append([
+        content = bodies[n % symbols]
+        requests.append(([
             (b"content-type", b"application/json"),
-            (b"content-length", str(len(BODY)).encode()),
+            (b"content-length", str(len(content)).encode()),
             (b"webhook-id", msg_id.encode()),
             (b"webhook-timestamp", str(stamp).encode()),
-            (b"webhook-signature", sign(secret, msg_id, stamp, BODY).encode()),
-        ])
+            (b"webhook-signature", sign(secret, msg_id, stamp, content).encode()),
+        ], content))
     return requests
 
 
-async def call(app: ASGIApp, headers: list[tuple[bytes, bytes]]) -> int:
+async def call(app: ASGIApp, request: Request) -> int:
+    headers, content = request
     scope: Scope = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
         "scheme": "http", "path": "/webhook", "raw_path": b"/webhook", "query_string": b"",
@@ -65,7 +77,7 @@ async def call(app: ASGIApp, headers: list[tuple[bytes, bytes]]) -> int:
         if sent:
             await asyncio.sleep(3600)
         sent = True
-        return {"type": "http.request", "body": BODY, "more_body": False}
+        return {"type": "http.request", "body": content, "more_body": False}
 
     status = 0
 
@@ -78,13 +90,13 @@ async def call(app: ASGIApp, headers: list[tuple[bytes, bytes]]) -> int:
     return status
 
 
-async def drive(app: ASGIApp, requests: list[list[tuple[bytes, bytes]]]) -> list[int]:
+async def drive(app: ASGIApp, requests: list[Request]) -> list[int]:
     queue = iter(requests)
     statuses: list[int] = []
 
     async def caller() -> None:
-        for headers in queue:
-            statuses.append(await call(app, headers))
+        for request in queue:
+            statuses.append(await call(app, request))
 
     await asyncio.gather(*(caller() for _ in range(CALLERS)))
     return statuses
@@ -125,9 +137,10 @@ class Lifespan:
 
 
 async def cpu_per_request(app: ASGIApp, count: int, settle: Callable[[], Awaitable[None]],
-                          profile: cProfile.Profile | None = None) -> tuple[float, list[int]]:
-    requests = signed_requests(count, f"{time.time_ns()}")
-    await drive(app, signed_requests(200, f"warm-{time.time_ns()}"))
+                          profile: cProfile.Profile | None = None,
+                          symbols: int = 1) -> tuple[float, list[int]]:
+    requests = signed_requests(count, f"{time.time_ns()}", symbols)
+    await drive(app, signed_requests(200, f"warm-{time.time_ns()}", symbols))
     await settle()
     gc.collect()
     started = time.process_time()
@@ -141,21 +154,22 @@ async def cpu_per_request(app: ASGIApp, count: int, settle: Callable[[], Awaitab
 
 
 async def measure(
-    count: int, profile_path: Path | None, *, execute: bool = True
+    count: int, profile_path: Path | None, *, execute: bool = True, symbols: int = 1
 ) -> tuple[float, float]:
     """CPU per request of the bare endpoint, then of tradehook's signed path."""
     async def nothing() -> None:
         return None
 
-    bare, _ = await cpu_per_request(bare_app, count, nothing)
-    return bare, await tradehook_cpu(count, profile_path, execute=execute)
+    bare, _ = await cpu_per_request(bare_app, count, nothing, symbols=symbols)
+    return bare, await tradehook_cpu(count, profile_path, execute=execute, symbols=symbols)
 
 
 async def tradehook_cpu(count: int, profile_path: Path | None = None, *, execute: bool = True,
-                        log_level: str = "warning", log_stream: TextIO | None = None) -> float:
+                        log_level: str = "warning", log_stream: TextIO | None = None,
+                        symbols: int = 1) -> float:
     """CPU per signal of tradehook's signed path (SQLite journal, paper plugin with no delay),
     the executor on (until it has drained) or off, its log lines at `log_level` written to
-    `log_stream` (kept in memory if None)."""
+    `log_stream` (kept in memory if None), the signals for `symbols` symbols in turn."""
     with tempfile.TemporaryDirectory(prefix="tradehook-inproc-") as tmp:
         settings = Settings.model_validate({
             "secret": [TEST_SECRET], "journal": f"sqlite:///{Path(tmp) / 'journal.db'}",
@@ -178,7 +192,7 @@ async def tradehook_cpu(count: int, profile_path: Path | None = None, *, execute
 
             profile = cProfile.Profile() if profile_path else None
             try:
-                full, statuses = await cpu_per_request(app, count, executed, profile)
+                full, statuses = await cpu_per_request(app, count, executed, profile, symbols)
             finally:
                 gc.unfreeze()  # the next run in this process starts as this one did
             if profile is not None and profile_path is not None:
@@ -189,16 +203,20 @@ async def tradehook_cpu(count: int, profile_path: Path | None = None, *, execute
     return full
 
 
-def executor_pairs(rounds: int = 5, count: int = 3000) -> list[tuple[float, float]]:
+def executor_pairs(rounds: int = 5, count: int = 3000,
+                   symbols: int = 1) -> list[tuple[float, float]]:
     """(CPU per signal stored and executed, CPU per signal only stored), `rounds` pairs in
     turns, both at the INFO log level a server runs at: the executor's CPU per order is their
     difference. Called in process, neither figure carries uvicorn's or the network's cost, and
-    each stays within a few per cent from run to run where a server's swings by half."""
+    each stays within a few per cent from run to run where a server's swings by half.
+
+    With one symbol the orders form one lane's backlog, run one after the other; with many
+    (a bar close) the lanes run side by side."""
     with open(os.devnull, "w", encoding="utf-8") as null:  # noqa: PTH123 - as stderr is
         return [(asyncio.run(tradehook_cpu(count, execute=True, log_level="info",
-                                           log_stream=null)),
+                                           log_stream=null, symbols=symbols)),
                  asyncio.run(tradehook_cpu(count, execute=False, log_level="info",
-                                           log_stream=null)))
+                                           log_stream=null, symbols=symbols)))
                 for _ in range(rounds)]
 
 
@@ -208,8 +226,11 @@ def main() -> int:
     parser.add_argument("--profile", type=Path)
     parser.add_argument("--receive-only", action="store_true",
                         help="the executor off: the cost of receiving and storing alone")
+    parser.add_argument("--symbols", type=int, default=1,
+                        help="the signals' symbols, in turn (one: a single lane's backlog)")
     args = parser.parse_args()
-    bare, full = asyncio.run(measure(args.count, args.profile, execute=not args.receive_only))
+    bare, full = asyncio.run(measure(args.count, args.profile, execute=not args.receive_only,
+                                     symbols=args.symbols))
     what = "stored" if args.receive_only else "stored and executed"
     print(f"bare Starlette: {bare:.0f} us CPU/request; tradehook signed path, {what}: "
           f"{full:.0f} us CPU/signal; ratio {full / bare:.1f}x")

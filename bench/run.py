@@ -173,8 +173,8 @@ def run_all(workdir: Path, secret: WebhookSecret) -> Report:
     finally:
         fresh.stop()
     orders = measure_order_latency(workdir / "orders")
-    executor = scenarios.executor_cpu()
-    return Report(rows, backlog, orders, idle_mb, at_50, at_1000, executor, burst, memory,
+    executors = (scenarios.executor_cpu(symbols=1), scenarios.executor_cpu(symbols=50))
+    return Report(rows, backlog, orders, idle_mb, at_50, at_1000, executors, burst, memory,
                   measure_floor(), bare_commit_p50)
 
 

@@ -145,6 +145,8 @@ def paced(server: RunningServer, count: int, rate: float) -> float:
 
 @dataclass(frozen=True)
 class ExecutorCost:
+    symbols: int
+    """The symbols the signals were for, in turn: one is a single lane's backlog."""
     executor_us: float
     """The median over rounds of (CPU per signal executed - CPU per signal only stored)."""
     stored_us: float
@@ -152,15 +154,15 @@ class ExecutorCost:
     differences_us: tuple[float, ...]
 
 
-def executor_cpu(*, rounds: int = 5, count: int = 3_000) -> ExecutorCost:
+def executor_cpu(*, rounds: int = 5, count: int = 3_000, symbols: int = 1) -> ExecutorCost:
     """The executor's CPU per order: tradehook's signed path called in process
     (`bench.in_process`) with the executor on, less the same with it off, in interleaved
     pairs, and the median of the differences. Two servers under wrk, measured the same way,
     gave differences from 113 to 490 us for one tree: each server's figure carries uvicorn's,
     the network's and the machine's noise, and the difference has the noise of both."""
-    pairs = in_process.executor_pairs(rounds, count)
+    pairs = in_process.executor_pairs(rounds, count, symbols)
     differences = tuple(executed - stored for executed, stored in pairs)
-    return ExecutorCost(statistics.median(differences),
+    return ExecutorCost(symbols, statistics.median(differences),
                         statistics.median(stored for _, stored in pairs), differences)
 
 
