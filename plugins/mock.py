@@ -36,10 +36,6 @@ from plugins.orders import (
 from plugins.paper_book import REMEMBERED, PaperBook, PriceFile, read_book, write_book
 
 __all__ = ["MockConfig", "MockPlugin"]
-REMEMBERED_ORDERS = 10_000
-"""Results kept for `lookup_order` and repeated sends, the newest first: a lookup follows an
-unknown outcome within seconds, and a restart finds at most these again (`state_file`), so
-remembering every order ever would only make memory grow with each signal."""
 
 
 def _paper_uuid() -> uuid.UUID:
@@ -199,7 +195,7 @@ class MockPlugin(ExecutionPlugin[MockConfig]):
                 result = self._execute(order)
                 if order.client_order_id:
                     self._by_client_id[order.client_order_id] = result
-                    if len(self._by_client_id) > REMEMBERED_ORDERS:
+                    if len(self._by_client_id) > REMEMBERED:
                         self._by_client_id.popitem(last=False)
                 return result
             finally:

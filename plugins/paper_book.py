@@ -25,6 +25,10 @@ from plugins.errors import PluginConfigError
 from plugins.orders import ExecutionResult, OrderSide
 
 REMEMBERED = 10_000
+"""How much of its history a paper account keeps, in memory and in its `state_file`: the
+answers to the newest orders (for `lookup_order` and repeated sends), the newest received ids
+and the newest stop fills. A lookup follows an unknown outcome within seconds; remembering every
+order ever would make memory and the file grow with each signal."""
 
 
 class PaperBook(BaseModel):

@@ -171,7 +171,7 @@ def test_order_type_limit_is_validated_before_the_plugin() -> None:
 async def test_the_paper_account_remembers_only_the_newest_orders(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("plugins.mock.REMEMBERED_ORDERS", 3)
+    monkeypatch.setattr("plugins.mock.REMEMBERED", 3)
     plugin = await paper()
     for n in range(5):
         await plugin.execute_order(buy(client_order_id=f"SIGNAL{n}"))
