@@ -4,7 +4,8 @@ The same concurrent callers post pre-signed requests to a bare Starlette endpoin
 tradehook's signed path (SQLite journal, paper plugin with no delay, executor on), in one
 process each after the other; the figure is process CPU time per request, which stays steady
 on a shared machine where wall-clock throughput does not. `python -m bench.in_process` prints
-both and their ratio; `--profile FILE` writes a cProfile of tradehook's run.
+both and their ratio; `--profile FILE` writes a cProfile of tradehook's run; `--symbols N`
+posts the signals for N symbols in turn (one by default: a single lane's backlog).
 """
 
 from __future__ import annotations
