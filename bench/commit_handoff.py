@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import in_process
+from bench.scenarios import BAR_CLOSE_SYMBOLS, percentile
 from webhook.journal import group_commit
 
 
@@ -55,9 +56,8 @@ class Handoffs:
 def quantiles(values: list[float]) -> str:
     if not values:
         return "none"
-    ordered = sorted(values)
-    p90 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.9))]
-    return f"p50 {statistics.median(ordered) * 1e3:.2f} ms, p90 {p90 * 1e3:.2f} ms"
+    return (f"p50 {statistics.median(values) * 1e3:.2f} ms, "
+            f"p90 {percentile(values, 0.9) * 1e3:.2f} ms")
 
 
 @contextmanager
@@ -114,14 +114,13 @@ def one_shape(symbols: int, count: int) -> str:
                 count, execute=True, log_level="info", log_stream=null, symbols=symbols))
     loop_switches = switches(threading.get_native_id()) - before
     return (f"{count:,} signals for {symbols} symbol(s), the executor on: {handoffs.line()}, "
-            "the event "
-            f"loop's {loop_switches:,} times (both over the whole run, warm-up and start-up "
-            "included)")
+            f"the event loop's {loop_switches:,} times (both over the whole run, warm-up and "
+            "start-up included)")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--symbols", type=int, nargs="+", default=[1, 50])
+    parser.add_argument("--symbols", type=int, nargs="+", default=[1, BAR_CLOSE_SYMBOLS])
     parser.add_argument("--count", type=int, default=3000)
     args = parser.parse_args()
     for symbols in args.symbols:

@@ -54,15 +54,15 @@ def one_run(workdir: Path, secret: WebhookSecret) -> str:
     finally:
         server.stop()
     executor = scenarios.executor_cpu()
-    spread = scenarios.executor_cpu(symbols=50)
+    spread = scenarios.executor_cpu(symbols=scenarios.BAR_CLOSE_SYMBOLS)
     return (f"load {load:.1f}->{os.getloadavg()[0]:.1f} | bare commit p50 {floor_p50:.2f} ms "
             f"p99 {floor_p99:.2f} ms | at 50/s p50 {at_50.p50_ms:.2f} ms "
             f"p99 {at_50.p99_ms:.2f} ms | at 1,000/s ({row_c.rate:.0f}/s done) answer p50 "
             f"{row_c.p50_ms:.2f} ms p99 {row_c.p99_ms:.2f} ms, to plugin p99 "
             f"{at_1000.p99_ms:.2f} ms over {at_1000.signals} | CPU/signal stored only "
             f"{executor.stored_us:.0f} us, executor {executor.executor_us:.0f} us (median of "
-            f"{', '.join(f'{d:.0f}' for d in executor.differences_us)}), over 50 symbols "
-            f"{spread.executor_us:.0f} us")
+            f"{', '.join(f'{d:.0f}' for d in executor.differences_us)}), over "
+            f"{spread.symbols} symbols {spread.executor_us:.0f} us")
 
 
 def main() -> int:

@@ -173,7 +173,8 @@ def run_all(workdir: Path, secret: WebhookSecret) -> Report:
     finally:
         fresh.stop()
     orders = measure_order_latency(workdir / "orders")
-    executors = (scenarios.executor_cpu(symbols=1), scenarios.executor_cpu(symbols=50))
+    executors = (scenarios.executor_cpu(symbols=1),
+                 scenarios.executor_cpu(symbols=scenarios.BAR_CLOSE_SYMBOLS))
     return Report(rows, backlog, orders, idle_mb, at_50, at_1000, executors, burst, memory,
                   measure_floor(), bare_commit_p50)
 

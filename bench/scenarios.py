@@ -64,6 +64,10 @@ def drained(server: RunningServer, timeout: float = 300.0) -> None:
     raise RuntimeError("the executor did not drain in time")
 
 
+BAR_CLOSE_SYMBOLS = 50
+"""How many symbols the signals of a bar close are for, in the rows that spread them."""
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * share))] if ordered else float("nan")
@@ -77,7 +81,8 @@ class Burst:
     out_of_order: int
 
 
-def burst(server: RunningServer, *, count: int = 5000, symbols: int = 50) -> Burst:
+def burst(server: RunningServer, *, count: int = 5000,
+          symbols: int = BAR_CLOSE_SYMBOLS) -> Burst:
     """`count` signals for `symbols` symbols written at once, as many alerts firing at a bar
     close: every acknowledgement timed, then every signal's execution checked in the journal."""
     requests = requests_for(server, count, f"burst-{time.time_ns()}", symbols)
