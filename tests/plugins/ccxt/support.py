@@ -95,6 +95,19 @@ def let_time_pass(plugin: CcxtPlugin, seconds: float) -> None:
 
 
 @contextlib.contextmanager
+def giving_up_soon(plugin: CcxtPlugin, milliseconds: int = 300) -> Iterator[None]:
+    """ccxt gives up after `milliseconds` on the requests made in the block (an answer the fake
+    holds back is lost at once); the lookups and brackets that follow have the configured
+    timeout again, so that a loaded machine does not lose their answers too."""
+    configured = plugin.exchange.timeout
+    plugin.exchange.timeout = milliseconds
+    try:
+        yield
+    finally:
+        plugin.exchange.timeout = configured
+
+
+@contextlib.contextmanager
 def credentials_in_environment() -> Iterator[None]:
     saved = {name: os.environ.get(name) for name in CREDENTIALS}
     os.environ.update(CREDENTIALS)

@@ -15,7 +15,14 @@ from plugins.errors import OrderRejected, OutcomeUnknown, TemporaryError
 from plugins.orders import ExecutionStatus
 from tests.fakes.binance import Failure, FakeBinance
 from tests.fakes.binance_book import MARKETS
-from tests.plugins.ccxt.support import SIGNAL_ID, binance_config, let_time_pass, order, started
+from tests.plugins.ccxt.support import (
+    SIGNAL_ID,
+    binance_config,
+    giving_up_soon,
+    let_time_pass,
+    order,
+    started,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -87,9 +94,8 @@ async def test_a_lookup_answered_with_another_order_is_not_taken_for_ours(
 async def test_a_bracket_placed_after_a_lookup_sells_what_the_entry_bought_net_of_fees(
     spot: CcxtPlugin, fake_binance: FakeBinance
 ) -> None:
-    spot.exchange.timeout = 300
     fake_binance.fail_next(Failure.TIMEOUT_AFTER_ACCEPT)
-    with pytest.raises(OutcomeUnknown):
+    with giving_up_soon(spot), pytest.raises(OutcomeUnknown):
         await spot.execute_order(order(stop_loss=59000, take_profit=61000))
 
     found = await spot.lookup_order(SIGNAL_ID)

@@ -21,6 +21,7 @@ from tests.fakes.binance import Failure, FakeBinance
 from tests.plugins.ccxt.support import (
     SIGNAL_ID,
     binance_config,
+    giving_up_soon,
     let_time_pass,
     order,
     started,
@@ -128,10 +129,9 @@ async def test_buying_more_than_the_balance_pays_for_is_insufficient_funds(
 async def test_timeout_after_acceptance_is_reconciled_into_one_order(
     spot: CcxtPlugin, fake_binance: FakeBinance
 ) -> None:
-    spot.exchange.timeout = 300
     fake_binance.fail_next(Failure.TIMEOUT_AFTER_ACCEPT)
 
-    with pytest.raises(OutcomeUnknown, match="may have reached the exchange"):
+    with giving_up_soon(spot), pytest.raises(OutcomeUnknown, match="may have reached the exchange"):
         await spot.execute_order(order())
     found = await spot.lookup_order(SIGNAL_ID)
 
@@ -224,10 +224,9 @@ async def test_errors_show_neither_credentials_nor_signatures(
     spot: CcxtPlugin, fake_binance: FakeBinance
 ) -> None:
     await spot.execute_order(order())
-    spot.exchange.timeout = 300
     fake_binance.fail_next(Failure.TIMEOUT_AFTER_ACCEPT, method="GET", path="/api/v3/order")
 
-    with pytest.raises(TemporaryError) as raised:
+    with giving_up_soon(spot), pytest.raises(TemporaryError) as raised:
         await spot.lookup_order(SIGNAL_ID)
 
     message = str(raised.value)  # ccxt names the signed URL of a request that timed out

@@ -18,6 +18,7 @@ from tests.plugins.ccxt.support import (
     SIGNAL_ID,
     binance_config,
     credentials_in_environment,
+    giving_up_soon,
     let_time_pass,
     okx_config,
     okx_swaps,
@@ -38,9 +39,8 @@ async def restarted_plugin(fake: FakeBinance) -> CcxtPlugin:
 
 async def lost_entry(spot: CcxtPlugin, fake: FakeBinance) -> None:
     """The bracketed buy reaches the exchange, its answer never comes back, the process ends."""
-    spot.exchange.timeout = 300
     fake.fail_next(Failure.TIMEOUT_AFTER_ACCEPT)
-    with pytest.raises(OutcomeUnknown):
+    with giving_up_soon(spot), pytest.raises(OutcomeUnknown):
         await spot.execute_order(BRACKETED)
     await spot.close()
 

@@ -11,7 +11,7 @@ from plugins.ccxt import CcxtPlugin
 from plugins.errors import OrderRejected
 from plugins.orders import ExecutionStatus
 from tests.fakes.binance import Failure, FakeBinance
-from tests.plugins.ccxt.support import SIGNAL_ID, order
+from tests.plugins.ccxt.support import SIGNAL_ID, giving_up_soon, order
 
 pytestmark = pytest.mark.anyio
 
@@ -100,9 +100,8 @@ async def test_a_bracket_that_fails_after_the_fill_is_reported_with_the_fill(
 async def test_a_bracket_is_placed_once_a_lookup_finds_the_unanswered_entry_filled(
     spot: CcxtPlugin, fake_binance: FakeBinance
 ) -> None:
-    spot.exchange.timeout = 300
     fake_binance.fail_next(Failure.TIMEOUT_AFTER_ACCEPT)
-    with pytest.raises(Exception, match="may have reached the exchange"):
+    with giving_up_soon(spot), pytest.raises(Exception, match="may have reached the exchange"):
         await spot.execute_order(order(stop_loss=59000))
 
     found = await spot.lookup_order(SIGNAL_ID)

@@ -13,7 +13,7 @@ from plugins.errors import NotSupported, OutcomeUnknown
 from plugins.registry import PluginRegistry
 from tests.fakes.bybit import FakeBybit
 from tests.fakes.kraken import FakeKraken
-from tests.plugins.ccxt.support import SIGNAL_ID, order
+from tests.plugins.ccxt.support import SIGNAL_ID, giving_up_soon, order
 
 pytestmark = pytest.mark.anyio
 
@@ -64,10 +64,9 @@ async def test_the_registry_never_asks_the_exchange_to_look_up_an_order(venue: V
 
 
 async def test_a_lost_answer_is_unknown_and_the_order_stays_single(venue: Venue) -> None:
-    venue.plugin.exchange.timeout = 300
     venue.fake.answer_delay = 1.0
 
-    with pytest.raises(OutcomeUnknown):
+    with giving_up_soon(venue.plugin), pytest.raises(OutcomeUnknown):
         await venue.plugin.execute_order(order(venue.symbol))
 
     assert venue.orders() == 1
