@@ -97,10 +97,12 @@ class NinjaTraderTrader:
 
     async def _reported_late(self, oid: str) -> OrderState:
         """An order NinjaTrader took (this process or the one before a crash sent it) but has
-        not reported: waited for, then unknown. While NinjaTrader cannot be asked at all the
-        lookup fails temporarily instead, so it is asked again."""
+        not reported: waited for, then unknown. The first report may be a market order's
+        Accepted, so it is waited on to a final state like any other, and taken as it stands at
+        the deadline. While NinjaTrader cannot be asked at all the lookup fails temporarily
+        instead, so it is asked again."""
         try:
-            return await self.reports.until_reported(oid, f"order {oid}", oid, resting_ok=True)
+            return await self.reports.until_reported(oid, f"order {oid}", oid)
         except OutcomeUnknown:
             await self._io(lambda: self.link.surely_absent(oid))  # TemporaryError if it cannot
             raise

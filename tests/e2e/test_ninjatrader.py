@@ -128,12 +128,13 @@ def test_a_report_that_comes_late_is_reconciled_not_sent_again(
     server: RunningServer, platform: OifPlatform
 ) -> None:
     platform.report_delay = 2.5  # longer than fill_timeout: the plugin stops waiting first
+    platform.report_spacing = 0.2  # and the lookup sees the order Accepted before Filled
     try:
         answer = server.post_signed("buy 3 ES1!")
         signal_id = answer.json()["signal_id"]
         record = server.wait_for_signal(signal_id)
     finally:
-        platform.report_delay = 0.0
+        platform.report_delay = platform.report_spacing = 0.0
 
     assert len(placed(platform, signal_id)) == 1
     assert record["status"] == "filled"

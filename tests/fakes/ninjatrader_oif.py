@@ -22,7 +22,10 @@ File Interface):
   when the NinjaTrader application is restarted"); positions and orders live on, and no file
   is written again until they change.
 - `paused` leaves files unread (NinjaTrader not running); `report_delay` holds back the
-  outgoing files (NinjaTrader busy, or a share slow to show them).
+  outgoing files (NinjaTrader busy, or a share slow to show them). `report_spacing` keeps each
+  held-back file at least that long after the one before, so a reader sees an order's states
+  in between (a market order's Accepted before its Filled); how far apart NinjaTrader writes
+  them is undocumented.
 """
 
 from __future__ import annotations
@@ -56,6 +59,8 @@ class OifPlatform:
         self.torn: list[str] = []
         self.paused = threading.Event()
         self.report_delay = 0.0
+        self.report_spacing = 0.0
+        self._last_due = 0.0
         self.naming = "order_id"
         self.extra_fields: tuple[str, ...] = ()
         self.rewrite_pause = 0.0
@@ -133,7 +138,9 @@ class OifPlatform:
         if not self.report_delay:
             self._write(path, text)
             return
-        self._delayed.put((time.monotonic() + self.report_delay, path, text))
+        due = max(time.monotonic() + self.report_delay, self._last_due + self.report_spacing)
+        self._last_due = due
+        self._delayed.put((due, path, text))
 
     def _write(self, path: Path, text: str) -> None:
         if self.rewrite_pause:

@@ -216,6 +216,19 @@ async def test_a_lookup_after_a_restart_of_tradehook_waits_for_a_late_report(
     assert len(sent(platform)) == 1
 
 
+async def test_a_late_report_that_shows_a_market_order_accepted_waits_for_its_fill(
+    platform: OifPlatform,
+) -> None:
+    platform.report_delay, platform.report_spacing = 0.6, 0.3  # Accepted, Working, Filled
+    async with started_ninjatrader(oif_config(platform, fill_timeout=0.3)) as crashed:
+        with pytest.raises(OutcomeUnknown):
+            await crashed.execute_order(es_order())
+    async with started_ninjatrader(oif_config(platform, fill_timeout=2)) as restarted:
+        found = await restarted.lookup_order(SIGNAL_ID, ES)
+    assert found is not None and (found.status, found.filled_quantity) == ("filled", 2)
+    assert len(sent(platform)) == 1
+
+
 async def test_a_send_cut_short_before_its_file_was_moved_in_is_found_absent(
     platform: OifPlatform,
 ) -> None:
