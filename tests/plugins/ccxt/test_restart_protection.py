@@ -111,7 +111,10 @@ REVERSE = order(
 async def okx_reverse_lost() -> AsyncIterator[FakeOkx]:
     """A 5-contract long reversed into a 2-contract short with a bracket, the reverse's answer
     lost: the position is short 2 and unprotected when the process ends."""
-    async with okx_swaps() as (plugin, fake):
+    # the reverse's other requests share the timeout that loses its answer: 1.5 s, not
+    # okx_swaps' 0.4 s, so that a loaded machine loses only the answer held back
+    async with okx_swaps(timeout=1.5) as (plugin, fake):
+        fake.answer_delay = 3.0
         fake.positions["BTC-USDT-SWAP"] = Decimal(5)
         fake.fail_next(OkxFailure.TIMEOUT_AFTER_ACCEPT)
         with pytest.raises(OutcomeUnknown):
