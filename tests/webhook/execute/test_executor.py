@@ -33,6 +33,9 @@ class BrokerStandIn(ExecutionPlugin):
         self.keep_on_unknown = False
         self.gate: asyncio.Event | None = None
         """When set, every send waits for it to open (signals pile up behind the first)."""
+        self.in_flight = 0
+        self.most_in_flight = 0
+        """The most sends that were ever under way at once."""
 
     async def init(self, config: PluginConfig) -> None:
         pass
@@ -40,9 +43,14 @@ class BrokerStandIn(ExecutionPlugin):
     async def execute_order(self, order: Order) -> ExecutionResult:
         assert order.client_order_id is not None
         self.calls.append(order.client_order_id)
-        if self.gate is not None:
-            await self.gate.wait()
-        await asyncio.sleep(self.delay)
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            if self.gate is not None:
+                await self.gate.wait()
+            await asyncio.sleep(self.delay)
+        finally:
+            self.in_flight -= 1
         result = ExecutionResult(success=True, status="filled", order_id=f"B-{len(self.calls)}",
                                  client_order_id=order.client_order_id, filled_quantity=1)
         if self.script:

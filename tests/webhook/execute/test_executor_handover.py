@@ -118,16 +118,20 @@ async def test_a_lane_runs_in_arrival_order_handed_on_without_claims(
 
 async def test_more_leased_signals_than_slots_wait_their_turn(journal: CountingJournal) -> None:
     broker = BrokerStandIn(delay=0.02)
+    broker.gate = asyncio.Event()  # the first sends wait until all six are stored
     executor = await started(journal, broker, QUIET.model_copy(update={"concurrency": 2}))
     try:
         signals = [queued_signal(f"S{n}/USDT") for n in range(6)]
         for signal in signals:
             await store_and_submit(journal, executor, "paper", signal)
-        running = len([t for t in asyncio.all_tasks() if t.get_name().startswith("signal ")])
+        await asyncio.sleep(0.05)
+        waiting = len(broker.calls)
+        broker.gate.set()
         records = await settle(journal, executor, [s.id for s in signals])
     finally:
         await executor.stop(grace=1)
-    assert running == 2
+    assert waiting == 2
+    assert broker.most_in_flight == 2
     assert sorted(broker.calls) == sorted(s.id for s in signals)
     assert {r.status for r in records} == {SignalStatus.FILLED}
 
