@@ -45,7 +45,7 @@ def one_run(workdir: Path, secret: WebhookSecret) -> str:
     try:
         since = time.time()
         row_c = measure("c. tradehook at 1,000 signals/s offered", server.url + "/webhook",
-                        workdir, secret, connections=28, delay_ms=19, count=30_000,
+                        workdir, secret, connections=28, rate=1000, count=30_000,
                         pid=server.process.pid, settle=functools.partial(scenarios.drained,
                                                                          server))
         journal = server.workdir / "tradehook.db"
@@ -58,7 +58,8 @@ def one_run(workdir: Path, secret: WebhookSecret) -> str:
     return (f"load {load:.1f}->{os.getloadavg()[0]:.1f} | bare commit p50 {floor_p50:.2f} ms "
             f"p99 {floor_p99:.2f} ms | at 50/s p50 {at_50.p50_ms:.2f} ms "
             f"p99 {at_50.p99_ms:.2f} ms | at 1,000/s ({row_c.rate:.0f}/s done) answer p50 "
-            f"{row_c.p50_ms:.2f} ms p99 {row_c.p99_ms:.2f} ms, to plugin p99 "
+            f"{row_c.p50_ms:.2f} ms p99 {row_c.p99_ms:.2f} ms ({row_c.late} sent late), "
+            f"to plugin p99 "
             f"{at_1000.p99_ms:.2f} ms over {at_1000.signals} | CPU/signal stored only "
             f"{executor.stored_us:.0f} us, executor {executor.executor_us:.0f} us (median of "
             f"{', '.join(f'{d:.0f}' for d in executor.differences_us)}), over "

@@ -45,10 +45,12 @@ def write_requests(path: Path, count: int, secret: WebhookSecret, tag: str) -> N
             handle.write(f"{msg_id}\t{stamp}\t{signature}\t{BODY}\n")
 
 
-def run_wrk(url: str, requests_file: Path, *, connections: int, delay_ms: int = 0,
+def run_wrk(url: str, requests_file: Path, *, connections: int, rate: int = 0,
             threads: int = 2) -> dict[str, int]:
+    """wrk's figures; `rate` offers that many requests per second at a constant rate (0: as
+    fast as the connections go)."""
     env = {**os.environ, "REQUESTS_FILE": str(requests_file), "WRK_THREADS": str(threads),
-           "DELAY_MS": str(delay_ms)}
+           "RATE": str(rate)}
     done = subprocess.run(
         ["wrk", f"-t{threads}", f"-c{connections}", f"-d{DURATION}s", "--timeout", "5s",
          "-s", str(HERE / "signed_requests.lua"), url],
@@ -60,7 +62,7 @@ def run_wrk(url: str, requests_file: Path, *, connections: int, delay_ms: int = 
 
 
 def measure(name: str, url: str, workdir: Path, secret: WebhookSecret, *, connections: int,
-            pid: int, settle: Callable[[], None] | None = None, delay_ms: int = 0,
+            pid: int, settle: Callable[[], None] | None = None, rate: int = 0,
             count: int = 150_000) -> Figures:
     """One wrk row; `settle` waits, before and after wrk, for the work the requests left (the
     executor), and the row's executed/s counts until it has."""
@@ -69,7 +71,7 @@ def measure(name: str, url: str, workdir: Path, secret: WebhookSecret, *, connec
     if settle is not None:
         settle()
     cpu_before = cpu_seconds(pid)
-    raw = run_wrk(url, requests_file, connections=connections, delay_ms=delay_ms)
+    raw = run_wrk(url, requests_file, connections=connections, rate=rate)
     sustained = None
     if settle is not None:
         answered = time.monotonic()
@@ -85,6 +87,7 @@ def measure(name: str, url: str, workdir: Path, secret: WebhookSecret, *, connec
         p99_ms=raw["p99_us"] / 1000,
         errors=raw["errors"] + raw["non_2xx"],
         wrapped=raw["sent"] > raw["unique_available"],
+        late=raw["late"],
         cpu_us=cpu_us,
     )
 
@@ -141,7 +144,7 @@ def run_all(workdir: Path, secret: WebhookSecret) -> Report:
                             settle=settle))
         since = time.time()
         rows.append(measure("c. tradehook at 1,000 signals/s offered", server.url + "/webhook",
-                            workdir, secret, connections=28, delay_ms=19, count=30_000,
+                            workdir, secret, connections=28, rate=1000, count=30_000,
                             pid=server.process.pid, settle=settle))
         journal = server.workdir / "tradehook.db"
         at_1000 = scenarios.receipt_to_plugin(journal, since, 1000)
@@ -154,7 +157,7 @@ def run_all(workdir: Path, secret: WebhookSecret) -> Report:
     try:
         rows.append(measure("d. tradehook at 1,000/s offered, plugin takes 10 s/order",
                             slow.url + "/webhook", workdir, secret, connections=28,
-                            delay_ms=19, count=30_000, pid=slow.process.pid))
+                            rate=1000, count=30_000, pid=slow.process.pid))
         backlog = slow.admin_get("/ready").json()["backlog"]
     finally:
         slow.stop()
