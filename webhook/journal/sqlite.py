@@ -16,6 +16,7 @@ from plugins.orders import ExecutionResult, Order
 from webhook.errors import JournalError, LeaseLost
 from webhook.journal import sqlite_attempts as attempts
 from webhook.journal import sqlite_lanes as lanes
+from webhook.journal import wal_sync
 from webhook.journal.base import SignalJournal
 from webhook.journal.group_commit import GroupCommitter
 from webhook.journal.period import FillRow, PeriodCount, count_query, fills_query, id_bounds
@@ -34,6 +35,7 @@ from webhook.journal.sqlite_checkpoints import Checkpointer
 from webhook.journal.sqlite_exits import SqliteExitPlans
 from webhook.journal.sqlite_names import NameLocks
 from webhook.journal.sqlite_schema import SCHEMA_VERSION, attempts_of, migrate
+from webhook.journal.wal_sync import WalSyncer
 
 PENDING_BATCH = 500
 """Ids per query of `pending_among` (SQLite allows 32,766 variables since 3.32, 999 before)."""
@@ -96,7 +98,9 @@ class SqliteJournal(SqliteExitPlans, SignalJournal):
     def __init__(self, path: str | Path) -> None:
         self._path = Path(path)
         self._checkpoints = Checkpointer(self._path)
-        self._writer = GroupCommitter(self._connect, on_commit=self._checkpoints.committed)
+        self._writer = GroupCommitter(
+            self._connect, on_commit=self._checkpoints.committed,
+            syncer=WalSyncer(Path(f"{self._path}-wal")) if wal_sync.AVAILABLE else None)
         self._names = NameLocks(self._path)
 
     def _connect(self) -> sqlite3.Connection:

@@ -3,7 +3,8 @@
 Left to itself, SQLite checkpoints inside the COMMIT that takes the WAL past 1,000 pages,
 fsyncing the database file before that COMMIT returns. The journal commits a lone write on the
 event loop (`webhook.journal.group_commit`), where such a checkpoint would hold every request
-meanwhile, and a batch on the committer's thread, where it holds every write queued behind it.
+meanwhile, and a batch on the committer's thread or, on Linux, on the loop too, where it would
+hold every write queued behind it.
 So the journal's writer turns automatic checkpoints off (`wal_autocheckpoint=0`) and this thread
 checkpoints instead, every `CHECKPOINT_EVERY` commits. PASSIVE checkpoints never wait for nor
 block a writer: they copy what no reader still needs, and the WAL is rewritten from its start

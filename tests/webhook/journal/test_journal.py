@@ -12,7 +12,7 @@ import pytest
 from plugins.orders import ExecutionResult
 from tests.webhook.journal.journal_helpers import queued_signal
 from webhook.errors import JournalError, LeaseLost
-from webhook.journal import SignalJournal, SignalStatus, SqliteJournal, open_journal
+from webhook.journal import SignalJournal, SignalStatus, SqliteJournal, open_journal, wal_sync
 from webhook.journal.group_commit import IDLE_GAP
 from webhook.journal.sqlite_checkpoints import CHECKPOINT_EVERY
 
@@ -235,12 +235,36 @@ async def test_state_is_replaced_on_write_and_survives_a_reopen(journal_url: str
 # SQLite's own mechanics: WAL, fsync per commit, commits shared by writers.
 
 
-async def test_writes_are_durable_wal_with_full_sync(sqlite_journal: SqliteJournal) -> None:
-    mode, sync = await sqlite_journal._writer.run(
-        lambda c: (c.execute("PRAGMA journal_mode").fetchone()[0],
-                   c.execute("PRAGMA synchronous").fetchone()[0])
-    )
-    assert (mode, sync) == ("wal", 2)  # 2 = FULL: every commit is fsynced
+@pytest.fixture
+def fsync_in_commit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The journal as where `os.fdatasync` is missing: SQLite fsyncs inside every COMMIT."""
+    monkeypatch.setattr(wal_sync, "AVAILABLE", False)
+
+
+def synchronous(store: SqliteJournal) -> tuple[str, int]:
+    """The writer's journal mode and synchronous level between two writes."""
+    connection = store._writer._connection  # noqa: SLF001 - the one connection that writes
+    assert connection is not None
+    return (connection.execute("PRAGMA journal_mode").fetchone()[0],
+            connection.execute("PRAGMA synchronous").fetchone()[0])
+
+
+@pytest.mark.usefixtures("fsync_in_commit")
+async def test_without_fdatasync_every_commit_fsyncs_itself(sqlite_journal: SqliteJournal
+                                                            ) -> None:
+    await sqlite_journal.record(queued_signal())
+    assert not sqlite_journal._writer.syncs_in_helper  # noqa: SLF001
+    assert synchronous(sqlite_journal) == ("wal", 2)  # 2 = FULL: every commit is fsynced
+
+
+@pytest.mark.skipif(not wal_sync.AVAILABLE, reason="the WAL's sync helper is for Linux")
+async def test_on_linux_batches_are_synced_by_the_helper(sqlite_journal: SqliteJournal) -> None:
+    await asyncio.gather(*(sqlite_journal.record(queued_signal()) for _ in range(20)))
+    assert sqlite_journal._writer.syncs_in_helper  # noqa: SLF001
+    # 1 = NORMAL: SQLite syncs at checkpoints only, the helper after each batch's COMMIT.
+    assert synchronous(sqlite_journal) == ("wal", 1)
+    syncer = sqlite_journal._writer._syncer  # noqa: SLF001
+    assert syncer is not None and syncer.syncs > 0
 
 
 async def test_concurrent_writes_share_commits(tmp_path: Path) -> None:
@@ -291,6 +315,7 @@ async def test_a_lone_write_on_an_idle_journal_commits_on_the_event_loop(tmp_pat
         assert check.execute("SELECT COUNT(*) FROM signals").fetchone() == (3,)
 
 
+@pytest.mark.usefixtures("fsync_in_commit")
 async def test_writes_close_together_commit_on_the_journals_one_committer_thread(
     tmp_path: Path
 ) -> None:
@@ -362,3 +387,13 @@ async def test_signal_committed_after_a_younger_was_claimed_waits_its_turn(
     await journal.finish_attempt(younger.id, number, outcome="result",
                                  status=SignalStatus.FILLED)
     assert [r.id for r in await journal.claim("b", lease_seconds=30, limit=5)] == [older.id]
+
+
+@pytest.mark.skipif(not wal_sync.AVAILABLE, reason="the WAL's sync helper is for Linux")
+async def test_with_the_helper_writes_close_together_commit_on_the_loop(tmp_path: Path) -> None:
+    store = WatchedJournal(tmp_path / "j.db")
+    await store.open()
+    await asyncio.gather(*(store.record(queued_signal()) for _ in range(20)))
+    await store.close()
+    assert store.committed_on == [threading.current_thread().name] * len(store.committed_on)
+    assert len(store.committed_on) < 20

@@ -1,0 +1,156 @@
+"""The SQLite journal's fsync in a helper process (`webhook.journal.wal_sync`): a batch is
+answered only once the helper has synced the WAL after its COMMIT; a helper that dies fails the
+batch it held and a new one syncs the next; one that cannot start leaves the journal fsyncing
+inside its own commits."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.webhook.journal.journal_helpers import queued_signal
+from webhook.errors import JournalError
+from webhook.journal import SqliteJournal, group_commit, wal_sync
+from webhook.journal.wal_sync import SyncFailed, WalSyncer
+
+pytestmark = [
+    pytest.mark.anyio,
+    pytest.mark.skipif(not wal_sync.AVAILABLE, reason="the WAL's sync helper is for Linux"),
+]
+
+
+@pytest.fixture
+async def journal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                  ) -> AsyncIterator[SqliteJournal]:
+    # Every write queues for the flusher, none commits alone on the loop inside its COMMIT.
+    monkeypatch.setattr(group_commit, "IDLE_GAP", float("inf"))
+    store = SqliteJournal(tmp_path / "journal.db")
+    await store.open()
+    yield store
+    await store.close()
+
+
+def helper_of(journal: SqliteJournal) -> int:
+    syncer = journal._writer._syncer  # noqa: SLF001 - the helper is what is tested
+    assert syncer is not None and syncer.pid is not None
+    return syncer.pid
+
+
+def stored_ids(path: Path) -> set[str]:
+    with sqlite3.connect(path) as check:
+        return {row[0] for row in check.execute("SELECT id FROM signals")}
+
+
+async def test_a_batch_is_answered_only_once_the_helper_has_synced_it(
+    journal: SqliteJournal, tmp_path: Path
+) -> None:
+    pid = helper_of(journal)
+    signals = [queued_signal() for _ in range(5)]
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        writes = asyncio.gather(*(journal.record(s) for s in signals))
+        done, _ = await asyncio.wait([writes], timeout=0.5)
+        # Committed (another connection reads them) but not acknowledged: not yet synced.
+        assert not done
+        assert {s.id for s in signals} <= stored_ids(tmp_path / "journal.db")
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert [stored.duplicate for stored in await writes] == [False] * 5
+
+
+async def test_a_helper_that_dies_fails_its_batch_and_a_new_one_syncs_the_next(
+    journal: SqliteJournal,
+) -> None:
+    pid = helper_of(journal)
+    os.kill(pid, signal.SIGSTOP)
+    lost = asyncio.ensure_future(journal.record(queued_signal()))
+    await asyncio.sleep(0.2)
+    os.kill(pid, signal.SIGKILL)
+    with pytest.raises(JournalError, match="sync helper"):
+        await lost
+    assert journal._writer.failing is not None  # noqa: SLF001 - shown by /ready
+    again = queued_signal()
+    assert (await journal.record(again)).duplicate is False
+    assert helper_of(journal) != pid
+    assert journal._writer.failing is None  # noqa: SLF001
+
+
+async def test_the_helper_outlives_a_ctrl_c_or_sigterm_sent_to_the_whole_service(
+    journal: SqliteJournal,
+) -> None:
+    pid = helper_of(journal)
+    os.kill(pid, signal.SIGINT)
+    os.kill(pid, signal.SIGTERM)
+    await asyncio.sleep(0.1)
+    await asyncio.gather(*(journal.record(queued_signal()) for _ in range(3)))
+    assert helper_of(journal) == pid
+
+
+async def test_closing_the_journal_ends_its_helper(tmp_path: Path) -> None:
+    store = SqliteJournal(tmp_path / "journal.db")
+    await store.open()
+    pid = helper_of(store)
+    await store.close()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # reaped, not a zombie
+
+
+async def test_a_helper_that_cannot_start_leaves_the_fsync_in_each_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken = tmp_path / "broken_helper.py"
+    broken.write_text("import sys\nsys.exit(3)\n", encoding="utf-8")
+    monkeypatch.setattr(wal_sync, "HELPER", str(broken))
+    store = SqliteJournal(tmp_path / "journal.db")
+    await store.open()
+    try:
+        assert not store._writer.syncs_in_helper  # noqa: SLF001
+        await asyncio.gather(*(store.record(queued_signal()) for _ in range(5)))
+        assert len(stored_ids(tmp_path / "journal.db")) == 5
+        assert await store._writer.run(  # noqa: SLF001
+            lambda c: c.execute("PRAGMA synchronous").fetchone()[0]) == 2
+    finally:
+        await store.close()
+    assert "sync helper ended at once" in caplog.text
+
+
+async def test_the_helper_syncs_the_file_now_at_the_path(tmp_path: Path) -> None:
+    """The WAL is removed when the journal's last connection closes and made again when one
+    opens: the helper syncs the file at the path, not one it opened earlier."""
+    wal = tmp_path / "journal.db-wal"
+    wal.write_bytes(b"first")
+    syncer = WalSyncer(wal)
+    syncer.start()
+    try:
+        pid = syncer.pid
+        first_inode = wal.stat().st_ino
+        await syncer.sync()
+        wal.unlink()
+        await asyncio.sleep(0)
+        (tmp_path / "keep").write_bytes(b"x")  # the old inode is not reused at once
+        wal.write_bytes(b"second")
+        await syncer.sync()
+        assert wal.stat().st_ino != first_inode
+        held = {os.stat(f"/proc/{pid}/fd/{fd}").st_ino for fd in os.listdir(f"/proc/{pid}/fd")}
+        assert wal.stat().st_ino in held and first_inode not in held
+        wal.unlink()
+        with pytest.raises(SyncFailed, match="No such file"):
+            await syncer.sync()
+        assert syncer.pid == pid  # a failed sync is an answer, not the helper's end
+    finally:
+        await syncer.stop()
+
+
+def test_the_helper_runs_on_the_standard_library_alone() -> None:
+    """It starts with `-I -S`: no site-packages, no tradehook; so it imports only `os`,
+    `signal` and `sys`."""
+    source = Path(wal_sync.HELPER).read_text(encoding="utf-8")
+    imported = {line.split()[1] for line in source.splitlines()
+                if line.startswith(("import ", "from "))}
+    assert imported <= {"os", "signal", "sys"}

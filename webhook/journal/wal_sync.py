@@ -1,0 +1,197 @@
+"""The SQLite journal's fsync, in a helper process of its own.
+
+With `synchronous=FULL`, SQLite fsyncs the WAL inside every COMMIT, so the COMMIT has to leave
+the event loop for a thread, and that thread needs the GIL twice per commit: to start the COMMIT
+and to return from it. Under load the loop's thread holds the GIL nearly all the time, and the
+committer waits for it far longer than for the disk (`bench/RESULTS.md`, "the committer's wait
+for the GIL": a commit's round trip p50 2.46 ms, of which the disk 0.5 ms).
+
+So on Linux the journal's writer commits with `synchronous=NORMAL` on the event loop itself, which
+writes the WAL's frames without syncing them (tens of microseconds), and asks this helper to
+`fdatasync` the WAL; a batch's writers are answered only once a sync that began after their
+COMMIT has returned. The helper is a small process of its own with no GIL to share: the loop
+writes a byte to its pipe, it syncs and writes a byte back, and the loop's reader sees it.
+
+Why that is as durable as `synchronous=FULL` (https://www.sqlite.org/pragma.html#pragma_synchronous,
+https://www.sqlite.org/wal.html): in WAL mode with NORMAL, "the WAL file is synchronized before
+each checkpoint and the database file is synchronized after each completed checkpoint and the
+WAL file header is synchronized when a WAL file begins to be reused after a checkpoint, but no
+sync operations occur during most transactions". The one sync NORMAL leaves out, the WAL's at
+each COMMIT, is the one this helper does before anyone is answered. A crash of tradehook
+itself loses nothing either way (the frames are in the kernel's cache); a crash of the machine
+loses only frames that no one was answered for, as with FULL while its fsync runs. The helper
+syncs the file at the WAL's path, reopened whenever the file there is a new one (the WAL is
+removed when the journal's last connection closes), and syncs the directory once for each file
+it opens, so that a new WAL's name is durable too.
+
+`os.fdatasync` is POSIX but not macOS's nor Windows's; where it is missing, or the helper cannot
+start, the journal keeps `synchronous=FULL` and its committer's thread.
+
+The helper itself is `webhook.journal.wal_sync_helper`, run as a script.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import os
+import select
+import subprocess
+import sys
+from collections import deque
+from pathlib import Path
+
+from webhook.journal.wal_sync_helper import ASK, FAILED, SYNCED
+
+logger = logging.getLogger("tradehook.journal")
+AVAILABLE = hasattr(os, "fdatasync") and sys.platform.startswith("linux")
+"""Whether this platform syncs through the helper (else the journal keeps synchronous=FULL)."""
+HELPER = str(Path(__file__).with_name("wal_sync_helper.py"))
+START_SECONDS = 10.0
+"""How long the helper may take to start and answer its first sync."""
+
+
+class SyncFailed(OSError):
+    """The WAL could not be synced, or the helper is gone."""
+
+
+class WalSyncer:
+    """The event loop's side: `sync()` asks the helper for one fdatasync of the WAL and gives
+    the future its answer settles. The helper answers in the order it was asked; the journal's
+    flusher waits for each sync before its next batch, so writes queued meanwhile share it."""
+
+    def __init__(self, wal: Path) -> None:
+        self._wal = wal
+        self._helper: subprocess.Popen[bytes] | None = None
+        self._waiting: deque[asyncio.Future[None]] = deque()
+        """One future per sync asked for and not yet answered, oldest first."""
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.syncs = 0
+        """Syncs answered so far (for tests and diagnostics)."""
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._helper is None else self._helper.pid
+
+    def start(self) -> None:
+        """Start the helper and see it sync once; SyncFailed when it cannot (it is then
+        ended). Blocks for the helper's start, a few tens of milliseconds."""
+        try:
+            helper = subprocess.Popen(  # noqa: S603 - our own interpreter and file
+                [sys.executable, "-I", "-S", HELPER, str(self._wal)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True,
+            )
+        except OSError as exc:
+            raise SyncFailed(f"cannot start the journal's sync helper: {exc}") from exc
+        try:
+            _first_sync(helper)
+        except SyncFailed:
+            _end(helper)
+            raise
+        assert helper.stdout is not None  # noqa: S101 - checked by _first_sync
+        os.set_blocking(helper.stdout.fileno(), False)
+        self._loop = asyncio.get_running_loop()
+        self._loop.add_reader(helper.stdout.fileno(), self._answered)
+        self._helper = helper
+
+    async def stop(self) -> None:
+        helper = self._let_go(SyncFailed("the journal is closing"))
+        if helper is not None:
+            await asyncio.to_thread(_end, helper)
+
+    def sync(self) -> asyncio.Future[None]:
+        """A future that is done once an fdatasync of the WAL that began after this call has
+        returned; it fails with SyncFailed when the sync failed or the helper is gone (a new
+        helper starts for the next)."""
+        if self._helper is None or self._helper.poll() is not None:
+            self._restart()
+        helper, loop = self._helper, self._loop
+        if helper is None or helper.stdin is None or loop is None:
+            raise SyncFailed("the journal's sync helper is not running")
+        waiting = loop.create_future()
+        self._waiting.append(waiting)
+        try:
+            os.write(helper.stdin.fileno(), ASK)
+        except OSError as exc:
+            self._ended(SyncFailed(f"the journal's sync helper is gone: {exc}"))
+        return waiting
+
+    def _restart(self) -> None:
+        self._ended(SyncFailed("the journal's sync helper is gone"))
+        logger.warning("starting the journal's sync helper again")
+        self.start()
+
+    def _answered(self) -> None:
+        helper = self._helper
+        if helper is None or helper.stdout is None:
+            return
+        try:
+            answer = os.read(helper.stdout.fileno(), 2)
+        except BlockingIOError:
+            return
+        except OSError:
+            answer = b""
+        if not answer:
+            self._ended(SyncFailed("the journal's sync helper ended"))
+            return
+        if not self._waiting:
+            return
+        waiting = self._waiting.popleft()
+        self.syncs += 1
+        if waiting.done():  # its caller gave up waiting
+            return
+        if answer[:1] == SYNCED:
+            waiting.set_result(None)
+        else:
+            code = answer[1] if len(answer) > 1 else errno.EIO
+            waiting.set_exception(
+                SyncFailed(code, f"cannot sync the journal's WAL: {os.strerror(code)}"))
+
+    def _ended(self, failure: SyncFailed) -> None:
+        helper = self._let_go(failure)
+        if helper is not None:
+            _end(helper)
+
+    def _let_go(self, failure: SyncFailed) -> subprocess.Popen[bytes] | None:
+        """Stop watching the helper and fail every sync still waiting on it; the helper, to
+        be ended by the caller."""
+        helper, self._helper = self._helper, None
+        if helper is not None and helper.stdout is not None and self._loop is not None:
+            self._loop.remove_reader(helper.stdout.fileno())
+        while self._waiting:
+            waiting = self._waiting.popleft()
+            if not waiting.done():
+                waiting.set_exception(failure)
+        return helper
+
+
+def _first_sync(helper: subprocess.Popen[bytes]) -> None:
+    """One sync, waited for here: the helper runs and can sync the WAL."""
+    if helper.stdin is None or helper.stdout is None:
+        raise SyncFailed("the journal's sync helper has no pipes")
+    try:
+        os.write(helper.stdin.fileno(), ASK)
+        ready, _, _ = select.select([helper.stdout], [], [], START_SECONDS)
+        answer = os.read(helper.stdout.fileno(), 2) if ready else b""
+    except OSError as exc:
+        raise SyncFailed(f"cannot start the journal's sync helper: {exc}") from exc
+    if answer[:1] == SYNCED:
+        return
+    if answer[:1] == FAILED and len(answer) > 1:
+        raise SyncFailed(answer[1], f"the journal's sync helper cannot sync the WAL: "
+                                    f"{os.strerror(answer[1])}")
+    raise SyncFailed("the journal's sync helper did not start" if not ready
+                     else "the journal's sync helper ended at once")
+
+
+def _end(helper: subprocess.Popen[bytes]) -> None:
+    """Close the helper's pipes (it ends at the end of its input) and reap it."""
+    for pipe in (helper.stdin, helper.stdout):
+        if pipe is not None:
+            pipe.close()
+    try:
+        helper.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        helper.kill()
+        helper.wait()
