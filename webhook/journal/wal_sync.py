@@ -77,6 +77,8 @@ class WalSyncer:
     def start(self) -> None:
         """Start the helper and see it sync once; SyncFailed when it cannot (it is then
         ended). Blocks for the helper's start, a few tens of milliseconds."""
+        if not sys.executable:  # an embedded interpreter: nothing to start the helper with
+            raise SyncFailed("no Python interpreter to start the journal's sync helper with")
         try:
             helper = subprocess.Popen(  # noqa: S603 - our own interpreter and file
                 [sys.executable, "-I", "-S", HELPER, str(self._wal)],
