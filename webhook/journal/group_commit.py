@@ -163,10 +163,14 @@ class GroupCommitter(WriteQueue[PendingWrite]):
             self._connection.close()
             self._connection = None
 
-    async def run(self, job: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `job` on the journal's connection; return once its transaction is committed."""
+    async def run(self, job: Callable[[sqlite3.Connection], T], *, within: float = 0.0) -> T:
+        """Run `job` on the journal's connection; return once its transaction is committed.
+        With `within`, the job may wait up to that many seconds for other writes to share its
+        commit (`WriteQueue._queue`)."""
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        if (self._connection is not None and self.running and self._idle()
+        if within > 0:
+            self._queue((job, future), within=within)
+        elif (self._connection is not None and self.running and self._idle()
                 and time.monotonic() - self._committed_at >= IDLE_GAP):
             # With its connection open, a batch committed on the loop never suspends: the
             # future is done when this returns.

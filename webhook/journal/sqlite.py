@@ -39,6 +39,11 @@ from webhook.journal.wal_sync import WalSyncer
 
 PENDING_BATCH = 500
 """Ids per query of `pending_among` (SQLite allows 32,766 variables since 3.32, 999 before)."""
+FINAL_STATUS_WAIT = 0.002
+"""Seconds a final status that no send waits for may wait for other writes to share its commit:
+one lane's orders end one after the other, and under its backlog their statuses would each take
+a commit of their own (make bench, target 4: 0.22 commits per signal with one symbol, against
+0.03 with 50)."""
 
 _BY_ID = f"SELECT {COLUMNS} FROM signals WHERE id = ?"  # noqa: S608 - constant text
 _CHILDREN = f"SELECT {COLUMNS} FROM signals WHERE id > ? AND id < ?"  # noqa: S608 - constant
@@ -228,7 +233,11 @@ class SqliteJournal(SqliteExitPlans, SignalJournal):
                 return None
             return lanes.hand_on(connection, lane[0][0], lane[0][1], hand_on, now)
 
-        return await self._writer.run(finish)
+        # A final status that hands nothing on is waited for by no send: the lane's next job has
+        # left already, or there is none. Under a lane's backlog its orders end one at a time,
+        # and their statuses would otherwise commit one or two at a time.
+        return await self._writer.run(
+            finish, within=FINAL_STATUS_WAIT if final and hand_on is None else 0.0)
 
     async def claim(
         self,

@@ -4,6 +4,10 @@ way, and one flusher task takes everything queued as the next batch.
 `WriteQueue` holds the queue, the flusher's life (started with the journal, stopped once what
 is queued is flushed) and the refusal once closed; a subclass says how a batch is made durable
 (`_flush`): SQLite's `GroupCommitter`, PostgreSQL's `GroupWriter`.
+
+A write that nothing but its own caller waits for may be queued to wait a moment for company
+(`_queue(entry, within=...)`): it wakes no flusher, and goes with the next batch that another
+write starts, or on its own once `within` seconds have passed.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ class WriteQueue(ABC, Generic[Entry]):
         self._flusher: asyncio.Task[None] | None = None
         self._closing = False
         self._flushing = False
+        self._due: asyncio.TimerHandle | None = None
+        """When a write queued to wait for company is to go on its own."""
 
     @property
     def running(self) -> bool:
@@ -42,16 +48,27 @@ class WriteQueue(ABC, Generic[Entry]):
         if self._flusher is None:
             return False
         self._closing = True
+        if self._due is not None:
+            self._due.cancel()
+            self._due = None
         self._wakeup.set()
         await asyncio.shield(self._flusher)
         self._flusher = None
         return True
 
-    def _queue(self, entry: Entry) -> None:
-        """Queue `entry` for the next batch; JournalError once the journal is closed."""
+    def _queue(self, entry: Entry, *, within: float = 0.0) -> None:
+        """Queue `entry` for the next batch, which starts now, or (`within`) when another write
+        starts it or `within` seconds have passed; JournalError once the journal is closed."""
         if not self.running:
             raise JournalError("the journal is closed")
         self._queued.append(entry)
+        if within <= 0:
+            self._wakeup.set()
+        elif self._due is None:
+            self._due = asyncio.get_running_loop().call_later(within, self._went_alone)
+
+    def _went_alone(self) -> None:
+        self._due = None
         self._wakeup.set()
 
     async def _flush_forever(self) -> None:
