@@ -44,7 +44,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from webhook.errors import JournalError
-from webhook.journal.wal_sync import SyncFailed, WalSyncer
+from webhook.journal.wal_sync import HelperUnavailable, SyncFailed, WalSyncer
 from webhook.journal.write_queue import WriteQueue
 
 logger = logging.getLogger("tradehook.journal")
@@ -136,7 +136,7 @@ class GroupCommitter(WriteQueue[PendingWrite]):
         if self._syncer is not None:
             try:
                 self._syncer.start()
-            except SyncFailed as exc:
+            except HelperUnavailable as exc:
                 logger.warning("%s; the journal fsyncs inside each COMMIT instead", exc)
                 self._syncer = None
         self._connection = self._opened(connection)
@@ -148,6 +148,14 @@ class GroupCommitter(WriteQueue[PendingWrite]):
         if self._syncer is not None:
             connection.execute("PRAGMA synchronous=NORMAL")  # the helper syncs the WAL
         return connection
+
+    def _without_helper(self, connection: sqlite3.Connection, why: SyncFailed) -> None:
+        """No helper starts again: from now on every COMMIT fsyncs inside itself, on the
+        committer's thread, as where there is no helper at all."""
+        logger.warning("%s; the journal fsyncs inside each COMMIT from now on", why)
+        self._syncer = None
+        self._syncing(connection, "FULL")
+        self._committer.start()
 
     def _syncing(self, connection: sqlite3.Connection, level: str) -> None:
         with contextlib.suppress(sqlite3.Error):  # left at FULL: slower, as safe
@@ -215,6 +223,10 @@ class GroupCommitter(WriteQueue[PendingWrite]):
             try:
                 # Committed, not yet durable: no one is answered before the WAL is synced.
                 await asyncio.shield(self._syncer.sync())
+            except HelperUnavailable as exc:
+                self._without_helper(connection, exc)
+                self._fail(batch, exc)
+                return
             except SyncFailed as exc:
                 self._fail(batch, exc)
                 return

@@ -56,6 +56,11 @@ class SyncFailed(OSError):
     """The WAL could not be synced, or the helper is gone."""
 
 
+class HelperUnavailable(SyncFailed):
+    """The helper cannot be started (or cannot sync even once): the journal fsyncs inside its
+    commits instead."""
+
+
 class WalSyncer:
     """The event loop's side: `sync()` asks the helper for one fdatasync of the WAL and gives
     the future its answer settles. The helper answers in the order it was asked; the journal's
@@ -75,22 +80,23 @@ class WalSyncer:
         return None if self._helper is None else self._helper.pid
 
     def start(self) -> None:
-        """Start the helper and see it sync once; SyncFailed when it cannot (it is then
+        """Start the helper and see it sync once; HelperUnavailable when it cannot (it is then
         ended). Blocks for the helper's start, a few tens of milliseconds."""
         if not sys.executable:  # an embedded interpreter: nothing to start the helper with
-            raise SyncFailed("no Python interpreter to start the journal's sync helper with")
+            raise HelperUnavailable(
+                "no Python interpreter to start the journal's sync helper with")
         try:
             helper = subprocess.Popen(  # noqa: S603 - our own interpreter and file
                 [sys.executable, "-I", "-S", HELPER, str(self._wal)],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True,
             )
         except OSError as exc:
-            raise SyncFailed(f"cannot start the journal's sync helper: {exc}") from exc
+            raise HelperUnavailable(f"cannot start the journal's sync helper: {exc}") from exc
         try:
             _first_sync(helper)
-        except SyncFailed:
+        except SyncFailed as exc:
             _end(helper)
-            raise
+            raise HelperUnavailable(*exc.args) from exc
         assert helper.stdout is not None  # noqa: S101 - checked by _first_sync
         os.set_blocking(helper.stdout.fileno(), False)
         self._loop = asyncio.get_running_loop()
@@ -105,7 +111,8 @@ class WalSyncer:
     def sync(self) -> asyncio.Future[None]:
         """A future that is done once an fdatasync of the WAL that began after this call has
         returned; it fails with SyncFailed when the sync failed or the helper is gone (a new
-        helper starts for the next)."""
+        helper starts for the next). HelperUnavailable, raised here, when no new helper
+        starts."""
         if self._helper is None or self._helper.poll() is not None:
             self._restart()
         helper, loop = self._helper, self._loop

@@ -50,4 +50,7 @@ def serve(wal: str) -> None:
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1])
+    try:
+        serve(sys.argv[1])
+    except BrokenPipeError:  # the server is gone (killed): nobody to answer
+        pass

@@ -81,6 +81,25 @@ async def test_a_helper_that_dies_fails_its_batch_and_a_new_one_syncs_the_next(
     assert journal._writer.failing is None  # noqa: SLF001
 
 
+async def test_when_no_new_helper_starts_the_journal_fsyncs_in_its_commits_from_then_on(
+    journal: SqliteJournal, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pid = helper_of(journal)
+    broken = tmp_path / "broken_helper.py"
+    broken.write_text("import sys\nsys.exit(3)\n", encoding="utf-8")
+    monkeypatch.setattr(wal_sync, "HELPER", str(broken))
+    os.kill(pid, signal.SIGKILL)
+    await asyncio.sleep(0.1)
+    with pytest.raises(JournalError, match="sync helper"):
+        await journal.record(queued_signal())  # not acknowledged: its sync never ran
+    assert not journal._writer.syncs_in_helper  # noqa: SLF001
+    after = [queued_signal() for _ in range(3)]
+    await asyncio.gather(*(journal.record(s) for s in after))
+    assert {s.id for s in after} <= stored_ids(tmp_path / "journal.db")
+    assert await journal._writer.run(  # noqa: SLF001
+        lambda c: c.execute("PRAGMA synchronous").fetchone()[0]) == 2
+
+
 async def test_the_helper_outlives_a_ctrl_c_or_sigterm_sent_to_the_whole_service(
     journal: SqliteJournal,
 ) -> None:
