@@ -105,7 +105,7 @@ class SqliteJournal(SqliteExitPlans, SignalJournal):
         self._checkpoints = Checkpointer(self._path)
         self._writer = GroupCommitter(
             self._connect, on_commit=self._checkpoints.committed,
-            syncer=WalSyncer(Path(f"{self._path}-wal")) if wal_sync.AVAILABLE else None)
+            syncer=WalSyncer(Path(f"{self._path.absolute()}-wal")) if wal_sync.AVAILABLE else None)
         self._names = NameLocks(self._path)
 
     def _connect(self) -> sqlite3.Connection:

@@ -42,6 +42,11 @@ def helper_of(journal: SqliteJournal) -> int:
     return syncer.pid
 
 
+def command_line(pid: int) -> list[str]:
+    with open(f"/proc/{pid}/cmdline", "rb") as listed:  # noqa: PTH123 - /proc, not a path
+        return listed.read().decode().split("\0")
+
+
 def stored_ids(path: Path) -> set[str]:
     with sqlite3.connect(path) as check:
         return {row[0] for row in check.execute("SELECT id FROM signals")}
@@ -109,6 +114,19 @@ async def test_the_helper_outlives_a_ctrl_c_or_sigterm_sent_to_the_whole_service
     await asyncio.sleep(0.1)
     await asyncio.gather(*(journal.record(queued_signal()) for _ in range(3)))
     assert helper_of(journal) == pid
+
+
+async def test_a_journal_opened_by_a_relative_path_gives_its_helper_the_whole_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """So that a helper started again later syncs the same file whatever the directory."""
+    monkeypatch.chdir(tmp_path)
+    store = SqliteJournal("journal.db")
+    await store.open()
+    try:
+        assert str(tmp_path / "journal.db-wal") in command_line(helper_of(store))
+    finally:
+        await store.close()
 
 
 async def test_closing_the_journal_ends_its_helper(tmp_path: Path) -> None:
