@@ -44,7 +44,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from webhook.errors import JournalError
-from webhook.journal.wal_sync import HelperUnavailable, SyncFailed, WalSyncer
+from webhook.journal.wal_sync import HelperGone, HelperUnavailable, SyncFailed, WalSyncer
 from webhook.journal.write_queue import WriteQueue
 
 logger = logging.getLogger("tradehook.journal")
@@ -149,6 +149,19 @@ class GroupCommitter(WriteQueue[PendingWrite]):
             connection.execute("PRAGMA synchronous=NORMAL")  # the helper syncs the WAL
         return connection
 
+    def _synced_here(self, syncer: WalSyncer, batch: list[PendingWrite], why: HelperGone
+                     ) -> bool:
+        """The helper went away before it answered, the batch committed but maybe not synced:
+        the loop syncs the WAL itself, this once. False when that fails too (the batch is
+        failed)."""
+        try:
+            syncer.sync_here()
+        except OSError as exc:
+            self._fail(batch, exc)
+            return False
+        logger.warning("%s; the journal synced its last batch itself", why)
+        return True
+
     def _without_helper(self, connection: sqlite3.Connection, why: SyncFailed) -> None:
         """No helper starts again: from now on every COMMIT fsyncs inside itself, on the
         committer's thread, as where there is no helper at all."""
@@ -219,15 +232,17 @@ class GroupCommitter(WriteQueue[PendingWrite]):
         finally:
             if fsync_inside and self._connection is connection:
                 self._syncing(connection, "NORMAL")
-        if self._syncer is not None and not on_loop:
+        syncer = self._syncer
+        if syncer is not None and not on_loop:
             try:
                 # Committed, not yet durable: no one is answered before the WAL is synced.
-                await asyncio.shield(self._syncer.sync())
-            except HelperUnavailable as exc:
-                self._without_helper(connection, exc)
-                self._fail(batch, exc)
-                return
-            except SyncFailed as exc:
+                await asyncio.shield(syncer.sync())
+            except HelperGone as exc:
+                if isinstance(exc, HelperUnavailable):
+                    self._without_helper(connection, exc)
+                if not self._synced_here(syncer, batch, exc):
+                    return
+            except SyncFailed as exc:  # the fdatasync itself failed: not retried (fsyncgate)
                 self._fail(batch, exc)
                 return
         self._settle_all(outcomes, wrote=connection.total_changes != changes)

@@ -24,6 +24,12 @@ syncs the file at the WAL's path, reopened whenever the file there is a new one 
 removed when the journal's last connection closes), and syncs the directory once for each file
 it opens, so that a new WAL's name is durable too.
 
+A helper that goes away before it answers (killed) leaves its batch committed and maybe not
+synced; the loop then syncs the WAL itself, once (`WalSyncer.sync_here`), and a new helper
+starts for the next batch. A sync that failed is not tried again: after a failed fsync the
+kernel may have dropped the pages it could not write, and a second one can succeed with the
+data lost, so that batch's writers are told it failed.
+
 `os.fdatasync` is POSIX but not macOS's nor Windows's; where it is missing, or the helper cannot
 start, the journal keeps `synchronous=FULL` and its committer's thread.
 
@@ -56,7 +62,12 @@ class SyncFailed(OSError):
     """The WAL could not be synced, or the helper is gone."""
 
 
-class HelperUnavailable(SyncFailed):
+class HelperGone(SyncFailed):
+    """The helper ended (killed, or its pipe closed) before it answered: the WAL may not have
+    been synced, but nothing says it could not be (`WalSyncer.sync_here`)."""
+
+
+class HelperUnavailable(HelperGone):
     """The helper cannot be started (or cannot sync even once): the journal fsyncs inside its
     commits instead."""
 
@@ -110,9 +121,9 @@ class WalSyncer:
 
     def sync(self) -> asyncio.Future[None]:
         """A future that is done once an fdatasync of the WAL that began after this call has
-        returned; it fails with SyncFailed when the sync failed or the helper is gone (a new
-        helper starts for the next). HelperUnavailable, raised here, when no new helper
-        starts."""
+        returned; it fails with SyncFailed when the sync failed, HelperGone when the helper
+        went away first (a new helper starts for the next). HelperUnavailable, raised here,
+        when no new helper starts."""
         if self._helper is None or self._helper.poll() is not None:
             self._restart()
         helper, loop = self._helper, self._loop
@@ -123,11 +134,20 @@ class WalSyncer:
         try:
             os.write(helper.stdin.fileno(), ASK)
         except OSError as exc:
-            self._ended(SyncFailed(f"the journal's sync helper is gone: {exc}"))
+            self._ended(HelperGone(f"the journal's sync helper is gone: {exc}"))
         return waiting
 
+    def sync_here(self) -> None:
+        """fdatasync the WAL in this process, blocking: for a batch whose helper went away
+        before it answered. OSError when it fails."""
+        fd = os.open(self._wal, os.O_RDONLY)
+        try:
+            os.fdatasync(fd)
+        finally:
+            os.close(fd)
+
     def _restart(self) -> None:
-        self._ended(SyncFailed("the journal's sync helper is gone"))
+        self._ended(HelperGone("the journal's sync helper is gone"))
         logger.warning("starting the journal's sync helper again")
         self.start()
 
@@ -142,7 +162,7 @@ class WalSyncer:
         except OSError:
             answer = b""
         if not answer:
-            self._ended(SyncFailed("the journal's sync helper ended"))
+            self._ended(HelperGone("the journal's sync helper ended"))
             return
         if not self._waiting:
             return
