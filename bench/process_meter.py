@@ -9,6 +9,7 @@ counts the children too.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -33,15 +34,20 @@ def own_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def children_cpu_seconds(pid: int) -> float:
-    """User plus system CPU time the process's running children have used so far."""
+def _over_children(pid: int, measure: Callable[[int], float]) -> float:
+    """`measure` summed over the process's running children."""
     total = 0.0
     for child in children(pid):
         try:
-            total += own_cpu_seconds(child)
+            total += measure(child)
         except FileNotFoundError:  # it ended meanwhile
             continue
     return total
+
+
+def children_cpu_seconds(pid: int) -> float:
+    """User plus system CPU time the process's running children have used so far."""
+    return _over_children(pid, own_cpu_seconds)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -58,10 +64,4 @@ def own_rss_mb(pid: int) -> float:
 
 def rss_mb(pid: int) -> float:
     """Resident memory of the process and its running children."""
-    total = own_rss_mb(pid)
-    for child in children(pid):
-        try:
-            total += own_rss_mb(child)
-        except FileNotFoundError:
-            continue
-    return total
+    return own_rss_mb(pid) + _over_children(pid, own_rss_mb)

@@ -170,12 +170,10 @@ class WalSyncer:
         self.syncs += 1
         if waiting.done():  # its caller gave up waiting
             return
-        if answer[:1] == SYNCED:
+        if (failure := _failure(answer)) is None:
             waiting.set_result(None)
         else:
-            code = answer[1] if len(answer) > 1 else errno.EIO
-            waiting.set_exception(
-                SyncFailed(code, f"cannot sync the journal's WAL: {os.strerror(code)}"))
+            waiting.set_exception(failure)
 
     def _ended(self, failure: SyncFailed) -> None:
         helper = self._let_go(failure)
@@ -205,13 +203,21 @@ def _first_sync(helper: subprocess.Popen[bytes]) -> None:
         answer = os.read(helper.stdout.fileno(), 2) if ready else b""
     except OSError as exc:
         raise SyncFailed(f"cannot start the journal's sync helper: {exc}") from exc
-    if answer[:1] == SYNCED:
+    if answer[:1] in (SYNCED, FAILED):
+        if (failure := _failure(answer)) is not None:
+            raise failure
         return
-    if answer[:1] == FAILED and len(answer) > 1:
-        raise SyncFailed(answer[1], f"the journal's sync helper cannot sync the WAL: "
-                                    f"{os.strerror(answer[1])}")
     raise SyncFailed("the journal's sync helper did not start" if not ready
                      else "the journal's sync helper ended at once")
+
+
+def _failure(answer: bytes) -> SyncFailed | None:
+    """What one of the helper's answers says: None for `SYNCED`, else the sync's error (the
+    errno byte after `FAILED`)."""
+    if answer[:1] == SYNCED:
+        return None
+    code = answer[1] if len(answer) > 1 else errno.EIO
+    return SyncFailed(code, f"cannot sync the journal's WAL: {os.strerror(code)}")
 
 
 def _end(helper: subprocess.Popen[bytes]) -> None:

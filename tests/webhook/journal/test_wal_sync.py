@@ -42,6 +42,13 @@ def helper_of(journal: SqliteJournal) -> int:
     return syncer.pid
 
 
+def break_the_helper(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """From now on, a helper started ends at once, before its first sync."""
+    broken = tmp_path / "broken_helper.py"
+    broken.write_text("import sys\nsys.exit(3)\n", encoding="utf-8")
+    monkeypatch.setattr(wal_sync, "HELPER", str(broken))
+
+
 def command_line(pid: int) -> list[str]:
     with open(f"/proc/{pid}/cmdline", "rb") as listed:  # noqa: PTH123 - /proc, not a path
         return listed.read().decode().split("\0")
@@ -121,9 +128,7 @@ async def test_when_no_new_helper_starts_the_journal_fsyncs_in_its_commits_from_
     journal: SqliteJournal, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pid = helper_of(journal)
-    broken = tmp_path / "broken_helper.py"
-    broken.write_text("import sys\nsys.exit(3)\n", encoding="utf-8")
-    monkeypatch.setattr(wal_sync, "HELPER", str(broken))
+    break_the_helper(tmp_path, monkeypatch)
     os.kill(pid, signal.SIGKILL)
     await asyncio.sleep(0.1)
     first = queued_signal()  # committed, then synced by the loop itself
@@ -172,9 +177,7 @@ async def test_closing_the_journal_ends_its_helper(tmp_path: Path) -> None:
 async def test_a_helper_that_cannot_start_leaves_the_fsync_in_each_commit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    broken = tmp_path / "broken_helper.py"
-    broken.write_text("import sys\nsys.exit(3)\n", encoding="utf-8")
-    monkeypatch.setattr(wal_sync, "HELPER", str(broken))
+    break_the_helper(tmp_path, monkeypatch)
     store = SqliteJournal(tmp_path / "journal.db")
     await store.open()
     try:
