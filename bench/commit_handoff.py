@@ -2,7 +2,7 @@
 
 `python -m bench.commit_handoff [--symbols N ...]` runs tradehook's signed path in process
 (`bench.in_process`: SQLite journal, paper plugin with no delay, executor on) and times every
-COMMIT handed to the committer's thread (`webhook.journal.group_commit.CommitThread`):
+COMMIT handed to the committer's thread (`webhook.journal.sqlite_durability.CommitThread`):
 - *to start*: from the hand-off until the thread runs the call, which it can only do once it
   holds the GIL;
 - *COMMIT*: the call itself, the fsync and the GIL taken back after it;
@@ -38,7 +38,8 @@ from typing import Any
 
 from bench import in_process
 from bench.scenarios import BAR_CLOSE_SYMBOLS, percentile
-from webhook.journal import group_commit, wal_sync
+from webhook.journal import wal_sync
+from webhook.journal.sqlite_durability import CommitThread
 
 
 @dataclass
@@ -68,9 +69,9 @@ def quantiles(values: list[float]) -> str:
 def timed_handoffs() -> Iterator[Handoffs]:
     """Time every call handed to a `CommitThread` while the block runs."""
     handoffs = Handoffs()
-    original, original_stop = group_commit.CommitThread.run, group_commit.CommitThread.stop
+    original, original_stop = CommitThread.run, CommitThread.stop
 
-    def run(self: group_commit.CommitThread, call: Callable[[], Any]) -> asyncio.Future[Any]:
+    def run(self: CommitThread, call: Callable[[], Any]) -> asyncio.Future[Any]:
         handed = time.perf_counter()
 
         def timed() -> Any:
@@ -86,19 +87,19 @@ def timed_handoffs() -> Iterator[Handoffs]:
             lambda _: handoffs.round_trip.append(time.perf_counter() - handed))
         return future
 
-    async def stop(self: group_commit.CommitThread) -> None:
+    async def stop(self: CommitThread) -> None:
         thread = self._thread
         if thread is not None and thread.native_id is not None:
             handoffs.committer_switches += switches(thread.native_id)
         await original_stop(self)
 
-    group_commit.CommitThread.run = run  # type: ignore[method-assign]
-    group_commit.CommitThread.stop = stop  # type: ignore[method-assign]
+    CommitThread.run = run  # type: ignore[method-assign]
+    CommitThread.stop = stop  # type: ignore[method-assign]
     try:
         yield handoffs
     finally:
-        group_commit.CommitThread.run = original  # type: ignore[method-assign]
-        group_commit.CommitThread.stop = original_stop  # type: ignore[method-assign]
+        CommitThread.run = original  # type: ignore[method-assign]
+        CommitThread.stop = original_stop  # type: ignore[method-assign]
 
 
 def switches(thread_id: int) -> int:

@@ -32,6 +32,7 @@ from webhook.journal.records import (
 )
 from webhook.journal.rows import COLUMNS, listing_filters, record_from
 from webhook.journal.sqlite_checkpoints import Checkpointer
+from webhook.journal.sqlite_durability import FsyncInCommit, HelperSync
 from webhook.journal.sqlite_exits import SqliteExitPlans
 from webhook.journal.sqlite_names import NameLocks
 from webhook.journal.sqlite_schema import SCHEMA_VERSION, attempts_of, migrate
@@ -105,7 +106,8 @@ class SqliteJournal(SqliteExitPlans, SignalJournal):
         self._checkpoints = Checkpointer(self._path)
         self._writer = GroupCommitter(
             self._connect, on_commit=self._checkpoints.committed,
-            syncer=WalSyncer(Path(f"{self._path.absolute()}-wal")) if wal_sync.AVAILABLE else None)
+            durability=HelperSync(WalSyncer(Path(f"{self._path.absolute()}-wal")))
+            if wal_sync.AVAILABLE else FsyncInCommit())
         self._names = NameLocks(self._path)
 
     def _connect(self) -> sqlite3.Connection:

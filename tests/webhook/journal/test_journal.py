@@ -253,17 +253,17 @@ def synchronous(store: SqliteJournal) -> tuple[str, int]:
 async def test_without_fdatasync_every_commit_fsyncs_itself(sqlite_journal: SqliteJournal
                                                             ) -> None:
     await sqlite_journal.record(queued_signal())
-    assert not sqlite_journal._writer.syncs_in_helper  # noqa: SLF001
+    assert sqlite_journal._writer.syncer is None  # noqa: SLF001
     assert synchronous(sqlite_journal) == ("wal", 2)  # 2 = FULL: every commit is fsynced
 
 
 @pytest.mark.skipif(not wal_sync.AVAILABLE, reason="the WAL's sync helper is for Linux")
 async def test_on_linux_batches_are_synced_by_the_helper(sqlite_journal: SqliteJournal) -> None:
     await asyncio.gather(*(sqlite_journal.record(queued_signal()) for _ in range(20)))
-    assert sqlite_journal._writer.syncs_in_helper  # noqa: SLF001
+    assert sqlite_journal._writer.syncer is not None  # noqa: SLF001
     # 1 = NORMAL: SQLite syncs at checkpoints only, the helper after each batch's COMMIT.
     assert synchronous(sqlite_journal) == ("wal", 1)
-    syncer = sqlite_journal._writer._syncer  # noqa: SLF001
+    syncer = sqlite_journal._writer.syncer  # noqa: SLF001
     assert syncer is not None and syncer.syncs > 0
 
 

@@ -37,7 +37,7 @@ async def journal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 
 def helper_of(journal: SqliteJournal) -> int:
-    syncer = journal._writer._syncer  # noqa: SLF001 - the helper is what is tested
+    syncer = journal._writer.syncer  # noqa: SLF001 - the helper is what is tested
     assert syncer is not None and syncer.pid is not None
     return syncer.pid
 
@@ -94,7 +94,7 @@ async def test_a_helper_that_dies_leaves_its_batch_to_the_loop_and_a_new_one_syn
     again = queued_signal()
     assert (await journal.record(again)).duplicate is False
     assert helper_of(journal) != pid
-    assert journal._writer.syncs_in_helper  # noqa: SLF001
+    assert journal._writer.syncer is not None  # noqa: SLF001
 
 
 async def test_a_sync_that_fails_fails_its_batch_and_is_not_tried_again(
@@ -105,7 +105,7 @@ async def test_a_sync_that_fails_fails_its_batch_and_is_not_tried_again(
     as stored on a retry."""
     wal = tmp_path / "journal.db-wal"
     moved = tmp_path / "moved-wal"
-    syncer = journal._writer._syncer  # noqa: SLF001
+    syncer = journal._writer.syncer  # noqa: SLF001
     assert syncer is not None
     synced_here: list[None] = []
     monkeypatch.setattr(syncer, "sync_here", lambda: synced_here.append(None))
@@ -133,7 +133,7 @@ async def test_when_no_new_helper_starts_the_journal_fsyncs_in_its_commits_from_
     await asyncio.sleep(0.1)
     first = queued_signal()  # committed, then synced by the loop itself
     assert (await journal.record(first)).duplicate is False
-    assert not journal._writer.syncs_in_helper  # noqa: SLF001
+    assert journal._writer.syncer is None  # noqa: SLF001
     after = [queued_signal() for _ in range(3)]
     await asyncio.gather(*(journal.record(s) for s in after))
     assert {first.id, *(s.id for s in after)} <= stored_ids(tmp_path / "journal.db")
@@ -181,7 +181,7 @@ async def test_a_helper_that_cannot_start_leaves_the_fsync_in_each_commit(
     store = SqliteJournal(tmp_path / "journal.db")
     await store.open()
     try:
-        assert not store._writer.syncs_in_helper  # noqa: SLF001
+        assert store._writer.syncer is None  # noqa: SLF001
         await asyncio.gather(*(store.record(queued_signal()) for _ in range(5)))
         assert len(stored_ids(tmp_path / "journal.db")) == 5
         assert await store._writer.run(  # noqa: SLF001
