@@ -29,11 +29,20 @@ class BackgroundServer:
         """Stop serving; calling it again does nothing."""
         if self._loop.is_closed():
             return
-        if self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
+        asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
         self._loop.close()
+
+    async def _stop(self) -> None:
+        """Close the server, then end the handlers still running (a long poll the fake holds
+        open): a loop closed under a pending task would print "Task was destroyed" at exit."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+        running = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
 
     async def _start(self) -> str:
         self._runner = web.AppRunner(self._make_app(), handle_signals=False, shutdown_timeout=0.1)
