@@ -6,7 +6,8 @@ from receipt to the plugin's call then and at 50/s (`scenarios.paced`), and
 the executor's CPU per order (the signed path called in process with the executor on, less
 with it off: the median of five interleaved pairs of 3,000 signals each),
 and beside them the floor: a bare SQLite commit in WAL mode with `synchronous=FULL` (one
-`fdatasync`, as the journal's), timed on the same disk at the same time.
+`fdatasync`, as the journal's), and a lone receipt's own statements and commit
+(`bench.floor.receipt_commit_ms`), timed on the same disk at the same time.
 With `PYTHONPATH=OTHER_TREE` in the environment the servers run that checkout's code (the
 editable install points at this one), so that two trees are compared on the same machine, one
 run after the other. Prints one line of figures per run, with the load average.
@@ -24,7 +25,7 @@ import time
 from pathlib import Path
 
 from bench import scenarios
-from bench.floor import bare_commit_ms
+from bench.floor import bare_commit_ms, receipt_commit_ms
 from bench.run import measure
 from tests.e2e.server import TEST_SECRET, start_server
 from webhook.auth.signatures import WebhookSecret
@@ -41,6 +42,7 @@ def tree() -> str:
 def one_run(workdir: Path, secret: WebhookSecret) -> str:
     load = os.getloadavg()[0]
     floor_p50, floor_p99 = bare_commit_ms(workdir)
+    receipt_p50, _ = receipt_commit_ms(workdir)
     server = start_server(workdir / "full", env={"TRADEHOOK_PLUGINS__MOCK__DELAY_MS": "0"})
     try:
         since = time.time()
@@ -56,8 +58,9 @@ def one_run(workdir: Path, secret: WebhookSecret) -> str:
     executor = scenarios.executor_cpu()
     spread = scenarios.executor_cpu(symbols=scenarios.BAR_CLOSE_SYMBOLS)
     return (f"load {load:.1f}->{os.getloadavg()[0]:.1f} | bare commit p50 {floor_p50:.2f} ms "
-            f"p99 {floor_p99:.2f} ms | at 50/s p50 {at_50.p50_ms:.2f} ms "
-            f"p99 {at_50.p99_ms:.2f} ms | at 1,000/s ({row_c.rate:.0f}/s done) answer p50 "
+            f"p99 {floor_p99:.2f} ms, a receipt's alone p50 {receipt_p50:.2f} ms | at 50/s p50 "
+            f"{at_50.p50_ms:.2f} ms p99 {at_50.p99_ms:.2f} ms | at 1,000/s "
+            f"({row_c.rate:.0f}/s done) answer p50 "
             f"{row_c.p50_ms:.2f} ms p99 {row_c.p99_ms:.2f} ms ({row_c.late} sent late), "
             f"to plugin p99 "
             f"{at_1000.p99_ms:.2f} ms over {at_1000.signals} | CPU/signal stored only "

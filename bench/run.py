@@ -22,7 +22,7 @@ import httpx
 
 from bench import dashboard_open, scenarios
 from bench.exchange_latency import measure_order_latency
-from bench.floor import bare_commit_ms, measure_floor
+from bench.floor import bare_commit_ms, measure_floor, receipt_commit_ms
 from bench.process_meter import cpu_seconds, rss_mb
 from bench.report import Figures, Report, render
 from tests.e2e.server import TEST_SECRET, free_port, start_server
@@ -150,6 +150,7 @@ def run_all(workdir: Path, secret: WebhookSecret) -> Report:
         at_1000 = scenarios.receipt_to_plugin(journal, since, 1000)
         at_50 = scenarios.receipt_to_plugin(journal, scenarios.paced(server, 300, 50), 50)
         bare_commit_p50, _ = bare_commit_ms(workdir)
+        receipt_commit_p50, _ = receipt_commit_ms(workdir)
         burst = scenarios.burst(server)
     finally:
         server.stop()
@@ -179,7 +180,7 @@ def run_all(workdir: Path, secret: WebhookSecret) -> Report:
     executors = (scenarios.executor_cpu(symbols=1),
                  scenarios.executor_cpu(symbols=scenarios.BAR_CLOSE_SYMBOLS))
     return Report(rows, backlog, orders, idle_mb, at_50, at_1000, executors, burst, memory,
-                  measure_floor(), bare_commit_p50)
+                  measure_floor(), bare_commit_p50, receipt_commit_p50)
 
 
 if __name__ == "__main__":
