@@ -13,6 +13,12 @@ and prints their sum beside the bare request's CPU that `make bench` measures in
 with `--bare-us`). A sum over twice the bare request means target 1's ratio is out of reach for
 any Python design that keeps these, however thin the layers around them become.
 
+It also times the least a design of another shape would need: a signal's attempt kept in its
+own row (two writes: the row before the send, its outcome after), and the paper plugin's own
+call in a task of its own, as the executor makes it; with the signature and the Order, that is
+what a stored and executed signal would cost were HTTP, routing, policy, the executor and the
+answer free.
+
 For target 3 (receipt to the plugin's call at 50/s), `make bench` also times lone commits 20 ms
 apart on the same disk: a bare one-row commit (`bare_commit_ms`) and a receipt's own statements
 and commit (`receipt_commit_ms`), which an order cannot leave before.
@@ -21,16 +27,20 @@ and commit (`receipt_commit_ms`), which an order cannot leave before.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sqlite3
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import orjson
 
 from bench.scenarios import percentile
+from plugins.mock import MockPlugin
+from plugins.mock_config import MockConfig
 from plugins.orders import Order
 from webhook.auth.signatures import WebhookSecret, sign, verify_signature
 from webhook.journal import Lease, NewSignal, SignalStatus
@@ -51,10 +61,16 @@ def cpu_us(work: Callable[[], object], count: int) -> float:
     return (time.process_time() - began) / count * 1e6
 
 
-def journal_sql_us(path: Path, count: int, *, fewest: bool = False) -> float:
+Shape = Literal["journal", "fewest", "one_row"]
+
+
+def journal_sql_us(path: Path, count: int, *, shape: Shape = "journal") -> float:
     """CPU per signal of the journal's statements: receipt, then finish, BATCH per commit.
-    With `fewest`, only the four writes no signal can skip (its row, its attempt's start and
-    finish, its final status): the journal's own less its lane check."""
+    `fewest`: only the four writes the journal's schema makes every signal do (its row, its
+    attempt's start and finish, its final status), the journal's own less its lane check.
+    `one_row`: were a signal's attempt kept in its own row, not a design of tradehook's but
+    the least any durable signal needs: its row before the send (leased, executing) and its
+    outcome after it, two writes."""
     connection = sqlite3.connect(path, isolation_level=None)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=FULL")
@@ -68,25 +84,40 @@ def journal_sql_us(path: Path, count: int, *, fewest: bool = False) -> float:
                              status=SignalStatus.QUEUED) for _ in range(BATCH)]
         connection.execute("BEGIN IMMEDIATE")
         for signal in signals:
-            if fewest:
-                connection.execute(_INSERT, _row(signal))
-                attempts.open_first_attempt(connection, signal.id, time.time())
-                continue
             now = time.time()
-            lanes.pending_ahead(connection, "mock", signal.id, lease, now)  # alone in its lane
+            if shape == "journal":
+                lanes.pending_ahead(connection, "mock", signal.id, lease, now)  # alone in its lane
             connection.execute(_INSERT, _row(signal, executing=True,
                                              leased_to=(lease.owner, now + lease.seconds)))
-            attempts.open_first_attempt(connection, signal.id, now)
+            if shape != "one_row":
+                attempts.open_first_attempt(connection, signal.id, now)
         connection.execute("COMMIT")
         connection.execute("BEGIN IMMEDIATE")
         for signal in signals:
             now = time.time()
-            connection.execute(_FINISH_ATTEMPT, (now, "result", None, "{}", signal.id, 1))
+            if shape != "one_row":
+                connection.execute(_FINISH_ATTEMPT, (now, "result", None, "{}", signal.id, 1))
             connection.execute(_SETTLE_FINAL, ("filled", now, None, "{}", signal.id)).fetchall()
         connection.execute("COMMIT")
     spent = time.process_time() - began
     connection.close()
     return spent / (count // BATCH * BATCH) * 1e6
+
+
+def plugin_call_us(count: int) -> float:
+    """CPU per order of the paper plugin's own call (no delay), each in a task of its own as
+    the executor runs it: a fill, its position and its `ExecutionResult`."""
+    async def calls() -> float:
+        paper = MockPlugin("floor")
+        await paper.init(MockConfig(delay_ms=0))
+        orders = [Order(symbol="BTCUSDT", side="buy", quantity=0.01, confidence=0.8,
+                        client_order_id=new_signal_id()) for _ in range(count)]
+        began = time.process_time()
+        for order in orders:
+            await asyncio.create_task(paper.execute_order(order))
+        return (time.process_time() - began) / count * 1e6
+
+    return asyncio.run(calls())
 
 
 def _full_sync(path: Path) -> sqlite3.Connection:
@@ -164,11 +195,21 @@ class Floor:
     fewest_writes_us: float
     signature_us: float
     order_us: float
+    one_row_us: float
+    """The two writes a signal would need with its attempt in its own row."""
+    plugin_call_us: float
 
     @property
     def total_us(self) -> float:
-        """The four writes, the signature and the Order: what no design can leave out."""
+        """The four writes, the signature and the Order: what the journal's schema cannot
+        leave out, before any HTTP, routing, policy, executor or answer."""
         return self.fewest_writes_us + self.signature_us + self.order_us
+
+    @property
+    def least_us(self) -> float:
+        """The two writes of a one-row design, the signature, the Order and the paper plugin's
+        own call: what a signal stored and executed would cost, were everything else free."""
+        return self.one_row_us + self.signature_us + self.order_us + self.plugin_call_us
 
 
 def measure_floor(count: int = 20_000) -> Floor:
@@ -178,10 +219,11 @@ def measure_floor(count: int = 20_000) -> Floor:
                "webhook-signature": sign(secret, "msg-1", stamp, BODY)}
     with tempfile.TemporaryDirectory(prefix="tradehook-floor-") as tmp:
         sql = journal_sql_us(Path(tmp) / "floor.db", count)
-        fewest = journal_sql_us(Path(tmp) / "fewest.db", count, fewest=True)
+        fewest = journal_sql_us(Path(tmp) / "fewest.db", count, shape="fewest")
+        one_row = journal_sql_us(Path(tmp) / "one_row.db", count, shape="one_row")
     signature = cpu_us(lambda: verify_signature([secret], headers, BODY), count)
     order = cpu_us(lambda: Order.model_validate(orjson.loads(BODY)), count)
-    return Floor(sql, fewest, signature, order)
+    return Floor(sql, fewest, signature, order, one_row, plugin_call_us(count))
 
 
 def main() -> int:
@@ -199,6 +241,9 @@ def main() -> int:
     print(f"body to a validated Order: {floor.order_us:.1f} us")
     print(f"sum of the four writes, the signature and the Order: {floor.total_us:.1f} us, "
           "before any HTTP, routing, policy, executor or answer")
+    print(f"with a signal's attempt in its own row, its two writes: {floor.one_row_us:.1f} us; "
+          f"the paper plugin's call in a task: {floor.plugin_call_us:.1f} us; with the "
+          f"signature and the Order: {floor.least_us:.1f} us")
     if options.bare_us is not None:
         print(f"bare request (row a): {options.bare_us:.1f} us; target 1 allows "
               f"{2 * options.bare_us:.1f} us for the whole signal, {options.bare_us:.1f} us "

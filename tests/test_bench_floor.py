@@ -14,6 +14,9 @@ def test_the_floor_runs_the_journals_statements_and_times_each_piece() -> None:
     assert floor.fewest_writes_us > 0 and floor.journal_sql_us > 0
     assert floor.signature_us > 0 and floor.order_us > 0
     assert floor.total_us == floor.fewest_writes_us + floor.signature_us + floor.order_us
+    assert floor.one_row_us > 0 and floor.plugin_call_us > 0
+    assert floor.least_us == (floor.one_row_us + floor.signature_us + floor.order_us
+                              + floor.plugin_call_us)
 
 
 def test_a_receipts_lone_commit_writes_what_a_receipt_sent_at_once_writes(tmp_path: Path
