@@ -43,9 +43,11 @@ def helper_of(journal: SqliteJournal) -> int:
 
 
 def break_the_helper(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """From now on, a helper started ends at once, before its first sync."""
+    """From now on, a helper started ends before its first sync: once it has read the
+    journal's first request, so that the journal always meets it ended (never, as it can when
+    the helper ends sooner, a broken pipe as it asks)."""
     broken = tmp_path / "broken_helper.py"
-    broken.write_text("import sys\nsys.exit(3)\n", encoding="utf-8")
+    broken.write_text("import sys\nsys.stdin.buffer.read(1)\nsys.exit(3)\n", encoding="utf-8")
     monkeypatch.setattr(wal_sync, "HELPER", str(broken))
 
 
