@@ -37,7 +37,7 @@ PendingWrite = tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]"]
 _Outcome = tuple["asyncio.Future[Any]", Any, BaseException | None]
 IDLE_GAP = 0.002
 """Seconds without a commit after which a lone write commits on the event loop itself: under
-load writes come closer together than this and share the committer thread's commits."""
+load writes come closer together than this and share a batch's commit."""
 
 
 class GroupCommitter(WriteQueue[PendingWrite]):

@@ -154,6 +154,8 @@ class HelperSync(Durability):
         self._syncer: WalSyncer | None = syncer
         self._fallback = FsyncInCommit()
         """How commits are made durable once no helper can start."""
+        self._at_full = False
+        """The transaction under way is a lone write's, at synchronous=FULL."""
 
     @property
     def syncer(self) -> WalSyncer | None:
@@ -183,10 +185,16 @@ class HelperSync(Durability):
         if not lone or self._syncer is None:
             yield
             return
-        _syncing(connection, "FULL")  # a lone write: SQLite's fsync, no round trip
+        try:  # a lone write: SQLite's fsync, no round trip
+            connection.execute("PRAGMA synchronous=FULL")
+        except sqlite3.Error:  # still at NORMAL: the helper syncs it, as a batch
+            yield
+            return
+        self._at_full = True
         try:
             yield
         finally:
+            self._at_full = False
             _syncing(connection, "NORMAL")
 
     async def commit(self, connection: sqlite3.Connection, *, lone: bool) -> None:
@@ -195,8 +203,8 @@ class HelperSync(Durability):
             await self._fallback.commit(connection, lone=lone)
             return
         connection.execute("COMMIT")
-        if lone:
-            return  # at FULL (`transaction`): synced inside the COMMIT
+        if lone and self._at_full:
+            return  # synced inside the COMMIT
         try:
             # Committed, not yet durable: no one is answered before the WAL is synced.
             await asyncio.shield(syncer.sync())

@@ -11,6 +11,7 @@ import signal
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -232,3 +233,35 @@ def test_the_helper_runs_on_the_standard_library_alone() -> None:
     imported = {line.split()[1] for line in source.splitlines()
                 if line.startswith(("import ", "from "))}
     assert imported <= {"os", "signal", "sys"}
+
+
+async def test_a_lone_write_that_cannot_switch_to_full_is_synced_by_the_helper(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lone write on an idle journal commits at synchronous=FULL for SQLite's own fsync;
+    should the switch to FULL be refused, its COMMIT at NORMAL syncs nothing, so the helper
+    syncs it before it is answered, as a batch's."""
+    refusing = False
+
+    class Refusing(sqlite3.Connection):
+        def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+            if refusing and sql == "PRAGMA synchronous=FULL":
+                raise sqlite3.OperationalError("refused")
+            return super().execute(sql, *args)
+
+    connect = sqlite3.connect
+    monkeypatch.setattr(sqlite3, "connect",
+                        lambda *args, **options: connect(*args, factory=Refusing, **options))
+    store = SqliteJournal(tmp_path / "journal.db")  # writes alone commit on the loop
+    await store.open()
+    try:
+        syncer = store._writer.syncer  # noqa: SLF001
+        assert syncer is not None
+        await asyncio.sleep(group_commit.IDLE_GAP * 2)
+        synced, refusing = syncer.syncs, True
+        signal_stored = queued_signal()
+        await store.record(signal_stored)
+        assert syncer.syncs == synced + 1
+        assert signal_stored.id in stored_ids(tmp_path / "journal.db")
+    finally:
+        await store.close()
