@@ -48,9 +48,7 @@ class WriteQueue(ABC, Generic[Entry]):
         if self._flusher is None:
             return False
         self._closing = True
-        if self._due is not None:
-            self._due.cancel()
-            self._due = None
+        self._cancel_due()
         self._wakeup.set()
         await asyncio.shield(self._flusher)
         self._flusher = None
@@ -71,11 +69,19 @@ class WriteQueue(ABC, Generic[Entry]):
         self._due = None
         self._wakeup.set()
 
+    def _cancel_due(self) -> None:
+        """What waited for company goes now: its timer would only wake the flusher again (and
+        cut short the wait of a write queued after)."""
+        if self._due is not None:
+            self._due.cancel()
+            self._due = None
+
     async def _flush_forever(self) -> None:
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
             batch, self._queued = self._queued, []
+            self._cancel_due()
             if batch:
                 self._flushing = True
                 try:

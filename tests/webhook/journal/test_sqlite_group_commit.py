@@ -118,6 +118,20 @@ async def test_a_write_that_may_wait_goes_alone_once_its_wait_is_over(
     assert commits(seen) == 1
 
 
+async def test_a_write_that_waits_after_an_earlier_one_has_gone_keeps_its_own_wait(
+    scratch: SqliteJournal,
+) -> None:
+    """The first waiting write leaves with the next batch; its long wait must not become the
+    wait of one queued after it."""
+    writer = scratch._writer  # noqa: SLF001
+    first = asyncio.ensure_future(writer.run(inserting("patient"), within=30))
+    await asyncio.sleep(0.05)
+    assert await writer.run(inserting("prompt")) == "prompt"
+    assert await first == "patient"
+    later = asyncio.ensure_future(writer.run(inserting("later"), within=0.2))
+    assert await asyncio.wait_for(later, timeout=5) == "later"
+
+
 async def test_closing_the_journal_commits_a_write_that_waits(tmp_path: Path) -> None:
     journal = SqliteJournal(tmp_path / "journal.db")
     await journal.open()
