@@ -71,9 +71,7 @@ def journal_sql_us(path: Path, count: int, *, shape: Shape = "journal") -> float
     `one_row`: were a signal's attempt kept in its own row, not a design of tradehook's but
     the least any durable signal needs: its row before the send (leased, executing) and its
     outcome after it, two writes."""
-    connection = sqlite3.connect(path, isolation_level=None)
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA synchronous=FULL")
+    connection = _full_sync(path)
     migrate(connection, connection.execute("PRAGMA user_version").fetchone()[0])
     order = Order(symbol="BTCUSDT", side="buy", quantity=0.01, confidence=0.8)
     lease = Lease("floor", 30.0)

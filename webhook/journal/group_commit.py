@@ -28,7 +28,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from webhook.errors import JournalError
-from webhook.journal.sqlite_durability import Durability, FsyncInCommit
+from webhook.journal.sqlite_durability import Durability
 from webhook.journal.wal_sync import WalSyncer
 from webhook.journal.write_queue import WriteQueue
 
@@ -46,12 +46,12 @@ class GroupCommitter(WriteQueue[PendingWrite]):
         connect: Callable[[], sqlite3.Connection],
         *,
         on_commit: Callable[[], None] | None = None,
-        durability: Durability | None = None,
+        durability: Durability,
     ) -> None:
         super().__init__()
         self._connect = connect
         self._on_commit = on_commit
-        self._durability = durability or FsyncInCommit()
+        self._durability = durability
         self._connection: sqlite3.Connection | None = None
         self.failing: str | None = None
         """Why the last commit failed; None once one succeeds."""

@@ -203,8 +203,8 @@ class HelperSync(Durability):
             await self._fallback.commit(connection, lone=lone)
             return
         connection.execute("COMMIT")
-        if lone and self._at_full:
-            return  # synced inside the COMMIT
+        if self._at_full:  # a lone write (`transaction`): synced inside the COMMIT
+            return
         try:
             # Committed, not yet durable: no one is answered before the WAL is synced.
             await asyncio.shield(syncer.sync())
