@@ -17,6 +17,10 @@ which returns once what the COMMIT wrote is on disk. There are two:
 A lone write on an idle journal (`lone`) commits on the event loop with `synchronous=FULL` in
 both: SQLite's own fsync inside its COMMIT, with no hand-off to a thread or a helper, whose
 round trips cost as much again as the fsync itself.
+
+Neither trusts a level it could not set: should SQLite refuse a connection's switch to FULL,
+`FsyncInCommit` fdatasyncs the WAL itself after each COMMIT, and `HelperSync` has the helper
+sync a lone write as it syncs a batch. Such a COMMIT at NORMAL syncs nothing of its own.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import queue
 import sqlite3
 import threading
@@ -84,11 +89,29 @@ class CommitThread:
                 continue
 
 
-def _syncing(connection: sqlite3.Connection, level: str) -> None:
+def _syncing(connection: sqlite3.Connection, level: str) -> bool:
     """Set the connection's synchronous level, outside a transaction (SQLite refuses it
-    inside one)."""
-    with contextlib.suppress(sqlite3.Error):  # left at FULL: slower, as safe
+    inside one); False when SQLite refused it (the level is unchanged)."""
+    try:
         connection.execute(f"PRAGMA synchronous={level}")
+    except sqlite3.Error:
+        return False
+    return True
+
+
+def _wal_of(connection: sqlite3.Connection) -> str:
+    """The path of the connection's WAL: its main database's file, with "-wal"."""
+    main = next(row for row in connection.execute("PRAGMA database_list") if row[1] == "main")
+    return f"{main[2]}-wal"
+
+
+def _sync_file(path: str) -> None:
+    """fdatasync the file at `path` (fsync where the platform has no fdatasync)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        getattr(os, "fdatasync", os.fsync)(fd)
+    finally:
+        os.close(fd)
 
 
 class Durability(ABC):
@@ -125,10 +148,13 @@ class Durability(ABC):
 
 class FsyncInCommit(Durability):
     """synchronous=FULL: every COMMIT fsyncs the WAL; a batch's COMMIT runs on the committer's
-    thread."""
+    thread. A connection that SQLite would not set to FULL has its WAL fdatasynced after each
+    COMMIT instead, on the same thread."""
 
     def __init__(self) -> None:
         self._committer = CommitThread()
+        self._wal_to_sync: str | None = None
+        """The WAL to sync after each COMMIT: the connection's level is not FULL."""
 
     def start(self) -> None:
         self._committer.start()
@@ -137,14 +163,20 @@ class FsyncInCommit(Durability):
         await self._committer.stop()
 
     def opened(self, connection: sqlite3.Connection) -> None:
-        """Nothing to do: a connection is opened at the synchronous=FULL this needs."""
+        """Set the connection to FULL, or else sync its WAL after each COMMIT."""
+        self._wal_to_sync = None if _syncing(connection, "FULL") else _wal_of(connection)
 
     async def commit(self, connection: sqlite3.Connection, *, lone: bool) -> None:
         if lone:
-            connection.execute("COMMIT")
+            self._commit(connection)
             return
         # The COMMIT waits for the disk; the event loop goes on receiving meanwhile.
-        await asyncio.shield(self._committer.run(lambda: connection.execute("COMMIT")))
+        await asyncio.shield(self._committer.run(lambda: self._commit(connection)))
+
+    def _commit(self, connection: sqlite3.Connection) -> None:
+        connection.execute("COMMIT")
+        if self._wal_to_sync is not None:  # committed at NORMAL: synced here, or OSError
+            _sync_file(self._wal_to_sync)
 
 
 class HelperSync(Durability):
@@ -177,7 +209,9 @@ class HelperSync(Durability):
             await self._syncer.stop()
 
     def opened(self, connection: sqlite3.Connection) -> None:
-        if self._syncer is not None:
+        if self._syncer is None:
+            self._fallback.opened(connection)
+        else:
             connection.execute("PRAGMA synchronous=NORMAL")
 
     @contextlib.contextmanager
@@ -222,5 +256,5 @@ class HelperSync(Durability):
         committer's thread, as where there is no helper at all."""
         logger.warning("%s; the journal fsyncs inside each COMMIT from now on", why)
         self._syncer = None
-        _syncing(connection, "FULL")
+        self._fallback.opened(connection)
         self._fallback.start()

@@ -235,33 +235,80 @@ def test_the_helper_runs_on_the_standard_library_alone() -> None:
     assert imported <= {"os", "signal", "sys"}
 
 
+class FullRefused:
+    """Connections opened from now on on which SQLite refuses `PRAGMA synchronous=FULL`,
+    once `refusing` is set."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.refusing = False
+        switch = self
+
+        class Refusing(sqlite3.Connection):
+            def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+                if switch.refusing and sql == "PRAGMA synchronous=FULL":
+                    raise sqlite3.OperationalError("refused")
+                return super().execute(sql, *args)
+
+        connect = sqlite3.connect
+        monkeypatch.setattr(sqlite3, "connect",
+                            lambda *args, **options: connect(*args, factory=Refusing, **options))
+
+
 async def test_a_lone_write_that_cannot_switch_to_full_is_synced_by_the_helper(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A lone write on an idle journal commits at synchronous=FULL for SQLite's own fsync;
     should the switch to FULL be refused, its COMMIT at NORMAL syncs nothing, so the helper
     syncs it before it is answered, as a batch's."""
-    refusing = False
-
-    class Refusing(sqlite3.Connection):
-        def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
-            if refusing and sql == "PRAGMA synchronous=FULL":
-                raise sqlite3.OperationalError("refused")
-            return super().execute(sql, *args)
-
-    connect = sqlite3.connect
-    monkeypatch.setattr(sqlite3, "connect",
-                        lambda *args, **options: connect(*args, factory=Refusing, **options))
+    full = FullRefused(monkeypatch)
     store = SqliteJournal(tmp_path / "journal.db")  # writes alone commit on the loop
     await store.open()
     try:
         syncer = store._writer.syncer  # noqa: SLF001
         assert syncer is not None
         await asyncio.sleep(group_commit.IDLE_GAP * 2)
-        synced, refusing = syncer.syncs, True
+        synced, full.refusing = syncer.syncs, True
         signal_stored = queued_signal()
         await store.record(signal_stored)
         assert syncer.syncs == synced + 1
         assert signal_stored.id in stored_ids(tmp_path / "journal.db")
+    finally:
+        await store.close()
+
+
+async def test_without_a_helper_and_refused_full_the_journal_syncs_the_wal_after_each_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once no helper starts, the journal means to fsync inside its COMMITs at FULL; should
+    SQLite refuse that switch, the connection stays at NORMAL, whose COMMIT syncs nothing, so
+    the journal fdatasyncs the WAL itself after each one before anyone is answered."""
+    monkeypatch.setattr(group_commit, "IDLE_GAP", float("inf"))  # every write a batch's
+    full = FullRefused(monkeypatch)
+    store = SqliteJournal(tmp_path / "journal.db")
+    await store.open()
+    wal = str(tmp_path / "journal.db-wal")
+    synced: list[str] = []
+    fdatasync = os.fdatasync
+
+    def counted(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        fdatasync(fd)
+
+    try:
+        pid = helper_of(store)
+        full.refusing = True
+        break_the_helper(tmp_path, monkeypatch)
+        os.kill(pid, signal.SIGKILL)
+        await asyncio.sleep(0.1)
+        await store.record(queued_signal())  # the helper is gone: from now on, no helper
+        assert store._writer.syncer is None  # noqa: SLF001
+        assert await store._writer.run(  # noqa: SLF001
+            lambda c: c.execute("PRAGMA synchronous").fetchone()[0]) == 1  # NORMAL
+        monkeypatch.setattr(os, "fdatasync", counted)
+        for _ in range(3):
+            stored = queued_signal()
+            await store.record(stored)
+            assert stored.id in stored_ids(tmp_path / "journal.db")
+        assert synced.count(wal) == 3
     finally:
         await store.close()
