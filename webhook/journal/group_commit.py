@@ -70,7 +70,12 @@ class GroupCommitter(WriteQueue[PendingWrite]):
         except (sqlite3.Error, OSError) as exc:
             raise JournalError(f"cannot open the journal: {exc}") from exc
         self._durability.start()
-        self._durability.opened(connection)
+        try:
+            self._durability.opened(connection)
+        except sqlite3.Error as exc:
+            connection.close()
+            await self._durability.stop()
+            raise JournalError(f"cannot open the journal: {exc}") from exc
         self._connection = connection
         self._start_flushing()
 
@@ -108,7 +113,12 @@ class GroupCommitter(WriteQueue[PendingWrite]):
             except (sqlite3.Error, OSError) as exc:
                 self._fail(batch, exc)
                 return
-            self._durability.opened(connection)
+            try:
+                self._durability.opened(connection)
+            except sqlite3.Error as exc:  # tried again, with a new connection, next batch
+                connection.close()
+                self._fail(batch, exc)
+                return
             self._connection = connection
         changes = connection.total_changes
         with self._durability.transaction(connection, lone=lone):

@@ -5,6 +5,7 @@ reopening by hand. (A real full disk is filled end to end in tests/e2e/test_jour
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -71,3 +72,46 @@ async def test_a_commit_that_writes_nothing_leaves_the_journal_failing(
     assert journal._writer.failing is not None  # noqa: SLF001
     await journal.record(queued_signal())  # a write that fits: the journal takes writes again
     assert journal._writer.failing is None  # noqa: SLF001
+
+
+async def test_a_reopened_connection_that_cannot_be_set_up_fails_its_batch_and_the_next_works(
+    journal: SqliteJournal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a rollback that failed, the next batch opens a new connection; should setting it
+    up for the journal's durability fail, that batch fails (503), and the one after opens
+    another, rather than the writer stopping with every later write left waiting."""
+    writer = journal._writer  # noqa: SLF001 - its connection is what is reopened
+    durability = writer._durability  # noqa: SLF001
+    set_up = durability.opened
+    refusals = [sqlite3.OperationalError("disk I/O error")]
+
+    def opened(connection: sqlite3.Connection) -> None:
+        if refusals:
+            raise refusals.pop()
+        set_up(connection)
+
+    monkeypatch.setattr(durability, "opened", opened)
+    old = writer._connection  # noqa: SLF001
+    assert old is not None
+    old.close()
+    writer._connection = None  # noqa: SLF001 - as `_rolled_back` leaves it
+    with pytest.raises(JournalError, match="disk I/O error"):
+        await asyncio.wait_for(journal.record(queued_signal()), 5)
+    stored = queued_signal()
+    assert (await asyncio.wait_for(journal.record(stored), 5)).duplicate is False
+    assert writer._connection is not None  # noqa: SLF001
+
+
+async def test_a_journal_whose_connection_cannot_be_set_up_does_not_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = SqliteJournal(tmp_path / "journal.db")
+    durability = store._writer._durability  # noqa: SLF001
+
+    def opened(connection: sqlite3.Connection) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(durability, "opened", opened)
+    with pytest.raises(JournalError, match="cannot open the journal: disk I/O error"):
+        await store.open()
+    assert durability.syncer is None or durability.syncer.pid is None  # its helper ended
