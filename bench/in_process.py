@@ -138,9 +138,25 @@ class Lifespan:
             await self._task
 
 
+async def paced(app: ASGIApp, requests: list[Request], rate: float) -> list[int]:
+    """Each request called at its time, `rate` per second from now, whatever the answers'."""
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    calls: list[asyncio.Task[int]] = []
+    for n, request in enumerate(requests):
+        pause = began + n / rate - loop.time()
+        if pause > 0:
+            await asyncio.sleep(pause)
+        calls.append(asyncio.create_task(call(app, request)))
+    return list(await asyncio.gather(*calls))
+
+
 async def cpu_per_request(app: ASGIApp, count: int, settle: Callable[[], Awaitable[None]],
                           profile: cProfile.Profile | None = None,
-                          symbols: int = 1) -> tuple[float, list[int]]:
+                          symbols: int = 1, rate: float | None = None
+                          ) -> tuple[float, list[int]]:
+    """CPU per request of `count` requests: from `CALLERS` callers as fast as the app
+    answers, or (`rate`) called at a constant rate."""
     requests = signed_requests(count, f"{time.time_ns()}", symbols)
     await drive(app, signed_requests(200, f"warm-{time.time_ns()}", symbols))
     await settle()
@@ -148,7 +164,7 @@ async def cpu_per_request(app: ASGIApp, count: int, settle: Callable[[], Awaitab
     started = process_and_children_cpu()
     if profile is not None:
         profile.enable()
-    statuses = await drive(app, requests)
+    statuses = await (drive(app, requests) if rate is None else paced(app, requests, rate))
     await settle()
     if profile is not None:
         profile.disable()
@@ -173,10 +189,11 @@ async def measure(
 
 async def tradehook_cpu(count: int, profile_path: Path | None = None, *, execute: bool = True,
                         log_level: str = "warning", log_stream: TextIO | None = None,
-                        symbols: int = 1) -> float:
+                        symbols: int = 1, rate: float | None = None) -> float:
     """CPU per signal of tradehook's signed path (SQLite journal, paper plugin with no delay),
     the executor on (until it has drained) or off, its log lines at `log_level` written to
-    `log_stream` (kept in memory if None), the signals for `symbols` symbols in turn."""
+    `log_stream` (kept in memory if None), the signals for `symbols` symbols in turn, as fast
+    as they are answered or (`rate`) at a constant rate."""
     with tempfile.TemporaryDirectory(prefix="tradehook-inproc-") as tmp:
         settings = Settings.model_validate({
             "secret": [TEST_SECRET], "journal": f"sqlite:///{Path(tmp) / 'journal.db'}",
@@ -199,7 +216,8 @@ async def tradehook_cpu(count: int, profile_path: Path | None = None, *, execute
 
             profile = cProfile.Profile() if profile_path else None
             try:
-                full, statuses = await cpu_per_request(app, count, executed, profile, symbols)
+                full, statuses = await cpu_per_request(app, count, executed, profile, symbols,
+                                                       rate)
             finally:
                 gc.unfreeze()  # the next run in this process starts as this one did
             if profile is not None and profile_path is not None:
@@ -208,6 +226,18 @@ async def tradehook_cpu(count: int, profile_path: Path | None = None, *, execute
         if refused:
             raise RuntimeError(f"{refused} of {count} signals were not queued")
     return full
+
+
+def paced_pairs(rounds: int = 2, count: int = 3000, rate: float = 1000
+                ) -> list[tuple[float, float]]:
+    """(CPU per signal as fast as the signals are answered, CPU per signal at `rate` per
+    second), `rounds` pairs in turns, at the INFO log level a server runs at, every order
+    executed: the same work, only the time between signals differs (`bench.waking`)."""
+    with open(os.devnull, "w", encoding="utf-8") as null:  # noqa: PTH123 - as stderr is
+        return [(asyncio.run(tradehook_cpu(count, log_level="info", log_stream=null)),
+                 asyncio.run(tradehook_cpu(count, log_level="info", log_stream=null,
+                                           rate=rate)))
+                for _ in range(rounds)]
 
 
 def executor_pairs(rounds: int = 5, count: int = 3000,

@@ -20,11 +20,12 @@ from pathlib import Path
 
 import httpx
 
-from bench import dashboard_open, scenarios
+from bench import dashboard_open, in_process, scenarios
 from bench.exchange_latency import measure_order_latency
 from bench.floor import bare_commit_ms, measure_floor, receipt_commit_ms
 from bench.process_meter import cpu_seconds, rss_mb
 from bench.report import Figures, Report, render
+from bench.waking import measure_waking
 from tests.e2e.server import TEST_SECRET, free_port, start_server
 from tests.webhook.journal.postgres_helpers import scratch_schema
 from webhook.auth.signatures import WebhookSecret, sign
@@ -180,7 +181,8 @@ def run_all(workdir: Path, secret: WebhookSecret) -> Report:
     executors = (scenarios.executor_cpu(symbols=1),
                  scenarios.executor_cpu(symbols=scenarios.BAR_CLOSE_SYMBOLS))
     return Report(rows, backlog, orders, idle_mb, at_50, at_1000, executors, burst, memory,
-                  measure_floor(), bare_commit_p50, receipt_commit_p50)
+                  measure_floor(), bare_commit_p50, receipt_commit_p50, measure_waking(),
+                  in_process.paced_pairs())
 
 
 if __name__ == "__main__":
