@@ -46,7 +46,8 @@ class OkxFailure(StrEnum):
     """The next order is placed, but the answer comes only after `answer_delay` seconds."""
 
 
-_ORDER_PATHS = ("/api/v5/trade/order", "/api/v5/trade/batch-orders")
+ORDER_PATHS = ("/api/v5/trade/order", "/api/v5/trade/batch-orders")
+"""The requests that place orders, and the ones `FakeOkx.fail_next` fails."""
 
 
 def _now_ms() -> str:
@@ -131,7 +132,7 @@ class FakeOkx(ServedFake):
 
     def _take_failure(self, path: str) -> OkxFailure | None:
         with self._lock:
-            if path in _ORDER_PATHS and self._failures:
+            if path in ORDER_PATHS and self._failures:
                 return self._failures.pop(0)
         return None
 

@@ -33,7 +33,7 @@ from plugins.registry import PluginRegistry
 from tests.fakes.mt5_server import FakeMT5Server
 from tests.fakes.ninjatrader_oif import OifPlatform
 from tests.fakes.okx import OkxFailure
-from tests.plugins.ccxt.support import okx_swaps
+from tests.plugins.ccxt.support import lose_next_order_answer, okx_swaps
 from tests.plugins.mt5_fixtures import FakeMT5, mt5_server, started_mt5
 from tests.plugins.ninjatrader_fixtures import oif_config, started_ninjatrader
 from webhook.execute.targets import send_order
@@ -140,15 +140,13 @@ async def ninjatrader_backend(
 
 @contextlib.asynccontextmanager
 async def ccxt_backend(request: pytest.FixtureRequest, failing: bool) -> AsyncIterator[Harness]:
-    # the short timeout that loses a held-back answer at once only where a case fails the
-    # broker: elsewhere a loaded machine would lose ordinary answers too
-    async with okx_swaps(**({} if failing else {"timeout": 5.0})) as (plugin, fake):
+    async with okx_swaps() as (plugin, fake):
         yield Harness(
             plugin, "BTCUSDT.P", 0.01, (50000.0, 49000.0, 51000.0),
             position=lambda: float(fake.positions.get("BTC-USDT-SWAP", 0)) * 0.01,
             open_orders=lambda: sum(o.state == "live" for o in fake.orders),
             fail_next_temporarily=lambda: fake.fail_next(OkxFailure.RATE_LIMIT),
-            lose_next_answer=lambda: fake.fail_next(OkxFailure.TIMEOUT_AFTER_ACCEPT),
+            lose_next_answer=lambda: lose_next_order_answer(plugin, fake),
             recover=fake.recover,
         )  # fmt: skip
 

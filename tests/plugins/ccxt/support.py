@@ -7,6 +7,7 @@ import contextlib
 import os
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from plugins.ccxt import CcxtConfig, CcxtPlugin
 from plugins.orders import Order
@@ -14,7 +15,7 @@ from tests.fakes import binance, bybit, kraken, okx
 from tests.fakes.binance import FakeBinance
 from tests.fakes.bybit import FakeBybit
 from tests.fakes.kraken import FakeKraken
-from tests.fakes.okx import FakeOkx
+from tests.fakes.okx import FakeOkx, OkxFailure
 
 SIGNAL_ID = "01JDQ3F6Z8X2K9M4N7P5R0S1T2"
 """A signal id as the journal makes them (a ULID)."""
@@ -121,16 +122,40 @@ def credentials_in_environment() -> Iterator[None]:
                 os.environ[name] = value
 
 
+def lose_next_order_answer(plugin: CcxtPlugin, fake: FakeOkx, milliseconds: int = 400) -> None:
+    """The next order request is placed and its answer held back (`OkxFailure.
+    TIMEOUT_AFTER_ACCEPT`), and ccxt gives up on that one request after `milliseconds`: the
+    requests before and after it keep the configured timeout, so that a loaded machine loses
+    only the answer held back."""
+    fake.fail_next(OkxFailure.TIMEOUT_AFTER_ACCEPT)
+    exchange = plugin.exchange
+    fetch = exchange.fetch
+
+    async def fetch_losing_the_order(url: str, method: str = "GET",
+                                     headers: Any = None, body: Any = None) -> Any:
+        if method != "POST" or urlsplit(url).path not in okx.ORDER_PATHS:
+            return await fetch(url, method, headers, body)
+        exchange.fetch = fetch  # the next order only
+        configured = exchange.timeout
+        exchange.timeout = milliseconds
+        try:
+            return await fetch(url, method, headers, body)
+        finally:
+            exchange.timeout = configured
+
+    exchange.fetch = fetch_losing_the_order
+
+
 @contextlib.asynccontextmanager
 async def okx_swaps(**options: Any) -> AsyncIterator[tuple[CcxtPlugin, FakeOkx]]:
-    """A fake OKX account and the plugin trading its perpetual swaps, with a short timeout so
-    that a lost answer (`OkxFailure.TIMEOUT_AFTER_ACCEPT`) is noticed quickly."""
+    """A fake OKX account and the plugin trading its perpetual swaps; an answer lost on
+    purpose (`lose_next_order_answer`) is held back 1 s, longer than the plugin waits."""
     fake = FakeOkx()
     fake.start()
     fake.answer_delay = 1.0
     try:
         with credentials_in_environment():
-            plugin = await started(okx_config(fake, **({"timeout": 0.4} | options)))
+            plugin = await started(okx_config(fake, **options))
         try:
             yield plugin, fake
         finally:

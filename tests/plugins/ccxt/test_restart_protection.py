@@ -13,13 +13,14 @@ from plugins.ccxt import CcxtPlugin
 from plugins.errors import OutcomeUnknown, TemporaryError
 from plugins.orders import ExecutionResult, ExecutionStatus
 from tests.fakes.binance import Failure, FakeBinance
-from tests.fakes.okx import FakeOkx, OkxFailure
+from tests.fakes.okx import FakeOkx
 from tests.plugins.ccxt.support import (
     SIGNAL_ID,
     binance_config,
     credentials_in_environment,
     giving_up_soon,
     let_time_pass,
+    lose_next_order_answer,
     okx_config,
     okx_swaps,
     order,
@@ -111,12 +112,9 @@ REVERSE = order(
 async def okx_reverse_lost() -> AsyncIterator[FakeOkx]:
     """A 5-contract long reversed into a 2-contract short with a bracket, the reverse's answer
     lost: the position is short 2 and unprotected when the process ends."""
-    # the reverse's other requests share the timeout that loses its answer: 1.5 s, not
-    # okx_swaps' 0.4 s, so that a loaded machine loses only the answer held back
-    async with okx_swaps(timeout=1.5) as (plugin, fake):
-        fake.answer_delay = 3.0
+    async with okx_swaps() as (plugin, fake):
         fake.positions["BTC-USDT-SWAP"] = Decimal(5)
-        fake.fail_next(OkxFailure.TIMEOUT_AFTER_ACCEPT)
+        lose_next_order_answer(plugin, fake)
         with pytest.raises(OutcomeUnknown):
             await plugin.execute_order(REVERSE)
         assert fake.positions["BTC-USDT-SWAP"] == -2 and fake.algo_orders == []
