@@ -182,15 +182,18 @@ class Memory:
 
 def memory(server: RunningServer, *, first: int = 10_000, total: int = 100_000,
            drain_timeout: float = 300.0) -> Memory:
+    """RSS idle, after the `first` signals and after `total`, spread over a bar close's
+    symbols, each time once the executor has drained."""
     idle = rss_mb(server.process.pid)
     tag = f"mem-{time.time_ns()}"
-    post(server, requests_for(server, first, f"{tag}-a", symbols=50), connections=16, window=4)
+    post(server, requests_for(server, first, f"{tag}-a", symbols=BAR_CLOSE_SYMBOLS),
+         connections=16, window=4)
     drained(server, drain_timeout)
     after_first = rss_mb(server.process.pid)
     remaining = total - first
     for chunk in range(0, remaining, 10_000):
         size = min(10_000, remaining - chunk)
-        post(server, requests_for(server, size, f"{tag}-b{chunk}", symbols=50),
+        post(server, requests_for(server, size, f"{tag}-b{chunk}", symbols=BAR_CLOSE_SYMBOLS),
              connections=16, window=4)
     drained(server, drain_timeout)
     return Memory(idle, after_first, rss_mb(server.process.pid), first, total)
