@@ -181,8 +181,8 @@ def run_all(workdir: Path, secret: WebhookSecret) -> Report:
     executors = (scenarios.executor_cpu(symbols=1),
                  scenarios.executor_cpu(symbols=scenarios.BAR_CLOSE_SYMBOLS))
     return Report(rows, backlog, orders, idle_mb, at_50, at_1000, executors, burst, memory,
-                  measure_floor(), bare_commit_p50, receipt_commit_p50, measure_waking(),
-                  in_process.paced_pairs())
+                  measure_floor(), bare_commit_p50, receipt_commit_p50,
+                  measure_waking(directory=workdir), in_process.paced_pairs())
 
 
 if __name__ == "__main__":

@@ -12,16 +12,21 @@ per request includes.
 a validated `Order` and its signature checked) with `time.thread_time`, in one thread: back to
 back, after 1 ms asleep and after 20 ms asleep. The thread's own CPU over each run
 (`resource.getrusage(RUSAGE_THREAD)`), less the work's, is what the sleeps and wake-ups cost.
+It also times the one `fdatasync` that a durable receipt needs (of 4 KB just written to a file
+already allocated) after the same gaps: its wall time, and the thread's CPU inside it.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import orjson
 
@@ -44,12 +49,26 @@ class AfterSleep:
 
 
 @dataclass(frozen=True)
+class SyncAfterSleep:
+    gap_s: float
+    wall_us: float
+    """The median wall time of one fdatasync."""
+    cpu_us: float
+    """The median of the thread's CPU time inside it."""
+
+
+@dataclass(frozen=True)
 class Waking:
     runs: tuple[AfterSleep, ...]
+    """One per gap in `GAPS_S`, in that order."""
+    syncs: tuple[SyncAfterSleep, ...]
     """One per gap in `GAPS_S`, in that order."""
 
     def after(self, gap_s: float) -> AfterSleep:
         return next(run for run in self.runs if run.gap_s == gap_s)
+
+    def sync_after(self, gap_s: float) -> SyncAfterSleep:
+        return next(sync for sync in self.syncs if sync.gap_s == gap_s)
 
     def slower(self, gap_s: float) -> float:
         """How many times the work's own cost after `gap_s` asleep is its cost back to back."""
@@ -92,12 +111,38 @@ def after_sleep(work: Callable[[], object], gap_s: float, count: int) -> AfterSl
     return AfterSleep(gap_s, work_us, max(0.0, per_piece_us - sum(times) / count / 1e3))
 
 
-def measure_waking(count: int = 300) -> Waking:
-    """`count` pieces after each gap (ten times as many back to back and after 1 ms, where
-    they take less time): about 10 s in all."""
+def sync_after_sleep(fd: int, gap_s: float, count: int) -> SyncAfterSleep:
+    block = b"\x01" * 4096
+    walls: list[int] = []
+    cpus: list[int] = []
+    for n in range(count):
+        if gap_s:
+            time.sleep(gap_s)
+        os.pwrite(fd, block, n % 256 * len(block))
+        cpu, wall = time.thread_time_ns(), time.perf_counter_ns()
+        os.fdatasync(fd)
+        walls.append(time.perf_counter_ns() - wall)
+        cpus.append(time.thread_time_ns() - cpu)
+    return SyncAfterSleep(gap_s, statistics.median(walls) / 1e3, statistics.median(cpus) / 1e3)
+
+
+def measure_waking(count: int = 300, directory: Path | None = None) -> Waking:
+    """`count` pieces and syncs after each gap (ten times as many back to back and after 1 ms,
+    where they take less time), the syncs of a file in `directory` (the journal's disk; the
+    current directory by default): about 20 s in all."""
     work = signal_work()
-    return Waking(tuple(after_sleep(work, gap, count if gap >= 0.01 else 10 * count)
-                        for gap in GAPS_S))
+    runs = tuple(after_sleep(work, gap, count if gap >= 0.01 else 10 * count)
+                 for gap in GAPS_S)
+    with tempfile.TemporaryDirectory(prefix="tradehook-waking-", dir=directory or Path()) as tmp:
+        fd = os.open(Path(tmp) / "synced", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            os.pwrite(fd, bytes(256 * 4096), 0)
+            os.fsync(fd)
+            syncs = tuple(sync_after_sleep(fd, gap, count if gap >= 0.01 else 10 * count)
+                          for gap in GAPS_S)
+        finally:
+            os.close(fd)
+    return Waking(runs, syncs)
 
 
 def main() -> int:
@@ -108,6 +153,9 @@ def main() -> int:
         print(f"after {run.gap_s * 1e3:4.0f} ms asleep: the work {run.work_us:6.1f} us "
               f"({waking.slower(run.gap_s):.1f}x back to back), the sleep and wake-up "
               f"{run.wake_us:6.1f} us of the thread's CPU")
+    for sync in waking.syncs:
+        print(f"after {sync.gap_s * 1e3:4.0f} ms asleep: an fdatasync of 4 KB {sync.wall_us:6.1f}"
+              f" us, of which the thread's CPU {sync.cpu_us:6.1f} us")
     return 0
 
 

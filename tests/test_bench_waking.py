@@ -4,6 +4,7 @@ path paced in process): kept runnable, since `make bench` reads them only late i
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,10 +15,13 @@ from bench.waking import GAPS_S, measure_waking
 pytestmark = pytest.mark.anyio
 
 
-def test_the_same_work_is_timed_after_each_gap() -> None:
-    waking = measure_waking(count=5)
+def test_the_same_work_and_an_fdatasync_are_timed_after_each_gap(tmp_path: Path) -> None:
+    waking = measure_waking(count=5, directory=tmp_path)
     assert [run.gap_s for run in waking.runs] == list(GAPS_S)
+    assert [sync.gap_s for sync in waking.syncs] == list(GAPS_S)
     assert all(run.work_us > 0 and run.wake_us >= 0 for run in waking.runs)
+    assert all(sync.wall_us > 0 and sync.cpu_us >= 0 for sync in waking.syncs)
+    assert list(tmp_path.iterdir()) == []  # its file removed
     assert waking.slower(0.0) == 1.0
     assert waking.slower(0.02) == waking.after(0.02).work_us / waking.after(0.0).work_us
 
