@@ -106,10 +106,16 @@ def _wal_of(connection: sqlite3.Connection) -> str:
 
 
 def _sync_file(path: str) -> None:
-    """fdatasync the file at `path` (fsync where the platform has no fdatasync)."""
-    fd = os.open(path, os.O_RDONLY)
+    """fdatasync the file at `path`; fsync where the platform has no fdatasync (Windows, whose
+    flush needs a handle open for writing)."""
+    if hasattr(os, "fdatasync"):
+        fd = os.open(path, os.O_RDONLY)
+        sync = os.fdatasync
+    else:
+        fd = os.open(path, os.O_RDWR | getattr(os, "O_BINARY", 0))
+        sync = os.fsync
     try:
-        getattr(os, "fdatasync", os.fsync)(fd)
+        sync(fd)
     finally:
         os.close(fd)
 
