@@ -104,10 +104,10 @@ class SqliteJournal(SqliteExitPlans, SignalJournal):
     def __init__(self, path: str | Path) -> None:
         self._path = Path(path)
         self._checkpoints = Checkpointer(self._path)
+        wal = Path(f"{self._path.absolute()}-wal")
         self._writer = GroupCommitter(
             self._connect, on_commit=self._checkpoints.committed,
-            durability=HelperSync(WalSyncer(Path(f"{self._path.absolute()}-wal")))
-            if wal_sync.AVAILABLE else FsyncInCommit())
+            durability=HelperSync(WalSyncer(wal)) if wal_sync.AVAILABLE else FsyncInCommit(wal))
         self._names = NameLocks(self._path)
 
     def _connect(self) -> sqlite3.Connection:

@@ -34,6 +34,7 @@ import sqlite3
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
 from webhook.journal.wal_sync import HelperGone, HelperUnavailable, SyncFailed, WalSyncer
@@ -99,13 +100,7 @@ def _syncing(connection: sqlite3.Connection, level: str) -> bool:
     return True
 
 
-def _wal_of(connection: sqlite3.Connection) -> str:
-    """The path of the connection's WAL: its main database's file, with "-wal"."""
-    main = next(row for row in connection.execute("PRAGMA database_list") if row[1] == "main")
-    return f"{main[2]}-wal"
-
-
-def _sync_file(path: str) -> None:
+def _sync_file(path: Path) -> None:
     """fdatasync the file at `path`; fsync where the platform has no fdatasync (Windows, whose
     flush needs a handle open for writing)."""
     if hasattr(os, "fdatasync"):
@@ -157,10 +152,11 @@ class FsyncInCommit(Durability):
     thread. A connection that SQLite would not set to FULL has its WAL fdatasynced after each
     COMMIT instead, on the same thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, wal: Path) -> None:
         self._committer = CommitThread()
-        self._wal_to_sync: str | None = None
-        """The WAL to sync after each COMMIT: the connection's level is not FULL."""
+        self._wal = wal
+        self._syncs_wal = False
+        """Whether the WAL is synced after each COMMIT: the connection's level is not FULL."""
 
     def start(self) -> None:
         self._committer.start()
@@ -170,7 +166,7 @@ class FsyncInCommit(Durability):
 
     def opened(self, connection: sqlite3.Connection) -> None:
         """Set the connection to FULL, or else sync its WAL after each COMMIT."""
-        self._wal_to_sync = None if _syncing(connection, "FULL") else _wal_of(connection)
+        self._syncs_wal = not _syncing(connection, "FULL")
 
     async def commit(self, connection: sqlite3.Connection, *, lone: bool) -> None:
         if lone:
@@ -181,8 +177,8 @@ class FsyncInCommit(Durability):
 
     def _commit(self, connection: sqlite3.Connection) -> None:
         connection.execute("COMMIT")
-        if self._wal_to_sync is not None:  # committed at NORMAL: synced here, or OSError
-            _sync_file(self._wal_to_sync)
+        if self._syncs_wal:  # committed at NORMAL: synced here, or OSError
+            _sync_file(self._wal)
 
 
 class HelperSync(Durability):
@@ -190,7 +186,7 @@ class HelperSync(Durability):
 
     def __init__(self, syncer: WalSyncer) -> None:
         self._syncer: WalSyncer | None = syncer
-        self._fallback = FsyncInCommit()
+        self._fallback = FsyncInCommit(syncer.wal)
         """How commits are made durable once no helper can start."""
         self._at_full = False
         """The transaction under way is a lone write's, at synchronous=FULL."""
@@ -258,8 +254,9 @@ class HelperSync(Durability):
         # SyncFailed otherwise: the fdatasync itself failed, not retried (fsyncgate)
 
     def _without_helper(self, connection: sqlite3.Connection, why: SyncFailed) -> None:
-        """No helper starts again: from now on every COMMIT fsyncs inside itself, on the
-        committer's thread, as where there is no helper at all."""
+        """No helper starts again: from now on every COMMIT fsyncs inside itself (or is
+        followed by an fdatasync of the WAL, should SQLite refuse FULL), on the committer's
+        thread, as where there is no helper at all."""
         logger.warning("%s; the journal fsyncs inside each COMMIT from now on", why)
         self._syncer = None
         self._fallback.opened(connection)

@@ -87,6 +87,11 @@ class WalSyncer:
         """Syncs answered so far (for tests and diagnostics)."""
 
     @property
+    def wal(self) -> Path:
+        """The WAL this syncs."""
+        return self._wal
+
+    @property
     def pid(self) -> int | None:
         return None if self._helper is None else self._helper.pid
 
