@@ -139,7 +139,8 @@ class Lifespan:
 
 
 async def paced(app: ASGIApp, requests: list[Request], rate: float) -> list[int]:
-    """Each request called at its time, `rate` per second from now, whatever the answers'."""
+    """Each request called at its time, `rate` per second from now, without waiting for the
+    answers before it."""
     loop = asyncio.get_running_loop()
     began = loop.time()
     calls: list[asyncio.Task[int]] = []
