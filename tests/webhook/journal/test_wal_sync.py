@@ -276,13 +276,15 @@ async def test_a_lone_write_that_cannot_switch_to_full_is_synced_by_the_helper(
         await store.close()
 
 
+@pytest.mark.parametrize("idle_gap", [float("inf"), 0.0], ids=["batches", "lone writes"])
 async def test_without_a_helper_and_refused_full_the_journal_syncs_the_wal_after_each_commit(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, idle_gap: float
 ) -> None:
     """Once no helper starts, the journal means to fsync inside its COMMITs at FULL; should
     SQLite refuse that switch, the connection stays at NORMAL, whose COMMIT syncs nothing, so
-    the journal fdatasyncs the WAL itself after each one before anyone is answered."""
-    monkeypatch.setattr(group_commit, "IDLE_GAP", float("inf"))  # every write a batch's
+    the journal fdatasyncs the WAL itself after each one before anyone is answered: a batch's
+    on the committer's thread, a lone write's on the loop."""
+    monkeypatch.setattr(group_commit, "IDLE_GAP", idle_gap)
     full = FullRefused(monkeypatch)
     store = SqliteJournal(tmp_path / "journal.db")
     await store.open()
