@@ -7,7 +7,8 @@ the executor's CPU per order (the signed path called in process with the executo
 with it off: the median of five interleaved pairs of 3,000 signals each),
 and beside them the floor: a bare SQLite commit in WAL mode with `synchronous=FULL` (one
 `fdatasync`, as the journal's), and a lone receipt's own statements and commit
-(`bench.floor.receipt_commit_ms`), timed on the same disk at the same time.
+(`bench.floor.receipt_commit_ms`), timed on the same disk at the same time, and what the machine
+charges for sleeping then (`bench.waking`), which tells a quiet run from a noisy one.
 With `PYTHONPATH=OTHER_TREE` in the environment the servers run that checkout's code (the
 editable install points at this one), so that two trees are compared on the same machine, one
 run after the other. Prints one line of figures per run, with the load average.
@@ -27,6 +28,7 @@ from pathlib import Path
 from bench import scenarios
 from bench.floor import bare_commit_ms, receipt_commit_ms
 from bench.run import measure
+from bench.waking import measure_waking
 from tests.e2e.server import TEST_SECRET, start_server
 from webhook.auth.signatures import WebhookSecret
 
@@ -43,6 +45,7 @@ def one_run(workdir: Path, secret: WebhookSecret) -> str:
     load = os.getloadavg()[0]
     floor_p50, floor_p99 = bare_commit_ms(workdir)
     receipt_p50, _ = receipt_commit_ms(workdir)
+    waking = measure_waking(directory=workdir)
     server = start_server(workdir / "full", env={"TRADEHOOK_PLUGINS__MOCK__DELAY_MS": "0"})
     try:
         since = time.time()
@@ -57,7 +60,10 @@ def one_run(workdir: Path, secret: WebhookSecret) -> str:
         server.stop()
     executor = scenarios.executor_cpu()
     spread = scenarios.executor_cpu(symbols=scenarios.BAR_CLOSE_SYMBOLS)
-    return (f"load {load:.1f}->{os.getloadavg()[0]:.1f} | bare commit p50 {floor_p50:.2f} ms "
+    return (f"load {load:.1f}->{os.getloadavg()[0]:.1f} | a sleep and wake-up "
+            f"{waking.after(0.001).wake_us:.0f} us, work after 1 ms / 20 ms asleep "
+            f"{waking.slower(0.001):.1f}x / {waking.slower(0.02):.1f}x, fdatasync after 20 ms "
+            f"{waking.sync_after(0.02).wall_us / 1e3:.2f} ms | bare commit p50 {floor_p50:.2f} ms "
             f"p99 {floor_p99:.2f} ms, a receipt's alone p50 {receipt_p50:.2f} ms | at 50/s p50 "
             f"{at_50.p50_ms:.2f} ms p99 {at_50.p99_ms:.2f} ms | at 1,000/s "
             f"({row_c.rate:.0f}/s done) answer p50 "
