@@ -28,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import queue
 import sqlite3
 import threading
@@ -37,7 +36,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from webhook.journal.wal_sync import HelperGone, HelperUnavailable, SyncFailed, WalSyncer
+from webhook.journal.wal_sync import (
+    HelperGone,
+    HelperUnavailable,
+    SyncFailed,
+    WalSyncer,
+    sync_file,
+)
 
 logger = logging.getLogger("tradehook.journal")
 T = TypeVar("T")
@@ -98,21 +103,6 @@ def _syncing(connection: sqlite3.Connection, level: str) -> bool:
     except sqlite3.Error:
         return False
     return True
-
-
-def _sync_file(path: Path) -> None:
-    """fdatasync the file at `path`; fsync where the platform has no fdatasync (Windows, whose
-    flush needs a handle open for writing)."""
-    if hasattr(os, "fdatasync"):
-        fd = os.open(path, os.O_RDONLY)
-        sync = os.fdatasync
-    else:
-        fd = os.open(path, os.O_RDWR | getattr(os, "O_BINARY", 0))
-        sync = os.fsync
-    try:
-        sync(fd)
-    finally:
-        os.close(fd)
 
 
 class Durability(ABC):
@@ -178,7 +168,7 @@ class FsyncInCommit(Durability):
     def _commit(self, connection: sqlite3.Connection) -> None:
         connection.execute("COMMIT")
         if self._syncs_wal:  # committed at NORMAL: synced here, or OSError
-            _sync_file(self._wal)
+            sync_file(self._wal)
 
 
 class HelperSync(Durability):

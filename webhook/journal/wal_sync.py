@@ -58,6 +58,21 @@ START_SECONDS = 10.0
 """How long the helper may take to start and answer its first sync."""
 
 
+def sync_file(path: Path) -> None:
+    """fdatasync the file at `path` in this process, blocking; fsync where the platform has no
+    fdatasync (Windows, whose flush needs a handle open for writing). OSError when it fails."""
+    if hasattr(os, "fdatasync"):
+        fd = os.open(path, os.O_RDONLY)
+        sync = os.fdatasync
+    else:
+        fd = os.open(path, os.O_RDWR | getattr(os, "O_BINARY", 0))
+        sync = os.fsync
+    try:
+        sync(fd)
+    finally:
+        os.close(fd)
+
+
 class SyncFailed(OSError):
     """The WAL could not be synced, or the helper is gone."""
 
@@ -145,11 +160,7 @@ class WalSyncer:
     def sync_here(self) -> None:
         """fdatasync the WAL in this process, blocking: for a batch whose helper went away
         before it answered. OSError when it fails."""
-        fd = os.open(self._wal, os.O_RDONLY)
-        try:
-            os.fdatasync(fd)
-        finally:
-            os.close(fd)
+        sync_file(self._wal)
 
     def _restart(self) -> None:
         self._ended(HelperGone("the journal's sync helper is gone"))
