@@ -64,6 +64,13 @@ def cpu_us(work: Callable[[], object], count: int) -> float:
 Shape = Literal["journal", "fewest", "one_row"]
 
 
+def _queued_signal(order: Order) -> NewSignal:
+    """A native signal for the paper plugin, received now and queued."""
+    return NewSignal(id=new_signal_id(), received_at=time.time(), source="signed",
+                     dialect="native", raw_body=BODY, order=order, plugin="mock",
+                     status=SignalStatus.QUEUED)
+
+
 def journal_sql_us(path: Path, count: int, *, shape: Shape = "journal") -> float:
     """CPU per signal of the journal's statements: receipt, then finish, BATCH per commit.
     `fewest`: only the four writes the journal's schema makes every signal do (its row, its
@@ -77,9 +84,7 @@ def journal_sql_us(path: Path, count: int, *, shape: Shape = "journal") -> float
     lease = Lease("floor", 30.0)
     began = time.process_time()
     for _ in range(count // BATCH):
-        signals = [NewSignal(id=new_signal_id(), received_at=time.time(), source="signed",
-                             dialect="native", raw_body=BODY, order=order, plugin="mock",
-                             status=SignalStatus.QUEUED) for _ in range(BATCH)]
+        signals = [_queued_signal(order) for _ in range(BATCH)]
         connection.execute("BEGIN IMMEDIATE")
         for signal in signals:
             now = time.time()
@@ -161,18 +166,12 @@ def receipt_commit_ms(workdir: Path, count: int = 300) -> tuple[float, float]:
     migrate(connection, connection.execute("PRAGMA user_version").fetchone()[0])
     order = Order(symbol="BTCUSDT", side="buy", quantity=0.01, confidence=0.8)
     lease = Lease("floor", 30.0)
-
-    def signal() -> NewSignal:
-        return NewSignal(id=new_signal_id(), received_at=time.time(), source="signed",
-                         dialect="native", raw_body=BODY, order=order, plugin="mock",
-                         status=SignalStatus.QUEUED)
-
     connection.execute("BEGIN IMMEDIATE")
-    for earlier in (signal() for _ in range(2_000)):
+    for earlier in (_queued_signal(order) for _ in range(2_000)):
         connection.execute(_INSERT, _row(earlier))
         connection.execute(_SETTLE_FINAL, ("filled", time.time(), None, "{}", earlier.id))
     connection.execute("COMMIT")
-    arriving = [signal() for _ in range(count)]
+    arriving = [_queued_signal(order) for _ in range(count)]
 
     def receipt(n: int) -> None:
         now, new = time.time(), arriving[n]
