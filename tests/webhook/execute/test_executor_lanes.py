@@ -9,7 +9,7 @@ import functools
 import operator
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +20,10 @@ from plugins.orders import ExecutionResult
 from tests.webhook.execute.test_executor import FAST, BlindBroker, BrokerStandIn, settle, started
 from tests.webhook.execute.test_executor_handover import QUIET, CountingJournal, store_and_submit
 from tests.webhook.journal.journal_helpers import queued_signal
-from webhook.errors import NameTaken
+from webhook.errors import JournalError, NameTaken
 from webhook.execute.executor import ExecutionJob, Executor
 from webhook.execute.settings import ExecutionSettings
-from webhook.journal import HandedOn, Lease, NewSignal, SignalStatus
+from webhook.journal import HandedOn, Lease, NewSignal, SignalRecord, SignalStatus
 from webhook.journal.records import LANE_AHEAD, PENDING
 
 pytestmark = pytest.mark.anyio
@@ -214,6 +214,59 @@ async def test_signals_behind_one_that_ends_unsettled_wait_for_it_in_the_journal
     assert broker.calls == [head.id, *(s.id for s in behind)]  # none overtook the head
     assert {r.status for r in records} == {SignalStatus.FILLED}
     assert [[a.outcome for a in r.attempts] for r in records[1:]] == [["result"]] * 2
+
+
+class FailsOneStart(HeldFinishes):
+    """A journal that cannot open the attempt of `failing` once (a locked or full disk), and
+    whose claim rounds wait while `claims_open` is clear."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.failing: str | None = None
+        self.claims_open = asyncio.Event()
+
+    async def start_attempt(self, signal_id: str, started_at: float, *,
+                            owner: str | None = None) -> int:
+        if signal_id == self.failing:
+            self.failing = None
+            raise JournalError("database is locked")
+        return await super().start_attempt(signal_id, started_at, owner=owner)
+
+    async def claim(self, owner: str, *, lease_seconds: float, limit: int,
+                    exclude_plugins: Collection[str] = ()) -> list[SignalRecord]:
+        await self.claims_open.wait()
+        return await super().claim(owner, lease_seconds=lease_seconds, limit=limit,
+                                   exclude_plugins=exclude_plugins)
+
+
+async def test_a_receipt_leased_behind_a_head_that_ended_unsettled_is_sent_after_it(
+    tmp_path: Path,
+) -> None:
+    journal = FailsOneStart(tmp_path / "journal.db")
+    journal.commits.set()
+    journal.claims_open.set()
+    await journal.open()
+    broker = PaperLikeBroker()
+    executor = await running(journal, broker, FAST)
+    try:
+        journal.claims_open.clear()  # the claim that would run the head again waits
+        head, newcomer = queued_signal("BTC/USDT"), queued_signal("BTC/USDT")
+        journal.failing = head.id  # its run ends with its lease held, the signal queued
+        stored = await journal.record(head.model_copy(
+            update={"lease": executor.lease_for("paper")}))
+        executor.submit(ExecutionJob.of(head, leased=stored.leased, attempt=stored.attempt))
+        await wait_for(lambda: journal.failing is None and not executor.runs_now(head.id))
+        # Every pending signal of the lane is this executor's, so the newcomer is leased
+        # behind the head with its attempt opened; it is given back, not sent first.
+        assert await store_and_submit(journal, executor, "paper", newcomer)
+        await asyncio.sleep(0.05)
+        journal.claims_open.set()
+        await settle(journal, executor, [head.id, newcomer.id])
+    finally:
+        journal.claims_open.set()
+        await executor.stop(grace=1)
+        await journal.close()
+    assert broker.calls == [head.id, newcomer.id]
 
 
 async def test_a_restart_under_the_same_name_takes_no_receipt_behind_its_last_runs_leases(
