@@ -31,7 +31,6 @@ What it remembers of the signals handed to it, and how little a backlog costs, i
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import dataclasses
 import functools
@@ -47,7 +46,7 @@ from webhook.execute.attempts import AttemptRunner, ExecutionJob
 from webhook.execute.breaker import BreakerState, CircuitBreakers
 from webhook.execute.deadlines import DeliveryLimits
 from webhook.execute.kill_switch import KillSwitch
-from webhook.execute.lanes import HeldLanes, Lane, lane_of
+from webhook.execute.lanes import HeldLanes, Lane, StoppedLanes, lane_of
 from webhook.execute.received import ReceivedSignals
 from webhook.execute.settings import ExecutionSettings
 from webhook.journal import HandedJob, HandedOn, Lease, SignalJournal
@@ -96,15 +95,10 @@ class Executor:
         """Of `_running`, the jobs settled at the broker whose final status is being written ->
         whether their lane's next job took their slot then (`_settled`)."""
         self._lanes = HeldLanes()
-        self._giving_back: dict[str, asyncio.Task[None]] = {}
-        """Jobs that waited behind a lane's job that ended unsettled, being given back."""
-        self._stalled: dict[Lane, float] = {}
-        """Lanes whose job ended unsettled (still pending under this executor's lease) -> when
-        that lease lapses: until a claim runs it again, a job leased behind it is given back,
-        not run ahead of it."""
-        self._returning: collections.Counter[Lane] = collections.Counter()
-        """Lanes with jobs being given back: until that is committed, a job leased behind them
-        is given back too (it must not overtake them)."""
+        self._wakeup = asyncio.Event()
+        self._stopped_lanes = StoppedLanes(journal, self.owner,
+                                           lease_seconds=settings.lease_seconds,
+                                           returned=self._wakeup.set)
         self._running_plugins: dict[str, str] = {}
         self._ready: deque[ExecutionJob] = deque()
         """Leased jobs waiting for a free slot (at most `concurrency` run at once)."""
@@ -116,7 +110,6 @@ class Executor:
         the leases its name held before this run (none of them in memory) are given up."""
         self._settled_check_due = 0.0
         """When `_forget_settled_elsewhere` next asks the journal (monotonic)."""
-        self._wakeup = asyncio.Event()
         self._loops: list[asyncio.Task[None]] = []
         self._stopping = False
 
@@ -262,7 +255,7 @@ class Executor:
         waited = self._lanes.drain()  # leased behind a lane's running job, never started
         left += [job.signal_id for job in waited]
         unsent |= {job.signal_id: job.attempt for job in waited if job.attempt is not None}
-        await asyncio.gather(*self._giving_back.values(), return_exceptions=True)
+        await self._stopped_lanes.given_back()
         left += self._orphaned
         unsent |= {signal_id: number for signal_id, number in self._orphaned.items()
                    if number is not None}
@@ -319,7 +312,7 @@ class Executor:
             # signal ends (or once read back), not taken here as if it had been interrupted.
             if (record.id in self._running or record.id in waiting
                     or record.id in self._runner.unsent or record.id in self._reading
-                    or self._lanes.waits(record.id) or record.id in self._giving_back
+                    or self._lanes.waits(record.id) or self._stopped_lanes.gives_back(record.id)
                     or self._sending() >= self._settings.concurrency):
                 continue
             self._received.awaiting_claim.discard(record.id)
@@ -351,7 +344,7 @@ class Executor:
         """Run a job whose lease this executor holds, or queue it behind its lane's job;
         `lane_turn` when it takes the slot of its lane's job that just ended."""
         lane = lane_of(job)
-        if self._returning[lane] or self._stalled.get(lane, 0.0) > time.monotonic():
+        if self._stopped_lanes.blocks(lane):
             self._give_back([job])
         elif self._lanes.holds(lane):
             self._lanes.wait(job)
@@ -363,7 +356,7 @@ class Executor:
         a lane's next job, which takes the slot of the one before)."""
         lane = lane_of(job)
         self._lanes.hold(lane)
-        self._stalled.pop(lane, None)  # a claim runs a stalled lane's head again
+        self._stopped_lanes.resume(lane)  # a claim runs a stalled lane's head again
         if not lane_turn and self._sending() >= self._settings.concurrency:
             self._ready.append(job)
             return
@@ -428,7 +421,7 @@ class Executor:
             next_job = dataclasses.replace(next_job, leased=True, attempt=handed.attempt)
             self._start_leased(next_job, lane_turn=True)
             # Given back (its lane stalled), the rest must not overtake it.
-            self._wait_behind(following, next_job.signal_id not in self._giving_back
+            self._wait_behind(following, not self._stopped_lanes.gives_back(next_job.signal_id)
                               and self._lanes.holds(lane))
         elif handed.signal_id in awaiting and handed.signal_id not in self._reading:
             awaiting.discard(handed.signal_id)
@@ -514,34 +507,15 @@ class Executor:
     def _stall(self, lane: Lane) -> None:
         """The lane's job ended still pending under this executor's lease: what waited behind
         it is given back, and leased jobs of the lane are too until a claim runs it again."""
-        self._stalled[lane] = time.monotonic() + self._settings.lease_seconds
+        self._stopped_lanes.stall(lane)
         self._give_back(self._lanes.release(lane))
 
     def _give_back(self, jobs: list[ExecutionJob]) -> None:
-        """Withdraw the attempts opened for these leased jobs and release their leases, so that
-        claims run them after the pending job they waited behind."""
-        if not jobs:
-            return
-        task = asyncio.create_task(self._return_to_journal(jobs), name="give leases back")
+        """Forget these leased jobs here and give them back to the journal
+        (`StoppedLanes.give_back`)."""
         for job in jobs:
             self._received.forget(job.signal_id)
-            self._giving_back[job.signal_id] = task
-            self._returning[lane_of(job)] += 1
-
-    async def _return_to_journal(self, jobs: list[ExecutionJob]) -> None:
-        unsent = {job.signal_id: job.attempt for job in jobs if job.attempt is not None}
-        try:
-            if unsent:
-                await self._journal.withdraw_attempts(unsent)
-            await self._journal.release(self.owner, [job.signal_id for job in jobs])
-        except JournalError as exc:  # their leases lapse; a claim asks the broker first
-            logger.warning("cannot give back the signals of a stopped lane: %s", exc)
-        finally:
-            for job in jobs:
-                self._giving_back.pop(job.signal_id, None)
-                self._returning[lane_of(job)] -= 1
-            self._returning += collections.Counter()  # drops the lanes at zero
-            self._wakeup.set()
+        self._stopped_lanes.give_back(jobs)
 
     async def _run(self, job: ExecutionJob) -> HandedOn | None:
         """Run one signal; the id of its lane's next signal when the journal handed it on."""

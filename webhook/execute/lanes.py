@@ -10,13 +10,27 @@ holds: each waiting job's attempt was opened in its receipt's transaction, so ev
 a durable attempt start under a held lease. If the process dies after the next send and before
 the previous final status is on disk, both signals are `executing` with an attempt, and a
 restart asks the broker for each by client order id before anything is sent.
+
+A lane whose running job ended unsettled (still pending under this executor's lease) is
+stopped (`StoppedLanes`): the jobs that waited behind it are given back to the journal, their
+attempts withdrawn and their leases released, so that a claim runs them after it; until a claim
+runs it again, a job leased behind it is given back too.
 """
 
 from __future__ import annotations
 
+import asyncio
+import collections
+import logging
+import time
 from collections import deque
+from collections.abc import Callable
 
+from webhook.errors import JournalError
 from webhook.execute.attempts import ExecutionJob
+from webhook.journal import SignalJournal
+
+logger = logging.getLogger("tradehook.executor")
 
 Lane = tuple[str, str]
 
@@ -80,3 +94,68 @@ class HeldLanes:
         self._waiting.clear()
         self._waiting_ids.clear()
         return left
+
+
+class StoppedLanes:
+    """Lanes whose job ended unsettled, and the leased jobs given back from them."""
+
+    def __init__(self, journal: SignalJournal, owner: str, *, lease_seconds: float,
+                 returned: Callable[[], None]) -> None:
+        self._journal = journal
+        self._owner = owner
+        self._lease_seconds = lease_seconds
+        self._returned = returned
+        """Called once a give-back is committed (or failed): a claim may run the lane now."""
+        self._giving_back: dict[str, asyncio.Task[None]] = {}
+        """Jobs being given back -> the task that gives them back."""
+        self._stalled: dict[Lane, float] = {}
+        """Lanes whose job ended unsettled -> when its lease lapses (monotonic): until a claim
+        runs it again, a job leased behind it is given back, not run ahead of it."""
+        self._returning: collections.Counter[Lane] = collections.Counter()
+        """Lanes with jobs being given back: until that is committed, a job leased behind them
+        is given back too (it must not overtake them)."""
+
+    def blocks(self, lane: Lane) -> bool:
+        """Whether a job leased into `lane` must be given back rather than run or wait."""
+        return bool(self._returning[lane]) or self._stalled.get(lane, 0.0) > time.monotonic()
+
+    def stall(self, lane: Lane) -> None:
+        """The lane's job ended still pending under this executor's lease: stalled for a
+        lease's length from now, no less than that lease has left."""
+        self._stalled[lane] = time.monotonic() + self._lease_seconds
+
+    def resume(self, lane: Lane) -> None:
+        """A claim runs the lane's head again."""
+        self._stalled.pop(lane, None)
+
+    def gives_back(self, signal_id: str) -> bool:
+        return signal_id in self._giving_back
+
+    def give_back(self, jobs: list[ExecutionJob]) -> None:
+        """Withdraw the attempts opened for these leased jobs and release their leases, so that
+        claims run them after the pending job they waited behind."""
+        if not jobs:
+            return
+        task = asyncio.create_task(self._return_to_journal(jobs), name="give leases back")
+        for job in jobs:
+            self._giving_back[job.signal_id] = task
+            self._returning[lane_of(job)] += 1
+
+    async def given_back(self) -> None:
+        """Wait for every give-back under way (on stop)."""
+        await asyncio.gather(*self._giving_back.values(), return_exceptions=True)
+
+    async def _return_to_journal(self, jobs: list[ExecutionJob]) -> None:
+        unsent = {job.signal_id: job.attempt for job in jobs if job.attempt is not None}
+        try:
+            if unsent:
+                await self._journal.withdraw_attempts(unsent)
+            await self._journal.release(self._owner, [job.signal_id for job in jobs])
+        except JournalError as exc:  # their leases lapse; a claim asks the broker first
+            logger.warning("cannot give back the signals of a stopped lane: %s", exc)
+        finally:
+            for job in jobs:
+                self._giving_back.pop(job.signal_id, None)
+                self._returning[lane_of(job)] -= 1
+            self._returning += collections.Counter()  # drops the lanes at zero
+            self._returned()
