@@ -147,7 +147,7 @@ def create_app(settings: Settings, *, journal: SignalJournal | None = None) -> T
         Mount("/static", StaticFiles(directory=STATIC_DIRECTORY), name="static"),
     ]
     app = TradehookApp(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
-    agent_tools = McpRoute(app)
+    agent_tools = McpRoute(app, agents=bool(settings.agents))
     app.router.routes.append(Route("/mcp", endpoint=agent_tools))
     return app
 

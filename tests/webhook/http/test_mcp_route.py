@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from starlette.testclient import TestClient
@@ -27,3 +29,33 @@ def test_mcp_answers_agents_in_every_lifespan_and_no_one_else(tmp_path: Path) ->
             assert answer.status_code == 200, answer.text
             assert "submit_signal" in answer.text
             assert client.post("/mcp", json=LIST_TOOLS, headers=HEADERS).status_code == 401
+
+
+AGENT_HEADERS = {**HEADERS, "authorization": f"Bearer {TOKEN}"}
+WITHOUT_AGENTS_NO_SDK = f"""
+import sys
+from starlette.testclient import TestClient
+from webhook.app import create_app
+from webhook.config.settings import Settings
+
+def app(agents):
+    return create_app(Settings.model_validate({{
+        "journal": "sqlite:///" + sys.argv[1], "agents": agents}}))
+
+with TestClient(app({{}})) as client:
+    answer = client.post("/mcp", json={LIST_TOOLS!r}, headers={AGENT_HEADERS!r})
+    assert answer.status_code == 401, answer.text
+assert "mcp" not in sys.modules, "imported without agents"
+with TestClient(app({{"scout": {{"token": {TOKEN!r}}}}})) as client:
+    answer = client.post("/mcp", json={LIST_TOOLS!r}, headers={AGENT_HEADERS!r})
+    assert answer.status_code == 200, answer.text
+    assert "submit_signal" in answer.text
+print("ok")
+"""
+
+
+def test_a_server_without_agents_never_imports_the_sdk(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", WITHOUT_AGENTS_NO_SDK, str(tmp_path / "j.db")],
+                          capture_output=True, text=True, encoding="utf-8", timeout=60,
+                          check=False)
+    assert done.stdout.strip() == "ok", done.stderr[-2000:]
