@@ -211,9 +211,9 @@ class HelperSync(Durability):
         if not lone or self._syncer is None:
             yield
             return
-        try:  # a lone write: SQLite's fsync, no round trip
-            connection.execute("PRAGMA synchronous=FULL")
-        except sqlite3.Error:  # still at NORMAL: the helper syncs it, as a batch
+        # A lone write: SQLite's fsync, no round trip. Refused, it stays at NORMAL, and the
+        # helper syncs it, as a batch.
+        if not _syncing(connection, "FULL"):
             yield
             return
         self._at_full = True
