@@ -9,7 +9,7 @@ server starts some 20 MB lighter and 0.3 s sooner.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -33,16 +33,12 @@ class McpRoute:
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        if not self._agents:  # every request is refused: nothing to start
-            self._live = True
-            try:
-                yield
-            finally:
-                self._live = False
-            return
-        from webhook.http.mcp_server import streamable_endpoint
+        session_manager: AbstractAsyncContextManager[None] = nullcontext()
+        inner: ASGIApp | None = None  # without agents every request is refused: no server
+        if self._agents:
+            from webhook.http.mcp_server import streamable_endpoint
 
-        session_manager, inner = streamable_endpoint(self._app)
+            session_manager, inner = streamable_endpoint(self._app)
         async with session_manager:
             self._endpoint, self._live = inner, True
             try:
