@@ -6,8 +6,10 @@ import asyncio
 import io
 import json
 import logging
+import random
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import pytest
 
@@ -19,7 +21,9 @@ from webhook.observe.logs import (
     LogFormat,
     bind_signal,
     configure_logging,
+    local_time,
     log_redactor,
+    utc_time,
 )
 
 SECRET = WebhookSecret.generate()
@@ -138,3 +142,18 @@ def test_text_that_orjson_refuses_is_still_one_json_line() -> None:
                                None, None)
     line = JsonFormatter(log_redactor([])).format(record)
     assert "\n" not in line and json.loads(line)["message"] == "odd \udc80 text"
+
+
+def test_a_lines_time_is_what_datetime_writes_to_the_millisecond() -> None:
+    # The part up to the second is kept from one line to the next: the rest must still round
+    # as `datetime.fromtimestamp` does, where a fraction a hair under a second carries.
+    whole = 1_764_800_000
+    moments = [whole + f for f in (0.0, 0.0004999, 0.0005, 0.123456, 0.9994999, 0.9995,
+                                   0.9999994, 0.9999995, 0.99999951, 0.9999999)]
+    picker = random.Random(16)
+    moments += [picker.uniform(0, 4_000_000_000) for _ in range(20_000)]
+    moments += [whole + n / 1000 + picker.choice((-1e-7, 0.0, 5e-7, 1e-7)) for n in range(2_000)]
+    for created in moments:
+        assert utc_time(created) == datetime.fromtimestamp(created, UTC).isoformat(
+            timespec="milliseconds"), created
+        assert local_time(created) == datetime.fromtimestamp(created).strftime("%H:%M:%S"), created
