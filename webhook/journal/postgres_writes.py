@@ -60,44 +60,55 @@ _LOCK_LANES = (
     "FROM unnest(%b::text[]) WITH ORDINALITY AS l(lane, n) ORDER BY n"
 )
 _EXECUTING, _QUEUED = SignalStatus.EXECUTING.value, SignalStatus.QUEUED.value
-_LEASE_AT_RECEIPT = f"""
+_INSERT_LEASED = f"""
 WITH asked AS (
-    SELECT a.*, s.plugin, s.symbol
-    FROM unnest(%b::text[], %b::text[], %b::float8[], %b::bool[], %b::bool[], %b::bool[],
-        %b::int[], %b::float8[]) AS a(id, owner, seconds, starting, joins, ahead, rank, at)
-    JOIN signals AS s ON s.id = a.id
-), lanes AS (
+    SELECT * FROM unnest({_ARRAYS}, %b::text[], %b::float8[], %b::bool[], %b::bool[], %b::bool[],
+        %b::int[], %b::float8[])
+        AS a({_SIGNAL_COLUMNS}, owner, seconds, starting, joins, ahead, rank, at)
+), lanes AS MATERIALIZED (
     SELECT asked.*, (SELECT count(*) FROM (
             SELECT 1 FROM signals AS p WHERE p.{PENDING_SQL} AND p.plugin = asked.plugin
             AND p.symbol = asked.symbol AND p.id <> ALL(%b::text[]) LIMIT {LANE_AHEAD}) AS b
-        ) AS before, EXISTS (
-            SELECT 1 FROM signals AS p WHERE p.{PENDING_SQL} AND p.plugin = asked.plugin
-            AND p.symbol = asked.symbol AND p.id <> ALL(%b::text[])
-            AND (p.lease_owner IS DISTINCT FROM asked.owner
-                 OR NOT COALESCE(p.lease_until >= {NOW}, FALSE))
-        ) AS foreign_held
+        ) AS before
     FROM asked
-), chosen AS (
-    SELECT id, owner, seconds, at, starting AND (ahead OR before + rank = 0) AS starts
-    FROM lanes WHERE before + rank = 0
-        OR (joins AND NOT foreign_held AND before + rank < {LANE_AHEAD})
-), leased AS (
-    UPDATE signals AS s SET lease_owner = c.owner, lease_until = {NOW} + c.seconds,
-        status = CASE WHEN c.starts THEN '{_EXECUTING}' ELSE s.status END,
-        updated_at = CASE WHEN c.starts THEN c.at ELSE s.updated_at END
-    FROM chosen AS c WHERE s.id = c.id
-    RETURNING s.id, c.starts, c.at
+), chosen AS MATERIALIZED (
+    SELECT lanes.*, CASE WHEN before + rank = 0 THEN TRUE
+        WHEN joins AND before + rank < {LANE_AHEAD} THEN NOT EXISTS (
+            SELECT 1 FROM signals AS p WHERE p.{PENDING_SQL} AND p.plugin = lanes.plugin
+            AND p.symbol = lanes.symbol AND p.id <> ALL(%b::text[])
+            AND (p.lease_owner IS DISTINCT FROM lanes.owner
+                 OR NOT COALESCE(p.lease_until >= {NOW}, FALSE)))
+        ELSE FALSE END AS leases
+    FROM lanes
+), decided AS (
+    SELECT chosen.*, leases AND starting AND (ahead OR before + rank = 0) AS starts FROM chosen
+), inserted AS (
+    INSERT INTO signals ({_SIGNAL_COLUMNS}, lease_owner, lease_until)
+    SELECT id, received_at, CASE WHEN starts THEN at ELSE updated_at END, source, dialect,
+        idempotency_key, content_type, raw_body, symbol, plugin, order_json,
+        CASE WHEN starts THEN '{_EXECUTING}' ELSE status END, reason, error, sizing,
+        approval_deadline, CASE WHEN leases THEN owner END,
+        CASE WHEN leases THEN {NOW} + seconds END
+    FROM decided
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING id, lease_owner IS NOT NULL AS leased, status = '{_EXECUTING}' AS starts,
+        updated_at
 ), opened AS (
     INSERT INTO attempts (signal_id, number, started_at)
-    SELECT id, 1, at FROM leased WHERE starts RETURNING signal_id, number
+    SELECT id, 1, updated_at FROM inserted WHERE starts RETURNING signal_id, number
 )
-SELECT leased.id, opened.number FROM leased LEFT JOIN opened ON opened.signal_id = leased.id
+SELECT inserted.id, inserted.leased, opened.number
+FROM inserted LEFT JOIN opened ON opened.signal_id = inserted.id
 """  # noqa: S608 - constant text
-"""Lease each candidate whose lane is empty (nothing pending before this batch, and no candidate
-of its lane before it in the batch: `rank`), or, when it `joins` the lane, held only by live
-leases of the candidate's owner with fewer than `LANE_AHEAD` pending, counting the candidates
-before it; open the first attempt of those whose lease is
-`starting` them, when they head their lane or their lease may open it `ahead`."""
+"""Store the signals that ask for a lease as they arrive, each leased when its lane is empty
+(nothing pending before this batch, and no candidate of its lane before it in the batch:
+`rank`), or, when it `joins` the lane, held only by live leases of the candidate's owner with
+fewer than `LANE_AHEAD` pending, counting the candidates before it; and open the first attempt
+of those whose lease is `starting` them, when they head their lane or their lease may open it
+`ahead`. Each row is written once, with its lease and status decided: a row stored and then
+leased by a second statement was two versions of it, each with its five index entries, for
+the server to write and later vacuum. The lanes and the choices are MATERIALIZED: inlined,
+their look at each lane ran again wherever the statement reads what it decided."""
 _START = f"""
 WITH asked AS (
     SELECT * FROM unnest(%b::text[], %b::float8[], %b::text[]) AS a(id, at, owner)
@@ -235,36 +246,46 @@ class Receipts(BatchedWrite[Receipt, Stored]):
     async def send(self, connection: Connection, items: Sequence[Receipt]) -> Reader:
         signals = [signal for signal, _ in items]
         children = [(signal.id, child) for signal, kids in items for child in kids]
-        candidates = _lease_candidates(items)
+        storing = _first_with_each_key(signals)
+        candidates = [(signal, rank) for signal, rank in _lease_candidates(items)
+                      if signal.id in storing]
+        leased = None
         if candidates:
             lanes = sorted({lane for signal, _ in candidates if (lane := _lane(signal))})
             await connection.execute(_LOCK_LANES, (lanes,))
-        inserted = await connection.execute(_INSERT, _columns(signals))
+            every_id = [storable(s.id) for s in signals] + [storable(c.id) for _, c in children]
+            leases = [(s, s.lease, rank) for s, rank in candidates if s.lease is not None]
+            now = time.time()
+            leased = await connection.execute(_INSERT_LEASED, (
+                *_columns([signal for signal, _, _ in leases]),
+                [lease.owner for _, lease, _ in leases], [lease.seconds for _, lease, _ in leases],
+                [lease.starting == signal.id for signal, lease, _ in leases],
+                [lease.joins_lane for _, lease, _ in leases],
+                [lease.ahead for _, lease, _ in leases], [rank for _, _, rank in leases],
+                [now] * len(leases), every_id, every_id,
+            ))
+            asking = {signal.id for signal, _, _ in leases}
+            signals_alone = [signal for signal in signals
+                             if signal.id in storing and signal.id not in asking]
+        else:
+            signals_alone = [signal for signal in signals if signal.id in storing]
+        inserted = (await connection.execute(_INSERT, _columns(signals_alone))
+                    if signals_alone else None)
         if children:
             await connection.execute(_INSERT_CHILDREN, [
                 [storable(parent) for parent, _ in children],
                 *_columns([child for _, child in children]),
             ])
-        leased = None
-        if candidates:
-            every_id = [storable(s.id) for s in signals] + [storable(c.id) for _, c in children]
-            leases = [(s.id, s.lease, rank) for s, rank in candidates if s.lease is not None]
-            now = time.time()
-            leased = await connection.execute(_LEASE_AT_RECEIPT, (
-                [storable(signal_id) for signal_id, _, _ in leases],
-                [lease.owner for _, lease, _ in leases], [lease.seconds for _, lease, _ in leases],
-                [lease.starting == signal_id for signal_id, lease, _ in leases],
-                [lease.joins_lane for _, lease, _ in leases],
-                [lease.ahead for _, lease, _ in leases], [rank for _, _, rank in leases],
-                [now] * len(leases), every_id, every_id,
-            ))
         keys = [storable(s.idempotency_key) for s in signals if s.idempotency_key is not None]
         firsts = await connection.execute(_KEYS, (keys,)) if keys else None
 
         async def read() -> list[Stored | Exception]:
-            stored = {row[0] for row in await inserted.fetchall()}
-            held: dict[str, int | None] = {} if leased is None else dict(
-                await leased.fetchall())
+            stored = set() if inserted is None else {row[0] for row in await inserted.fetchall()}
+            held: dict[str, int | None] = {}
+            for signal_id, was_leased, number in [] if leased is None else await leased.fetchall():
+                stored.add(signal_id)
+                if was_leased:
+                    held[signal_id] = number
             first: dict[str, str] = {} if firsts is None else dict(await firsts.fetchall())
             outcomes: list[Stored | Exception] = []
             for signal in signals:
@@ -280,6 +301,23 @@ class Receipts(BatchedWrite[Receipt, Stored]):
             return outcomes
 
         return read
+
+
+def _first_with_each_key(signals: Sequence[NewSignal]) -> set[str]:
+    """The ids of the signals a batch stores: each one whose idempotency key no signal before it
+    in the batch has. The signals that ask for a lease and the rest go in by two statements, yet
+    the first of a repeated key must stay the one stored, as in arrival order; a later one is
+    answered as its duplicate."""
+    seen: set[str] = set()
+    storing = set()
+    for signal in signals:
+        key = storable(signal.idempotency_key)
+        if key is not None:
+            if key in seen:
+                continue
+            seen.add(key)
+        storing.add(signal.id)
+    return storing
 
 
 def _lease_candidates(items: Sequence[Receipt]) -> list[tuple[NewSignal, int]]:

@@ -294,3 +294,20 @@ async def test_releasing_all_of_an_owners_leases_frees_its_lanes(journal: Signal
     claimed = await journal.claim("another", lease_seconds=30, limit=10)
     assert [(r.id, r.status) for r in claimed] == [(mine[0].id, SignalStatus.EXECUTING)]
     assert not (await journal.record(ahead(queued_signal()))).leased  # behind an unleased one
+
+
+@pytest.mark.parametrize("leased_one", ["first", "second"])
+async def test_a_key_repeated_in_one_batch_keeps_the_first_whichever_asks_for_a_lease(
+    journal: SignalJournal, leased_one: str,
+) -> None:
+    # The signals asking for a lease are stored by a statement of their own: the one that
+    # came first must still be the one stored, and the other answered as its duplicate.
+    filtered = queued_signal(key="k-repeated", status=SignalStatus.FILTERED)
+    queued = starting(queued_signal(key="k-repeated"))
+    first, second = (queued, filtered) if leased_one == "first" else (filtered, queued)
+    stored = await asyncio.gather(journal.record(first), journal.record(second))
+    assert [(s.signal_id, s.duplicate) for s in stored] == [(first.id, False), (first.id, True)]
+    assert await journal.get(second.id) is None
+    record = await journal.get(first.id)
+    assert record is not None
+    assert record.status is (SignalStatus.EXECUTING if first is queued else SignalStatus.FILTERED)

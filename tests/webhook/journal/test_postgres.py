@@ -16,7 +16,7 @@ from tests.webhook.journal.journal_helpers import queued_signal
 from tests.webhook.journal.postgres_helpers import connect, scratch_schema, with_query
 from webhook.config.loader import load_settings
 from webhook.errors import ConfigError, JournalError
-from webhook.journal import SignalRecord, SignalStatus, SqliteJournal, open_journal
+from webhook.journal import Lease, SignalRecord, SignalStatus, SqliteJournal, open_journal
 from webhook.journal.postgres import PostgresJournal
 from webhook.journal.postgres_schema import SCHEMA_VERSION
 from webhook.journal.postgres_url import parse_postgres_url, shown_journal_url
@@ -304,3 +304,20 @@ async def test_two_executors_never_share_a_signal_nor_a_symbol(postgres_url: str
 def test_journal_urls_are_shown_without_a_password() -> None:
     assert shown_journal_url(f"postgres://app:{PASSWORD}@db/t") == "postgres://app:***@db/t"
     assert shown_journal_url("sqlite:///var/lib/tradehook.db") == "sqlite:///var/lib/tradehook.db"
+
+
+async def test_a_receipt_leased_as_it_is_stored_is_written_once(
+    postgres_url: str, journal: PostgresJournal
+) -> None:
+    # Stored and then leased by a second statement, the row was two versions of itself, with
+    # five index entries each for the server to write and vacuum: the first row of a new
+    # table would then sit in the page's second slot.
+    signal = queued_signal("BTC/USDT")
+    signal = signal.model_copy(update={"lease": Lease("here", 30, starting=signal.id)})
+    stored = await journal.record(signal)
+    assert (stored.leased, stored.attempt) == (True, 1)
+    with connect(postgres_url) as connection:
+        row = connection.execute(
+            "SELECT ctid::text, status, lease_owner FROM signals WHERE id = %s", (signal.id,)
+        ).fetchone()
+    assert row == ("(0,1)", "executing", "here")
