@@ -250,6 +250,7 @@ class Receipts(BatchedWrite[Receipt, Stored]):
         candidates = [(signal, rank) for signal, rank in _lease_candidates(items)
                       if signal.id in storing]
         leased = None
+        asking: set[str] = set()
         if candidates:
             lanes = sorted({lane for signal, _ in candidates if (lane := _lane(signal))})
             await connection.execute(_LOCK_LANES, (lanes,))
@@ -265,10 +266,8 @@ class Receipts(BatchedWrite[Receipt, Stored]):
                 [now] * len(leases), every_id, every_id,
             ))
             asking = {signal.id for signal, _, _ in leases}
-            signals_alone = [signal for signal in signals
-                             if signal.id in storing and signal.id not in asking]
-        else:
-            signals_alone = [signal for signal in signals if signal.id in storing]
+        signals_alone = [signal for signal in signals
+                         if signal.id in storing and signal.id not in asking]
         inserted = (await connection.execute(_INSERT, _columns(signals_alone))
                     if signals_alone else None)
         if children:
