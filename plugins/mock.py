@@ -33,7 +33,14 @@ from plugins.orders import (
     SymbolSpecs,
     pip_size,
 )
-from plugins.paper_book import REMEMBERED, PaperBook, PriceFile, read_book, write_book
+from plugins.paper_book import (
+    REMEMBERED,
+    Additions,
+    Holdings,
+    PaperBook,
+    PriceFile,
+    StateFile,
+)
 
 __all__ = ["MockConfig", "MockPlugin"]
 
@@ -79,6 +86,10 @@ class MockPlugin(ExecutionPlugin[MockConfig]):
         """The client order id of every order received, repeats included (the newest
         `REMEMBERED`)."""
         self._price_file: PriceFile | None = None
+        self._state: StateFile | None = None
+        self._added: Additions | None = None
+        """What the account added to its history since its state file was last written (None
+        without one)."""
         self._by_client_id: OrderedDict[str, ExecutionResult] = OrderedDict()
         self._lock = asyncio.Lock()
         self._open = False
@@ -88,7 +99,8 @@ class MockPlugin(ExecutionPlugin[MockConfig]):
         self._prices = {s.upper(): p for s, p in self._config.prices.items()}
         self._ticks = {s.upper(): t for s, t in self._config.ticks.items()}
         if config.state_file is not None:
-            self._restore(await asyncio.to_thread(read_book, config.state_file))
+            self._state, self._added = StateFile(config.state_file), Additions()
+            self._restore(await asyncio.to_thread(self._state.read))
         if config.prices_file is not None:
             self._price_file = PriceFile(config.prices_file)
         self._open = True
@@ -101,12 +113,20 @@ class MockPlugin(ExecutionPlugin[MockConfig]):
         self.stop_fills = deque(book.stop_fills, maxlen=REMEMBERED)
 
     async def _keep(self) -> None:
-        """Write the book to the state file, when there is one."""
-        if self._config.state_file is not None:
-            book = PaperBook(positions=self._positions, stops=self._stops, prices=self._prices,
+        """Write what changed to the state file, when there is one (`StateFile`): one line,
+        or the whole book when it is due."""
+        state, added = self._state, self._added
+        if state is None or added is None:
+            return
+        self._added = Additions()
+        now = Holdings(dict(self._positions), dict(self._stops), dict(self._prices))
+        if state.due:
+            book = PaperBook(positions=now.positions, stops=now.stops, prices=now.prices,
                              orders=dict(self._by_client_id), received=list(self.received),
                              stop_fills=list(self.stop_fills))
-            await asyncio.to_thread(write_book, self._config.state_file, book)
+            await asyncio.to_thread(state.rewrite, book)
+        elif (change := state.change(now, added)) is not None:
+            await asyncio.to_thread(state.append, change, now)
 
     async def _follow_prices(self) -> None:
         """Take the prices file's changes (firing the stops they cross)."""
@@ -138,6 +158,8 @@ class MockPlugin(ExecutionPlugin[MockConfig]):
                                   closing, quantity, self._market_price(held_symbol, closing),
                                   f"MOCK-STOP-{_paper_uuid()}")
                 self.stop_fills.append(fill)
+                if self._added is not None:
+                    self._added.stop_fills.append(fill)
 
     async def move_position_stop(self, symbol: str, side: OrderSide, stop_price: float) -> None:
         self._check_started()
@@ -188,6 +210,8 @@ class MockPlugin(ExecutionPlugin[MockConfig]):
             await self._follow_prices()
             if order.client_order_id:
                 self.received.append(order.client_order_id)
+                if self._added is not None:
+                    self._added.received.append(order.client_order_id)
             try:
                 seen = self._by_client_id.get(order.client_order_id or "")
                 if seen is not None:
@@ -195,6 +219,8 @@ class MockPlugin(ExecutionPlugin[MockConfig]):
                 result = self._execute(order)
                 if order.client_order_id:
                     self._by_client_id[order.client_order_id] = result
+                    if self._added is not None:
+                        self._added.orders[order.client_order_id] = result
                     if len(self._by_client_id) > REMEMBERED:
                         self._by_client_id.popitem(last=False)
                 return result

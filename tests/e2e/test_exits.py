@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from plugins.paper_book import PaperBook, read_book
 from tests.e2e.server import RunningServer, start_server, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -45,26 +46,22 @@ class Paper:
         written.write_text(json.dumps({"ES": price}), encoding="utf-8")
         os.replace(written, self.workdir / "prices.json")
 
-    def book(self) -> dict[str, Any]:
-        try:
-            book: dict[str, Any] = json.loads((self.workdir / "paper.json").read_text("utf-8"))
-        except FileNotFoundError:
-            return {}
-        return book
+    def book(self) -> PaperBook:
+        return read_book(self.workdir / "paper.json")
 
     def position(self) -> float:
-        return float(self.book().get("positions", {}).get("ES", 0.0))
+        return self.book().positions.get("ES", 0.0)
 
     def stop(self) -> float | None:
-        held = self.book().get("stops", {}).get("ES")
-        return None if held is None else float(held[1])
+        held = self.book().stops.get("ES")
+        return None if held is None else held[1]
 
     def sent(self, client_order_id: str) -> int:
         """How many times an order with this id reached the account."""
-        return list(self.book().get("received", [])).count(client_order_id)
+        return self.book().received.count(client_order_id)
 
     def stop_fills(self) -> int:
-        return len(self.book().get("stop_fills", []))
+        return len(self.book().stop_fills)
 
 
 def serve(workdir: Path, port: int | None = None) -> RunningServer:
