@@ -70,6 +70,9 @@ class Report:
     """What this machine charges a thread for sleeping (`bench.waking`)."""
     paced: list[tuple[float, float]]
     """The signed path in process: (CPU per signal as fast as it goes, at 1,000/s) pairs."""
+    paper: list[tuple[int, float, float]]
+    """A paper order with a state file (`bench.paper_state`): (orders remembered, CPU ms and
+    wall ms per order)."""
 
 
 def machine() -> str:
@@ -165,6 +168,9 @@ def targets(report: Report) -> list[str]:
         f"{report.orders.signals} signals at {report.orders.rate:g}/s): p50 "
         f"**{report.orders.p50_ms:.1f} ms**, p99 **{report.orders.p99_ms:.1f} ms**; "
         f"{report.orders.missing} missing, {report.orders.doubled} doubled.",
+        "- Also: a paper order with a `state_file` (`bench.paper_state`, delay 0), CPU per "
+        "order: " + ", ".join(f"**{cpu_ms:.2f} ms** with {remembered:,} orders remembered"
+                              for remembered, cpu_ms, _ in report.paper) + ".",
     ]
 
 

@@ -7,6 +7,7 @@ the figure that matters is the ratio of the two, measured in the same run.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import os
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-from bench import dashboard_open, in_process, scenarios
+from bench import dashboard_open, in_process, paper_state, scenarios
 from bench.exchange_latency import measure_order_latency
 from bench.floor import bare_commit_ms, measure_floor, receipt_commit_ms
 from bench.process_meter import cpu_seconds, rss_mb
@@ -182,7 +183,8 @@ def run_all(workdir: Path, secret: WebhookSecret) -> Report:
                  scenarios.executor_cpu(symbols=scenarios.BAR_CLOSE_SYMBOLS))
     return Report(rows, backlog, orders, idle_mb, at_50, at_1000, executors, burst, memory,
                   measure_floor(), bare_commit_p50, receipt_commit_p50,
-                  measure_waking(directory=workdir), in_process.paced_pairs())
+                  measure_waking(directory=workdir), in_process.paced_pairs(),
+                  asyncio.run(paper_state.measure(step=5_000, run=200)))
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ def report(*, answer_p99_ms: float) -> Report:
         (ExecutorCost(1, 122, 150, (121, 122)), ExecutorCost(50, 123, 156, (100, 124))),
         Burst(5000, 1.7, 0, 0), Memory(94, 112, 115, 10_000, 100_000),
         Floor(36, 35, 5, 4, 30, 14), 0.4, 0.47, waking, [(290, 1000), (287, 993)],
+        [(0, 0.33, 0.45), (10_000, 0.41, 0.52)],
     )
 
 
@@ -49,3 +50,10 @@ def test_every_target_is_written_with_its_verdict() -> None:
 def test_a_target_missed_says_so() -> None:
     text = render(report(answer_p99_ms=5.2), duration=10)
     assert "**5.20 ms** (target < 5 ms: NOT met;" in text
+
+
+def test_the_paper_state_files_cost_is_written_by_history() -> None:
+    text = render(report(answer_p99_ms=4.2), duration=10)
+    assert ("a paper order with a `state_file` (`bench.paper_state`, delay 0), CPU per order: "
+            "**0.33 ms** with 0 orders remembered, **0.41 ms** with 10,000 orders remembered."
+            ) in text
