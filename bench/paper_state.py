@@ -2,11 +2,12 @@
 
 The paper account (`plugins.mock`) writes what an order changed to its state file before the
 order is answered. `python -m bench.paper_state` fills market orders on one paper account with
-a state file in a temporary folder beside the checkout (on the disk a server would use, not a
-memory-backed /tmp), and prints the CPU per order (`time.process_time`, the writes' thread
-included) and the wall time per order over a run of orders each time the account remembers
-another `--step` orders, up to `plugins.paper_book.REMEMBERED`. With `PYTHONPATH=OTHER_TREE` it
-measures that checkout's plugin, so that two trees are compared on the same machine.
+a state file in a temporary folder in the checkout (on a disk, as a server's would be, where
+/tmp is memory on many systems), and prints the CPU per order (`time.process_time`, the
+writes' thread included) and the wall time per order over a run of orders each time the
+account remembers another `--step` orders, up to `plugins.paper_book.REMEMBERED`. With
+`PYTHONPATH=OTHER_TREE` it measures that checkout's plugin, so that two trees are compared on
+the same machine.
 """
 
 from __future__ import annotations

@@ -4,10 +4,11 @@ With `state_file`, the paper account keeps its positions, their stops, its last 
 orders it received (by client order id, the newest `REMEMBERED` of them) in a file of JSON lines
 (`StateFile`): its whole book on the first line, then one line for each change since, appended
 and synced before the change is answered, so that an order costs a line of its own, not a copy
-of the whole history. Every `SNAPSHOT_EVERY` changes, and at start when it holds any, the file
-is replaced whole (a new file, synced, renamed over the old one), so a crash leaves the old book
-or the new one, never half of either; a crash in the middle of an append leaves a line cut
-short at the end, which was never answered and is dropped. At start it is read back: a
+of the whole history. Every `SNAPSHOT_EVERY` changes (those found at start counted), and at
+the first write after a start that found the file not ending with a whole line, the file is
+replaced whole (a new file, synced, renamed over the old one), so a crash leaves the old book or
+the new one, never half of either; a crash in the middle of an append leaves a line cut short
+at the end, which was never answered and is dropped. At start it is read back: a
 restarted tradehook finds its paper positions and their stops as a broker would keep them.
 Resting limit and stop orders are not kept. A file of one book with no changes after it (as
 earlier releases wrote) reads as it did.
