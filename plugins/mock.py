@@ -33,14 +33,7 @@ from plugins.orders import (
     SymbolSpecs,
     pip_size,
 )
-from plugins.paper_book import (
-    REMEMBERED,
-    Additions,
-    Holdings,
-    PaperBook,
-    PriceFile,
-    StateFile,
-)
+from plugins.paper_book import REMEMBERED, Holdings, PaperBook, PriceFile, StateFile
 
 __all__ = ["MockConfig", "MockPlugin"]
 
@@ -87,9 +80,6 @@ class MockPlugin(ExecutionPlugin[MockConfig]):
         `REMEMBERED`)."""
         self._price_file: PriceFile | None = None
         self._state: StateFile | None = None
-        self._added: Additions | None = None
-        """What the account added to its history since its state file was last written (None
-        without one)."""
         self._by_client_id: OrderedDict[str, ExecutionResult] = OrderedDict()
         self._lock = asyncio.Lock()
         self._open = False
@@ -99,7 +89,7 @@ class MockPlugin(ExecutionPlugin[MockConfig]):
         self._prices = {s.upper(): p for s, p in self._config.prices.items()}
         self._ticks = {s.upper(): t for s, t in self._config.ticks.items()}
         if config.state_file is not None:
-            self._state, self._added = StateFile(config.state_file), Additions()
+            self._state = StateFile(config.state_file)
             self._restore(await asyncio.to_thread(self._state.read))
         if config.prices_file is not None:
             self._price_file = PriceFile(config.prices_file)
@@ -115,17 +105,17 @@ class MockPlugin(ExecutionPlugin[MockConfig]):
     async def _keep(self) -> None:
         """Write what changed to the state file, when there is one (`StateFile`): one line,
         or the whole book when it is due."""
-        state, added = self._state, self._added
-        if state is None or added is None:
+        state = self._state
+        if state is None:
             return
-        self._added = Additions()
         now = Holdings(dict(self._positions), dict(self._stops), dict(self._prices))
-        if state.due:
+        change = state.change(now)  # on the loop: what is added meanwhile goes into the next
+        if state.due:  # the whole book, which holds the change too
             book = PaperBook(positions=now.positions, stops=now.stops, prices=now.prices,
                              orders=dict(self._by_client_id), received=list(self.received),
                              stop_fills=list(self.stop_fills))
             await asyncio.to_thread(state.rewrite, book)
-        elif (change := state.change(now, added)) is not None:
+        elif change is not None:
             await asyncio.to_thread(state.append, change, now)
 
     async def _follow_prices(self) -> None:
@@ -158,8 +148,8 @@ class MockPlugin(ExecutionPlugin[MockConfig]):
                                   closing, quantity, self._market_price(held_symbol, closing),
                                   f"MOCK-STOP-{_paper_uuid()}")
                 self.stop_fills.append(fill)
-                if self._added is not None:
-                    self._added.stop_fills.append(fill)
+                if self._state is not None:
+                    self._state.added.stop_fills.append(fill)
 
     async def move_position_stop(self, symbol: str, side: OrderSide, stop_price: float) -> None:
         self._check_started()
@@ -210,8 +200,8 @@ class MockPlugin(ExecutionPlugin[MockConfig]):
             await self._follow_prices()
             if order.client_order_id:
                 self.received.append(order.client_order_id)
-                if self._added is not None:
-                    self._added.received.append(order.client_order_id)
+                if self._state is not None:
+                    self._state.added.received.append(order.client_order_id)
             try:
                 seen = self._by_client_id.get(order.client_order_id or "")
                 if seen is not None:
@@ -219,8 +209,8 @@ class MockPlugin(ExecutionPlugin[MockConfig]):
                 result = self._execute(order)
                 if order.client_order_id:
                     self._by_client_id[order.client_order_id] = result
-                    if self._added is not None:
-                        self._added.orders[order.client_order_id] = result
+                    if self._state is not None:
+                        self._state.added.orders[order.client_order_id] = result
                     if len(self._by_client_id) > REMEMBERED:
                         self._by_client_id.popitem(last=False)
                 return result

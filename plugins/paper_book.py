@@ -116,6 +116,9 @@ class StateFile:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.added = Additions()
+        """What the account added to its history since the file was last written: gathered by
+        the account, taken by `change`."""
         self._written = Holdings()
         """The positions, stops and prices as the file holds them now."""
         self._changes = 0
@@ -136,8 +139,11 @@ class StateFile:
         self._changes = changes if whole else SNAPSHOT_EVERY
         return book
 
-    def change(self, now: Holdings, added: Additions) -> PaperChange | None:
-        """What the account changed since the file was last written (None: nothing)."""
+    def change(self, now: Holdings) -> PaperChange | None:
+        """What the account changed since the file was last written (None: nothing); the
+        additions it holds are taken, so that those made while the change is written go into
+        the next."""
+        added, self.added = self.added, Additions()
         change = PaperChange(
             positions=_changed(self._written.positions, now.positions),
             stops=_changed(self._written.stops, now.stops),
