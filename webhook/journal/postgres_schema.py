@@ -84,13 +84,24 @@ SELECT order_json FROM signals WHERE {PENDING_SQL} AND plugin = %s AND symbol = 
 """  # noqa: S608 - constant text
 PENDING_AMONG = f"SELECT id FROM signals WHERE {PENDING_SQL} AND id = ANY(%s)"  # noqa: S608
 CLAIM = f"""
-WITH heads AS (
-    SELECT DISTINCT ON (plugin, symbol) id FROM signals WHERE {PENDING_SQL}
-    ORDER BY plugin, symbol,
-        (lease_owner IS NOT NULL AND COALESCE(lease_until >= {NOW}, FALSE)) DESC, id
+WITH RECURSIVE lanes AS (
+    (SELECT plugin, symbol FROM signals WHERE {PENDING_SQL} ORDER BY plugin, symbol LIMIT 1)
+    UNION ALL
+    SELECT next.plugin, next.symbol FROM lanes CROSS JOIN LATERAL (
+        SELECT p.plugin, p.symbol FROM signals AS p WHERE p.{PENDING_SQL}
+        AND (p.plugin, p.symbol) > (lanes.plugin, lanes.symbol)
+        ORDER BY p.plugin, p.symbol LIMIT 1) AS next
+), heads AS (
+    SELECT COALESCE(
+        (SELECT p.id FROM signals AS p WHERE p.{PENDING_SQL} AND p.lease_owner IS NOT NULL
+         AND p.plugin = lanes.plugin AND p.symbol = lanes.symbol AND p.lease_until >= {NOW}
+         ORDER BY p.id LIMIT 1),
+        (SELECT p.id FROM signals AS p WHERE p.{PENDING_SQL}
+         AND p.plugin = lanes.plugin AND p.symbol = lanes.symbol ORDER BY p.id LIMIT 1)) AS id
+    FROM lanes
 ), taken AS (
-    SELECT s.id FROM signals AS s JOIN heads ON s.id = heads.id
-    WHERE s.{PENDING_SQL}
+    SELECT s.id FROM signals AS s WHERE s.id = ANY(ARRAY(SELECT id FROM heads))
+      AND s.{PENDING_SQL}
       AND (s.lease_owner IS NULL OR s.lease_until < {NOW} OR s.lease_owner = %(owner)s)
       AND s.plugin <> ALL(%(excluded)s::text[])
     ORDER BY s.id LIMIT %(limit)s
@@ -100,10 +111,15 @@ UPDATE signals AS s SET lease_owner = %(owner)s, lease_until = {NOW} + %(lease_s
 FROM taken WHERE s.id = taken.id
 RETURNING {", ".join("s." + c.strip() for c in COLUMNS.split(","))}
 """  # noqa: S608 - constant text
-"""Lease each (plugin, symbol)'s head: the signal that holds a live lease, else the oldest
-pending one (the same unless a signal's insert committed after a younger one was claimed).
-Status and lease are checked again on the locked row, which may have changed since the
-snapshot; rows another transaction has locked are left for the next claim."""
+"""Lease each (plugin, symbol)'s head: the oldest signal that holds a live lease, else the
+oldest pending one (the same unless a signal's insert committed after a younger one was
+claimed). The lanes are found one index seek each (`lanes`, a loose scan of the pending
+index) and each head by one or two more, as in the SQLite journal: a lane's backlog costs
+nothing more. (Read as one DISTINCT ON over every pending signal, sorted, the claim took 12
+ms with 3,000 signals queued in one lane, and ran whenever a receipt found its lane's backlog
+beyond what its executor holds.) Status and lease are checked again on the locked row, which
+may have changed since the snapshot; rows another transaction has locked are left for the
+next claim."""
 
 
 async def advisory_lock(connection: AsyncConnection[Any], purpose: str) -> None:
