@@ -66,11 +66,17 @@ WITH asked AS (
         %b::int[], %b::float8[])
         AS a({_SIGNAL_COLUMNS}, owner, seconds, starting, joins, ahead, rank, at)
 ), lanes AS MATERIALIZED (
-    SELECT asked.*, (SELECT count(*) FROM (
+    SELECT asked.*, CASE WHEN newest.id IS NULL THEN 0
+        WHEN newest.lease_owner IS DISTINCT FROM asked.owner
+            OR NOT COALESCE(newest.lease_until >= {NOW}, FALSE) THEN {LANE_AHEAD}
+        ELSE (SELECT count(*) FROM (
             SELECT 1 FROM signals AS p WHERE p.{PENDING_SQL} AND p.plugin = asked.plugin
-            AND p.symbol = asked.symbol AND p.id <> ALL(%b::text[]) LIMIT {LANE_AHEAD}) AS b
-        ) AS before
-    FROM asked
+            AND p.symbol = asked.symbol AND p.id <> ALL(%b::text[]) LIMIT {LANE_AHEAD}) AS b)
+        END AS before
+    FROM asked LEFT JOIN LATERAL (
+        SELECT p.id, p.lease_owner, p.lease_until FROM signals AS p WHERE p.{PENDING_SQL}
+        AND p.plugin = asked.plugin AND p.symbol = asked.symbol AND p.id <> ALL(%b::text[])
+        ORDER BY p.id DESC LIMIT 1) AS newest ON TRUE
 ), chosen AS MATERIALIZED (
     SELECT lanes.*, CASE WHEN before + rank = 0 THEN TRUE
         WHEN joins AND before + rank < {LANE_AHEAD} THEN NOT EXISTS (
@@ -105,10 +111,14 @@ FROM inserted LEFT JOIN opened ON opened.signal_id = inserted.id
 `rank`), or, when it `joins` the lane, held only by live leases of the candidate's owner with
 fewer than `LANE_AHEAD` pending, counting the candidates before it; and open the first attempt
 of those whose lease is `starting` them, when they head their lane or their lease may open it
-`ahead`. Each row is written once, with its lease and status decided: a row stored and then
-leased by a second statement was two versions of it, each with its five index entries, for
-the server to write and later vacuum. The lanes and the choices are MATERIALIZED: inlined,
-their look at each lane ran again wherever the statement reads what it decided."""
+`ahead`. A lane whose newest pending signal holds no live lease of the candidate's owner (a
+backlog nobody holds, or someone else's) is not counted: the candidate can lease only an empty
+lane there, so one index seek from the lane's end answers, where counting read `LANE_AHEAD`
+rows for every receipt behind a long backlog. Each row is written once, with its lease and
+status decided: a row stored and then leased by a second statement was two versions of it,
+each with its five index entries, for the server to write and later vacuum. The lanes and
+the choices are MATERIALIZED: inlined, their look at each lane ran again wherever the
+statement reads what it decided."""
 _START = f"""
 WITH asked AS (
     SELECT * FROM unnest(%b::text[], %b::float8[], %b::text[]) AS a(id, at, owner)
@@ -263,7 +273,7 @@ class Receipts(BatchedWrite[Receipt, Stored]):
                 [lease.starting == signal.id for signal, lease, _ in leases],
                 [lease.joins_lane for _, lease, _ in leases],
                 [lease.ahead for _, lease, _ in leases], [rank for _, _, rank in leases],
-                [now] * len(leases), every_id, every_id,
+                [now] * len(leases), every_id, every_id, every_id,
             ))
             asking = {signal.id for signal, _, _ in leases}
         signals_alone = [signal for signal in signals

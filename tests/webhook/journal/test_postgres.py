@@ -21,7 +21,7 @@ from webhook.journal import Lease, SignalRecord, SignalStatus, SqliteJournal, op
 from webhook.journal.postgres import PostgresJournal
 from webhook.journal.postgres_schema import CLAIM, SCHEMA_VERSION
 from webhook.journal.postgres_url import parse_postgres_url, shown_journal_url
-from webhook.journal.postgres_writes import _HAND_ON
+from webhook.journal.postgres_writes import _HAND_ON, _INSERT_LEASED, Receipts
 
 pytestmark = pytest.mark.anyio
 PASSWORD = "hunter2-" + uuid.uuid4().hex
@@ -208,6 +208,45 @@ async def test_a_claim_reads_each_lanes_head_not_its_backlog(postgres_url: str) 
     finding = common_table_expressions(plan[0]["Plan"])
     assert finding
     assert max(rows_read(part) for part in finding) <= 10
+
+
+class StatementsSent:
+    """Stands for a connection: keeps what a batched write sends, runs nothing."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, Any]] = []
+
+    async def execute(self, query: str, params: Any = None) -> None:
+        self.sent.append((query, params))
+
+
+async def test_a_receipt_behind_a_backlog_nobody_holds_reads_one_row_of_it(
+    postgres_url: str,
+) -> None:
+    """A receipt that may join its lane behind its executor's leased signals looks at the
+    lane's newest pending signal first: held by no one, the lane is not counted, where the
+    count read `LANE_AHEAD` rows of the backlog for every receipt."""
+    journal = PostgresJournal(postgres_url)
+    await journal.open()
+    try:
+        for _ in range(300):
+            await journal.record(queued_signal())
+    finally:
+        await journal.close()
+    newcomer = queued_signal().model_copy(
+        update={"lease": Lease("me", 30, joins_lane=True)})
+    connection = StatementsSent()
+    await Receipts().send(connection, [(newcomer, ())])  # type: ignore[arg-type]
+    [params] = [params for query, params in connection.sent if query == _INSERT_LEASED]
+    with connect(postgres_url) as server:
+        server.execute("ANALYZE signals")
+        server.execute("BEGIN")
+        [(plan,)] = server.execute(
+            "EXPLAIN (ANALYZE, FORMAT JSON) " + _INSERT_LEASED, params).fetchall()
+        server.execute("ROLLBACK")
+    [lanes] = [part for part in common_table_expressions(plan[0]["Plan"])
+               if part["Subplan Name"] == "CTE lanes"]
+    assert rows_read(lanes) <= 1
 
 
 async def test_every_statement_is_planned_for_the_tables_as_they_are(
