@@ -55,6 +55,22 @@ def cpu_seconds(pid: int) -> float:
     return own_cpu_seconds(pid) + children_cpu_seconds(pid)
 
 
+def postgres_cpu_seconds() -> float:
+    """User plus system CPU time the running PostgreSQL server processes of this machine have
+    used so far (its backends and its own workers): for a row on the PostgreSQL journal, the
+    database's share of each signal, on the same cores as the server's."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text(encoding="ascii").strip() == "postgres":
+                total += own_cpu_seconds(int(entry.name))
+        except (FileNotFoundError, ProcessLookupError):  # it ended meanwhile
+            continue
+    return total
+
+
 def own_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
         if line.startswith("VmRSS:"):

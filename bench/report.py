@@ -37,6 +37,8 @@ class Figures:
     late: int = 0
     """Of a row at a constant rate, the requests sent more than 1 ms after their time: the
     server kept the connections waiting (`signed_requests.lua`)."""
+    requests: int = 0
+    """The requests wrk had answered."""
 
     def row(self) -> str:
         wrapped = " (requests reused)" if self.wrapped else ""

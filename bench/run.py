@@ -91,6 +91,7 @@ def measure(name: str, url: str, workdir: Path, secret: WebhookSecret, *, connec
         wrapped=raw["sent"] > raw["unique_available"],
         late=raw["late"],
         cpu_us=cpu_us,
+        requests=raw["requests"],
     )
 
 

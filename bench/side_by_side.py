@@ -9,7 +9,8 @@ the server's code from each tree.
 
 The server's `PYTHONPATH` is the tree, so one environment serves them all. Machines here are
 shared and their speed drifts within minutes: the ratio of a tree's CPU per request to the
-bare request's of the same round is what compares, and the median over rounds.
+bare request's of the same round is what compares, and the median over rounds. Row e adds the
+CPU that PostgreSQL's server processes used per request meanwhile, on the same cores.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bench import scenarios
+from bench.process_meter import postgres_cpu_seconds
 from bench.report import ROWS_HEADER, Figures
 from bench.run import measure, start_baseline
 from tests.e2e.server import TEST_SECRET, start_server
@@ -41,7 +43,9 @@ def journal_env(row: str) -> Iterator[dict[str, str]]:
 
 
 def tree_row(row: str, tree: Path, workdir: Path, secret: WebhookSecret, *, drain: bool,
-             execute: bool = True) -> Figures:
+             execute: bool = True) -> tuple[Figures, float | None]:
+    """The row's figures for the tree's server, and on row e PostgreSQL's CPU per request
+    meanwhile (microseconds, every server process of it)."""
     env = {"PYTHONPATH": str(tree.resolve()), "TRADEHOOK_PLUGINS__MOCK__DELAY_MS": "0",
            "TRADEHOOK_EXECUTION__ENABLED": "true" if execute else "false"}
     with journal_env(row) as journal:
@@ -52,8 +56,13 @@ def tree_row(row: str, tree: Path, workdir: Path, secret: WebhookSecret, *, drai
                   else None)
         try:
             name = f"{row}. {tree}" if execute else f"{row}. {tree}, executor off"
-            return measure(name, server.url + "/webhook", workdir, secret,
-                           connections=32, pid=server.process.pid, settle=settle)
+            database_before = postgres_cpu_seconds() if row == "e" else None
+            figures = measure(name, server.url + "/webhook", workdir, secret,
+                              connections=32, pid=server.process.pid, settle=settle)
+            if database_before is None:
+                return figures, None
+            database = postgres_cpu_seconds() - database_before
+            return figures, database / max(figures.requests, 1) * 1e6
         finally:
             server.stop()
 
@@ -84,19 +93,23 @@ def main() -> int:
     modes = (True, False) if arguments.receive_only else (True,)
     ratios: dict[tuple[Path, bool], list[float]] = {
         (tree, execute): [] for tree in arguments.tree for execute in modes}
-    print(f"{ROWS_HEADER[0]} x bare |\n{ROWS_HEADER[1]} ---: |")
+    database = arguments.row == "e"
+    extra = (" PostgreSQL CPU us/request |", " ---: |") if database else ("", "")
+    print(f"{ROWS_HEADER[0]} x bare |{extra[0]}\n{ROWS_HEADER[1]} ---: |{extra[1]}")
     with tempfile.TemporaryDirectory(prefix="tradehook-side-by-side-") as tmp:
         for round_number in range(arguments.rounds):
             load = os.getloadavg()[0]
             bare = bare_row(Path(tmp) / f"{round_number}-bare", secret)
-            print(f"{bare.row()} 1.0 | load {load:.1f}", flush=True)
+            print(f"{bare.row()} 1.0 |{' - |' if database else ''} load {load:.1f}", flush=True)
             for index, tree in enumerate(arguments.tree):
                 for execute in modes:
-                    figures = tree_row(arguments.row, tree,
-                                       Path(tmp) / f"{round_number}-{index}-{execute}", secret,
-                                       drain=arguments.drain, execute=execute)
+                    figures, database_us = tree_row(
+                        arguments.row, tree, Path(tmp) / f"{round_number}-{index}-{execute}",
+                        secret, drain=arguments.drain, execute=execute)
                     ratios[tree, execute].append(figures.cpu_us / bare.cpu_us)
-                    print(f"{figures.row()} {ratios[tree, execute][-1]:.1f} |", flush=True)
+                    shown = "" if database_us is None else f" {database_us:,.0f} |"
+                    print(f"{figures.row()} {ratios[tree, execute][-1]:.1f} |{shown}",
+                          flush=True)
     for (tree, execute), values in ratios.items():
         what = "" if execute else ", executor off"
         print(f"{tree}{what}: CPU per request {statistics.median(values):.1f}x the bare "
