@@ -116,10 +116,10 @@ oldest pending one (the same unless a signal's insert committed after a younger 
 claimed). The lanes are found one index seek each (`lanes`, a loose scan of the pending
 index) and each head by one or two more, as in the SQLite journal: a lane's backlog costs
 nothing more. (Read as one DISTINCT ON over every pending signal, sorted, the claim took 12
-ms with 3,000 signals queued in one lane, and ran whenever a receipt found its lane's backlog
-beyond what its executor holds.) Status and lease are checked again on the locked row, which
-may have changed since the snapshot; rows another transaction has locked are left for the
-next claim."""
+ms with 3,000 signals queued in one lane, and an executor claims after each receipt stored
+without a lease into a lane it does not hold in memory.) Status and lease are checked again
+on the locked row, which may have changed since the snapshot; rows another transaction has
+locked are left for the next claim."""
 
 
 async def advisory_lock(connection: AsyncConnection[Any], purpose: str) -> None:
