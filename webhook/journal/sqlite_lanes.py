@@ -10,6 +10,7 @@ signals cost nothing however many there are.
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 
 from webhook.journal import sqlite_attempts as attempts
@@ -152,13 +153,14 @@ def hand_on_following(
     `to.owner` and its next attempt opened. Stops at the first that is executing or leased
     (a newer receipt leased behind the lane waits in its executor already)."""
     rows = connection.execute(_FOLLOWING, (plugin, symbol, handed, LANE_AHEAD - 1)).fetchall()
-    following: list[HandedJob] = []
-    for signal_id, status, owner, until, order_json, row_plugin, source, received, approved \
-            in rows:
-        if status != "queued" or _live_holder((owner, until), now) or order_json is None:
-            break
-        number = attempts.open_attempt(connection, signal_id, now,
-                                       leased_to=(to.owner, now + to.seconds))
-        following.append(HandedJob(signal_id, number, order_json, row_plugin, source, received,
-                                   approved))
-    return tuple(following)
+    free = list(itertools.takewhile(
+        lambda row: row[1] == "queued" and not _live_holder((row[2], row[3]), now)
+        and row[4] is not None, rows))
+    if not free:
+        return ()
+    numbers = attempts.open_leased_attempts(connection, [row[0] for row in free], now,
+                                            leased_to=(to.owner, now + to.seconds))
+    return tuple(
+        HandedJob(signal_id, numbers[signal_id], order_json, row_plugin, source, received,
+                  approved)
+        for signal_id, _, _, _, order_json, row_plugin, source, received, approved in free)

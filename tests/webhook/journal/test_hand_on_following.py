@@ -5,13 +5,16 @@ executor runs them from memory rather than one hand-on and one commit each."""
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 import pytest
 
 from tests.webhook.journal.journal_helpers import queued_signal
+from tests.webhook.journal.postgres_helpers import connect
 from tests.webhook.journal.test_lease_on_receipt import lease_elsewhere
-from webhook.journal import HandedOn, Lease, SignalJournal, SignalStatus
+from tests.webhook.journal.test_sqlite_receipt_statements import traced
+from webhook.journal import HandedOn, Lease, SignalJournal, SignalStatus, SqliteJournal
 from webhook.journal.records import LANE_AHEAD
 
 pytestmark = pytest.mark.anyio
@@ -70,3 +73,47 @@ async def test_the_hand_on_stops_at_a_signal_someone_holds(
     handed = await finish_handing_on(journal, ids[0], ids[1], ahead=True)
     assert handed is not None
     assert [h.signal_id for h in handed.following] == ids[2:4]  # not past the one held
+
+
+def attempted_elsewhere(journal_url: str, signal_id: str) -> None:
+    """Give a queued signal a first attempt that ended in a temporary failure, beside the
+    journal's own connections: its next attempt is its second."""
+    now = time.time()
+    if journal_url.startswith("sqlite:///"):
+        with sqlite3.connect(journal_url.removeprefix("sqlite:///")) as other:
+            other.execute("INSERT INTO attempts (signal_id, number, started_at, finished_at, "
+                          "outcome) VALUES (?, 1, ?, ?, 'temporary')", (signal_id, now, now))
+        return
+    with connect(journal_url) as other:
+        other.execute("INSERT INTO attempts (signal_id, number, started_at, finished_at, "
+                      "outcome) VALUES (%s, 1, %s, %s, 'temporary')", (signal_id, now, now))
+
+
+async def test_each_signal_handed_on_behind_opens_the_attempt_after_its_last(
+    journal: SignalJournal, journal_url: str,
+) -> None:
+    ids = await backlog(journal, 6)
+    attempted_elsewhere(journal_url, ids[4])
+    handed = await finish_handing_on(journal, ids[0], ids[1], ahead=True)
+    assert handed is not None
+    assert [(h.signal_id, h.attempt) for h in handed.following] == [
+        (ids[2], 1), (ids[3], 1), (ids[4], 2), (ids[5], 1), (ids[6], 1)]
+    record = await journal.get(ids[4])
+    assert record is not None and record.status is SignalStatus.EXECUTING
+    assert [a.number for a in record.attempts] == [1, 2]
+
+
+async def test_on_sqlite_the_signals_behind_take_two_statements_whatever_their_number(
+    sqlite_journal: SqliteJournal,
+) -> None:
+    """Handed on behind the lane's next, 20 signals are leased and their attempts opened by
+    one UPDATE and one INSERT, where each took its own (and a look at its last attempt)."""
+    ids = await backlog(sqlite_journal, 21)
+    number = await sqlite_journal.start_attempt(ids[0], time.time(), owner="here")
+    seen = traced(sqlite_journal)
+    handed = await sqlite_journal.finish_attempt(
+        ids[0], number, outcome="result", status=SignalStatus.FILLED,
+        hand_on=Lease("here", 30, starting=ids[1], ahead=True))
+    assert handed is not None and len(handed.following) == 20
+    opened = [s for s in seen if s.startswith("INSERT INTO attempts")]
+    assert len(opened) == 2, seen  # the lane's next, then the 20 behind it
