@@ -56,9 +56,9 @@ def open_leased_attempts(
     *, leased_to: tuple[str, float],
 ) -> dict[str, int]:
     """`open_attempt` for up to `LANE_AHEAD - 1` signals at once, each leased to `leased_to`:
-    signal id -> its attempt's number. Two statements whatever their number: a lane's signals
-    handed on together were two each. The ids are padded with NULLs (which match nothing), so
-    that the statements' text, and SQLite's prepared statements, stay the same."""
+    signal id -> its attempt's number. Two statements whatever their number, where
+    `open_attempt` takes three for each. The ids are padded with NULLs (which match nothing),
+    so that the statements' text, and SQLite's prepared statements, stay the same."""
     if len(signal_ids) > _ROOM:
         raise ValueError(f"at most {_ROOM} signals at once, not {len(signal_ids)}")
     padded = [*signal_ids, *[None] * (_ROOM - len(signal_ids))]
