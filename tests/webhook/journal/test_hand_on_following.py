@@ -117,3 +117,5 @@ async def test_on_sqlite_the_signals_behind_take_two_statements_whatever_their_n
     assert handed is not None and len(handed.following) == 20
     opened = [s for s in seen if s.startswith("INSERT INTO attempts")]
     assert len(opened) == 2, seen  # the lane's next, then the 20 behind it
+    marked = [s for s in seen if s.startswith("UPDATE signals SET")]
+    assert len(marked) == 3, seen  # the final status, the lane's next, the 20 behind it
