@@ -10,7 +10,6 @@ signals cost nothing however many there are.
 
 from __future__ import annotations
 
-import itertools
 import sqlite3
 
 from webhook.journal import sqlite_attempts as attempts
@@ -153,9 +152,12 @@ def hand_on_following(
     `to.owner` and its next attempt opened. Stops at the first that is executing or leased
     (a newer receipt leased behind the lane waits in its executor already)."""
     rows = connection.execute(_FOLLOWING, (plugin, symbol, handed, LANE_AHEAD - 1)).fetchall()
-    free = list(itertools.takewhile(
-        lambda row: row[1] == "queued" and not _live_holder((row[2], row[3]), now)
-        and row[4] is not None, rows))
+    free = []
+    for row in rows:
+        _, status, owner, until, order_json, *_ = row
+        if status != "queued" or _live_holder((owner, until), now) or order_json is None:
+            break
+        free.append(row)
     if not free:
         return ()
     numbers = attempts.open_leased_attempts(connection, [row[0] for row in free], now,
