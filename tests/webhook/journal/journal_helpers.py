@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
+from typing import Any
 
 from plugins.orders import Order
+from tests.webhook.journal.postgres_helpers import connect
 from webhook.journal import NewSignal, SignalStatus
 from webhook.journal.ids import new_signal_id
 
@@ -28,3 +31,14 @@ def queued_signal(
         raw_body=order.model_dump_json().encode(), order=order, plugin=plugin, status=status,
         approval_deadline=approval_deadline,
     )
+
+
+def execute_beside(journal_url: str, statement: str, params: tuple[Any, ...]) -> None:
+    """Run `statement` (placeholders written `?`) on a connection of its own beside the
+    journal's, as a second process sharing the journal would, on either back end."""
+    if journal_url.startswith("sqlite:///"):
+        with sqlite3.connect(journal_url.removeprefix("sqlite:///")) as other:
+            other.execute(statement, params)
+        return
+    with connect(journal_url) as other:
+        other.execute(statement.replace("?", "%s"), params)

@@ -5,13 +5,11 @@ executor runs them from memory rather than one hand-on and one commit each."""
 
 from __future__ import annotations
 
-import sqlite3
 import time
 
 import pytest
 
-from tests.webhook.journal.journal_helpers import queued_signal
-from tests.webhook.journal.postgres_helpers import connect
+from tests.webhook.journal.journal_helpers import execute_beside, queued_signal
 from tests.webhook.journal.test_lease_on_receipt import lease_elsewhere
 from tests.webhook.journal.test_sqlite_receipt_statements import traced
 from webhook.journal import HandedOn, Lease, SignalJournal, SignalStatus, SqliteJournal
@@ -79,14 +77,9 @@ def attempted_elsewhere(journal_url: str, signal_id: str) -> None:
     """Give a queued signal a first attempt that ended in a temporary failure, beside the
     journal's own connections: its next attempt is its second."""
     now = time.time()
-    if journal_url.startswith("sqlite:///"):
-        with sqlite3.connect(journal_url.removeprefix("sqlite:///")) as other:
-            other.execute("INSERT INTO attempts (signal_id, number, started_at, finished_at, "
-                          "outcome) VALUES (?, 1, ?, ?, 'temporary')", (signal_id, now, now))
-        return
-    with connect(journal_url) as other:
-        other.execute("INSERT INTO attempts (signal_id, number, started_at, finished_at, "
-                      "outcome) VALUES (%s, 1, %s, %s, 'temporary')", (signal_id, now, now))
+    execute_beside(journal_url, "INSERT INTO attempts (signal_id, number, started_at, "
+                   "finished_at, outcome) VALUES (?, 1, ?, ?, 'temporary')",
+                   (signal_id, now, now))
 
 
 async def test_each_signal_handed_on_behind_opens_the_attempt_after_its_last(

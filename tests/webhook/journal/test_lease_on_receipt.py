@@ -5,13 +5,11 @@ opening the signal's next attempt too when the executor asks (`Lease.starting`).
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
 
 import pytest
 
-from tests.webhook.journal.journal_helpers import queued_signal
-from tests.webhook.journal.postgres_helpers import connect
+from tests.webhook.journal.journal_helpers import execute_beside, queued_signal
 from webhook.journal import HandedOn, Lease, NewSignal, SignalJournal, SignalStatus
 from webhook.journal.records import LANE_AHEAD
 
@@ -22,15 +20,8 @@ MINE = Lease("here", 30)
 def lease_elsewhere(journal_url: str, signal_id: str, owner: str) -> None:
     """Lease a signal to `owner` beside the journal's own connections, as a second process
     sharing the journal would."""
-    until = time.time() + 30
-    if journal_url.startswith("sqlite:///"):
-        with sqlite3.connect(journal_url.removeprefix("sqlite:///")) as other:
-            other.execute("UPDATE signals SET lease_owner = ?, lease_until = ? WHERE id = ?",
-                          (owner, until, signal_id))
-        return
-    with connect(journal_url) as other:
-        other.execute("UPDATE signals SET lease_owner = %s, lease_until = %s WHERE id = %s",
-                      (owner, until, signal_id))
+    execute_beside(journal_url, "UPDATE signals SET lease_owner = ?, lease_until = ? WHERE id = ?",
+                   (owner, time.time() + 30, signal_id))
 
 
 def asking(signal: NewSignal, lease: Lease = MINE) -> NewSignal:
@@ -249,12 +240,7 @@ async def test_a_receipt_behind_an_expired_lease_of_its_owner_is_not_leased(
     first = ahead(queued_signal())
     await journal.record(first)
     lease_elsewhere(journal_url, first.id, "here")  # ours still, then let it lapse
-    if journal_url.startswith("sqlite:///"):
-        with sqlite3.connect(journal_url.removeprefix("sqlite:///")) as other:
-            other.execute("UPDATE signals SET lease_until = 0 WHERE id = ?", (first.id,))
-    else:
-        with connect(journal_url) as other:
-            other.execute("UPDATE signals SET lease_until = 0 WHERE id = %s", (first.id,))
+    execute_beside(journal_url, "UPDATE signals SET lease_until = 0 WHERE id = ?", (first.id,))
     assert not (await journal.record(ahead(queued_signal()))).leased
 
 
